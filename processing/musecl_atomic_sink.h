@@ -1,0 +1,52 @@
+// A feature sink that is written completely or not at all.
+//
+// File destinations are written into a hidden staging folder beside the destination and moved into
+// place by commit(); if the algorithm throws (bad input, a failed write, cancellation) the
+// destructor deletes the staging folder, so the user's previous file is untouched and no
+// half-written layer is left behind. The staged file has the destination's own file name, so
+// formats that derive the layer name from it (GeoPackage) get the right name.
+// Destinations that are not plain files (memory layers, database URIs, "path|layername=")
+// are written directly.
+#pragma once
+
+#include <qgsfeaturesink.h>
+#include <qgsfields.h>
+#include <qgscoordinatereferencesystem.h>
+#include <qgswkbtypes.h>
+
+#include <QString>
+#include <QVariantMap>
+#include <memory>
+
+class QgsProcessingAlgorithm;
+class QgsProcessingContext;
+
+class MuseclAtomicSink
+{
+  public:
+    MuseclAtomicSink( const QgsProcessingAlgorithm *algorithm, const QString &parameterName, const QVariantMap &parameters,
+                      QgsProcessingContext &context, const QgsFields &fields, QgsWkbTypes::Type geometryType,
+                      const QgsCoordinateReferenceSystem &crs );
+    ~MuseclAtomicSink();
+
+    MuseclAtomicSink( const MuseclAtomicSink & ) = delete;
+    MuseclAtomicSink &operator=( const MuseclAtomicSink & ) = delete;
+
+    QgsFeatureSink *sink() { return mSink.get(); }
+
+    // Adds a feature or throws QgsProcessingException naming the output.
+    void addFeature( QgsFeature &feature );
+
+    // Flushes, closes and moves the output into place; returns the value for the outputs map.
+    QString commit();
+
+  private:
+    void discardStaging();
+
+    QString mParameterName;
+    std::unique_ptr<QgsFeatureSink> mSink;
+    QString mDestination;      // what the outputs map reports
+    QString mFinalPath;        // empty when writing directly
+    QString mStagingDir;
+    bool mCommitted = false;
+};

@@ -1,0 +1,61 @@
+#include "musecl_provider.h"
+
+#include "musecl_hexgrid_algorithm.h"
+
+#include "musecl/torch_runtime.h"
+#include "musecl/version.h"
+
+#include <QIcon>
+
+MuseclProvider::MuseclProvider( QObject *parent )
+  : QgsProcessingProvider( parent )
+{
+  // Resources of a static library are not registered automatically.
+  Q_INIT_RESOURCE( icons );
+}
+
+QString MuseclProvider::id() const
+{
+  return QStringLiteral( "musecl" );
+}
+
+QString MuseclProvider::name() const
+{
+  return QStringLiteral( "MuseCL" );
+}
+
+QString MuseclProvider::longName() const
+{
+  return QStringLiteral( "MuseCL region embeddings (%1)" ).arg( runtimeDescription() );
+}
+
+QString MuseclProvider::versionInfo() const
+{
+  return QStringLiteral( MUSECL_VERSION );
+}
+
+QString MuseclProvider::runtimeDescription()
+{
+  return QStringLiteral( "MuseCL %1, %2" )
+         .arg( QStringLiteral( MUSECL_VERSION ), QString::fromStdString( musecl::describeTorchRuntime( musecl::torchRuntimeInfo() ) ) );
+}
+
+QIcon MuseclProvider::icon() const
+{
+  return QIcon( svgIconPath() );
+}
+
+QString MuseclProvider::svgIconPath() const
+{
+  return QStringLiteral( ":/musecl/icons/musecl.svg" );
+}
+
+bool MuseclProvider::supportsNonFileBasedOutput() const
+{
+  return true;
+}
+
+void MuseclProvider::loadAlgorithms()
+{
+  addAlgorithm( new MuseclHexGridAlgorithm() );
+}

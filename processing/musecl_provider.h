@@ -1,0 +1,27 @@
+// The "musecl" Processing provider: every MuseCL algorithm, in the toolbox, the modeler and
+// qgis_process alike.
+#pragma once
+
+#include <qgsprocessingprovider.h>
+
+class MuseclProvider : public QgsProcessingProvider
+{
+    Q_OBJECT
+
+  public:
+    explicit MuseclProvider( QObject *parent = nullptr );
+
+    QString id() const override;
+    QString name() const override;
+    QString longName() const override;
+    QString versionInfo() const override;
+    QIcon icon() const override;
+    QString svgIconPath() const override;
+    bool supportsNonFileBasedOutput() const override;
+
+    // One line for logs and the About box: plugin version and the LibTorch runtime.
+    static QString runtimeDescription();
+
+  protected:
+    void loadAlgorithms() override;
+};

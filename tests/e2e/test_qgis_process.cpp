@@ -1,0 +1,138 @@
+// End to end through the real command-line runner: the staged plugin folder is enabled in a
+// throw-away profile and algorithms run with /usr/bin/qgis_process.bin (the /usr/bin/qgis_process
+// wrapper of Debian 12 passes an option this binary rejects).
+#include <gtest/gtest.h>
+
+#include <qgsvectorlayer.h>
+
+#include <QDir>
+#include <QFileInfo>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QTemporaryDir>
+
+namespace
+{
+  struct ProcessResult
+  {
+    int exitCode = -1;
+    QString output;  // stdout and stderr together
+  };
+
+  class QgisProcess : public ::testing::Test
+  {
+    protected:
+      static void SetUpTestSuite()
+      {
+        sProfile = new QTemporaryDir();
+        const ProcessResult enable = run( { QStringLiteral( "plugins" ), QStringLiteral( "enable" ), QStringLiteral( "musecl" ) } );
+        ASSERT_EQ( enable.exitCode, 0 ) << enable.output.toStdString();
+      }
+      static void TearDownTestSuite()
+      {
+        delete sProfile;
+        sProfile = nullptr;
+      }
+
+      static ProcessResult run( const QStringList &arguments, int timeoutMs = 120000 )
+      {
+        QProcess process;
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert( QStringLiteral( "QT_QPA_PLATFORM" ), QStringLiteral( "offscreen" ) );
+        env.insert( QStringLiteral( "QGIS_CUSTOM_CONFIG_PATH" ), sProfile->path() );
+        env.insert( QStringLiteral( "QGIS_PLUGINPATH" ), QFileInfo( QStringLiteral( MUSECL_PLUGIN_STAGE_DIR ) ).absolutePath() );
+        process.setProcessEnvironment( env );
+        process.setProcessChannelMode( QProcess::MergedChannels );
+        process.start( QStringLiteral( "/usr/bin/qgis_process.bin" ), arguments );
+        ProcessResult result;
+        if ( !process.waitForFinished( timeoutMs ) )
+        {
+          process.kill();
+          result.output = QStringLiteral( "timed out" );
+          return result;
+        }
+        result.exitCode = process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1;
+        result.output = QString::fromUtf8( process.readAll() );
+        return result;
+      }
+
+      static QJsonObject jsonResults( const ProcessResult &result )
+      {
+        // With --json, the JSON document is the last thing printed; progress text may precede it.
+        const int start = result.output.indexOf( '{' );
+        const QJsonDocument doc = QJsonDocument::fromJson( result.output.mid( start ).toUtf8() );
+        return doc.object().value( QStringLiteral( "results" ) ).toObject();
+      }
+
+      static QTemporaryDir *sProfile;
+  };
+  QTemporaryDir *QgisProcess::sProfile = nullptr;
+
+  const QString kDemoBoundary = QStringLiteral( MUSECL_SOURCE_DIR "/data/synthetic_city/boundary.geojson" );
+}
+
+TEST_F( QgisProcess, ListsTheProviderAndItsAlgorithm )
+{
+  const ProcessResult list = run( { QStringLiteral( "list" ) } );
+  ASSERT_EQ( list.exitCode, 0 ) << list.output.toStdString();
+  EXPECT_TRUE( list.output.contains( QStringLiteral( "musecl:hexgrid" ) ) ) << list.output.toStdString();
+  EXPECT_EQ( list.output.count( QStringLiteral( "musecl:hexgrid" ) ), 1 ) << "registered once";
+}
+
+TEST_F( QgisProcess, HelpDescribesTheSizeConvention )
+{
+  const ProcessResult help = run( { QStringLiteral( "help" ), QStringLiteral( "musecl:hexgrid" ) } );
+  ASSERT_EQ( help.exitCode, 0 ) << help.output.toStdString();
+  EXPECT_TRUE( help.output.contains( QStringLiteral( "side length" ) ) );
+  EXPECT_TRUE( help.output.contains( QStringLiteral( "HEX_SIZE" ) ) );
+}
+
+TEST_F( QgisProcess, HexgridOnTheSyntheticCityWritesAGeoPackage )
+{
+  QTemporaryDir out;
+  const QString path = out.filePath( QStringLiteral( "synthetic_city_hex.gpkg" ) );
+  const ProcessResult r = run( { QStringLiteral( "run" ), QStringLiteral( "musecl:hexgrid" ), QStringLiteral( "--json" ), QStringLiteral( "--" ),
+                                 QStringLiteral( "INPUT=%1" ).arg( kDemoBoundary ), QStringLiteral( "HEX_SIZE=500" ),
+                                 QStringLiteral( "OUTPUT=%1" ).arg( path ) } );
+  ASSERT_EQ( r.exitCode, 0 ) << r.output.toStdString();
+  const QJsonObject results = jsonResults( r );
+  EXPECT_EQ( results.value( QStringLiteral( "OUTPUT_CRS" ) ).toString(), QStringLiteral( "EPSG:32625" ) ) << "UTM 25N at 35 W, 40 N";
+  QgsVectorLayer layer( path, QStringLiteral( "hex" ), QStringLiteral( "ogr" ) );
+  ASSERT_TRUE( layer.isValid() ) << path.toStdString();
+  // 45.8 km^2 of synthetic city minus a 1.3 km^2 park = 44.5 km^2, over 0.6495 km^2 hexagons: 68.5.
+  EXPECT_EQ( layer.featureCount(), MUSECL_DEMO_HEX_COUNT );
+  EXPECT_EQ( results.value( QStringLiteral( "HEX_COUNT" ) ).toDouble(), static_cast<double>( layer.featureCount() ) );
+  const QStringList expected { "fid", "region_id", "row", "col", "area_m2", "centroid_lon", "centroid_lat" };
+  EXPECT_EQ( layer.fields().names(), expected );
+  EXPECT_EQ( layer.crs().authid(), QStringLiteral( "EPSG:32625" ) );
+}
+
+TEST_F( QgisProcess, BadSizeFailsWithTheParameterNamedAndNoOutput )
+{
+  QTemporaryDir out;
+  const QString path = out.filePath( QStringLiteral( "bad.gpkg" ) );
+  const ProcessResult r = run( { QStringLiteral( "run" ), QStringLiteral( "musecl:hexgrid" ), QStringLiteral( "--" ),
+                                 QStringLiteral( "INPUT=%1" ).arg( kDemoBoundary ), QStringLiteral( "HEX_SIZE=0" ),
+                                 QStringLiteral( "OUTPUT=%1" ).arg( path ) } );
+  EXPECT_NE( r.exitCode, 0 ) << r.output.toStdString();
+  EXPECT_TRUE( r.output.contains( QStringLiteral( "HEX_SIZE" ) ) ) << r.output.toStdString();
+  EXPECT_FALSE( QFileInfo::exists( path ) );
+}
+
+TEST_F( QgisProcess, GraphicalModelChainingHexgridRuns )
+{
+  QTemporaryDir out;
+  const QString hexes = out.filePath( QStringLiteral( "model_hex.gpkg" ) );
+  const QString centres = out.filePath( QStringLiteral( "model_centres.gpkg" ) );
+  const ProcessResult r = run( { QStringLiteral( "run" ), QStringLiteral( MUSECL_SOURCE_DIR "/examples/models/hexgrid_centres.model3" ), QStringLiteral( "--" ),
+                                 QStringLiteral( "boundary=%1" ).arg( kDemoBoundary ), QStringLiteral( "hexagon_side_m=500" ),
+                                 QStringLiteral( "musecl:hexagons=%1" ).arg( hexes ), QStringLiteral( "native:centres=%1" ).arg( centres ) } );
+  ASSERT_EQ( r.exitCode, 0 ) << r.output.toStdString();
+  QgsVectorLayer hexLayer( hexes, QStringLiteral( "hex" ), QStringLiteral( "ogr" ) );
+  QgsVectorLayer centreLayer( centres, QStringLiteral( "centres" ), QStringLiteral( "ogr" ) );
+  ASSERT_TRUE( hexLayer.isValid() && centreLayer.isValid() ) << r.output.toStdString();
+  EXPECT_EQ( hexLayer.featureCount(), MUSECL_DEMO_HEX_COUNT );
+  EXPECT_EQ( centreLayer.featureCount(), MUSECL_DEMO_HEX_COUNT );
+  EXPECT_EQ( centreLayer.geometryType(), QgsWkbTypes::PointGeometry );
+}
