@@ -300,10 +300,26 @@ QVariantMap MuseclHexGridAlgorithm::processAlgorithm( const QVariantMap &paramet
   long long writtenOnBoundary = 0;
   QgsFeature out( fields );
 
+  // One column at a time: decide which cells to keep, then convert all their centroids to WGS 84 in
+  // one PROJ call (a call per feature costs more than building the hexagon).
+  struct Kept
+  {
+    musecl::HexCell cell;
+    QgsGeometry geometry;
+    double areaUnits;
+    bool onBoundary;
+  };
+  std::vector<Kept> kept;
+  std::vector<double> lon;
+  std::vector<double> lat;
+  std::vector<double> z;
   for ( std::int64_t col = cover.firstColumn(); col <= cover.lastColumn(); ++col )
   {
     if ( feedback->isCanceled() )
       throw QgsProcessingException( QObject::tr( "Cancelled after %1 hexagons; no output was written" ).arg( written ) );
+    kept.clear();
+    lon.clear();
+    lat.clear();
     for ( const musecl::CoverCell &cell : cover.column( col ) )
     {
       QgsGeometry geometry = hexagonGeometry( lattice, cell.cell );
@@ -316,7 +332,11 @@ QVariantMap MuseclHexGridAlgorithm::processAlgorithm( const QVariantMap &paramet
           case CentroidInside:
             break;
           case Intersects:
-            keep = engine->intersects( geometry.constGet() ) && !engine->touches( geometry.constGet() );
+            // A centre inside a valid polygon means polygon area around it, so the interiors meet.
+            // Otherwise: the prepared intersects is cheap; touches (a full relate) only runs when
+            // it says yes, to drop hexagons that merely share an edge or vertex with the boundary.
+            if ( !keep )
+              keep = engine->intersects( geometry.constGet() ) && !engine->touches( geometry.constGet() );
             break;
           case MinimumOverlap:
           {
@@ -346,35 +366,45 @@ QVariantMap MuseclHexGridAlgorithm::processAlgorithm( const QVariantMap &paramet
         continue;
       if ( clip )
         geometry.convertToMultiType();
-
-      QgsPointXY centroid;
       if ( clipped )
-        centroid = geometry.centroid().asPoint();
+      {
+        const QgsPointXY c = geometry.centroid().asPoint();
+        lon.push_back( c.x() );
+        lat.push_back( c.y() );
+      }
       else
       {
         const musecl::XY c = lattice.centre( cell.cell );
-        centroid = QgsPointXY( c.x, c.y );
+        lon.push_back( c.x );
+        lat.push_back( c.y );
       }
-      try
-      {
-        centroid = toWgs84.transform( centroid );
-      }
-      catch ( QgsCsException &e )
-      {
-        throw QgsProcessingException( QObject::tr( "Could not compute the WGS 84 centroid of hexagon %1: %2" )
-                                      .arg( QString::fromStdString( musecl::HexLattice::regionId( cell.cell ) ), e.what() ) );
-      }
+      const double areaUnits = clipped ? geometry.area() : hexArea;
+      kept.push_back( { cell.cell, std::move( geometry ), areaUnits, cell.touchesBoundary } );
+    }
+    if ( kept.empty() )
+      continue;
 
-      out.setGeometry( geometry );
+    z.assign( lon.size(), 0.0 );
+    try
+    {
+      toWgs84.transformCoords( static_cast<int>( lon.size() ), lon.data(), lat.data(), z.data() );
+    }
+    catch ( QgsCsException &e )
+    {
+      throw QgsProcessingException( QObject::tr( "Could not compute WGS 84 centroids for hexagon column %1: %2" ).arg( col ).arg( e.what() ) );
+    }
+    for ( std::size_t k = 0; k < kept.size(); ++k )
+    {
+      out.setGeometry( std::move( kept[k].geometry ) );
       out.setAttributes( QgsAttributes()
-                         << QString::fromStdString( musecl::HexLattice::regionId( cell.cell ) )
-                         << static_cast<qlonglong>( cell.cell.row )
-                         << static_cast<qlonglong>( cell.cell.col )
-                         << ( clipped ? geometry.area() : hexArea ) * metresPerUnit * metresPerUnit
-                         << centroid.x() << centroid.y() );
+                         << QString::fromStdString( musecl::HexLattice::regionId( kept[k].cell ) )
+                         << static_cast<qlonglong>( kept[k].cell.row )
+                         << static_cast<qlonglong>( kept[k].cell.col )
+                         << kept[k].areaUnits * metresPerUnit * metresPerUnit
+                         << lon[k] << lat[k] );
       output.addFeature( out );
       ++written;
-      if ( cell.touchesBoundary )
+      if ( kept[k].onBoundary )
         ++writtenOnBoundary;
     }
     feedback->setProgress( 100.0 * static_cast<double>( col - cover.firstColumn() + 1 ) / static_cast<double>( columns ) );
