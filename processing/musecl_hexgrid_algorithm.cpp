@@ -146,8 +146,9 @@ void MuseclHexGridAlgorithm::initAlgorithm( const QVariantMap & )
   // No minimum is declared so that a bad size reaches processAlgorithm and gets a specific message.
   auto size = std::make_unique<QgsProcessingParameterNumber>( kHexSize, QObject::tr( "Hexagon side length (metres; = circumradius)" ),
               QgsProcessingParameterNumber::Double, 500.0 );
+  size->setMetadata( { { QStringLiteral( "widget_wrapper" ), QVariantMap { { QStringLiteral( "decimals" ), 1 } } } } );
   addParameter( size.release() );
-  addParameter( new QgsProcessingParameterCrs( kTargetCrs, QObject::tr( "Output CRS (projected; empty = boundary CRS if projected, else its UTM zone)" ),
+  addParameter( new QgsProcessingParameterCrs( kTargetCrs, QObject::tr( "Output CRS (empty: automatic projected CRS)" ),
                 QVariant(), true ) );
   addParameter( new QgsProcessingParameterEnum( kCoverage, QObject::tr( "Keep hexagons" ),
                 QStringList() << QObject::tr( "Whose centre is inside the boundary" )
