@@ -140,3 +140,46 @@ void MuseclAtomicSink::discardStaging()
     QDir( mStagingDir ).removeRecursively();
   mStagingDir.clear();
 }
+
+MuseclStagedFiles::MuseclStagedFiles( const QString &folder, const QString &what )
+  : mFolder( QDir( folder ).absolutePath() )
+  , mWhat( what )
+{
+  if ( !QDir().mkpath( mFolder ) )
+    throw QgsProcessingException( QObject::tr( "Could not create the folder “%1” for %2" ).arg( mFolder, what ) );
+  mStaging = QDir( mFolder ).absoluteFilePath( QStringLiteral( ".musecl-partial-%1" ).arg( QUuid::createUuid().toString( QUuid::Id128 ) ) );
+  if ( !QDir().mkpath( mStaging ) )
+    throw QgsProcessingException( QObject::tr( "Could not create a staging folder in “%1” for %2" ).arg( mFolder, what ) );
+}
+
+MuseclStagedFiles::~MuseclStagedFiles()
+{
+  if ( !mStaging.isEmpty() )
+    QDir( mStaging ).removeRecursively();
+}
+
+QString MuseclStagedFiles::stagingPath( const QString &fileName ) const
+{
+  return QDir( mStaging ).absoluteFilePath( fileName );
+}
+
+QString MuseclStagedFiles::finalPath( const QString &fileName ) const
+{
+  return QDir( mFolder ).absoluteFilePath( fileName );
+}
+
+void MuseclStagedFiles::commit()
+{
+  QDir staging( mStaging );
+  for ( const QFileInfo &file : staging.entryInfoList( QDir::Files | QDir::Hidden ) )
+  {
+    const QString target = finalPath( file.fileName() );
+    if ( QFileInfo::exists( target ) && !QFile::remove( target ) )
+      throw QgsProcessingException( QObject::tr( "Could not replace “%1” (%2)" ).arg( target, mWhat ) );
+    if ( !QFile::rename( file.absoluteFilePath(), target ) )
+      throw QgsProcessingException( QObject::tr( "Could not move the finished %1 to “%2”" ).arg( mWhat, target ) );
+  }
+  staging.removeRecursively();
+  mStaging.clear();
+  mCommitted = true;
+}

@@ -50,3 +50,27 @@ class MuseclAtomicSink
     QString mStagingDir;
     bool mCommitted = false;
 };
+
+// Files written into a hidden staging folder inside `folder` and moved into `folder` by commit();
+// the destructor deletes the staging folder unless committed. For algorithms whose output is a set
+// of files (image chips, model files) rather than one layer.
+class MuseclStagedFiles
+{
+  public:
+    // Creates `folder` if needed; throws QgsProcessingException naming `what` on failure.
+    MuseclStagedFiles( const QString &folder, const QString &what );
+    ~MuseclStagedFiles();
+    MuseclStagedFiles( const MuseclStagedFiles & ) = delete;
+    MuseclStagedFiles &operator=( const MuseclStagedFiles & ) = delete;
+
+    QString stagingPath( const QString &fileName ) const;
+    QString finalPath( const QString &fileName ) const;
+    // Moves every staged file into the folder, replacing files of the same name.
+    void commit();
+
+  private:
+    QString mFolder;
+    QString mStaging;
+    QString mWhat;
+    bool mCommitted = false;
+};

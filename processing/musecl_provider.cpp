@@ -1,6 +1,10 @@
 #include "musecl_provider.h"
 
 #include "musecl_hexgrid_algorithm.h"
+#include "musecl_imagechips_algorithm.h"
+#include "musecl_mobilityfeatures_algorithm.h"
+#include "musecl_poifeatures_algorithm.h"
+#include "musecl_streetview_algorithm.h"
 
 #include "musecl/torch_runtime.h"
 #include "musecl/version.h"
@@ -58,4 +62,8 @@ bool MuseclProvider::supportsNonFileBasedOutput() const
 void MuseclProvider::loadAlgorithms()
 {
   addAlgorithm( new MuseclHexGridAlgorithm() );
+  addAlgorithm( new MuseclPoiFeaturesAlgorithm() );
+  addAlgorithm( new MuseclMobilityFeaturesAlgorithm() );
+  addAlgorithm( new MuseclImageChipsAlgorithm() );
+  addAlgorithm( new MuseclStreetViewAlgorithm() );
 }

@@ -136,3 +136,33 @@ TEST_F( QgisProcess, GraphicalModelChainingHexgridRuns )
   EXPECT_EQ( centreLayer.featureCount(), MUSECL_DEMO_HEX_COUNT );
   EXPECT_EQ( centreLayer.geometryType(), QgsWkbTypes::PointGeometry );
 }
+
+TEST_F( QgisProcess, FeatureAlgorithmsRunOnRealManhattanData )
+{
+  const QString data = QStringLiteral( MUSECL_SOURCE_DIR "/../shared/data/manhattan" );
+  if ( !QFileInfo::exists( data + "/manhattan.gpkg" ) )
+    GTEST_SKIP() << "Manhattan data not found at " << data.toStdString();
+  QTemporaryDir out;
+  const QString zones = data + "/manhattan.gpkg|layername=zones";
+  const ProcessResult poi = run( { "run", "musecl:poifeatures", "--json", "--", "REGIONS=" + zones, "REGION_ID_FIELD=zone_id",
+                                   "POIS=" + data + "/manhattan.gpkg|layername=pois", "CATEGORY_FIELD=fclass", "TOP_K=20",
+                                   "OUTPUT=" + out.filePath( "poi.gpkg" ) } );
+  ASSERT_EQ( poi.exitCode, 0 ) << poi.output.toStdString();
+  EXPECT_EQ( jsonResults( poi ).value( "POIS_IN_REGIONS" ).toDouble(), 7337 );
+  QgsVectorLayer poiLayer( out.filePath( "poi.gpkg" ), "poi", "ogr" );
+  EXPECT_EQ( poiLayer.featureCount(), 180 );
+  EXPECT_GE( poiLayer.fields().lookupField( "cat_other" ), 0 );
+
+  const ProcessResult flows = run( { "run", "musecl:mobilityfeatures", "--json", "--", "REGIONS=" + zones, "REGION_ID_FIELD=zone_id",
+                                     "FLOWS=" + data + "/manhattan.gpkg|layername=taxi_flows", "WEIGHT_FIELD=trips",
+                                     "OUTPUT=" + out.filePath( "flows.gpkg" ) } );
+  ASSERT_EQ( flows.exitCode, 0 ) << flows.output.toStdString();
+  EXPECT_EQ( jsonResults( flows ).value( "WEIGHT_INSIDE" ).toDouble(), 9332740 );
+
+  const ProcessResult chips = run( { "run", "musecl:imagechips", "--json", "--", "REGIONS=" + zones, "REGION_ID_FIELD=zone_id",
+                                     "RASTER=" + data + "/manhattan_landsat_rgb.tif", "CHIP_SIZE=64",
+                                     "OUTPUT_FOLDER=" + out.filePath( "chips" ), "OUTPUT_INDEX=" + out.filePath( "chips.csv" ) } );
+  ASSERT_EQ( chips.exitCode, 0 ) << chips.output.toStdString();
+  EXPECT_EQ( jsonResults( chips ).value( "CHIP_COUNT" ).toDouble(), 180 );
+  EXPECT_EQ( QDir( out.filePath( "chips" ) ).entryList( QDir::Files ).size(), 180 );
+}

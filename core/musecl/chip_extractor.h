@@ -1,0 +1,69 @@
+// One square image chip per region from a raster of any size, band count, data type and CRS.
+//
+// Only the window under the region is read (GDAL's floating-point windows with bilinear
+// resampling), so memory is bounded by the chip, not by the raster. The chip covers the square
+// centred on the region's bounding box whose side is the box's longer side, so regions keep
+// their aspect ratio. Pixels are invalid when they fall outside the raster, are nodata (GDAL mask
+// band) or, with masking on, have their centre outside the region; invalid pixels are written with
+// the raster's nodata value (0 when it has none).
+#pragma once
+
+#include <array>
+#include <memory>
+#include <string>
+
+#include "musecl/region_locator.h"  // RegionRings
+
+namespace musecl {
+
+enum class ChipFormat { GeoTiff, Png };
+
+struct ChipOptions {
+  int size = 256;
+  bool maskOutsideRegion = false;
+  ChipFormat format = ChipFormat::GeoTiff;
+};
+
+struct RasterInfo {
+  int width = 0;
+  int height = 0;
+  int bands = 0;
+  std::string dataType;  // GDAL name, e.g. "Byte"
+  std::string crsWkt;
+  std::array<double, 6> geoTransform{};
+  double minX = 0, minY = 0, maxX = 0, maxY = 0;  // extent in the raster CRS
+  bool hasNoData = false;
+  double noData = 0;
+};
+
+struct ChipResult {
+  double validFraction = 0;  // of all chip pixels
+  bool written = false;      // false when no pixel is valid (no file is written then)
+};
+
+class ChipExtractor {
+ public:
+  // Throws std::runtime_error naming the path for unreadable rasters, rotated geotransforms, a
+  // chip size outside [8, 4096], or PNG output of a type PNG cannot hold (only Byte and UInt16).
+  ChipExtractor(const std::string &rasterPath, const ChipOptions &options);
+  ~ChipExtractor();
+  ChipExtractor(const ChipExtractor &) = delete;
+  ChipExtractor &operator=(const ChipExtractor &) = delete;
+
+  const RasterInfo &info() const { return info_; }
+
+  // `rings` in the raster's CRS. Throws std::runtime_error if the chip cannot be written.
+  ChipResult extract(const RegionRings &rings, const std::string &outputPath);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  RasterInfo info_;
+  ChipOptions options_;
+};
+
+// Whether GDAL can open the file as an image (headers only; cheap). Used to report unreadable
+// street-view images before training.
+bool imageIsReadable(const std::string &path);
+
+}  // namespace musecl

@@ -1,0 +1,38 @@
+// The per-region inputs of MuseCL, filled by the feature algorithms and consumed by training.
+// One row per region, in the order of the region layer. Every modality is optional: an empty
+// vector means the modality was not given, and per-region gaps (a region without POIs, without a
+// chip) are explicit so the trainer can fall back and say so.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace musecl {
+
+struct RegionTable {
+  std::vector<std::string> ids;  // unique
+
+  // POIs (paper eq. 3): counts per category, the category names being the columns.
+  std::vector<std::string> poiCategories;
+  std::vector<std::vector<double>> poiCounts;  // [region][category]
+  // Words for skip-gram (paper eq. 7): each POI's category token and text tokens, per region.
+  std::vector<std::vector<std::string>> poiWords;
+
+  // Mobility (paper eqs. 1-2): weights of flows with both ends in regions; internal flows are also
+  // counted in inflow and outflow.
+  std::vector<double> inflow;
+  std::vector<double> outflow;
+  std::vector<double> internal;
+
+  // Imagery: one remote-sensing chip per region (empty path: none), any number of street-view images.
+  std::vector<std::string> chipPaths;
+  std::vector<std::vector<std::string>> streetViewPaths;
+
+  std::size_t size() const { return ids.size(); }
+  bool hasPois() const { return !poiCounts.empty(); }
+  bool hasMobility() const { return !inflow.empty(); }
+  bool hasChips() const { return !chipPaths.empty(); }
+  bool hasStreetView() const { return !streetViewPaths.empty(); }
+};
+
+}  // namespace musecl

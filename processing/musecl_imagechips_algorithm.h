@@ -1,0 +1,22 @@
+// musecl:imagechips — "Extract image chips per region": remote-sensing inputs of the MuseCL image encoder.
+#pragma once
+
+#include <qgsprocessingalgorithm.h>
+
+class MuseclImageChipsAlgorithm : public QgsProcessingAlgorithm
+{
+  public:
+    QString name() const override;
+    QString displayName() const override;
+    QStringList tags() const override;
+    QString group() const override;
+    QString groupId() const override;
+    QString shortHelpString() const override;
+    QIcon icon() const override;
+    QString svgIconPath() const override;
+    MuseclImageChipsAlgorithm *createInstance() const override;
+    void initAlgorithm( const QVariantMap &configuration = QVariantMap() ) override;
+
+  protected:
+    QVariantMap processAlgorithm( const QVariantMap &parameters, QgsProcessingContext &context, QgsProcessingFeedback *feedback ) override;
+};

@@ -1,0 +1,248 @@
+// musecl:poifeatures. Counts POIs per region and category in one pass over the POIs (points are
+// located in bulk, see musecl_region_inputs.h); the counts are the POI-distribution vector that
+// MuseCL's POI similarity uses (paper eq. 3), and the POI text is tokenised for skip-gram (eq. 7).
+#include "musecl_poifeatures_algorithm.h"
+
+#include "musecl_atomic_sink.h"
+#include "musecl_region_inputs.h"
+
+#include "musecl/field_names.h"
+#include "musecl/text_tokens.h"
+
+#include <qgsexception.h>
+
+#include <QIcon>
+#include <algorithm>
+#include <unordered_map>
+
+namespace
+{
+  const QString kRegions = QStringLiteral( "REGIONS" );
+  const QString kRegionId = QStringLiteral( "REGION_ID_FIELD" );
+  const QString kPois = QStringLiteral( "POIS" );
+  const QString kCategory = QStringLiteral( "CATEGORY_FIELD" );
+  const QString kText = QStringLiteral( "TEXT_FIELDS" );
+  const QString kTopK = QStringLiteral( "TOP_K" );
+  const QString kOutput = QStringLiteral( "OUTPUT" );
+  const QString kOutputTable = QStringLiteral( "OUTPUT_TABLE" );
+}
+
+QString MuseclPoiFeaturesAlgorithm::name() const { return QStringLiteral( "poifeatures" ); }
+QString MuseclPoiFeaturesAlgorithm::displayName() const { return QObject::tr( "Summarise POIs per region" ); }
+QStringList MuseclPoiFeaturesAlgorithm::tags() const { return QObject::tr( "poi,points of interest,count,category,histogram,regions,musecl" ).split( ',' ); }
+QString MuseclPoiFeaturesAlgorithm::group() const { return QObject::tr( "Region features" ); }
+QString MuseclPoiFeaturesAlgorithm::groupId() const { return QStringLiteral( "features" ); }
+QIcon MuseclPoiFeaturesAlgorithm::icon() const { return QIcon( svgIconPath() ); }
+QString MuseclPoiFeaturesAlgorithm::svgIconPath() const { return QStringLiteral( ":/musecl/icons/poifeatures.svg" ); }
+MuseclPoiFeaturesAlgorithm *MuseclPoiFeaturesAlgorithm::createInstance() const { return new MuseclPoiFeaturesAlgorithm(); }
+
+QString MuseclPoiFeaturesAlgorithm::shortHelpString() const
+{
+  return QObject::tr(
+           "Counts the points of interest in each region, in total and per category. This is the POI distribution that MuseCL "
+           "compares regions by (paper eq. 3).\n\n"
+           "<b>Output</b>: the regions with all their fields plus poi_total, poi_distinct (number of categories present), "
+           "poi_words (text tokens of the POIs, for the POI-text embedding) and one count field per category, named "
+           "cat_&lt;category&gt; (lower case, other characters replaced by _, made unique). With <b>Top K</b> > 0 only the K most "
+           "frequent categories get a field and the rest are summed in cat_other. The optional <b>long table</b> lists "
+           "region_id, category, count for every non-zero pair, whatever K is.\n\n"
+           "Each POI is counted at most once: a POI exactly on an edge shared by two regions is given to exactly one of them, "
+           "POIs outside every region are counted and reported, and POIs with a null or empty category count in poi_total only. "
+           "POIs in any CRS are transformed to the regions' CRS. Multi-point features count once, at their first point.\n\n"
+           "Region ids come from REGION_ID_FIELD, else a region_id field, else the feature id; they must be unique.\n\n"
+           "MuseCL: Yong, X. and Zhou, X. (2024), IJCAI." );
+}
+
+void MuseclPoiFeaturesAlgorithm::initAlgorithm( const QVariantMap & )
+{
+  addParameter( new QgsProcessingParameterFeatureSource( kRegions, QObject::tr( "Regions" ), QList<int>() << QgsProcessing::TypeVectorPolygon ) );
+  addParameter( new QgsProcessingParameterField( kRegionId, QObject::tr( "Region id field (default: region_id, else feature id)" ), QVariant(), kRegions,
+                QgsProcessingParameterField::Any, false, true ) );
+  addParameter( new QgsProcessingParameterFeatureSource( kPois, QObject::tr( "POI points" ), QList<int>() << QgsProcessing::TypeVectorPoint ) );
+  addParameter( new QgsProcessingParameterField( kCategory, QObject::tr( "Category field" ), QVariant(), kPois ) );
+  addParameter( new QgsProcessingParameterField( kText, QObject::tr( "Text fields (names, tags, reviews)" ), QVariant(), kPois,
+                QgsProcessingParameterField::Any, true, true ) );
+  addParameter( new QgsProcessingParameterNumber( kTopK, QObject::tr( "Category fields for the K most frequent (0 = all)" ),
+                QgsProcessingParameterNumber::Integer, 0, false, 0 ) );
+  addParameter( new QgsProcessingParameterFeatureSink( kOutput, QObject::tr( "Regions with POI counts" ), QgsProcessing::TypeVectorPolygon ) );
+  addParameter( new QgsProcessingParameterFeatureSink( kOutputTable, QObject::tr( "POI counts per region and category (long table)" ),
+                QgsProcessing::TypeVector, QVariant(), true, false ) );
+  addOutput( new QgsProcessingOutputNumber( QStringLiteral( "POIS_IN_REGIONS" ), QObject::tr( "POIs inside regions" ) ) );
+  addOutput( new QgsProcessingOutputNumber( QStringLiteral( "POIS_OUTSIDE" ), QObject::tr( "POIs outside every region" ) ) );
+  addOutput( new QgsProcessingOutputNumber( QStringLiteral( "CATEGORY_COUNT" ), QObject::tr( "Number of categories" ) ) );
+}
+
+QVariantMap MuseclPoiFeaturesAlgorithm::processAlgorithm( const QVariantMap &parameters, QgsProcessingContext &context, QgsProcessingFeedback *feedback )
+{
+  const MuseclRegionSet regions = museclReadRegions( this, parameters, kRegions, kRegionId, context, feedback );
+
+  std::unique_ptr<QgsProcessingFeatureSource> pois( parameterAsSource( parameters, kPois, context ) );
+  if ( !pois )
+    throw QgsProcessingException( invalidSourceError( parameters, kPois ) );
+  const QString poiLayer = pois->sourceName();
+  if ( pois->featureCount() == 0 )
+    throw QgsProcessingException( QObject::tr( "POI layer “%1” has no features" ).arg( poiLayer ) );
+  const int categoryIndex = museclRequireField( pois->fields(), parameterAsString( parameters, kCategory, context ), poiLayer, kCategory );
+  QList<int> textIndexes;
+  for ( const QString &name : parameterAsFields( parameters, kText, context ) )
+    textIndexes << museclRequireField( pois->fields(), name, poiLayer, kText );
+  const int topK = parameterAsInt( parameters, kTopK, context );
+
+  // One pass over the POIs: (region, category) pairs plus word counts.
+  std::unordered_map<std::string, std::uint32_t> categoryIndexByName;
+  std::vector<std::string> categoryNames;
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> located;  // (region, category)
+  std::vector<double> total( static_cast<std::size_t>( regions.size() ), 0.0 );
+  std::vector<double> words( static_cast<std::size_t>( regions.size() ), 0.0 );
+  long long outside = 0;
+  long long uncategorised = 0;
+  QgsAttributeList attributes { categoryIndex };
+  attributes << textIndexes;
+  std::vector<std::string> tokens;
+  const MuseclLocateStats stats = museclLocateFeatures( *pois, QgsFeatureRequest().setSubsetOfAttributes( attributes ), regions, MuseclLocateVertices::First,
+                                  context, feedback, QObject::tr( "POI layer “%1”" ).arg( poiLayer ), 5, 80,
+                                  [&]( const QgsFeature & f, std::int64_t region, std::int64_t )
+  {
+    if ( region < 0 )
+    {
+      ++outside;
+      return;
+    }
+    const auto r = static_cast<std::size_t>( region );
+    total[r] += 1;
+    const QVariant category = f.attribute( categoryIndex );
+    const std::string name = category.isNull() ? std::string() : category.toString().trimmed().toStdString();
+    if ( name.empty() )
+      ++uncategorised;
+    else
+    {
+      auto it = categoryIndexByName.find( name );
+      if ( it == categoryIndexByName.end() )
+      {
+        it = categoryIndexByName.emplace( name, static_cast<std::uint32_t>( categoryNames.size() ) ).first;
+        categoryNames.push_back( name );
+      }
+      located.emplace_back( static_cast<std::uint32_t>( r ), it->second );
+      words[r] += 1;  // the category token
+    }
+    for ( int index : textIndexes )
+    {
+      const QVariant text = f.attribute( index );
+      if ( text.isNull() )
+        continue;
+      tokens.clear();
+      musecl::appendTokens( text.toString().toStdString(), tokens );
+      words[r] += static_cast<double>( tokens.size() );
+    }
+  } );
+  const long long inside = stats.features - stats.withoutGeometry - outside;
+  if ( inside == 0 )
+    throw QgsProcessingException( QObject::tr( "No POI of layer “%1” falls inside a region of “%2”: do the layers overlap? POI extent %3 (%4), region extent %5 (%6)" )
+                                  .arg( poiLayer, regions.layerName, pois->sourceExtent().toString( 4 ), pois->sourceCrs().authid(),
+                                        regions.extent.toString( 4 ), regions.crs.authid() ) );
+
+  // Column order: most frequent category first (ties by name), so Top-K is a prefix.
+  std::vector<double> categoryTotals( categoryNames.size(), 0.0 );
+  for ( const auto &pair : located )
+    categoryTotals[pair.second] += 1;
+  std::vector<std::uint32_t> order( categoryNames.size() );
+  for ( std::uint32_t i = 0; i < order.size(); ++i )
+    order[i] = i;
+  std::sort( order.begin(), order.end(), [&]( std::uint32_t a, std::uint32_t b ) {
+    return categoryTotals[a] != categoryTotals[b] ? categoryTotals[a] > categoryTotals[b] : categoryNames[a] < categoryNames[b];
+  } );
+  const std::size_t kept = topK > 0 ? std::min<std::size_t>( static_cast<std::size_t>( topK ), order.size() ) : order.size();
+  const bool hasOther = kept < order.size();
+  std::vector<int> columnOf( categoryNames.size(), -1 );  // category -> output column (kept == other)
+  for ( std::size_t rank = 0; rank < order.size(); ++rank )
+    columnOf[order[rank]] = static_cast<int>( std::min( rank, kept ) );
+
+  const std::size_t columns = kept + ( hasOther ? 1 : 0 );
+  std::vector<double> counts( static_cast<std::size_t>( regions.size() ) * columns, 0.0 );
+  std::vector<double> distinct( static_cast<std::size_t>( regions.size() ), 0.0 );
+  {
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> sorted = located;
+    std::sort( sorted.begin(), sorted.end() );
+    for ( std::size_t i = 0; i < sorted.size(); ++i )
+    {
+      counts[sorted[i].first * columns + static_cast<std::size_t>( columnOf[sorted[i].second] )] += 1;
+      if ( i == 0 || sorted[i] != sorted[i - 1] )
+        distinct[sorted[i].first] += 1;
+    }
+    located.swap( sorted );  // now sorted by region, then category, for the long table
+  }
+
+  // Output fields: the regions' own, then ours with collision-free names.
+  QgsFields fields = regions.fields;
+  std::set<std::string> taken;
+  for ( const QgsField &f : regions.fields )
+    taken.insert( f.name().toLower().toStdString() );
+  auto addField = [&]( const std::string &prefix, const std::string &value, QVariant::Type type ) {
+    const QString name = QString::fromStdString( musecl::uniqueFieldName( prefix, value, taken ) );
+    fields.append( QgsField( name, type ) );
+    return name;
+  };
+  addField( "poi_", "total", QVariant::Double );
+  addField( "poi_", "distinct", QVariant::Double );
+  addField( "poi_", "words", QVariant::Double );
+  for ( std::size_t rank = 0; rank < kept; ++rank )
+    addField( "cat_", categoryNames[order[rank]], QVariant::Double );
+  if ( hasOther )
+    addField( "cat_", "other", QVariant::Double );
+
+  MuseclAtomicSink output( this, kOutput, parameters, context, fields, regions.wkbType, regions.crs );
+  std::unique_ptr<MuseclAtomicSink> table;
+  if ( parameters.value( kOutputTable ).isValid() && !parameters.value( kOutputTable ).toString().isEmpty() )
+  {
+    QgsFields tableFields;
+    tableFields.append( QgsField( QStringLiteral( "region_id" ), QVariant::String ) );
+    tableFields.append( QgsField( QStringLiteral( "category" ), QVariant::String ) );
+    tableFields.append( QgsField( QStringLiteral( "count" ), QVariant::Double ) );
+    table = std::make_unique<MuseclAtomicSink>( this, kOutputTable, parameters, context, tableFields, QgsWkbTypes::NoGeometry, QgsCoordinateReferenceSystem() );
+  }
+
+  for ( int i = 0; i < regions.size(); ++i )
+  {
+    if ( feedback->isCanceled() )
+      throw QgsProcessingException( QObject::tr( "Cancelled while writing; no output was written" ) );
+    QgsFeature out = regions.features.at( i );
+    out.setFields( fields, false );
+    QgsAttributes attrs = regions.features.at( i ).attributes();
+    const auto r = static_cast<std::size_t>( i );
+    attrs << total[r] << distinct[r] << words[r];
+    for ( std::size_t c = 0; c < columns; ++c )
+      attrs << counts[r * columns + c];
+    out.setAttributes( attrs );
+    output.addFeature( out );
+  }
+  if ( table )
+  {
+    QgsFeature row;
+    for ( std::size_t i = 0; i < located.size(); )
+    {
+      std::size_t j = i;
+      while ( j < located.size() && located[j] == located[i] )
+        ++j;
+      row.setAttributes( QgsAttributes() << regions.ids.at( static_cast<int>( located[i].first ) )
+                         << QString::fromStdString( categoryNames[located[i].second] ) << static_cast<double>( j - i ) );
+      table->addFeature( row );
+      i = j;
+    }
+  }
+
+  feedback->pushInfo( QObject::tr( "%1 POIs inside regions, %2 outside every region, %3 without geometry, %4 in no category (counted in poi_total only); "
+                                   "%5 categories%6" )
+                      .arg( inside ).arg( outside ).arg( stats.withoutGeometry ).arg( uncategorised ).arg( categoryNames.size() )
+                      .arg( hasOther ? QObject::tr( ", the %1 most frequent as fields and %2 in cat_other" ).arg( kept ).arg( order.size() - kept ) : QString() ) );
+  if ( stats.transformFailed )
+    feedback->pushWarning( QObject::tr( "%1 POIs could not be transformed to %2 and count as outside" ).arg( stats.transformFailed ).arg( regions.crs.authid() ) );
+
+  QVariantMap outputs;
+  outputs.insert( kOutput, output.commit() );
+  if ( table )
+    outputs.insert( kOutputTable, table->commit() );
+  outputs.insert( QStringLiteral( "POIS_IN_REGIONS" ), inside );
+  outputs.insert( QStringLiteral( "POIS_OUTSIDE" ), outside );
+  outputs.insert( QStringLiteral( "CATEGORY_COUNT" ), static_cast<qlonglong>( categoryNames.size() ) );
+  return outputs;
+}

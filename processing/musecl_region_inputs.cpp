@@ -1,0 +1,253 @@
+#include "musecl_region_inputs.h"
+
+#include <qgscoordinatetransform.h>
+#include <qgsexception.h>
+#include <qgsgeometry.h>
+#include <qgsprocessingalgorithm.h>
+#include <qgsprocessingparameters.h>
+
+#include <QSet>
+#include <cmath>
+
+namespace
+{
+  constexpr int kChunk = 8192;
+
+  musecl::RegionRings ringsOf( const QgsGeometry &geometry )
+  {
+    musecl::RegionRings rings;
+    QgsGeometry g = geometry;
+    if ( QgsWkbTypes::isCurvedType( g.wkbType() ) )
+      g = QgsGeometry( g.constGet()->segmentize() );
+    const QgsMultiPolygonXY polygons = g.isMultipart() ? g.asMultiPolygon() : QgsMultiPolygonXY { g.asPolygon() };
+    for ( const QgsPolygonXY &polygon : polygons )
+      for ( const QgsPolylineXY &ring : polygon )
+      {
+        musecl::Ring out;
+        out.reserve( static_cast<std::size_t>( ring.size() ) );
+        for ( const QgsPointXY &p : ring )
+          out.push_back( { p.x(), p.y() } );
+        rings.push_back( std::move( out ) );
+      }
+    return rings;
+  }
+
+  // Regions written by musecl:hexgrid (row/col fields, hexagons of one size in a projected CRS) are
+  // located by lattice arithmetic; RegionLocator verifies every geometry before agreeing.
+  void tryHexLattice( MuseclRegionSet &set )
+  {
+    const int rowField = set.fields.lookupField( QStringLiteral( "row" ) );
+    const int colField = set.fields.lookupField( QStringLiteral( "col" ) );
+    if ( rowField < 0 || colField < 0 || set.crs.isGeographic() || set.features.isEmpty() )
+      return;
+    double largestArea = 0;
+    std::vector<musecl::HexCell> cells;
+    cells.reserve( static_cast<std::size_t>( set.features.size() ) );
+    for ( const QgsFeature &f : std::as_const( set.features ) )
+    {
+      bool okRow = false, okCol = false;
+      const qlonglong row = f.attribute( rowField ).toLongLong( &okRow );
+      const qlonglong col = f.attribute( colField ).toLongLong( &okCol );
+      if ( !okRow || !okCol )
+        return;
+      cells.push_back( { col, row } );
+      largestArea = std::max( largestArea, f.geometry().area() );
+    }
+    // The largest region is an unclipped hexagon in any real grid; RegionLocator then checks every
+    // region against the lattice of that side before agreeing to use it.
+    const double side = std::sqrt( largestArea / ( 1.5 * std::sqrt( 3.0 ) ) );
+    set.locator->useHexLattice( side, cells );
+  }
+}
+
+musecl::RegionRings MuseclRegionSet::rings( int i, const QgsCoordinateTransform *transform ) const
+{
+  QgsGeometry g = features.at( i ).geometry();
+  if ( transform )
+    g.transform( *transform );
+  return ringsOf( g );
+}
+
+int museclRequireField( const QgsFields &fields, const QString &name, const QString &layerName, const QString &parameterName )
+{
+  const int index = fields.lookupField( name );
+  if ( index < 0 )
+    throw QgsProcessingException( QObject::tr( "Field “%1” (%2) does not exist in layer “%3”; its fields are: %4" )
+                                  .arg( name, parameterName, layerName, fields.names().join( QStringLiteral( ", " ) ) ) );
+  return index;
+}
+
+MuseclRegionSet museclReadRegions( const QgsProcessingAlgorithm *algorithm, const QVariantMap &parameters, const QString &regionsParam,
+                                   const QString &idFieldParam, QgsProcessingContext &context, QgsProcessingFeedback *feedback )
+{
+  std::unique_ptr<QgsProcessingFeatureSource> source( QgsProcessingParameters::parameterAsSource( algorithm->parameterDefinition( regionsParam ), parameters, context ) );
+  if ( !source )
+    throw QgsProcessingException( QObject::tr( "Could not load the region layer (%1)" ).arg( regionsParam ) );
+  MuseclRegionSet set;
+  set.layerName = source->sourceName();
+  set.crs = source->sourceCrs();
+  set.fields = source->fields();
+  set.wkbType = source->wkbType();
+  if ( !set.crs.isValid() )
+    throw QgsProcessingException( QObject::tr( "Region layer “%1” has no CRS; set its CRS first" ).arg( set.layerName ) );
+
+  QString idField = idFieldParam.isEmpty() ? QString() : QgsProcessingParameters::parameterAsString( algorithm->parameterDefinition( idFieldParam ), parameters, context );
+  int idIndex = -1;
+  if ( !idField.isEmpty() )
+    idIndex = museclRequireField( set.fields, idField, set.layerName, idFieldParam );
+  else if ( ( idIndex = set.fields.lookupField( QStringLiteral( "region_id" ) ) ) >= 0 )
+    idField = QStringLiteral( "region_id" );
+  set.idField = idField;
+
+  QSet<QString> seen;
+  QgsFeature f;
+  QgsFeatureIterator it = source->getFeatures();
+  const long long total = source->featureCount();
+  while ( it.nextFeature( f ) )
+  {
+    if ( feedback && feedback->isCanceled() )
+      throw QgsProcessingException( QObject::tr( "Cancelled while reading region layer “%1”; no output was written" ).arg( set.layerName ) );
+    if ( !f.hasGeometry() || f.geometry().isEmpty() || f.geometry().type() != QgsWkbTypes::PolygonGeometry )
+    {
+      feedback->pushWarning( QObject::tr( "Region %1 of layer “%2” has no polygon geometry and is skipped" ).arg( f.id() ).arg( set.layerName ) );
+      continue;
+    }
+    QString id;
+    if ( idIndex >= 0 )
+    {
+      const QVariant v = f.attribute( idIndex );
+      if ( v.isNull() || v.toString().isEmpty() )
+        throw QgsProcessingException( QObject::tr( "Region %1 of layer “%2” has a null %3; region ids must be set and unique" ).arg( f.id() ).arg( set.layerName, idField ) );
+      id = v.toString();
+    }
+    else
+      id = QString::number( f.id() );
+    if ( seen.contains( id ) )
+      throw QgsProcessingException( QObject::tr( "Region id “%1” appears twice in field %2 of layer “%3”; region ids must be unique" )
+                                    .arg( id, idField.isEmpty() ? QObject::tr( "(feature id)" ) : idField, set.layerName ) );
+    seen.insert( id );
+    set.ids << id;
+    set.extent.combineExtentWith( f.geometry().boundingBox() );
+    set.features << f;
+    if ( total > 0 && set.features.size() % 4096 == 0 )
+      feedback->setProgress( 5.0 * set.features.size() / total );
+  }
+  if ( set.features.isEmpty() )
+    throw QgsProcessingException( QObject::tr( "Region layer “%1” has no polygon features" ).arg( set.layerName ) );
+
+  std::vector<musecl::RegionRings> rings;
+  rings.reserve( static_cast<std::size_t>( set.features.size() ) );
+  for ( int i = 0; i < set.features.size(); ++i )
+    rings.push_back( set.rings( i ) );
+  set.locator = std::make_unique<musecl::RegionLocator>( rings );
+  tryHexLattice( set );
+  feedback->pushInfo( QObject::tr( "%1 regions from “%2” (ids from %3; points located by %4)" )
+                      .arg( set.features.size() ).arg( set.layerName, idField.isEmpty() ? QObject::tr( "feature ids" ) : idField,
+                            set.locator->usesHexLattice() ? QObject::tr( "hexagon lattice arithmetic" ) : QObject::tr( "a bucket grid index" ) ) );
+  return set;
+}
+
+MuseclLocateStats museclLocateFeatures( QgsProcessingFeatureSource &source, const QgsFeatureRequest &request, const MuseclRegionSet &regions,
+                                        MuseclLocateVertices vertices, QgsProcessingContext &context, QgsProcessingFeedback *feedback,
+                                        const QString &what, double progressFrom, double progressTo,
+                                        const std::function<void( const QgsFeature &, std::int64_t, std::int64_t )> &visit )
+{
+  MuseclLocateStats stats;
+  const QgsCoordinateTransform transform( source.sourceCrs(), regions.crs, context.transformContext() );
+  const bool both = vertices == MuseclLocateVertices::FirstAndLast;
+  const long long total = std::max<long long>( 1, source.featureCount() );
+
+  QVector<QgsFeature> chunk;
+  chunk.reserve( kChunk );
+  std::vector<double> x, y, z;
+  auto flush = [&]()
+  {
+    if ( chunk.isEmpty() )
+      return;
+    z.assign( x.size(), 0.0 );
+    bool transformed = true;
+    try
+    {
+      transform.transformCoords( static_cast<int>( x.size() ), x.data(), y.data(), z.data() );
+    }
+    catch ( QgsCsException & )
+    {
+      transformed = false;  // retry point by point below, so one bad point does not lose the chunk
+    }
+    const std::size_t step = both ? 2 : 1;
+    for ( int i = 0; i < chunk.size(); ++i )
+    {
+      std::int64_t first = -1, last = -1;
+      const std::size_t k = static_cast<std::size_t>( i ) * step;
+      if ( !transformed )
+      {
+        bool ok = true;
+        for ( std::size_t j = k; j < k + step; ++j )
+        {
+          try
+          {
+            double zz = 0;
+            transform.transformInPlace( x[j], y[j], zz );
+          }
+          catch ( QgsCsException & )
+          {
+            ok = false;
+          }
+        }
+        if ( !ok )
+        {
+          ++stats.transformFailed;
+          x[k] = y[k] = std::numeric_limits<double>::quiet_NaN();
+          if ( both )
+            x[k + 1] = y[k + 1] = std::numeric_limits<double>::quiet_NaN();
+        }
+      }
+      first = regions.locator->locate( { x[k], y[k] } );
+      last = both ? regions.locator->locate( { x[k + 1], y[k + 1] } ) : first;
+      visit( chunk.at( i ), first, last );
+    }
+    chunk.clear();
+    x.clear();
+    y.clear();
+  };
+
+  QgsFeature f;
+  QgsFeatureIterator it = source.getFeatures( request );
+  while ( it.nextFeature( f ) )
+  {
+    ++stats.features;
+    if ( !f.hasGeometry() || f.geometry().isEmpty() )
+    {
+      ++stats.withoutGeometry;
+      continue;
+    }
+    const QgsAbstractGeometry *g = f.geometry().constGet();
+    const QgsPoint p0 = g->vertexAt( QgsVertexId( 0, 0, 0 ) );
+    x.push_back( p0.x() );
+    y.push_back( p0.y() );
+    if ( both )
+    {
+      // The last vertex of the last part: the destination of an OD line.
+      QgsPoint last = p0;
+      QgsVertexId id;
+      QgsPoint vertex;
+      while ( g->nextVertex( id, vertex ) )
+        last = vertex;
+      x.push_back( last.x() );
+      y.push_back( last.y() );
+    }
+    chunk << f;
+    if ( chunk.size() == kChunk )
+    {
+      if ( feedback->isCanceled() )
+        throw QgsProcessingException( QObject::tr( "Cancelled while reading %1; no output was written" ).arg( what ) );
+      flush();
+      feedback->setProgress( progressFrom + ( progressTo - progressFrom ) * std::min( 1.0, static_cast<double>( stats.features ) / total ) );
+    }
+  }
+  if ( feedback->isCanceled() )
+    throw QgsProcessingException( QObject::tr( "Cancelled while reading %1; no output was written" ).arg( what ) );
+  flush();
+  feedback->setProgress( progressTo );
+  return stats;
+}

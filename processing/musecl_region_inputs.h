@@ -1,0 +1,72 @@
+// Reading the inputs every MuseCL algorithm shares: a region layer with unique ids, and point
+// locations (POIs, flow ends, photos) assigned to regions in bulk. Used by the feature algorithms
+// and by training, so all of them interpret layers identically.
+#pragma once
+
+#include "musecl/region_locator.h"
+
+#include <qgscoordinatereferencesystem.h>
+#include <qgsfeature.h>
+#include <qgsfields.h>
+#include <qgsprocessingcontext.h>
+#include <qgsprocessingfeedback.h>
+#include <qgsprocessingutils.h>
+#include <qgsrectangle.h>
+
+#include <QString>
+#include <QStringList>
+#include <functional>
+#include <memory>
+#include <vector>
+
+class QgsProcessingAlgorithm;
+class QgsProcessingFeatureSource;
+
+struct MuseclRegionSet
+{
+  QString layerName;
+  QgsCoordinateReferenceSystem crs;
+  QgsFields fields;
+  QgsWkbTypes::Type wkbType = QgsWkbTypes::Unknown;
+  QVector<QgsFeature> features;  // input order, attributes kept
+  QStringList ids;               // unique, one per feature
+  QString idField;               // empty when ids are feature ids
+  QgsRectangle extent;
+  std::unique_ptr<musecl::RegionLocator> locator;
+
+  int size() const { return features.size(); }
+  // Rings of region i, optionally transformed (e.g. into a raster's CRS).
+  musecl::RegionRings rings( int i, const QgsCoordinateTransform *transform = nullptr ) const;
+};
+
+// Reads the polygon layer of parameter `regionsParam`. The id comes from field `idFieldParam`
+// when set, else a field named region_id, else the feature id. Throws QgsProcessingException for an
+// empty layer, a missing id field, duplicate or null ids, and cancellation.
+MuseclRegionSet museclReadRegions( const QgsProcessingAlgorithm *algorithm, const QVariantMap &parameters, const QString &regionsParam,
+                                   const QString &idFieldParam, QgsProcessingContext &context, QgsProcessingFeedback *feedback );
+
+// Which vertices of a feature to locate: a point's own position, or a flow line's two ends.
+enum class MuseclLocateVertices
+{
+  First,
+  FirstAndLast,
+};
+
+struct MuseclLocateStats
+{
+  long long features = 0;
+  long long withoutGeometry = 0;
+  long long transformFailed = 0;
+};
+
+// Streams `source` in chunks, transforms the chosen vertices into the regions' CRS in one PROJ call
+// per chunk, and calls visit(feature, regionOfFirst, regionOfLast) with -1 for "in no region"
+// (regionOfLast == regionOfFirst for MuseclLocateVertices::First). Features without geometry are
+// counted and skipped. Throws QgsProcessingException on cancel, naming `what`.
+MuseclLocateStats museclLocateFeatures( QgsProcessingFeatureSource &source, const QgsFeatureRequest &request, const MuseclRegionSet &regions,
+                                        MuseclLocateVertices vertices, QgsProcessingContext &context, QgsProcessingFeedback *feedback,
+                                        const QString &what, double progressFrom, double progressTo,
+                                        const std::function<void( const QgsFeature &, std::int64_t, std::int64_t )> &visit );
+
+// A field of `fields` by name, or a QgsProcessingException naming the layer and the fields it has.
+int museclRequireField( const QgsFields &fields, const QString &name, const QString &layerName, const QString &parameterName );

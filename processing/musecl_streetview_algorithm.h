@@ -1,0 +1,22 @@
+// musecl:streetview — "Assign street-view images to regions": inputs of the street-view encoder.
+#pragma once
+
+#include <qgsprocessingalgorithm.h>
+
+class MuseclStreetViewAlgorithm : public QgsProcessingAlgorithm
+{
+  public:
+    QString name() const override;
+    QString displayName() const override;
+    QStringList tags() const override;
+    QString group() const override;
+    QString groupId() const override;
+    QString shortHelpString() const override;
+    QIcon icon() const override;
+    QString svgIconPath() const override;
+    MuseclStreetViewAlgorithm *createInstance() const override;
+    void initAlgorithm( const QVariantMap &configuration = QVariantMap() ) override;
+
+  protected:
+    QVariantMap processAlgorithm( const QVariantMap &parameters, QgsProcessingContext &context, QgsProcessingFeedback *feedback ) override;
+};
