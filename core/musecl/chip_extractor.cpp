@@ -162,16 +162,17 @@ ChipResult ChipExtractor::extract(const RegionRings &rings, const std::string &o
   if (valid == 0) return result;
 
   // Assemble in memory, then copy to the output format (PNG has no Create(), only CreateCopy()).
+  // The pixels are copied in with RasterIO rather than lent through MEM's DATAPOINTER option, whose
+  // pointer-in-a-string interface is easy to get subtly wrong.
   GDALDriver *memDriver = GetGDALDriverManager()->GetDriverByName("MEM");
-  std::unique_ptr<GDALDataset> mem(memDriver->Create("", size, size, 0, impl_->type, nullptr));
+  std::unique_ptr<GDALDataset> mem(memDriver->Create("", size, size, info_.bands, impl_->type, nullptr));
+  if (!mem) throw std::runtime_error(std::string("cannot allocate an in-memory chip: ") + CPLGetLastErrorMsg());
   for (int b = 0; b < info_.bands; ++b) {
-    char pointer[64];
-    CPLPrintPointer(pointer, impl_->pixels.data() + b * plane, sizeof(pointer));
-    char **bandOptions = CSLSetNameValue(nullptr, "DATAPOINTER", pointer);
-    mem->AddBand(impl_->type, bandOptions);
-    CSLDestroy(bandOptions);
-    if (info_.hasNoData || options_.maskOutsideRegion) mem->GetRasterBand(b + 1)->SetNoDataValue(fill);
-    mem->GetRasterBand(b + 1)->SetColorInterpretation(impl_->dataset->GetRasterBand(b + 1)->GetColorInterpretation());
+    GDALRasterBand *band = mem->GetRasterBand(b + 1);
+    if (band->RasterIO(GF_Write, 0, 0, size, size, impl_->pixels.data() + b * plane, size, size, impl_->type, 0, 0, nullptr) != CE_None)
+      throw std::runtime_error(std::string("cannot assemble the chip: ") + CPLGetLastErrorMsg());
+    if (info_.hasNoData || options_.maskOutsideRegion) band->SetNoDataValue(fill);
+    band->SetColorInterpretation(impl_->dataset->GetRasterBand(b + 1)->GetColorInterpretation());
   }
   double chipTransform[6] = {wx0, cell, 0.0, wy1, 0.0, -cell};
   mem->SetGeoTransform(chipTransform);

@@ -11,12 +11,17 @@ namespace musecl {
 
 struct RegionTable {
   std::vector<std::string> ids;  // unique
+  // Region centroids in a metric CRS: the geographic fallback for triplets (Tile2Vec).
+  std::vector<double> centroidX;
+  std::vector<double> centroidY;
 
   // POIs (paper eq. 3): counts per category, the category names being the columns.
   std::vector<std::string> poiCategories;
   std::vector<std::vector<double>> poiCounts;  // [region][category]
-  // Words for skip-gram (paper eq. 7): each POI's category token and text tokens, per region.
+  // Words for skip-gram (paper eq. 7): each POI's category token and text tokens, per region (the
+  // region's "sentence"), and the category tokens alone, whose word vectors are averaged.
   std::vector<std::vector<std::string>> poiWords;
+  std::vector<std::vector<std::string>> poiCategoryTokens;
 
   // Mobility (paper eqs. 1-2): weights of flows with both ends in regions; internal flows are also
   // counted in inflow and outflow.

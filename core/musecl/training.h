@@ -1,0 +1,144 @@
+// Training and applying MuseCL (IJCAI 2024) on a RegionTable: the public, standard-types API of
+// the learning core. No LibTorch type appears here, so Qt translation units can include it.
+//
+// Stages (each runs only when its data exists; every decision is reported):
+//  1. remote-sensing encoder, triplet loss; positives/negatives by POI-distribution similarity
+//     (paper eqs. 3-6), or by geographic distance when there are no POIs;
+//  2. street-view encoder, triplet loss; positives/negatives by mobility similarity (eqs. 1-2, 5-6),
+//     or by geographic distance when there is no mobility;
+//  3. skip-gram word vectors over POI text; a region's POI vector is the mean of its POIs'
+//     category-word vectors (eq. 7);
+//  4. attentive fusion of the image embeddings (eqs. 8-10), aligned to the POI vector with InfoNCE
+//     (eq. 11). Missing modalities drop out of the softmax.
+#pragma once
+
+#include "musecl/region_table.h"
+#include "musecl/similarity.h"
+
+#include <cstdint>
+#include <functional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace musecl {
+
+enum class DeviceChoice { Auto, Cpu, Cuda };
+enum class TripletDistance { L2, Cosine };
+
+struct TrainingOptions {
+  int embeddingSize = 128;
+  int imageEpochs = 10;    // per image encoder
+  int fusionEpochs = 100;
+  int batchSize = 32;      // triplets per batch (and regions per fusion batch)
+  double learningRate = 5e-4;
+  // Reference setup: margin-ranking loss on L2 distances, margin 5 (the default). The paper's
+  // cosine form uses max(0, cosineMargin - cos(a, p) + cos(a, n)).
+  TripletDistance tripletDistance = TripletDistance::L2;
+  double margin = 5.0;
+  double cosineMargin = 0.5;
+  int lrStepEpochs = 10;    // learning-rate decay: x0.7 every this many epochs
+  double lrDecay = 0.7;
+  int chipSize = 256;       // remote-sensing input size
+  int streetViewSize = 299; // street-view input size
+  std::string remoteSensingBackbone = "resnet18";
+  std::string streetViewBackbone = "inception_v3";
+  std::string remoteSensingPretrained;  // optional TorchScript file with torchvision weights
+  std::string streetViewPretrained;
+  SimilarityScale similarityScale = SimilarityScale::Log1p;
+  int positivePool = 3;
+  int wordDimension = 64;
+  int wordEpochs = 10;
+  int wordWindow = 5;
+  int fusionHidden = 64;
+  double infoNceTemperature = 0.1;
+  bool appendPoiVector = false;  // final embedding = [fused image embedding, POI vector]
+  std::uint64_t seed = 42;
+  DeviceChoice device = DeviceChoice::Auto;
+  int threads = 0;  // 0: all cores
+  // Recorded in the model file so that applying it elsewhere can be checked.
+  std::string crs;
+  double regionSizeMetres = 0;
+};
+
+struct TrainingProgress {
+  std::string stage;  // "remote sensing", "street view", "skip-gram", "fusion", "embedding"
+  int epoch = 0;      // 1-based
+  int epochs = 0;
+  int batch = 0;
+  int batches = 0;
+  double loss = 0;       // mean over the epoch so far
+  double fraction = 0;   // of the whole run
+};
+// Return false to cancel: the run stops within the current batch and throws TrainingCancelled.
+using ProgressCallback = std::function<bool(const TrainingProgress &)>;
+using LogCallback = std::function<void(const std::string &)>;
+// Decodes an image file into 3 x size x size bytes (channel-major, RGB); false if unreadable.
+using ImageLoader = std::function<bool(const std::string &path, int size, std::vector<std::uint8_t> &chw)>;
+
+struct TrainingCancelled : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+struct EpochLog {
+  std::string stage;
+  int epoch = 0;
+  double loss = 0;
+  double seconds = 0;
+};
+
+struct RegionEmbeddings {
+  std::vector<std::string> ids;
+  int dimension = 0;
+  std::vector<float> values;          // ids.size() x dimension
+  std::vector<float> weightStreetView;     // beta per region; NaN where not applicable
+  std::vector<float> weightRemoteSensing;
+  std::vector<std::uint8_t> hasEmbedding;  // 0 for a region with no usable input at all
+};
+
+struct TrainingResult {
+  RegionEmbeddings embeddings;
+  std::vector<EpochLog> log;
+  std::vector<std::string> decisions;  // which modalities were used, fallbacks taken, and why
+  std::string device;
+  int threads = 0;
+};
+
+// Trains on `table`, writes the model to `modelPath` atomically (a temporary file renamed into
+// place only after everything succeeded) and returns the training regions' embeddings.
+// Throws std::invalid_argument for unusable inputs, std::runtime_error for NaN losses, CUDA
+// requested but absent, unreadable files, and TrainingCancelled on cancel.
+TrainingResult trainMuseCL(const RegionTable &table, const TrainingOptions &options, const ImageLoader &loadImage,
+                           const ProgressCallback &progress, const LogCallback &log, const std::string &modelPath);
+
+struct ModelInfo {
+  std::string pluginVersion;
+  std::string torchVersion;
+  int embeddingSize = 0;
+  int outputDimension = 0;
+  bool remoteSensing = false;
+  bool streetView = false;
+  bool poiText = false;
+  int chipSize = 0;
+  int streetViewSize = 0;
+  std::string remoteSensingBackbone;
+  std::string streetViewBackbone;
+  std::string crs;
+  double regionSizeMetres = 0;
+  std::uint64_t seed = 0;
+  std::size_t vocabularySize = 0;
+  std::string optionsSummary;
+};
+
+// Reads and validates a model file; std::runtime_error naming the file if it is missing, corrupt,
+// or not a MuseCL model.
+ModelInfo readModelInfo(const std::string &modelPath);
+
+// Embeds the regions of `table` with a trained model (the same city or another one).
+TrainingResult embedWithModel(const std::string &modelPath, const RegionTable &table, const ImageLoader &loadImage, DeviceChoice device,
+                              int threads, const ProgressCallback &progress, const LogCallback &log);
+
+// Sets LibTorch's intra-op threads (0: all cores) if different, and returns the number in use.
+int configureTorchThreads(int threads);
+
+}  // namespace musecl
