@@ -4,20 +4,13 @@
 #include "musecl_imagechips_algorithm.h"
 
 #include "musecl_atomic_sink.h"
-#include "musecl_region_inputs.h"
+#include "musecl_region_features.h"
 
-#include "musecl/chip_extractor.h"
-#include "musecl/field_names.h"
 
 #include <qgsexception.h>
-#include <qgsproviderregistry.h>
 #include <qgsrasterlayer.h>
 
 #include <QIcon>
-#include <QThread>
-#include <atomic>
-#include <future>
-#include <mutex>
 
 namespace
 {
@@ -82,147 +75,33 @@ QVariantMap MuseclImageChipsAlgorithm::processAlgorithm( const QVariantMap &para
   QgsRasterLayer *raster = parameterAsRasterLayer( parameters, kRaster, context );
   if ( !raster )
     throw QgsProcessingException( invalidRasterError( parameters, kRaster ) );
-  if ( raster->providerType() != QLatin1String( "gdal" ) )
-    throw QgsProcessingException( QObject::tr( "Raster “%1” comes from the %2 provider; chips need a file GDAL can read" ).arg( raster->name(), raster->providerType() ) );
-  const QString rasterPath = QgsProviderRegistry::instance()->decodeUri( QStringLiteral( "gdal" ), raster->source() ).value( QStringLiteral( "path" ) ).toString();
-
   musecl::ChipOptions options;
   options.size = parameterAsInt( parameters, kChipSize, context );
   options.maskOutsideRegion = parameterAsBoolean( parameters, kMask, context );
   options.format = parameterAsEnum( parameters, kFormat, context ) == 1 ? musecl::ChipFormat::Png : musecl::ChipFormat::GeoTiff;
-  int threads = parameterAsInt( parameters, kThreads, context );
-  if ( threads <= 0 )
-    threads = std::max( 1, QThread::idealThreadCount() );
-  threads = std::min( threads, regions.size() );
-
-  std::unique_ptr<musecl::ChipExtractor> probe;
-  try
-  {
-    probe = std::make_unique<musecl::ChipExtractor>( rasterPath.toStdString(), options );
-  }
-  catch ( const std::exception &e )
-  {
-    throw QgsProcessingException( QObject::tr( "Raster “%1”: %2" ).arg( raster->name(), QString::fromStdString( e.what() ) ) );
-  }
-  const musecl::RasterInfo info = probe->info();
-
-  // Regions into the raster's CRS, and a clear error when the two do not overlap at all.
-  const QgsCoordinateTransform toRaster( regions.crs, raster->crs(), context.transformContext() );
-  QgsRectangle regionExtentInRaster;
-  try
-  {
-    regionExtentInRaster = toRaster.transformBoundingBox( regions.extent );
-  }
-  catch ( QgsCsException &e )
-  {
-    throw QgsProcessingException( QObject::tr( "Could not transform regions of “%1” to the CRS of raster “%2” (%3): %4" ).arg( regions.layerName, raster->name(), raster->crs().authid(), e.what() ) );
-  }
-  const QgsRectangle rasterExtent( info.minX, info.minY, info.maxX, info.maxY );
-  if ( !regionExtentInRaster.intersects( rasterExtent ) )
-    throw QgsProcessingException( QObject::tr( "Raster “%1” does not overlap the regions of “%2”: raster extent %3, region extent %4 (both in %5)" )
-                                  .arg( raster->name(), regions.layerName, rasterExtent.toString( 2 ), regionExtentInRaster.toString( 2 ), raster->crs().authid() ) );
-  std::vector<musecl::RegionRings> rings;
-  rings.reserve( static_cast<std::size_t>( regions.size() ) );
-  for ( int i = 0; i < regions.size(); ++i )
-  {
-    try
-    {
-      rings.push_back( regions.rings( i, &toRaster ) );
-    }
-    catch ( QgsCsException &e )
-    {
-      throw QgsProcessingException( QObject::tr( "Could not transform region “%1” to %2: %3" ).arg( regions.ids.at( i ), raster->crs().authid(), e.what() ) );
-    }
-  }
-
-  // File names from region ids: readable, unique, safe on every file system.
-  const QString extension = options.format == musecl::ChipFormat::Png ? QStringLiteral( ".png" ) : QStringLiteral( ".tif" );
-  std::set<std::string> takenNames;
-  QStringList fileNames;
-  for ( const QString &id : regions.ids )
-    fileNames << QString::fromStdString( musecl::uniqueFieldName( "chip_", id.toStdString(), takenNames ) ) + extension;
-
   MuseclStagedFiles files( parameterAsString( parameters, kOutputFolder, context ), QObject::tr( "image chips" ) );
-  feedback->pushInfo( QObject::tr( "Raster “%1”: %2 × %3 pixels, %4 band(s) of %5, %6; %7 chips of %8 px with %9 thread(s)" )
-                      .arg( raster->name() ).arg( info.width ).arg( info.height ).arg( info.bands ).arg( QString::fromStdString( info.dataType ), raster->crs().authid() )
-                      .arg( regions.size() ).arg( options.size ).arg( threads ) );
-
-  std::vector<musecl::ChipResult> results( rings.size() );
-  std::atomic<std::size_t> next { 0 };
-  std::atomic<std::size_t> done { 0 };
-  std::atomic<bool> stop { false };
-  std::mutex errorMutex;
-  QString firstError;
-  auto worker = [&]( std::unique_ptr<musecl::ChipExtractor> extractor )
-  {
-    try
-    {
-      if ( !extractor )
-        extractor = std::make_unique<musecl::ChipExtractor>( rasterPath.toStdString(), options );
-      for ( std::size_t i = next++; i < rings.size() && !stop; i = next++ )
-      {
-        results[i] = extractor->extract( rings[i], files.stagingPath( fileNames.at( static_cast<int>( i ) ) ).toStdString() );
-        ++done;
-      }
-    }
-    catch ( const std::exception &e )
-    {
-      std::lock_guard<std::mutex> lock( errorMutex );
-      if ( firstError.isEmpty() )
-        firstError = QString::fromStdString( e.what() );
-      stop = true;
-    }
-  };
-  std::vector<std::future<void>> pool;
-  pool.push_back( std::async( std::launch::async, worker, std::move( probe ) ) );
-  for ( int t = 1; t < threads; ++t )
-    pool.push_back( std::async( std::launch::async, worker, nullptr ) );
-  for ( std::future<void> &f : pool )
-  {
-    while ( f.wait_for( std::chrono::milliseconds( 100 ) ) != std::future_status::ready )
-    {
-      if ( feedback->isCanceled() )
-        stop = true;
-      feedback->setProgress( 5 + 90.0 * static_cast<double>( done ) / static_cast<double>( rings.size() ) );
-    }
-  }
-  if ( !firstError.isEmpty() )
-    throw QgsProcessingException( QObject::tr( "Chip extraction from raster “%1” failed: %2" ).arg( raster->name(), firstError ) );
-  if ( feedback->isCanceled() )
-    throw QgsProcessingException( QObject::tr( "Cancelled after %1 of %2 chips; no chip was kept" ).arg( done.load() ).arg( rings.size() ) );
+  const MuseclChipRun run = museclExtractChips( regions, raster, options, parameterAsInt( parameters, kThreads, context ), files, context, feedback, 5, 95 );
 
   QgsFields fields;
   fields.append( QgsField( QStringLiteral( "region_id" ), QVariant::String ) );
   fields.append( QgsField( QStringLiteral( "path" ), QVariant::String ) );
   fields.append( QgsField( QStringLiteral( "valid_fraction" ), QVariant::Double ) );
   MuseclAtomicSink index( this, kOutputIndex, parameters, context, fields, QgsWkbTypes::NoGeometry, QgsCoordinateReferenceSystem() );
-  long long written = 0;
-  QStringList empty;
-  for ( std::size_t i = 0; i < results.size(); ++i )
+  for ( int i = 0; i < regions.size(); ++i )
   {
     QgsFeature row;
-    const QString id = regions.ids.at( static_cast<int>( i ) );
-    const bool ok = results[i].written;
-    row.setAttributes( QgsAttributes() << id << ( ok ? QVariant( files.finalPath( fileNames.at( static_cast<int>( i ) ) ) ) : QVariant( QVariant::String ) )
-                       << results[i].validFraction );
+    const QString &path = run.paths.at( i );
+    row.setAttributes( QgsAttributes() << regions.ids.at( i ) << ( path.isEmpty() ? QVariant( QVariant::String ) : QVariant( path ) )
+                       << run.results[static_cast<std::size_t>( i )].validFraction );
     index.addFeature( row );
-    if ( ok )
-      ++written;
-    else
-      empty << id;
   }
-  if ( written == 0 )
-    throw QgsProcessingException( QObject::tr( "No region of “%1” has a valid pixel in raster “%2” (all nodata or outside it)" ).arg( regions.layerName, raster->name() ) );
-  if ( !empty.isEmpty() )
-    feedback->pushWarning( QObject::tr( "%n region(s) have no valid pixel and get no chip: %1", nullptr, empty.size() )
-                           .arg( QStringList( empty.mid( 0, 20 ) ).join( QStringLiteral( ", " ) ) + ( empty.size() > 20 ? QStringLiteral( ", …" ) : QString() ) ) );
 
   files.commit();
   QVariantMap outputs;
   outputs.insert( kOutputIndex, index.commit() );
   outputs.insert( kOutputFolder, files.finalPath( QString() ) );
-  outputs.insert( QStringLiteral( "CHIP_COUNT" ), written );
-  outputs.insert( QStringLiteral( "REGIONS_WITHOUT_CHIP" ), empty.size() );
-  feedback->pushInfo( QObject::tr( "%1 chips written to %2" ).arg( written ).arg( files.finalPath( QString() ) ) );
+  outputs.insert( QStringLiteral( "CHIP_COUNT" ), run.written );
+  outputs.insert( QStringLiteral( "REGIONS_WITHOUT_CHIP" ), run.regionsWithoutChip.size() );
+  feedback->pushInfo( QObject::tr( "%1 chips written to %2" ).arg( run.written ).arg( files.finalPath( QString() ) ) );
   return outputs;
 }

@@ -3,15 +3,13 @@
 #include "musecl_mobilityfeatures_algorithm.h"
 
 #include "musecl_atomic_sink.h"
-#include "musecl_region_inputs.h"
+#include "musecl_region_features.h"
 
 #include "musecl/field_names.h"
 
 #include <qgsexception.h>
 
 #include <QIcon>
-#include <cmath>
-#include <map>
 
 namespace
 {
@@ -88,99 +86,13 @@ QVariantMap MuseclMobilityFeaturesAlgorithm::processAlgorithm( const QVariantMap
   std::unique_ptr<QgsProcessingFeatureSource> flows( parameterAsSource( parameters, kFlows, context ) );
   if ( !flows )
     throw QgsProcessingException( invalidSourceError( parameters, kFlows ) );
-  const QString flowLayer = flows->sourceName();
-  if ( flows->featureCount() == 0 )
-    throw QgsProcessingException( QObject::tr( "Flow layer “%1” has no features" ).arg( flowLayer ) );
-  const FlowType type = static_cast<FlowType>( parameterAsEnum( parameters, kFlowType, context ) );
-  const QgsWkbTypes::GeometryType geometryType = QgsWkbTypes::geometryType( flows->wkbType() );
-  if ( type == OdLines && geometryType != QgsWkbTypes::LineGeometry )
-    throw QgsProcessingException( QObject::tr( "Flow layer “%1” has %2 geometries, but FLOW_TYPE is OD lines; use trip end points (FLOW_TYPE=1) for point layers" )
-                                  .arg( flowLayer, QgsWkbTypes::geometryDisplayString( geometryType ) ) );
-  if ( type == TripPoints && geometryType != QgsWkbTypes::PointGeometry )
-    throw QgsProcessingException( QObject::tr( "Flow layer “%1” has %2 geometries, but FLOW_TYPE is trip end points" ).arg( flowLayer, QgsWkbTypes::geometryDisplayString( geometryType ) ) );
-
-  const QString weightName = parameterAsString( parameters, kWeight, context );
-  const int weightIndex = weightName.isEmpty() ? -1 : museclRequireField( flows->fields(), weightName, flowLayer, kWeight );
-  int roleIndex = -1;
-  QString originValue, destinationValue;
-  if ( type == TripPoints )
-  {
-    const QString roleName = parameterAsString( parameters, kRole, context );
-    if ( roleName.isEmpty() )
-      throw QgsProcessingException( QObject::tr( "Trip end points need ROLE_FIELD: the field of layer “%1” that says whether a point is an origin or a destination" ).arg( flowLayer ) );
-    roleIndex = museclRequireField( flows->fields(), roleName, flowLayer, kRole );
-    originValue = parameterAsString( parameters, kOriginValue, context ).trimmed();
-    destinationValue = parameterAsString( parameters, kDestinationValue, context ).trimmed();
-    if ( originValue.compare( destinationValue, Qt::CaseInsensitive ) == 0 )
-      throw QgsProcessingException( QObject::tr( "ORIGIN_VALUE and DESTINATION_VALUE are both “%1”" ).arg( originValue ) );
-  }
-
-  const std::size_t n = static_cast<std::size_t>( regions.size() );
-  std::vector<double> inflow( n, 0.0 ), outflow( n, 0.0 ), internal( n, 0.0 );
-  std::map<std::pair<std::uint32_t, std::uint32_t>, double> od;
-  double weightInside = 0, weightOutside = 0;
-  long long flowsOutside = 0, nullWeights = 0, unknownRole = 0;
-  QgsAttributeList attributes;
-  if ( weightIndex >= 0 )
-    attributes << weightIndex;
-  if ( roleIndex >= 0 )
-    attributes << roleIndex;
-
-  const MuseclLocateStats stats = museclLocateFeatures( *flows, QgsFeatureRequest().setSubsetOfAttributes( attributes ), regions,
-                                  type == OdLines ? MuseclLocateVertices::FirstAndLast : MuseclLocateVertices::First, context, feedback,
-                                  QObject::tr( "flow layer “%1”" ).arg( flowLayer ), 5, 85,
-                                  [&]( const QgsFeature & f, std::int64_t origin, std::int64_t destination )
-  {
-    double weight = 1.0;
-    if ( weightIndex >= 0 )
-    {
-      const QVariant v = f.attribute( weightIndex );
-      bool ok = false;
-      weight = v.isNull() ? 0.0 : v.toDouble( &ok );
-      if ( v.isNull() )
-        ++nullWeights;
-      else if ( !ok || !std::isfinite( weight ) || weight < 0 )
-        throw QgsProcessingException( QObject::tr( "Flow %1 of layer “%2” has weight “%3” in field %4; weights must be numbers ≥ 0" )
-                                      .arg( f.id() ).arg( flowLayer, v.toString(), weightName ) );
-    }
-    if ( type == TripPoints )
-    {
-      const QString role = f.attribute( roleIndex ).toString().trimmed();
-      const bool isOrigin = role.compare( originValue, Qt::CaseInsensitive ) == 0;
-      const bool isDestination = role.compare( destinationValue, Qt::CaseInsensitive ) == 0;
-      if ( !isOrigin && !isDestination )
-      {
-        ++unknownRole;
-        return;
-      }
-      if ( origin < 0 )
-      {
-        ++flowsOutside;
-        weightOutside += weight;
-        return;
-      }
-      ( isOrigin ? outflow : inflow )[static_cast<std::size_t>( origin )] += weight;
-      weightInside += weight;
-      return;
-    }
-    if ( origin < 0 || destination < 0 )
-    {
-      ++flowsOutside;
-      weightOutside += weight;
-      return;
-    }
-    outflow[static_cast<std::size_t>( origin )] += weight;
-    inflow[static_cast<std::size_t>( destination )] += weight;
-    if ( origin == destination )
-      internal[static_cast<std::size_t>( origin )] += weight;
-    od[{ static_cast<std::uint32_t>( origin ), static_cast<std::uint32_t>( destination ) }] += weight;
-    weightInside += weight;
-  } );
-
-  if ( weightInside == 0 && flowsOutside == stats.features - stats.withoutGeometry )
-    throw QgsProcessingException( QObject::tr( "No flow of layer “%1” has its ends in regions of “%2”: do the layers overlap? Flow extent %3 (%4), region extent %5 (%6)" )
-                                  .arg( flowLayer, regions.layerName, flows->sourceExtent().toString( 4 ), flows->sourceCrs().authid(),
-                                        regions.extent.toString( 4 ), regions.crs.authid() ) );
+  MuseclFlowOptions options;
+  options.tripPoints = parameterAsEnum( parameters, kFlowType, context ) == TripPoints;
+  options.weightField = parameterAsString( parameters, kWeight, context );
+  options.roleField = parameterAsString( parameters, kRole, context );
+  options.originValue = parameterAsString( parameters, kOriginValue, context );
+  options.destinationValue = parameterAsString( parameters, kDestinationValue, context );
+  const MuseclFlowSummary summary = museclSummariseFlows( regions, *flows, options, context, feedback, 5, 85 );
 
   QgsFields fields = regions.fields;
   std::set<std::string> taken;
@@ -193,7 +105,7 @@ QVariantMap MuseclMobilityFeaturesAlgorithm::processAlgorithm( const QVariantMap
   std::unique_ptr<MuseclAtomicSink> odTable;
   if ( parameters.value( kOutputOd ).isValid() && !parameters.value( kOutputOd ).toString().isEmpty() )
   {
-    if ( type == TripPoints )
+    if ( options.tripPoints )
       throw QgsProcessingException( QObject::tr( "An OD table needs OD lines; trip end points are not paired (leave OUTPUT_OD empty)" ) );
     QgsFields odFields;
     odFields.append( QgsField( QStringLiteral( "origin_region" ), QVariant::String ) );
@@ -209,35 +121,26 @@ QVariantMap MuseclMobilityFeaturesAlgorithm::processAlgorithm( const QVariantMap
     out.setFields( fields, false );
     QgsAttributes attrs = regions.features.at( i ).attributes();
     const auto r = static_cast<std::size_t>( i );
-    attrs << inflow[r] << outflow[r] << internal[r];
+    attrs << summary.inflow[r] << summary.outflow[r] << summary.internal[r];
     out.setAttributes( attrs );
     output.addFeature( out );
   }
   if ( odTable )
   {
     QgsFeature row;
-    for ( const auto &[pair, weight] : od )
+    for ( const auto &[pair, weight] : summary.od )
     {
       row.setAttributes( QgsAttributes() << regions.ids.at( static_cast<int>( pair.first ) ) << regions.ids.at( static_cast<int>( pair.second ) ) << weight );
       odTable->addFeature( row );
     }
   }
 
-  feedback->pushInfo( QObject::tr( "Weight %1 in flows with both ends in regions; %2 flows (weight %3) have an end outside every region; %4 features without geometry" )
-                      .arg( weightInside, 0, 'f', 2 ).arg( flowsOutside ).arg( weightOutside, 0, 'f', 2 ).arg( stats.withoutGeometry ) );
-  if ( nullWeights )
-    feedback->pushWarning( QObject::tr( "%1 flows have a null %2 and count as 0" ).arg( nullWeights ).arg( weightName ) );
-  if ( unknownRole )
-    feedback->pushWarning( QObject::tr( "%1 points are neither “%2” nor “%3” in the origin/destination field and are ignored" ).arg( unknownRole ).arg( originValue, destinationValue ) );
-  if ( stats.transformFailed )
-    feedback->pushWarning( QObject::tr( "%1 flows could not be transformed to %2 and count as outside" ).arg( stats.transformFailed ).arg( regions.crs.authid() ) );
-
   QVariantMap outputs;
   outputs.insert( kOutput, output.commit() );
   if ( odTable )
     outputs.insert( kOutputOd, odTable->commit() );
-  outputs.insert( QStringLiteral( "WEIGHT_INSIDE" ), weightInside );
-  outputs.insert( QStringLiteral( "FLOWS_OUTSIDE" ), flowsOutside );
-  outputs.insert( QStringLiteral( "WEIGHT_OUTSIDE" ), weightOutside );
+  outputs.insert( QStringLiteral( "WEIGHT_INSIDE" ), summary.weightInside );
+  outputs.insert( QStringLiteral( "FLOWS_OUTSIDE" ), summary.flowsOutside );
+  outputs.insert( QStringLiteral( "WEIGHT_OUTSIDE" ), summary.weightOutside );
   return outputs;
 }

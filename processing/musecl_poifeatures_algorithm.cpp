@@ -4,16 +4,14 @@
 #include "musecl_poifeatures_algorithm.h"
 
 #include "musecl_atomic_sink.h"
-#include "musecl_region_inputs.h"
+#include "musecl_region_features.h"
 
 #include "musecl/field_names.h"
-#include "musecl/text_tokens.h"
 
 #include <qgsexception.h>
 
 #include <QIcon>
 #include <algorithm>
-#include <unordered_map>
 
 namespace
 {
@@ -79,67 +77,11 @@ QVariantMap MuseclPoiFeaturesAlgorithm::processAlgorithm( const QVariantMap &par
   std::unique_ptr<QgsProcessingFeatureSource> pois( parameterAsSource( parameters, kPois, context ) );
   if ( !pois )
     throw QgsProcessingException( invalidSourceError( parameters, kPois ) );
-  const QString poiLayer = pois->sourceName();
-  if ( pois->featureCount() == 0 )
-    throw QgsProcessingException( QObject::tr( "POI layer “%1” has no features" ).arg( poiLayer ) );
-  const int categoryIndex = museclRequireField( pois->fields(), parameterAsString( parameters, kCategory, context ), poiLayer, kCategory );
-  QList<int> textIndexes;
-  for ( const QString &name : parameterAsFields( parameters, kText, context ) )
-    textIndexes << museclRequireField( pois->fields(), name, poiLayer, kText );
   const int topK = parameterAsInt( parameters, kTopK, context );
-
-  // One pass over the POIs: (region, category) pairs plus word counts.
-  std::unordered_map<std::string, std::uint32_t> categoryIndexByName;
-  std::vector<std::string> categoryNames;
-  std::vector<std::pair<std::uint32_t, std::uint32_t>> located;  // (region, category)
-  std::vector<double> total( static_cast<std::size_t>( regions.size() ), 0.0 );
-  std::vector<double> words( static_cast<std::size_t>( regions.size() ), 0.0 );
-  long long outside = 0;
-  long long uncategorised = 0;
-  QgsAttributeList attributes { categoryIndex };
-  attributes << textIndexes;
-  std::vector<std::string> tokens;
-  const MuseclLocateStats stats = museclLocateFeatures( *pois, QgsFeatureRequest().setSubsetOfAttributes( attributes ), regions, MuseclLocateVertices::First,
-                                  context, feedback, QObject::tr( "POI layer “%1”" ).arg( poiLayer ), 5, 80,
-                                  [&]( const QgsFeature & f, std::int64_t region, std::int64_t )
-  {
-    if ( region < 0 )
-    {
-      ++outside;
-      return;
-    }
-    const auto r = static_cast<std::size_t>( region );
-    total[r] += 1;
-    const QVariant category = f.attribute( categoryIndex );
-    const std::string name = category.isNull() ? std::string() : category.toString().trimmed().toStdString();
-    if ( name.empty() )
-      ++uncategorised;
-    else
-    {
-      auto it = categoryIndexByName.find( name );
-      if ( it == categoryIndexByName.end() )
-      {
-        it = categoryIndexByName.emplace( name, static_cast<std::uint32_t>( categoryNames.size() ) ).first;
-        categoryNames.push_back( name );
-      }
-      located.emplace_back( static_cast<std::uint32_t>( r ), it->second );
-      words[r] += 1;  // the category token
-    }
-    for ( int index : textIndexes )
-    {
-      const QVariant text = f.attribute( index );
-      if ( text.isNull() )
-        continue;
-      tokens.clear();
-      musecl::appendTokens( text.toString().toStdString(), tokens );
-      words[r] += static_cast<double>( tokens.size() );
-    }
-  } );
-  const long long inside = stats.features - stats.withoutGeometry - outside;
-  if ( inside == 0 )
-    throw QgsProcessingException( QObject::tr( "No POI of layer “%1” falls inside a region of “%2”: do the layers overlap? POI extent %3 (%4), region extent %5 (%6)" )
-                                  .arg( poiLayer, regions.layerName, pois->sourceExtent().toString( 4 ), pois->sourceCrs().authid(),
-                                        regions.extent.toString( 4 ), regions.crs.authid() ) );
+  const MuseclPoiSummary summary = museclSummarisePois( regions, *pois, parameterAsString( parameters, kCategory, context ), parameterAsFields( parameters, kText, context ),
+                                   false, context, feedback, 5, 80 );
+  const std::vector<std::string> &categoryNames = summary.categories;
+  const std::vector<std::pair<std::uint32_t, std::uint32_t>> &located = summary.located;
 
   // Column order: most frequent category first (ties by name), so Top-K is a prefix.
   std::vector<double> categoryTotals( categoryNames.size(), 0.0 );
@@ -160,16 +102,11 @@ QVariantMap MuseclPoiFeaturesAlgorithm::processAlgorithm( const QVariantMap &par
   const std::size_t columns = kept + ( hasOther ? 1 : 0 );
   std::vector<double> counts( static_cast<std::size_t>( regions.size() ) * columns, 0.0 );
   std::vector<double> distinct( static_cast<std::size_t>( regions.size() ), 0.0 );
+  for ( std::size_t i = 0; i < located.size(); ++i )
   {
-    std::vector<std::pair<std::uint32_t, std::uint32_t>> sorted = located;
-    std::sort( sorted.begin(), sorted.end() );
-    for ( std::size_t i = 0; i < sorted.size(); ++i )
-    {
-      counts[sorted[i].first * columns + static_cast<std::size_t>( columnOf[sorted[i].second] )] += 1;
-      if ( i == 0 || sorted[i] != sorted[i - 1] )
-        distinct[sorted[i].first] += 1;
-    }
-    located.swap( sorted );  // now sorted by region, then category, for the long table
+    counts[located[i].first * columns + static_cast<std::size_t>( columnOf[located[i].second] )] += 1;
+    if ( i == 0 || located[i] != located[i - 1] )
+      distinct[located[i].first] += 1;
   }
 
   // Output fields: the regions' own, then ours with collision-free names.
@@ -209,7 +146,7 @@ QVariantMap MuseclPoiFeaturesAlgorithm::processAlgorithm( const QVariantMap &par
     out.setFields( fields, false );
     QgsAttributes attrs = regions.features.at( i ).attributes();
     const auto r = static_cast<std::size_t>( i );
-    attrs << total[r] << distinct[r] << words[r];
+    attrs << summary.total[r] << distinct[r] << summary.words[r];
     for ( std::size_t c = 0; c < columns; ++c )
       attrs << counts[r * columns + c];
     out.setAttributes( attrs );
@@ -232,17 +169,15 @@ QVariantMap MuseclPoiFeaturesAlgorithm::processAlgorithm( const QVariantMap &par
 
   feedback->pushInfo( QObject::tr( "%1 POIs inside regions, %2 outside every region, %3 without geometry, %4 in no category (counted in poi_total only); "
                                    "%5 categories%6" )
-                      .arg( inside ).arg( outside ).arg( stats.withoutGeometry ).arg( uncategorised ).arg( categoryNames.size() )
+                      .arg( summary.inside ).arg( summary.outside ).arg( summary.stats.withoutGeometry ).arg( summary.uncategorised ).arg( categoryNames.size() )
                       .arg( hasOther ? QObject::tr( ", the %1 most frequent as fields and %2 in cat_other" ).arg( kept ).arg( order.size() - kept ) : QString() ) );
-  if ( stats.transformFailed )
-    feedback->pushWarning( QObject::tr( "%1 POIs could not be transformed to %2 and count as outside" ).arg( stats.transformFailed ).arg( regions.crs.authid() ) );
 
   QVariantMap outputs;
   outputs.insert( kOutput, output.commit() );
   if ( table )
     outputs.insert( kOutputTable, table->commit() );
-  outputs.insert( QStringLiteral( "POIS_IN_REGIONS" ), inside );
-  outputs.insert( QStringLiteral( "POIS_OUTSIDE" ), outside );
+  outputs.insert( QStringLiteral( "POIS_IN_REGIONS" ), summary.inside );
+  outputs.insert( QStringLiteral( "POIS_OUTSIDE" ), summary.outside );
   outputs.insert( QStringLiteral( "CATEGORY_COUNT" ), static_cast<qlonglong>( categoryNames.size() ) );
   return outputs;
 }

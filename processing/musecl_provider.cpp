@@ -5,6 +5,8 @@
 #include "musecl_mobilityfeatures_algorithm.h"
 #include "musecl_poifeatures_algorithm.h"
 #include "musecl_streetview_algorithm.h"
+#include "musecl_embed_algorithm.h"
+#include "musecl_train_algorithm.h"
 
 #include "musecl/torch_runtime.h"
 #include "musecl/version.h"
@@ -66,4 +68,6 @@ void MuseclProvider::loadAlgorithms()
   addAlgorithm( new MuseclMobilityFeaturesAlgorithm() );
   addAlgorithm( new MuseclImageChipsAlgorithm() );
   addAlgorithm( new MuseclStreetViewAlgorithm() );
+  addAlgorithm( new MuseclTrainAlgorithm() );
+  addAlgorithm( new MuseclEmbedAlgorithm() );
 }

@@ -3,17 +3,13 @@
 #include "musecl_streetview_algorithm.h"
 
 #include "musecl_atomic_sink.h"
-#include "musecl_region_inputs.h"
+#include "musecl_region_features.h"
 
-#include "musecl/chip_extractor.h"
 #include "musecl/field_names.h"
 
 #include <qgsexception.h>
-#include <qgsproviderregistry.h>
 #include <qgsvectorlayer.h>
 
-#include <QDir>
-#include <QFileInfo>
 #include <QIcon>
 
 namespace
@@ -26,11 +22,6 @@ namespace
   const QString kCheckReadable = QStringLiteral( "CHECK_READABLE" );
   const QString kOutput = QStringLiteral( "OUTPUT" );
   const QString kOutputIndex = QStringLiteral( "OUTPUT_INDEX" );
-
-  QString listSome( const QStringList &items )
-  {
-    return QStringList( items.mid( 0, 10 ) ).join( QStringLiteral( ", " ) ) + ( items.size() > 10 ? QStringLiteral( ", …" ) : QString() );
-  }
 }
 
 QString MuseclStreetViewAlgorithm::name() const { return QStringLiteral( "streetview" ); }
@@ -77,74 +68,10 @@ QVariantMap MuseclStreetViewAlgorithm::processAlgorithm( const QVariantMap &para
   std::unique_ptr<QgsProcessingFeatureSource> images( parameterAsSource( parameters, kImages, context ) );
   if ( !images )
     throw QgsProcessingException( invalidSourceError( parameters, kImages ) );
-  const QString imageLayer = images->sourceName();
-  if ( images->featureCount() == 0 )
-    throw QgsProcessingException( QObject::tr( "Street-view layer “%1” has no features" ).arg( imageLayer ) );
   const QString pathName = parameterAsString( parameters, kPathField, context );
-  const int pathIndex = museclRequireField( images->fields(), pathName, imageLayer, kPathField );
-  const bool checkReadable = parameterAsBoolean( parameters, kCheckReadable, context );
-
-  QString baseFolder = parameterAsFile( parameters, kBaseFolder, context );
-  if ( baseFolder.isEmpty() )
-  {
-    if ( QgsVectorLayer *layer = parameterAsVectorLayer( parameters, kImages, context ) )
-    {
-      const QString path = QgsProviderRegistry::instance()->decodeUri( layer->providerType(), layer->source() ).value( QStringLiteral( "path" ) ).toString();
-      if ( !path.isEmpty() )
-        baseFolder = QFileInfo( path ).absolutePath();
-    }
-  }
-  if ( baseFolder.isEmpty() )
-  {
-    baseFolder = QDir::currentPath();
-    feedback->pushWarning( QObject::tr( "Layer “%1” is not a file, so relative image paths are resolved against the current folder %2; set BASE_FOLDER to choose" ).arg( imageLayer, baseFolder ) );
-  }
-  const QDir base( baseFolder );
-
-  std::vector<std::vector<QString>> perRegion( static_cast<std::size_t>( regions.size() ) );
-  QStringList missing, unreadable, outsideIds;
-  long long withoutPath = 0;
-  const MuseclLocateStats stats = museclLocateFeatures( *images, QgsFeatureRequest().setSubsetOfAttributes( QgsAttributeList { pathIndex } ), regions,
-                                  MuseclLocateVertices::First, context, feedback, QObject::tr( "street-view layer “%1”" ).arg( imageLayer ), 5, 90,
-                                  [&]( const QgsFeature & f, std::int64_t region, std::int64_t )
-  {
-    const QVariant value = f.attribute( pathIndex );
-    if ( value.isNull() || value.toString().trimmed().isEmpty() )
-    {
-      ++withoutPath;
-      return;
-    }
-    const QString path = QDir::cleanPath( base.absoluteFilePath( value.toString().trimmed() ) );
-    if ( region < 0 )
-    {
-      outsideIds << value.toString();
-      return;
-    }
-    if ( !QFileInfo( path ).isFile() )
-    {
-      missing << path;
-      return;
-    }
-    if ( checkReadable && !musecl::imageIsReadable( path.toStdString() ) )
-    {
-      unreadable << path;
-      return;
-    }
-    perRegion[static_cast<std::size_t>( region )].push_back( path );
-  } );
-
-  long long assigned = 0;
-  long long regionsWithImages = 0;
-  for ( const auto &paths : perRegion )
-  {
-    assigned += static_cast<long long>( paths.size() );
-    regionsWithImages += paths.empty() ? 0 : 1;
-  }
-  if ( assigned == 0 )
-    throw QgsProcessingException( QObject::tr( "No usable street-view image of layer “%1” lies in a region of “%2”: %3 missing, %4 unreadable, %5 without path, %6 outside every region "
-                                  "(layer extent %7 in %8, regions %9 in %10)" )
-                                  .arg( imageLayer, regions.layerName ).arg( missing.size() ).arg( unreadable.size() ).arg( withoutPath ).arg( outsideIds.size() )
-                                  .arg( images->sourceExtent().toString( 4 ), images->sourceCrs().authid(), regions.extent.toString( 4 ), regions.crs.authid() ) );
+  const MuseclStreetViewSummary summary = museclCollectStreetView( regions, *images, parameterAsVectorLayer( parameters, kImages, context ), pathName,
+                                          parameterAsFile( parameters, kBaseFolder, context ), parameterAsBoolean( parameters, kCheckReadable, context ),
+                                          context, feedback, 5, 90 );
 
   QgsFields fields = regions.fields;
   std::set<std::string> taken;
@@ -161,7 +88,7 @@ QVariantMap MuseclStreetViewAlgorithm::processAlgorithm( const QVariantMap &para
     QgsFeature out = regions.features.at( i );
     out.setFields( fields, false );
     QgsAttributes attrs = regions.features.at( i ).attributes();
-    const auto &paths = perRegion[static_cast<std::size_t>( i )];
+    const auto &paths = summary.perRegion[static_cast<std::size_t>( i )];
     attrs << static_cast<int>( paths.size() );
     out.setAttributes( attrs );
     output.addFeature( out );
@@ -173,24 +100,12 @@ QVariantMap MuseclStreetViewAlgorithm::processAlgorithm( const QVariantMap &para
     }
   }
 
-  feedback->pushInfo( QObject::tr( "%1 images assigned to %2 of %3 regions" ).arg( assigned ).arg( regionsWithImages ).arg( regions.size() ) );
-  if ( !missing.isEmpty() )
-    feedback->pushWarning( QObject::tr( "%1 image files do not exist: %2" ).arg( missing.size() ).arg( listSome( missing ) ) );
-  if ( !unreadable.isEmpty() )
-    feedback->pushWarning( QObject::tr( "%1 image files cannot be read as images: %2" ).arg( unreadable.size() ).arg( listSome( unreadable ) ) );
-  if ( !outsideIds.isEmpty() )
-    feedback->pushWarning( QObject::tr( "%1 images lie outside every region: %2" ).arg( outsideIds.size() ).arg( listSome( outsideIds ) ) );
-  if ( withoutPath )
-    feedback->pushWarning( QObject::tr( "%1 points have no path in field %2" ).arg( withoutPath ).arg( pathName ) );
-  if ( stats.withoutGeometry )
-    feedback->pushWarning( QObject::tr( "%1 points have no geometry" ).arg( stats.withoutGeometry ) );
-  if ( regionsWithImages < regions.size() )
-    feedback->pushInfo( QObject::tr( "%1 regions have no street-view image; training falls back to the other modalities for them" ).arg( regions.size() - regionsWithImages ) );
+  museclReportStreetView( summary, pathName, regions.size(), feedback );
 
   QVariantMap outputs;
   outputs.insert( kOutput, output.commit() );
   outputs.insert( kOutputIndex, index.commit() );
-  outputs.insert( QStringLiteral( "IMAGES_ASSIGNED" ), assigned );
-  outputs.insert( QStringLiteral( "IMAGES_REJECTED" ), static_cast<qlonglong>( missing.size() + unreadable.size() + outsideIds.size() + withoutPath ) );
+  outputs.insert( QStringLiteral( "IMAGES_ASSIGNED" ), summary.assigned );
+  outputs.insert( QStringLiteral( "IMAGES_REJECTED" ), static_cast<qlonglong>( summary.missing.size() + summary.unreadable.size() + summary.outside.size() + summary.withoutPath ) );
   return outputs;
 }

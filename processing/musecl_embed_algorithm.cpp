@@ -1,0 +1,108 @@
+// musecl:embed. Applies a model file written by musecl:train to regions (the same city or another)
+// and their inputs, through the same input readers as training.
+#include "musecl_embed_algorithm.h"
+
+#include "musecl_region_table_builder.h"
+
+#include "musecl/training.h"
+
+#include <qgsexception.h>
+
+#include <QIcon>
+#include <QTemporaryDir>
+
+musecl::ProgressCallback museclTrainingProgress( QgsProcessingFeedback *feedback, double from, double to );
+
+namespace
+{
+  const QString kModel = QStringLiteral( "MODEL" );
+  const QString kRegions = QStringLiteral( "REGIONS" );
+  const QString kRegionId = QStringLiteral( "REGION_ID_FIELD" );
+  const QString kDevice = QStringLiteral( "DEVICE" );
+  const QString kThreads = QStringLiteral( "THREADS" );
+  const QString kOutput = QStringLiteral( "OUTPUT" );
+}
+
+QString MuseclEmbedAlgorithm::name() const { return QStringLiteral( "embed" ); }
+QString MuseclEmbedAlgorithm::displayName() const { return QObject::tr( "Embed regions with a trained model" ); }
+QStringList MuseclEmbedAlgorithm::tags() const { return QObject::tr( "musecl,embedding,apply,inference,model,regions" ).split( ',' ); }
+QString MuseclEmbedAlgorithm::group() const { return QObject::tr( "Region embeddings" ); }
+QString MuseclEmbedAlgorithm::groupId() const { return QStringLiteral( "embeddings" ); }
+QIcon MuseclEmbedAlgorithm::icon() const { return QIcon( svgIconPath() ); }
+QString MuseclEmbedAlgorithm::svgIconPath() const { return QStringLiteral( ":/musecl/icons/train.svg" ); }
+MuseclEmbedAlgorithm *MuseclEmbedAlgorithm::createInstance() const { return new MuseclEmbedAlgorithm(); }
+
+QString MuseclEmbedAlgorithm::shortHelpString() const
+{
+  return QObject::tr(
+           "Computes region embeddings with a model file written by <i>Train MuseCL region model</i>, for the regions it was trained "
+           "on or for new ones (another city, another grid).\n\n"
+           "Give the same kinds of input the model was trained with: the model records which modalities it uses, its chip size and "
+           "backbones. A modality the model uses but that is not given is left out (the log says so); the model file is checked and a "
+           "corrupt or foreign file is refused. With the same inputs, the embeddings equal those written by training.\n\n"
+           "Output: the regions with emb_0…emb_{d−1}, beta_sv, beta_rs and has_embedding." );
+}
+
+void MuseclEmbedAlgorithm::initAlgorithm( const QVariantMap & )
+{
+  addParameter( new QgsProcessingParameterFile( kModel, QObject::tr( "Model file" ), QgsProcessingParameterFile::File, QStringLiteral( "musecl" ) ) );
+  addParameter( new QgsProcessingParameterFeatureSource( kRegions, QObject::tr( "Regions" ), QList<int>() << QgsProcessing::TypeVectorPolygon ) );
+  addParameter( new QgsProcessingParameterField( kRegionId, QObject::tr( "Region id field (default: region_id, else feature id)" ), QVariant(), kRegions,
+                QgsProcessingParameterField::Any, false, true ) );
+  for ( QgsProcessingParameterDefinition *p : museclModalityParameters( false ) )
+    addParameter( p );
+  addParameter( new QgsProcessingParameterEnum( kDevice, QObject::tr( "Device" ), QStringList() << QStringLiteral( "auto" ) << QStringLiteral( "cpu" ) << QStringLiteral( "cuda" ), false, 0 ) );
+  auto threads = new QgsProcessingParameterNumber( kThreads, QObject::tr( "CPU threads (0 = all cores)" ), QgsProcessingParameterNumber::Integer, 0, false, 0, 1024 );
+  threads->setFlags( threads->flags() | QgsProcessingParameterDefinition::FlagAdvanced );
+  addParameter( threads );
+  addParameter( new QgsProcessingParameterFeatureSink( kOutput, QObject::tr( "Region embeddings" ), QgsProcessing::TypeVectorPolygon ) );
+  addOutput( new QgsProcessingOutputNumber( QStringLiteral( "EMBEDDING_DIMENSION" ), QObject::tr( "Embedding dimension" ) ) );
+}
+
+QVariantMap MuseclEmbedAlgorithm::processAlgorithm( const QVariantMap &parameters, QgsProcessingContext &context, QgsProcessingFeedback *feedback )
+{
+  const QString modelPath = parameterAsFile( parameters, kModel, context );
+  musecl::ModelInfo info;
+  try
+  {
+    info = musecl::readModelInfo( modelPath.toStdString() );
+  }
+  catch ( const std::exception &e )
+  {
+    throw QgsProcessingException( QString::fromStdString( e.what() ) );
+  }
+  feedback->pushInfo( QObject::tr( "Model: MuseCL %1 (LibTorch %2), %3-d, uses %4; trained on regions in %5 of about %6 m; %7" )
+                      .arg( QString::fromStdString( info.pluginVersion ), QString::fromStdString( info.torchVersion ) ).arg( info.outputDimension )
+                      .arg( QStringList( { info.remoteSensing ? QObject::tr( "remote sensing" ) : QString(), info.streetView ? QObject::tr( "street view" ) : QString(),
+                                           info.poiText ? QObject::tr( "POI text" ) : QString() } ).filter( QRegularExpression( QStringLiteral( "." ) ) ).join( QStringLiteral( ", " ) ) )
+                      .arg( QString::fromStdString( info.crs ) ).arg( info.regionSizeMetres, 0, 'f', 0 ).arg( QString::fromStdString( info.optionsSummary ) ) );
+  const MuseclRegionSet regions = museclReadRegions( this, parameters, kRegions, kRegionId, context, feedback );
+  const double size = museclTypicalRegionSize( regions, context );
+  if ( info.regionSizeMetres > 0 && ( size > 2 * info.regionSizeMetres || size < 0.5 * info.regionSizeMetres ) )
+    feedback->pushWarning( QObject::tr( "These regions are about %1 m across, the model was trained on regions of about %2 m: embeddings may not be comparable" )
+                           .arg( size, 0, 'f', 0 ).arg( info.regionSizeMetres, 0, 'f', 0 ) );
+
+  QTemporaryDir chipFolder( QDir::temp().absoluteFilePath( QStringLiteral( "musecl-chips-XXXXXX" ) ) );
+  const musecl::RegionTable table = museclBuildRegionTable( this, parameters, regions, info.chipSize, chipFolder.path(), context, feedback, 40 );
+  const int device = parameterAsEnum( parameters, kDevice, context );
+  musecl::TrainingResult result;
+  try
+  {
+    result = musecl::embedWithModel( modelPath.toStdString(), table, museclLoadImage,
+                                     device == 1 ? musecl::DeviceChoice::Cpu : device == 2 ? musecl::DeviceChoice::Cuda : musecl::DeviceChoice::Auto,
+                                     parameterAsInt( parameters, kThreads, context ), museclTrainingProgress( feedback, 40, 95 ),
+    [feedback]( const std::string & line ) { feedback->pushInfo( QString::fromStdString( line ) ); } );
+  }
+  catch ( const musecl::TrainingCancelled & )
+  {
+    throw QgsProcessingException( QObject::tr( "Cancelled; no output was written" ) );
+  }
+  catch ( const std::exception &e )
+  {
+    throw QgsProcessingException( QObject::tr( "Embedding with “%1” failed: %2" ).arg( modelPath, QString::fromStdString( e.what() ) ) );
+  }
+  QVariantMap outputs;
+  outputs.insert( kOutput, museclWriteEmbeddings( this, parameters, kOutput, regions, result.embeddings, context, feedback ) );
+  outputs.insert( QStringLiteral( "EMBEDDING_DIMENSION" ), result.embeddings.dimension );
+  return outputs;
+}

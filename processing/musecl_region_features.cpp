@@ -1,0 +1,403 @@
+#include "musecl_region_features.h"
+
+#include "musecl_atomic_sink.h"
+
+#include "musecl/field_names.h"
+#include "musecl/text_tokens.h"
+
+#include <qgsexception.h>
+#include <qgsproviderregistry.h>
+#include <qgsrasterlayer.h>
+#include <qgsvectorlayer.h>
+
+#include <QDir>
+#include <QFileInfo>
+#include <QThread>
+#include <atomic>
+#include <cmath>
+#include <future>
+#include <mutex>
+#include <unordered_map>
+
+namespace
+{
+  QString overlapHint( const QString &what, QgsProcessingFeatureSource &layer, const MuseclRegionSet &regions )
+  {
+    return QObject::tr( "No %1 of layer “%2” falls inside a region of “%3”: do the layers overlap? Layer extent %4 (%5), region extent %6 (%7)" )
+           .arg( what, layer.sourceName(), regions.layerName, layer.sourceExtent().toString( 4 ), layer.sourceCrs().authid(),
+                 regions.extent.toString( 4 ), regions.crs.authid() );
+  }
+
+  QString listSome( const QStringList &items )
+  {
+    return QStringList( items.mid( 0, 10 ) ).join( QStringLiteral( ", " ) ) + ( items.size() > 10 ? QStringLiteral( ", …" ) : QString() );
+  }
+}
+
+MuseclPoiSummary museclSummarisePois( const MuseclRegionSet &regions, QgsProcessingFeatureSource &pois, const QString &categoryField, const QStringList &textFields,
+                                      bool keepWords, QgsProcessingContext &context, QgsProcessingFeedback *feedback, double progressFrom, double progressTo )
+{
+  const QString layer = pois.sourceName();
+  if ( pois.featureCount() == 0 )
+    throw QgsProcessingException( QObject::tr( "POI layer “%1” has no features" ).arg( layer ) );
+  const int categoryIndex = museclRequireField( pois.fields(), categoryField, layer, QStringLiteral( "CATEGORY_FIELD" ) );
+  QList<int> textIndexes;
+  for ( const QString &name : textFields )
+    textIndexes << museclRequireField( pois.fields(), name, layer, QStringLiteral( "TEXT_FIELDS" ) );
+
+  MuseclPoiSummary s;
+  const std::size_t n = static_cast<std::size_t>( regions.size() );
+  s.total.assign( n, 0.0 );
+  s.words.assign( n, 0.0 );
+  if ( keepWords )
+  {
+    s.sentences.resize( n );
+    s.categoryTokens.resize( n );
+  }
+  std::unordered_map<std::string, std::uint32_t> indexByName;
+  QgsAttributeList attributes { categoryIndex };
+  attributes << textIndexes;
+  std::vector<std::string> tokens;
+  s.stats = museclLocateFeatures( pois, QgsFeatureRequest().setSubsetOfAttributes( attributes ), regions, MuseclLocateVertices::First, context, feedback,
+                                  QObject::tr( "POI layer “%1”" ).arg( layer ), progressFrom, progressTo,
+                                  [&]( const QgsFeature & f, std::int64_t region, std::int64_t )
+  {
+    if ( region < 0 )
+    {
+      ++s.outside;
+      return;
+    }
+    const auto r = static_cast<std::size_t>( region );
+    s.total[r] += 1;
+    const QVariant category = f.attribute( categoryIndex );
+    const std::string name = category.isNull() ? std::string() : category.toString().trimmed().toStdString();
+    if ( name.empty() )
+      ++s.uncategorised;
+    else
+    {
+      auto it = indexByName.find( name );
+      if ( it == indexByName.end() )
+      {
+        it = indexByName.emplace( name, static_cast<std::uint32_t>( s.categories.size() ) ).first;
+        s.categories.push_back( name );
+      }
+      s.located.emplace_back( static_cast<std::uint32_t>( r ), it->second );
+      s.words[r] += 1;
+      if ( keepWords )
+      {
+        const std::string token = musecl::categoryToken( name );
+        s.categoryTokens[r].push_back( token );
+        s.sentences[r].push_back( token );
+      }
+    }
+    for ( int index : textIndexes )
+    {
+      const QVariant text = f.attribute( index );
+      if ( text.isNull() )
+        continue;
+      tokens.clear();
+      musecl::appendTokens( text.toString().toStdString(), tokens );
+      s.words[r] += static_cast<double>( tokens.size() );
+      if ( keepWords )
+        s.sentences[r].insert( s.sentences[r].end(), tokens.begin(), tokens.end() );
+    }
+  } );
+  s.inside = s.stats.features - s.stats.withoutGeometry - s.outside;
+  if ( s.inside == 0 )
+    throw QgsProcessingException( overlapHint( QObject::tr( "POI" ), pois, regions ) );
+  std::sort( s.located.begin(), s.located.end() );
+  if ( s.stats.transformFailed )
+    feedback->pushWarning( QObject::tr( "%1 POIs could not be transformed to %2 and count as outside" ).arg( s.stats.transformFailed ).arg( regions.crs.authid() ) );
+  return s;
+}
+
+MuseclFlowSummary museclSummariseFlows( const MuseclRegionSet &regions, QgsProcessingFeatureSource &flows, const MuseclFlowOptions &options,
+                                        QgsProcessingContext &context, QgsProcessingFeedback *feedback, double progressFrom, double progressTo )
+{
+  const QString layer = flows.sourceName();
+  if ( flows.featureCount() == 0 )
+    throw QgsProcessingException( QObject::tr( "Flow layer “%1” has no features" ).arg( layer ) );
+  const QgsWkbTypes::GeometryType geometryType = QgsWkbTypes::geometryType( flows.wkbType() );
+  if ( !options.tripPoints && geometryType != QgsWkbTypes::LineGeometry )
+    throw QgsProcessingException( QObject::tr( "Flow layer “%1” has %2 geometries, but FLOW_TYPE is OD lines; use trip end points (FLOW_TYPE=1) for point layers" )
+                                  .arg( layer, QgsWkbTypes::geometryDisplayString( geometryType ) ) );
+  if ( options.tripPoints && geometryType != QgsWkbTypes::PointGeometry )
+    throw QgsProcessingException( QObject::tr( "Flow layer “%1” has %2 geometries, but FLOW_TYPE is trip end points" ).arg( layer, QgsWkbTypes::geometryDisplayString( geometryType ) ) );
+  const int weightIndex = options.weightField.isEmpty() ? -1 : museclRequireField( flows.fields(), options.weightField, layer, QStringLiteral( "WEIGHT_FIELD" ) );
+  int roleIndex = -1;
+  const QString originValue = options.originValue.trimmed();
+  const QString destinationValue = options.destinationValue.trimmed();
+  if ( options.tripPoints )
+  {
+    if ( options.roleField.isEmpty() )
+      throw QgsProcessingException( QObject::tr( "Trip end points need ROLE_FIELD: the field of layer “%1” that says whether a point is an origin or a destination" ).arg( layer ) );
+    roleIndex = museclRequireField( flows.fields(), options.roleField, layer, QStringLiteral( "ROLE_FIELD" ) );
+    if ( originValue.compare( destinationValue, Qt::CaseInsensitive ) == 0 )
+      throw QgsProcessingException( QObject::tr( "ORIGIN_VALUE and DESTINATION_VALUE are both “%1”" ).arg( originValue ) );
+  }
+
+  MuseclFlowSummary s;
+  const std::size_t n = static_cast<std::size_t>( regions.size() );
+  s.inflow.assign( n, 0.0 );
+  s.outflow.assign( n, 0.0 );
+  s.internal.assign( n, 0.0 );
+  QgsAttributeList attributes;
+  if ( weightIndex >= 0 )
+    attributes << weightIndex;
+  if ( roleIndex >= 0 )
+    attributes << roleIndex;
+  s.stats = museclLocateFeatures( flows, QgsFeatureRequest().setSubsetOfAttributes( attributes ), regions,
+                                  options.tripPoints ? MuseclLocateVertices::First : MuseclLocateVertices::FirstAndLast, context, feedback,
+                                  QObject::tr( "flow layer “%1”" ).arg( layer ), progressFrom, progressTo,
+                                  [&]( const QgsFeature & f, std::int64_t origin, std::int64_t destination )
+  {
+    double weight = 1.0;
+    if ( weightIndex >= 0 )
+    {
+      const QVariant v = f.attribute( weightIndex );
+      bool ok = false;
+      weight = v.isNull() ? 0.0 : v.toDouble( &ok );
+      if ( v.isNull() )
+        ++s.nullWeights;
+      else if ( !ok || !std::isfinite( weight ) || weight < 0 )
+        throw QgsProcessingException( QObject::tr( "Flow %1 of layer “%2” has weight “%3” in field %4; weights must be numbers ≥ 0" )
+                                      .arg( f.id() ).arg( layer, v.toString(), options.weightField ) );
+    }
+    if ( options.tripPoints )
+    {
+      const QString role = f.attribute( roleIndex ).toString().trimmed();
+      const bool isOrigin = role.compare( originValue, Qt::CaseInsensitive ) == 0;
+      const bool isDestination = role.compare( destinationValue, Qt::CaseInsensitive ) == 0;
+      if ( !isOrigin && !isDestination )
+      {
+        ++s.unknownRole;
+        return;
+      }
+      if ( origin < 0 )
+      {
+        ++s.flowsOutside;
+        s.weightOutside += weight;
+        return;
+      }
+      ( isOrigin ? s.outflow : s.inflow )[static_cast<std::size_t>( origin )] += weight;
+      s.weightInside += weight;
+      return;
+    }
+    if ( origin < 0 || destination < 0 )
+    {
+      ++s.flowsOutside;
+      s.weightOutside += weight;
+      return;
+    }
+    s.outflow[static_cast<std::size_t>( origin )] += weight;
+    s.inflow[static_cast<std::size_t>( destination )] += weight;
+    if ( origin == destination )
+      s.internal[static_cast<std::size_t>( origin )] += weight;
+    s.od[{ static_cast<std::uint32_t>( origin ), static_cast<std::uint32_t>( destination ) }] += weight;
+    s.weightInside += weight;
+  } );
+  if ( s.weightInside == 0 && s.flowsOutside == s.stats.features - s.stats.withoutGeometry )
+    throw QgsProcessingException( overlapHint( QObject::tr( "flow" ), flows, regions ) );
+  feedback->pushInfo( QObject::tr( "Weight %1 in flows with both ends in regions; %2 flows (weight %3) have an end outside every region; %4 features without geometry" )
+                      .arg( s.weightInside, 0, 'f', 2 ).arg( s.flowsOutside ).arg( s.weightOutside, 0, 'f', 2 ).arg( s.stats.withoutGeometry ) );
+  if ( s.nullWeights )
+    feedback->pushWarning( QObject::tr( "%1 flows have a null %2 and count as 0" ).arg( s.nullWeights ).arg( options.weightField ) );
+  if ( s.unknownRole )
+    feedback->pushWarning( QObject::tr( "%1 points are neither “%2” nor “%3” in the origin/destination field and are ignored" ).arg( s.unknownRole ).arg( originValue, destinationValue ) );
+  if ( s.stats.transformFailed )
+    feedback->pushWarning( QObject::tr( "%1 flows could not be transformed to %2 and count as outside" ).arg( s.stats.transformFailed ).arg( regions.crs.authid() ) );
+  return s;
+}
+
+MuseclChipRun museclExtractChips( const MuseclRegionSet &regions, QgsRasterLayer *raster, const musecl::ChipOptions &options, int threads,
+                                  MuseclStagedFiles &files, QgsProcessingContext &context, QgsProcessingFeedback *feedback, double progressFrom, double progressTo )
+{
+  if ( raster->providerType() != QLatin1String( "gdal" ) )
+    throw QgsProcessingException( QObject::tr( "Raster “%1” comes from the %2 provider; chips need a file GDAL can read" ).arg( raster->name(), raster->providerType() ) );
+  const QString rasterPath = QgsProviderRegistry::instance()->decodeUri( QStringLiteral( "gdal" ), raster->source() ).value( QStringLiteral( "path" ) ).toString();
+  if ( threads <= 0 )
+    threads = std::max( 1, QThread::idealThreadCount() );
+  threads = std::max( 1, std::min( threads, regions.size() ) );
+
+  std::unique_ptr<musecl::ChipExtractor> probe;
+  try
+  {
+    probe = std::make_unique<musecl::ChipExtractor>( rasterPath.toStdString(), options );
+  }
+  catch ( const std::exception &e )
+  {
+    throw QgsProcessingException( QObject::tr( "Raster “%1”: %2" ).arg( raster->name(), QString::fromStdString( e.what() ) ) );
+  }
+  const musecl::RasterInfo info = probe->info();
+
+  const QgsCoordinateTransform toRaster( regions.crs, raster->crs(), context.transformContext() );
+  QgsRectangle regionExtentInRaster;
+  try
+  {
+    regionExtentInRaster = toRaster.transformBoundingBox( regions.extent );
+  }
+  catch ( QgsCsException &e )
+  {
+    throw QgsProcessingException( QObject::tr( "Could not transform regions of “%1” to the CRS of raster “%2” (%3): %4" ).arg( regions.layerName, raster->name(), raster->crs().authid(), e.what() ) );
+  }
+  const QgsRectangle rasterExtent( info.minX, info.minY, info.maxX, info.maxY );
+  if ( !regionExtentInRaster.intersects( rasterExtent ) )
+    throw QgsProcessingException( QObject::tr( "Raster “%1” does not overlap the regions of “%2”: raster extent %3, region extent %4 (both in %5)" )
+                                  .arg( raster->name(), regions.layerName, rasterExtent.toString( 2 ), regionExtentInRaster.toString( 2 ), raster->crs().authid() ) );
+  std::vector<musecl::RegionRings> rings;
+  rings.reserve( static_cast<std::size_t>( regions.size() ) );
+  for ( int i = 0; i < regions.size(); ++i )
+  {
+    try
+    {
+      rings.push_back( regions.rings( i, &toRaster ) );
+    }
+    catch ( QgsCsException &e )
+    {
+      throw QgsProcessingException( QObject::tr( "Could not transform region “%1” to %2: %3" ).arg( regions.ids.at( i ), raster->crs().authid(), e.what() ) );
+    }
+  }
+
+  const QString extension = options.format == musecl::ChipFormat::Png ? QStringLiteral( ".png" ) : QStringLiteral( ".tif" );
+  std::set<std::string> takenNames;
+  QStringList fileNames;
+  for ( const QString &id : regions.ids )
+    fileNames << QString::fromStdString( musecl::uniqueFieldName( "chip_", id.toStdString(), takenNames ) ) + extension;
+  feedback->pushInfo( QObject::tr( "Raster “%1”: %2 × %3 pixels, %4 band(s) of %5, %6; %7 chips of %8 px with %9 thread(s)" )
+                      .arg( raster->name() ).arg( info.width ).arg( info.height ).arg( info.bands ).arg( QString::fromStdString( info.dataType ), raster->crs().authid() )
+                      .arg( regions.size() ).arg( options.size ).arg( threads ) );
+
+  MuseclChipRun run;
+  run.results.resize( rings.size() );
+  std::atomic<std::size_t> next { 0 };
+  std::atomic<std::size_t> done { 0 };
+  std::atomic<bool> stop { false };
+  std::mutex errorMutex;
+  QString firstError;
+  auto worker = [&]( std::unique_ptr<musecl::ChipExtractor> extractor )
+  {
+    try
+    {
+      if ( !extractor )
+        extractor = std::make_unique<musecl::ChipExtractor>( rasterPath.toStdString(), options );
+      for ( std::size_t i = next++; i < rings.size() && !stop; i = next++ )
+      {
+        run.results[i] = extractor->extract( rings[i], files.stagingPath( fileNames.at( static_cast<int>( i ) ) ).toStdString() );
+        ++done;
+      }
+    }
+    catch ( const std::exception &e )
+    {
+      std::lock_guard<std::mutex> lock( errorMutex );
+      if ( firstError.isEmpty() )
+        firstError = QString::fromStdString( e.what() );
+      stop = true;
+    }
+  };
+  std::vector<std::future<void>> pool;
+  pool.push_back( std::async( std::launch::async, worker, std::move( probe ) ) );
+  for ( int t = 1; t < threads; ++t )
+    pool.push_back( std::async( std::launch::async, worker, nullptr ) );
+  for ( std::future<void> &f : pool )
+  {
+    while ( f.wait_for( std::chrono::milliseconds( 100 ) ) != std::future_status::ready )
+    {
+      if ( feedback->isCanceled() )
+        stop = true;
+      feedback->setProgress( progressFrom + ( progressTo - progressFrom ) * static_cast<double>( done ) / static_cast<double>( rings.size() ) );
+    }
+  }
+  if ( !firstError.isEmpty() )
+    throw QgsProcessingException( QObject::tr( "Chip extraction from raster “%1” failed: %2" ).arg( raster->name(), firstError ) );
+  if ( feedback->isCanceled() )
+    throw QgsProcessingException( QObject::tr( "Cancelled after %1 of %2 chips; no chip was kept" ).arg( done.load() ).arg( rings.size() ) );
+
+  for ( std::size_t i = 0; i < run.results.size(); ++i )
+  {
+    const bool ok = run.results[i].written;
+    run.paths << ( ok ? files.finalPath( fileNames.at( static_cast<int>( i ) ) ) : QString() );
+    if ( ok )
+      ++run.written;
+    else
+      run.regionsWithoutChip << regions.ids.at( static_cast<int>( i ) );
+  }
+  if ( run.written == 0 )
+    throw QgsProcessingException( QObject::tr( "No region of “%1” has a valid pixel in raster “%2” (all nodata or outside it)" ).arg( regions.layerName, raster->name() ) );
+  if ( !run.regionsWithoutChip.isEmpty() )
+    feedback->pushWarning( QObject::tr( "%n region(s) have no valid pixel and get no chip: %1", nullptr, run.regionsWithoutChip.size() )
+                           .arg( QStringList( run.regionsWithoutChip.mid( 0, 20 ) ).join( QStringLiteral( ", " ) ) + ( run.regionsWithoutChip.size() > 20 ? QStringLiteral( ", …" ) : QString() ) ) );
+  return run;
+}
+
+MuseclStreetViewSummary museclCollectStreetView( const MuseclRegionSet &regions, QgsProcessingFeatureSource &images, QgsMapLayer *imageLayer,
+    const QString &pathField, QString baseFolder, bool checkReadable, QgsProcessingContext &context, QgsProcessingFeedback *feedback,
+    double progressFrom, double progressTo )
+{
+  const QString layer = images.sourceName();
+  if ( images.featureCount() == 0 )
+    throw QgsProcessingException( QObject::tr( "Street-view layer “%1” has no features" ).arg( layer ) );
+  const int pathIndex = museclRequireField( images.fields(), pathField, layer, QStringLiteral( "PATH_FIELD" ) );
+  if ( baseFolder.isEmpty() && imageLayer )
+  {
+    const QString path = QgsProviderRegistry::instance()->decodeUri( imageLayer->providerType(), imageLayer->source() ).value( QStringLiteral( "path" ) ).toString();
+    if ( !path.isEmpty() )
+      baseFolder = QFileInfo( path ).absolutePath();
+  }
+  if ( baseFolder.isEmpty() )
+  {
+    baseFolder = QDir::currentPath();
+    feedback->pushWarning( QObject::tr( "Layer “%1” is not a file, so relative image paths are resolved against the current folder %2; set BASE_FOLDER to choose" ).arg( layer, baseFolder ) );
+  }
+  const QDir base( baseFolder );
+
+  MuseclStreetViewSummary s;
+  s.perRegion.resize( static_cast<std::size_t>( regions.size() ) );
+  s.stats = museclLocateFeatures( images, QgsFeatureRequest().setSubsetOfAttributes( QgsAttributeList { pathIndex } ), regions, MuseclLocateVertices::First, context,
+                                  feedback, QObject::tr( "street-view layer “%1”" ).arg( layer ), progressFrom, progressTo,
+                                  [&]( const QgsFeature & f, std::int64_t region, std::int64_t )
+  {
+    const QVariant value = f.attribute( pathIndex );
+    if ( value.isNull() || value.toString().trimmed().isEmpty() )
+    {
+      ++s.withoutPath;
+      return;
+    }
+    const QString path = QDir::cleanPath( base.absoluteFilePath( value.toString().trimmed() ) );
+    if ( region < 0 )
+      s.outside << value.toString();
+    else if ( !QFileInfo( path ).isFile() )
+      s.missing << path;
+    else if ( checkReadable && !musecl::imageIsReadable( path.toStdString() ) )
+      s.unreadable << path;
+    else
+      s.perRegion[static_cast<std::size_t>( region )].push_back( path );
+  } );
+  for ( const auto &paths : s.perRegion )
+  {
+    s.assigned += static_cast<long long>( paths.size() );
+    s.regionsWithImages += paths.empty() ? 0 : 1;
+  }
+  if ( s.assigned == 0 )
+    throw QgsProcessingException( QObject::tr( "No usable street-view image of layer “%1” lies in a region of “%2”: %3 missing, %4 unreadable, %5 without path, %6 outside every region "
+                                  "(layer extent %7 in %8, regions %9 in %10)" )
+                                  .arg( layer, regions.layerName ).arg( s.missing.size() ).arg( s.unreadable.size() ).arg( s.withoutPath ).arg( s.outside.size() )
+                                  .arg( images.sourceExtent().toString( 4 ), images.sourceCrs().authid(), regions.extent.toString( 4 ), regions.crs.authid() ) );
+  return s;
+}
+
+void museclReportStreetView( const MuseclStreetViewSummary &s, const QString &pathField, int regionCount, QgsProcessingFeedback *feedback )
+{
+  feedback->pushInfo( QObject::tr( "%1 street-view images assigned to %2 of %3 regions" ).arg( s.assigned ).arg( s.regionsWithImages ).arg( regionCount ) );
+  if ( !s.missing.isEmpty() )
+    feedback->pushWarning( QObject::tr( "%1 image files do not exist: %2" ).arg( s.missing.size() ).arg( listSome( s.missing ) ) );
+  if ( !s.unreadable.isEmpty() )
+    feedback->pushWarning( QObject::tr( "%1 image files cannot be read as images: %2" ).arg( s.unreadable.size() ).arg( listSome( s.unreadable ) ) );
+  if ( !s.outside.isEmpty() )
+    feedback->pushWarning( QObject::tr( "%1 images lie outside every region: %2" ).arg( s.outside.size() ).arg( listSome( s.outside ) ) );
+  if ( s.withoutPath )
+    feedback->pushWarning( QObject::tr( "%1 points have no path in field %2" ).arg( s.withoutPath ).arg( pathField ) );
+  if ( s.stats.withoutGeometry )
+    feedback->pushWarning( QObject::tr( "%1 points have no geometry" ).arg( s.stats.withoutGeometry ) );
+  if ( s.regionsWithImages < regionCount )
+    feedback->pushInfo( QObject::tr( "%1 regions have no street-view image; training falls back to the other modalities for them" ).arg( regionCount - s.regionsWithImages ) );
+}

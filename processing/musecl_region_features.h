@@ -1,0 +1,89 @@
+// The four modalities of MuseCL read from ordinary layers, region by region. Each summariser is
+// used both by its own "Region features" algorithm and by musecl:train / musecl:embed, so a layer
+// means the same thing everywhere.
+#pragma once
+
+#include "musecl_region_inputs.h"
+
+#include "musecl/chip_extractor.h"
+
+#include <QList>
+#include <QStringList>
+#include <string>
+#include <vector>
+
+class QgsRasterLayer;
+class MuseclStagedFiles;
+
+struct MuseclPoiSummary
+{
+  std::vector<std::string> categories;                    // first-seen order
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> located;  // (region, category), sorted
+  std::vector<double> total;                               // per region, categorised or not
+  std::vector<double> words;                               // per region: category + text tokens
+  std::vector<std::vector<std::string>> sentences;         // per region, when kept
+  std::vector<std::vector<std::string>> categoryTokens;    // per region, when kept
+  long long inside = 0;
+  long long outside = 0;
+  long long uncategorised = 0;
+  MuseclLocateStats stats;
+};
+
+// Refuses an empty layer, a missing field, and POIs that miss every region.
+MuseclPoiSummary museclSummarisePois( const MuseclRegionSet &regions, QgsProcessingFeatureSource &pois, const QString &categoryField, const QStringList &textFields,
+                                      bool keepWords, QgsProcessingContext &context, QgsProcessingFeedback *feedback, double progressFrom, double progressTo );
+
+struct MuseclFlowOptions
+{
+  bool tripPoints = false;  // false: OD lines
+  QString weightField;      // empty: 1 per feature
+  QString roleField;        // trip points only
+  QString originValue = QStringLiteral( "O" );
+  QString destinationValue = QStringLiteral( "D" );
+};
+
+struct MuseclFlowSummary
+{
+  std::vector<double> inflow, outflow, internal;
+  std::map<std::pair<std::uint32_t, std::uint32_t>, double> od;
+  double weightInside = 0;
+  double weightOutside = 0;
+  long long flowsOutside = 0;
+  long long nullWeights = 0;
+  long long unknownRole = 0;
+  MuseclLocateStats stats;
+};
+
+MuseclFlowSummary museclSummariseFlows( const MuseclRegionSet &regions, QgsProcessingFeatureSource &flows, const MuseclFlowOptions &options,
+                                        QgsProcessingContext &context, QgsProcessingFeedback *feedback, double progressFrom, double progressTo );
+
+struct MuseclChipRun
+{
+  std::vector<musecl::ChipResult> results;
+  QStringList paths;  // final path per region (empty where no chip was written)
+  QStringList regionsWithoutChip;
+  long long written = 0;
+};
+
+// Extracts one chip per region into `files` (staged; the caller commits). Refuses a non-GDAL raster,
+// no overlap (naming both extents) and a raster without any valid pixel under the regions.
+MuseclChipRun museclExtractChips( const MuseclRegionSet &regions, QgsRasterLayer *raster, const musecl::ChipOptions &options, int threads,
+                                  MuseclStagedFiles &files, QgsProcessingContext &context, QgsProcessingFeedback *feedback, double progressFrom, double progressTo );
+
+struct MuseclStreetViewSummary
+{
+  std::vector<std::vector<QString>> perRegion;  // absolute paths of usable images
+  QStringList missing, unreadable, outside;
+  long long withoutPath = 0;
+  long long assigned = 0;
+  long long regionsWithImages = 0;
+  MuseclLocateStats stats;
+};
+
+// `baseFolder` empty: the folder of the image layer's file. Refuses layers whose images are all unusable.
+MuseclStreetViewSummary museclCollectStreetView( const MuseclRegionSet &regions, QgsProcessingFeatureSource &images, QgsMapLayer *imageLayer,
+    const QString &pathField, QString baseFolder, bool checkReadable, QgsProcessingContext &context, QgsProcessingFeedback *feedback,
+    double progressFrom, double progressTo );
+
+// Warnings that name the unusable images (shared by every algorithm that reads street view).
+void museclReportStreetView( const MuseclStreetViewSummary &summary, const QString &pathField, int regionCount, QgsProcessingFeedback *feedback );

@@ -1,0 +1,206 @@
+#include "musecl_region_table_builder.h"
+
+#include "musecl_atomic_sink.h"
+#include "musecl_region_features.h"
+
+#include "musecl/field_names.h"
+#include "musecl/image_io.h"
+#include "musecl/training.h"
+#include "musecl/utm_zone.h"
+
+#include <qgsdistancearea.h>
+#include <qgsexception.h>
+#include <qgsprocessingalgorithm.h>
+#include <qgsprocessingparameters.h>
+#include <qgsrasterlayer.h>
+#include <qgsvectorlayer.h>
+
+#include <cmath>
+
+QList<QgsProcessingParameterDefinition *> museclModalityParameters( bool withChipSize )
+{
+  QList<QgsProcessingParameterDefinition *> p;
+  p << new QgsProcessingParameterRasterLayer( QStringLiteral( "RASTER" ), QObject::tr( "Remote-sensing raster" ), QVariant(), true );
+  if ( withChipSize )
+  {
+    auto chip = new QgsProcessingParameterNumber( QStringLiteral( "CHIP_SIZE" ), QObject::tr( "Remote-sensing chip size (pixels)" ), QgsProcessingParameterNumber::Integer, 256, false, 16, 1024 );
+    chip->setFlags( chip->flags() | QgsProcessingParameterDefinition::FlagAdvanced );
+    p << chip;
+  }
+  p << new QgsProcessingParameterFeatureSource( QStringLiteral( "STREETVIEW" ), QObject::tr( "Street-view image points" ), QList<int>() << QgsProcessing::TypeVectorPoint, QVariant(), true );
+  p << new QgsProcessingParameterField( QStringLiteral( "SV_PATH_FIELD" ), QObject::tr( "Street-view image path field" ), QVariant(), QStringLiteral( "STREETVIEW" ),
+                                        QgsProcessingParameterField::String, false, true );
+  p << new QgsProcessingParameterFeatureSource( QStringLiteral( "POIS" ), QObject::tr( "POI points" ), QList<int>() << QgsProcessing::TypeVectorPoint, QVariant(), true );
+  p << new QgsProcessingParameterField( QStringLiteral( "CATEGORY_FIELD" ), QObject::tr( "POI category field" ), QVariant(), QStringLiteral( "POIS" ), QgsProcessingParameterField::Any, false, true );
+  p << new QgsProcessingParameterField( QStringLiteral( "TEXT_FIELDS" ), QObject::tr( "POI text fields (names, tags, reviews)" ), QVariant(), QStringLiteral( "POIS" ),
+                                        QgsProcessingParameterField::Any, true, true );
+  p << new QgsProcessingParameterFeatureSource( QStringLiteral( "FLOWS" ), QObject::tr( "Mobility flows (OD lines or trip end points)" ),
+      QList<int>() << QgsProcessing::TypeVectorLine << QgsProcessing::TypeVectorPoint, QVariant(), true );
+  auto type = new QgsProcessingParameterEnum( QStringLiteral( "FLOW_TYPE" ), QObject::tr( "Flow layer type" ),
+      QStringList() << QObject::tr( "OD lines" ) << QObject::tr( "Trip end points" ), false, 0 );
+  type->setFlags( type->flags() | QgsProcessingParameterDefinition::FlagAdvanced );
+  p << type;
+  p << new QgsProcessingParameterField( QStringLiteral( "WEIGHT_FIELD" ), QObject::tr( "Flow weight field (default: 1 per feature)" ), QVariant(), QStringLiteral( "FLOWS" ),
+                                        QgsProcessingParameterField::Numeric, false, true );
+  auto role = new QgsProcessingParameterField( QStringLiteral( "ROLE_FIELD" ), QObject::tr( "Origin/destination field (trip end points; values O / D)" ), QVariant(),
+      QStringLiteral( "FLOWS" ), QgsProcessingParameterField::Any, false, true );
+  role->setFlags( role->flags() | QgsProcessingParameterDefinition::FlagAdvanced );
+  p << role;
+  return p;
+}
+
+bool museclLoadImage( const std::string &path, int size, std::vector<std::uint8_t> &chw )
+{
+  return musecl::loadImageRgb( path, size, chw );
+}
+
+double museclTypicalRegionSize( const MuseclRegionSet &regions, QgsProcessingContext &context )
+{
+  QgsDistanceArea da;
+  da.setSourceCrs( regions.crs, context.transformContext() );
+  da.setEllipsoid( regions.crs.ellipsoidAcronym().isEmpty() ? QStringLiteral( "EPSG:7030" ) : regions.crs.ellipsoidAcronym() );
+  double sum = 0;
+  for ( const QgsFeature &f : regions.features )
+    sum += da.measureArea( f.geometry() );
+  return std::sqrt( sum / std::max( 1, regions.size() ) );
+}
+
+musecl::RegionTable museclBuildRegionTable( const QgsProcessingAlgorithm *algorithm, const QVariantMap &parameters, const MuseclRegionSet &regions,
+    int chipSize, const QString &chipFolder, QgsProcessingContext &context, QgsProcessingFeedback *feedback, double progressTo )
+{
+  auto definition = [&]( const char *name ) { return algorithm->parameterDefinition( QString::fromLatin1( name ) ); };
+  auto given = [&]( const char *name ) {
+    const QVariant v = parameters.value( QString::fromLatin1( name ) );
+    return v.isValid() && !v.isNull() && !( v.type() == QVariant::String && v.toString().isEmpty() );
+  };
+  musecl::RegionTable t;
+  for ( const QString &id : regions.ids )
+    t.ids.push_back( id.toStdString() );
+
+  // Centroids in metres for the geographic fallback: the regions' CRS if projected, else their UTM zone.
+  QgsCoordinateReferenceSystem metric = regions.crs;
+  if ( regions.crs.isGeographic() )
+  {
+    const QgsPointXY c = regions.extent.center();
+    metric = QgsCoordinateReferenceSystem::fromEpsgId( musecl::utmEpsgForLonLat( c.x(), c.y() ) );
+  }
+  const QgsCoordinateTransform toMetric( regions.crs, metric, context.transformContext() );
+  for ( const QgsFeature &f : regions.features )
+  {
+    QgsPointXY c = f.geometry().centroid().asPoint();
+    try
+    {
+      c = toMetric.transform( c );
+    }
+    catch ( QgsCsException & )
+    {
+    }
+    t.centroidX.push_back( c.x() );
+    t.centroidY.push_back( c.y() );
+  }
+
+  const double step = ( progressTo - 5 ) / 4.0;
+  double at = 5;
+  QStringList used;
+  if ( given( "POIS" ) )
+  {
+    std::unique_ptr<QgsProcessingFeatureSource> pois( QgsProcessingParameters::parameterAsSource( definition( "POIS" ), parameters, context ) );
+    const QString category = QgsProcessingParameters::parameterAsString( definition( "CATEGORY_FIELD" ), parameters, context );
+    if ( category.isEmpty() )
+      throw QgsProcessingException( QObject::tr( "POIs were given without CATEGORY_FIELD: name the field that holds each POI's category" ) );
+    const MuseclPoiSummary s = museclSummarisePois( regions, *pois, category, QgsProcessingParameters::parameterAsFields( definition( "TEXT_FIELDS" ), parameters, context ),
+                               true, context, feedback, at, at + step );
+    t.poiCategories = s.categories;
+    t.poiCounts.assign( t.size(), std::vector<double>( s.categories.size(), 0.0 ) );
+    for ( const auto &[region, category] : s.located )
+      t.poiCounts[region][category] += 1;
+    t.poiWords = s.sentences;
+    t.poiCategoryTokens = s.categoryTokens;
+    used << QObject::tr( "POIs (%1 in regions, %2 categories)" ).arg( s.inside ).arg( s.categories.size() );
+  }
+  at += step;
+  if ( given( "FLOWS" ) )
+  {
+    std::unique_ptr<QgsProcessingFeatureSource> flows( QgsProcessingParameters::parameterAsSource( definition( "FLOWS" ), parameters, context ) );
+    MuseclFlowOptions options;
+    options.tripPoints = QgsProcessingParameters::parameterAsEnum( definition( "FLOW_TYPE" ), parameters, context ) == 1;
+    options.weightField = QgsProcessingParameters::parameterAsString( definition( "WEIGHT_FIELD" ), parameters, context );
+    options.roleField = QgsProcessingParameters::parameterAsString( definition( "ROLE_FIELD" ), parameters, context );
+    const MuseclFlowSummary s = museclSummariseFlows( regions, *flows, options, context, feedback, at, at + step );
+    t.inflow = s.inflow;
+    t.outflow = s.outflow;
+    t.internal = s.internal;
+    used << QObject::tr( "mobility (weight %1 inside)" ).arg( s.weightInside, 0, 'f', 0 );
+  }
+  at += step;
+  if ( given( "RASTER" ) )
+  {
+    QgsRasterLayer *raster = QgsProcessingParameters::parameterAsRasterLayer( definition( "RASTER" ), parameters, context );
+    if ( !raster )
+      throw QgsProcessingException( QObject::tr( "Could not load the raster given as RASTER" ) );
+    musecl::ChipOptions options;
+    options.size = chipSize;
+    MuseclStagedFiles files( chipFolder, QObject::tr( "training chips" ) );
+    const MuseclChipRun run = museclExtractChips( regions, raster, options, 0, files, context, feedback, at, at + step );
+    files.commit();
+    for ( const QString &path : run.paths )
+      t.chipPaths.push_back( path.toStdString() );
+    used << QObject::tr( "remote sensing (%1 chips from “%2”)" ).arg( run.written ).arg( raster->name() );
+  }
+  at += step;
+  if ( given( "STREETVIEW" ) )
+  {
+    std::unique_ptr<QgsProcessingFeatureSource> images( QgsProcessingParameters::parameterAsSource( definition( "STREETVIEW" ), parameters, context ) );
+    const QString pathField = QgsProcessingParameters::parameterAsString( definition( "SV_PATH_FIELD" ), parameters, context );
+    if ( pathField.isEmpty() )
+      throw QgsProcessingException( QObject::tr( "Street-view points were given without SV_PATH_FIELD: name the field that holds each image's file path" ) );
+    const MuseclStreetViewSummary s = museclCollectStreetView( regions, *images, QgsProcessingParameters::parameterAsVectorLayer( definition( "STREETVIEW" ), parameters, context ),
+                                      pathField, QString(), true, context, feedback, at, at + step );
+    museclReportStreetView( s, pathField, regions.size(), feedback );
+    t.streetViewPaths.resize( t.size() );
+    for ( std::size_t r = 0; r < t.size(); ++r )
+      for ( const QString &path : s.perRegion[r] )
+        t.streetViewPaths[r].push_back( path.toStdString() );
+    used << QObject::tr( "street view (%1 images)" ).arg( s.assigned );
+  }
+  if ( used.isEmpty() )
+    throw QgsProcessingException( QObject::tr( "No input was given besides the regions: give at least one of RASTER, STREETVIEW, POIS or FLOWS" ) );
+  feedback->pushInfo( QObject::tr( "Inputs: %1" ).arg( used.join( QStringLiteral( "; " ) ) ) );
+  return t;
+}
+
+QString museclWriteEmbeddings( const QgsProcessingAlgorithm *algorithm, const QVariantMap &parameters, const QString &outputParameter,
+                               const MuseclRegionSet &regions, const musecl::RegionEmbeddings &e, QgsProcessingContext &context, QgsProcessingFeedback *feedback )
+{
+  QgsFields fields = regions.fields;
+  std::set<std::string> taken;
+  for ( const QgsField &f : regions.fields )
+    taken.insert( f.name().toLower().toStdString() );
+  QStringList names;
+  for ( int k = 0; k < e.dimension; ++k )
+  {
+    names << QString::fromStdString( musecl::uniqueFieldName( "emb_", std::to_string( k ), taken ) );
+    fields.append( QgsField( names.last(), QVariant::Double ) );
+  }
+  for ( const char *name : { "beta_sv", "beta_rs" } )
+    fields.append( QgsField( QString::fromStdString( musecl::uniqueFieldName( "", name, taken ) ), QVariant::Double ) );
+  fields.append( QgsField( QString::fromStdString( musecl::uniqueFieldName( "", "has_embedding", taken ) ), QVariant::Int ) );
+  MuseclAtomicSink sink( algorithm, outputParameter, parameters, context, fields, regions.wkbType, regions.crs );
+  for ( int i = 0; i < regions.size(); ++i )
+  {
+    if ( feedback->isCanceled() )
+      throw QgsProcessingException( QObject::tr( "Cancelled while writing embeddings; no output was written" ) );
+    QgsFeature out = regions.features.at( i );
+    out.setFields( fields, false );
+    QgsAttributes attrs = regions.features.at( i ).attributes();
+    const auto r = static_cast<std::size_t>( i );
+    for ( int k = 0; k < e.dimension; ++k )
+      attrs << static_cast<double>( e.values[r * static_cast<std::size_t>( e.dimension ) + static_cast<std::size_t>( k )] );
+    for ( float beta : { e.weightStreetView[r], e.weightRemoteSensing[r] } )
+      attrs << ( std::isnan( beta ) ? QVariant( QVariant::Double ) : QVariant( static_cast<double>( beta ) ) );
+    attrs << static_cast<int>( e.hasEmbedding[r] );
+    out.setAttributes( attrs );
+    sink.addFeature( out );
+  }
+  return sink.commit();
+}

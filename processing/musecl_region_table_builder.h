@@ -1,0 +1,38 @@
+// The modality inputs shared by musecl:train and musecl:embed (a raster, street-view points, POIs,
+// flows; each optional) and their conversion into the learning core's RegionTable.
+#pragma once
+
+#include "musecl_region_inputs.h"
+
+#include "musecl/region_table.h"
+
+#include <QList>
+#include <QTemporaryDir>
+
+class QgsProcessingParameterDefinition;
+
+// Parameter definitions both algorithms declare (keys: RASTER, CHIP_SIZE, STREETVIEW,
+// SV_PATH_FIELD, POIS, CATEGORY_FIELD, TEXT_FIELDS, FLOWS, FLOW_TYPE, WEIGHT_FIELD, ROLE_FIELD).
+QList<QgsProcessingParameterDefinition *> museclModalityParameters( bool withChipSize );
+
+// Fills ids, centroids (metric), and every modality whose layer is given; chips go to `chipFolder`.
+// Logs which modalities were given. Throws QgsProcessingException when none is.
+musecl::RegionTable museclBuildRegionTable( const QgsProcessingAlgorithm *algorithm, const QVariantMap &parameters, const MuseclRegionSet &regions,
+    int chipSize, const QString &chipFolder, QgsProcessingContext &context, QgsProcessingFeedback *feedback, double progressTo );
+
+// Reads an image through GDAL for the trainer (standard types only).
+bool museclLoadImage( const std::string &path, int size, std::vector<std::uint8_t> &chw );
+
+// Typical region size in metres: the side of a square with the mean region area.
+double museclTypicalRegionSize( const MuseclRegionSet &regions, QgsProcessingContext &context );
+
+namespace musecl
+{
+  struct RegionEmbeddings;
+}
+
+// The embeddings layer: the regions with their fields plus emb_0..emb_{d-1}, beta_sv, beta_rs and
+// has_embedding. Returns the destination for the outputs map (written completely or not at all).
+QString museclWriteEmbeddings( const QgsProcessingAlgorithm *algorithm, const QVariantMap &parameters, const QString &outputParameter,
+                               const MuseclRegionSet &regions, const musecl::RegionEmbeddings &embeddings, QgsProcessingContext &context,
+                               QgsProcessingFeedback *feedback );

@@ -1,0 +1,22 @@
+// musecl:train — "Train MuseCL region model": learns region embeddings and writes the model file.
+#pragma once
+
+#include <qgsprocessingalgorithm.h>
+
+class MuseclTrainAlgorithm : public QgsProcessingAlgorithm
+{
+  public:
+    QString name() const override;
+    QString displayName() const override;
+    QStringList tags() const override;
+    QString group() const override;
+    QString groupId() const override;
+    QString shortHelpString() const override;
+    QIcon icon() const override;
+    QString svgIconPath() const override;
+    MuseclTrainAlgorithm *createInstance() const override;
+    void initAlgorithm( const QVariantMap &configuration = QVariantMap() ) override;
+
+  protected:
+    QVariantMap processAlgorithm( const QVariantMap &parameters, QgsProcessingContext &context, QgsProcessingFeedback *feedback ) override;
+};
