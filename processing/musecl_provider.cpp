@@ -7,6 +7,8 @@
 #include "musecl_streetview_algorithm.h"
 #include "musecl_embed_algorithm.h"
 #include "musecl_train_algorithm.h"
+#include "musecl_predict_algorithm.h"
+#include "musecl_cluster_algorithm.h"
 
 #include "musecl/torch_runtime.h"
 #include "musecl/version.h"
@@ -70,4 +72,6 @@ void MuseclProvider::loadAlgorithms()
   addAlgorithm( new MuseclStreetViewAlgorithm() );
   addAlgorithm( new MuseclTrainAlgorithm() );
   addAlgorithm( new MuseclEmbedAlgorithm() );
+  addAlgorithm( new MuseclPredictAlgorithm() );
+  addAlgorithm( new MuseclClusterAlgorithm() );
 }

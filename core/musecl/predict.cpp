@@ -1,0 +1,486 @@
+#include "musecl/predict.h"
+
+#include "musecl/training.h"  // configureTorchThreads
+
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numeric>
+#include <random>
+#include <stdexcept>
+
+namespace musecl {
+
+namespace {
+
+using Rows = std::vector<std::vector<double>>;
+using Index = std::vector<std::size_t>;
+
+struct Standardizer {
+  std::vector<double> mean, scale;
+  void fit(const Rows &rows, const Index &idx) {
+    const std::size_t d = rows.empty() ? 0 : rows[0].size();
+    mean.assign(d, 0.0);
+    scale.assign(d, 0.0);
+    for (std::size_t i : idx)
+      for (std::size_t j = 0; j < d; ++j) mean[j] += rows[i][j];
+    for (double &m : mean) m /= std::max<std::size_t>(1, idx.size());
+    for (std::size_t i : idx)
+      for (std::size_t j = 0; j < d; ++j) scale[j] += (rows[i][j] - mean[j]) * (rows[i][j] - mean[j]);
+    for (double &s : scale) s = std::sqrt(s / std::max<std::size_t>(1, idx.size()));
+    for (double &s : scale) s = s > 1e-12 ? s : 1.0;  // constant column: centred only
+  }
+  std::vector<double> apply(const std::vector<double> &row) const {
+    std::vector<double> out(row.size());
+    for (std::size_t j = 0; j < row.size(); ++j) out[j] = (row[j] - mean[j]) / scale[j];
+    return out;
+  }
+};
+
+// Cholesky solve of (A) w = b for a symmetric positive definite A (d x d, row-major).
+std::vector<double> solveSpd(std::vector<double> a, std::vector<double> b, std::size_t d) {
+  for (std::size_t j = 0; j < d; ++j) {
+    double s = a[j * d + j];
+    for (std::size_t k = 0; k < j; ++k) s -= a[j * d + k] * a[j * d + k];
+    if (s <= 0) throw std::runtime_error("ridge system is not positive definite");
+    a[j * d + j] = std::sqrt(s);
+    for (std::size_t i = j + 1; i < d; ++i) {
+      double t = a[i * d + j];
+      for (std::size_t k = 0; k < j; ++k) t -= a[i * d + k] * a[j * d + k];
+      a[i * d + j] = t / a[j * d + j];
+    }
+  }
+  for (std::size_t i = 0; i < d; ++i) {  // L z = b
+    for (std::size_t k = 0; k < i; ++k) b[i] -= a[i * d + k] * b[k];
+    b[i] /= a[i * d + i];
+  }
+  for (std::size_t i = d; i-- > 0;) {  // L^T w = z
+    for (std::size_t k = i + 1; k < d; ++k) b[i] -= a[k * d + i] * b[k];
+    b[i] /= a[i * d + i];
+  }
+  return b;
+}
+
+class Ridge {
+ public:
+  void fit(const Rows &x, const std::vector<double> &y, const Index &idx, double alpha) {
+    standardizer_.fit(x, idx);
+    const std::size_t d = x[0].size();
+    intercept_ = 0;
+    for (std::size_t i : idx) intercept_ += y[i];
+    intercept_ /= idx.size();
+    std::vector<double> a(d * d, 0.0), b(d, 0.0);
+    for (std::size_t i : idx) {
+      const std::vector<double> z = standardizer_.apply(x[i]);
+      const double t = y[i] - intercept_;
+      for (std::size_t p = 0; p < d; ++p) {
+        b[p] += z[p] * t;
+        for (std::size_t q = 0; q <= p; ++q) a[p * d + q] += z[p] * z[q];
+      }
+    }
+    for (std::size_t p = 0; p < d; ++p) {
+      for (std::size_t q = 0; q < p; ++q) a[q * d + p] = a[p * d + q];
+      a[p * d + p] += alpha;
+    }
+    w_ = solveSpd(a, b, d);
+  }
+  double predict(const std::vector<double> &row) const {
+    const std::vector<double> z = standardizer_.apply(row);
+    return intercept_ + std::inner_product(z.begin(), z.end(), w_.begin(), 0.0);
+  }
+
+ private:
+  Standardizer standardizer_;
+  std::vector<double> w_;
+  double intercept_ = 0;
+};
+
+constexpr double kAlphas[] = {1e-3, 1e-2, 1e-1, 1.0, 10.0, 100.0, 1e3, 1e4};
+
+double chooseAlpha(const Rows &x, const std::vector<double> &y, Index idx, std::mt19937_64 &rng) {
+  if (idx.size() < 6) return 1.0;
+  std::shuffle(idx.begin(), idx.end(), rng);
+  double best = kAlphas[3], bestError = std::numeric_limits<double>::infinity();
+  for (double alpha : kAlphas) {
+    double error = 0;
+    for (int f = 0; f < 3; ++f) {
+      Index train, test;
+      for (std::size_t k = 0; k < idx.size(); ++k) (static_cast<int>(k % 3) == f ? test : train).push_back(idx[k]);
+      Ridge r;
+      r.fit(x, y, train, alpha);
+      for (std::size_t i : test) error += (r.predict(x[i]) - y[i]) * (r.predict(x[i]) - y[i]);
+    }
+    if (error < bestError) {
+      bestError = error;
+      best = alpha;
+    }
+  }
+  return best;
+}
+
+class Mlp {
+ public:
+  Mlp(const PredictOptions &o, std::uint64_t seed) : options_(o), seed_(seed) {}
+
+  void fit(const Rows &x, const std::vector<double> &y, const Index &train, const Index &validation) {
+    standardizer_.fit(x, train);
+    yMean_ = 0;
+    for (std::size_t i : train) yMean_ += y[i];
+    yMean_ /= train.size();
+    yScale_ = 0;
+    for (std::size_t i : train) yScale_ += (y[i] - yMean_) * (y[i] - yMean_);
+    yScale_ = std::sqrt(yScale_ / train.size());
+    if (!(yScale_ > 1e-12)) yScale_ = 1.0;
+
+    torch::manual_seed(seed_);
+    net_ = torch::nn::Sequential();
+    int64_t in = static_cast<int64_t>(x[0].size());
+    for (int h : options_.mlpHidden) {
+      net_->push_back(torch::nn::Linear(in, h));
+      net_->push_back(torch::nn::ReLU());
+      in = h;
+    }
+    net_->push_back(torch::nn::Linear(in, 1));
+    const auto [xt, yt] = tensors(x, y, train);
+    const auto [xv, yv] = tensors(x, y, validation);
+    torch::optim::Adam optimizer(net_->parameters(), torch::optim::AdamOptions(options_.mlpLearningRate));
+    double best = std::numeric_limits<double>::infinity();
+    int since = 0;
+    std::vector<torch::Tensor> bestState;
+    for (int epoch = 0; epoch < options_.mlpMaxEpochs; ++epoch) {
+      net_->train();
+      const auto loss = torch::mse_loss(net_->forward(xt).squeeze(1), yt);
+      optimizer.zero_grad();
+      loss.backward();
+      optimizer.step();
+      double monitored;
+      {
+        torch::NoGradGuard g;
+        net_->eval();
+        monitored = validation.empty() ? loss.item<double>() : torch::mse_loss(net_->forward(xv).squeeze(1), yv).item<double>();
+      }
+      if (!std::isfinite(monitored)) throw std::runtime_error("the MLP loss became " + std::to_string(monitored) + "; lower the learning rate");
+      if (monitored < best - 1e-9) {
+        best = monitored;
+        since = 0;
+        bestState.clear();
+        for (const auto &p : net_->parameters()) bestState.push_back(p.detach().clone());
+      } else if (++since >= options_.mlpPatience) {
+        break;
+      }
+    }
+    torch::NoGradGuard g;
+    auto params = net_->parameters();
+    for (std::size_t k = 0; k < params.size() && k < bestState.size(); ++k) params[k].copy_(bestState[k]);
+    net_->eval();
+  }
+
+  double predict(const std::vector<double> &row) const {
+    torch::NoGradGuard g;
+    const std::vector<double> z = standardizer_.apply(row);
+    const auto t = torch::tensor(std::vector<float>(z.begin(), z.end())).unsqueeze(0);
+    return yMean_ + yScale_ * net_->forward(t).item<double>();
+  }
+
+ private:
+  std::pair<torch::Tensor, torch::Tensor> tensors(const Rows &x, const std::vector<double> &y, const Index &idx) const {
+    std::vector<float> xs, ys;
+    for (std::size_t i : idx) {
+      const std::vector<double> z = standardizer_.apply(x[i]);
+      xs.insert(xs.end(), z.begin(), z.end());
+      ys.push_back(static_cast<float>((y[i] - yMean_) / yScale_));
+    }
+    const auto n = static_cast<int64_t>(idx.size());
+    return {torch::tensor(xs).view({n, static_cast<int64_t>(x[0].size())}), torch::tensor(ys)};
+  }
+
+  PredictOptions options_;
+  std::uint64_t seed_;
+  Standardizer standardizer_;
+  double yMean_ = 0, yScale_ = 1;
+  mutable torch::nn::Sequential net_{nullptr};
+};
+
+// Trains the chosen model on `train` (with `validation` for early stopping / alpha) and predicts rows.
+struct Fitted {
+  std::function<double(const std::vector<double> &)> predict;
+};
+
+Fitted fitModel(const Rows &x, const std::vector<double> &y, Index train, Index validation, const PredictOptions &o, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  if (o.kind == PredictorKind::Ridge) {
+    Index all = train;
+    double alpha;
+    if (!validation.empty()) {  // split mode: choose alpha on the validation part
+      double bestError = std::numeric_limits<double>::infinity();
+      alpha = 1.0;
+      for (double a : kAlphas) {
+        Ridge r;
+        r.fit(x, y, train, a);
+        double e = 0;
+        for (std::size_t i : validation) e += (r.predict(x[i]) - y[i]) * (r.predict(x[i]) - y[i]);
+        if (e < bestError) bestError = e, alpha = a;
+      }
+    } else {
+      alpha = chooseAlpha(x, y, train, rng);
+    }
+    auto model = std::make_shared<Ridge>();
+    model->fit(x, y, all, alpha);
+    return {[model](const std::vector<double> &row) { return model->predict(row); }};
+  }
+  if (validation.empty()) {  // hold out 10 % of the training part for early stopping
+    std::shuffle(train.begin(), train.end(), rng);
+    const std::size_t v = std::max<std::size_t>(1, train.size() / 10);
+    validation.assign(train.end() - static_cast<std::ptrdiff_t>(v), train.end());
+    train.resize(train.size() - v);
+  }
+  auto model = std::make_shared<Mlp>(o, seed);
+  model->fit(x, y, train, validation);
+  return {[model](const std::vector<double> &row) { return model->predict(row); }};
+}
+
+}  // namespace
+
+Metrics computeMetrics(const std::vector<double> &truth, const std::vector<double> &predicted) {
+  Metrics m;
+  m.n = static_cast<int>(truth.size());
+  if (truth.empty()) return m;
+  const double mean = std::accumulate(truth.begin(), truth.end(), 0.0) / truth.size();
+  double ssRes = 0, ssTot = 0, abs = 0;
+  for (std::size_t i = 0; i < truth.size(); ++i) {
+    const double e = truth[i] - predicted[i];
+    ssRes += e * e;
+    abs += std::fabs(e);
+    ssTot += (truth[i] - mean) * (truth[i] - mean);
+  }
+  m.r2 = ssTot > 0 ? 1.0 - ssRes / ssTot : 0.0;
+  m.rmse = std::sqrt(ssRes / truth.size());
+  m.mae = abs / truth.size();
+  return m;
+}
+
+std::vector<int> kMeans(const std::vector<std::vector<double>> &points, int k, std::uint64_t seed, int iterations) {
+  const std::size_t n = points.size();
+  if (k < 1 || static_cast<std::size_t>(k) > n) throw std::invalid_argument("k-means needs 1 <= k <= number of points");
+  std::mt19937_64 rng(seed);
+  auto dist2 = [](const std::vector<double> &a, const std::vector<double> &b) {
+    double s = 0;
+    for (std::size_t j = 0; j < a.size(); ++j) s += (a[j] - b[j]) * (a[j] - b[j]);
+    return s;
+  };
+  Rows centres{points[std::uniform_int_distribution<std::size_t>(0, n - 1)(rng)]};
+  std::vector<double> nearest(n, std::numeric_limits<double>::infinity());
+  while (centres.size() < static_cast<std::size_t>(k)) {  // k-means++
+    double total = 0;
+    for (std::size_t i = 0; i < n; ++i) total += nearest[i] = std::min(nearest[i], dist2(points[i], centres.back()));
+    if (!(total > 0)) {
+      centres.push_back(points[centres.size() % n]);
+      continue;
+    }
+    double r = std::uniform_real_distribution<double>(0, total)(rng);
+    std::size_t pick = 0;
+    for (; pick + 1 < n && (r -= nearest[pick]) > 0; ++pick) {
+    }
+    centres.push_back(points[pick]);
+  }
+  std::vector<int> label(n, -1);
+  for (int it = 0; it < iterations; ++it) {
+    bool changed = false;
+    for (std::size_t i = 0; i < n; ++i) {
+      int best = 0;
+      double bestD = std::numeric_limits<double>::infinity();
+      for (int c = 0; c < k; ++c) {
+        const double d = dist2(points[i], centres[static_cast<std::size_t>(c)]);
+        if (d < bestD) bestD = d, best = c;
+      }
+      changed |= label[i] != best;
+      label[i] = best;
+    }
+    if (!changed) break;
+    Rows sum(static_cast<std::size_t>(k), std::vector<double>(points[0].size(), 0.0));
+    std::vector<int> count(static_cast<std::size_t>(k), 0);
+    for (std::size_t i = 0; i < n; ++i) {
+      for (std::size_t j = 0; j < points[i].size(); ++j) sum[static_cast<std::size_t>(label[i])][j] += points[i][j];
+      ++count[static_cast<std::size_t>(label[i])];
+    }
+    for (int c = 0; c < k; ++c)
+      if (count[static_cast<std::size_t>(c)] > 0)
+        for (double &v : sum[static_cast<std::size_t>(c)]) v /= count[static_cast<std::size_t>(c)];
+      else
+        sum[static_cast<std::size_t>(c)] = centres[static_cast<std::size_t>(c)];  // keep an empty cluster's centre
+    centres = sum;
+  }
+  return label;
+}
+
+std::vector<std::vector<double>> principalComponents(const std::vector<std::vector<double>> &rows, int components, std::vector<double> *explained) {
+  const std::size_t n = rows.size();
+  if (n == 0) return {};
+  const std::size_t d = rows[0].size();
+  Index all(n);
+  std::iota(all.begin(), all.end(), 0);
+  Standardizer s;
+  s.fit(rows, all);
+  Rows z(n);
+  for (std::size_t i = 0; i < n; ++i) z[i] = s.apply(rows[i]);
+  std::vector<double> c(d * d, 0.0);
+  for (const auto &r : z)
+    for (std::size_t p = 0; p < d; ++p)
+      for (std::size_t q = p; q < d; ++q) c[p * d + q] += r[p] * r[q] / n;
+  for (std::size_t p = 0; p < d; ++p)
+    for (std::size_t q = 0; q < p; ++q) c[p * d + q] = c[q * d + p];
+  // Cyclic Jacobi: V accumulates the rotations, c converges to the eigenvalues on its diagonal.
+  std::vector<double> v(d * d, 0.0);
+  for (std::size_t p = 0; p < d; ++p) v[p * d + p] = 1.0;
+  for (int sweep = 0; sweep < 50; ++sweep) {
+    double off = 0;
+    for (std::size_t p = 0; p < d; ++p)
+      for (std::size_t q = p + 1; q < d; ++q) off += c[p * d + q] * c[p * d + q];
+    if (off < 1e-20) break;
+    for (std::size_t p = 0; p < d; ++p)
+      for (std::size_t q = p + 1; q < d; ++q) {
+        if (std::fabs(c[p * d + q]) < 1e-300) continue;
+        const double theta = (c[q * d + q] - c[p * d + p]) / (2 * c[p * d + q]);
+        const double t = (theta >= 0 ? 1.0 : -1.0) / (std::fabs(theta) + std::sqrt(theta * theta + 1));
+        const double cs = 1 / std::sqrt(t * t + 1), sn = t * cs;
+        for (std::size_t k = 0; k < d; ++k) {  // columns p, q
+          const double a = c[k * d + p], b = c[k * d + q];
+          c[k * d + p] = cs * a - sn * b;
+          c[k * d + q] = sn * a + cs * b;
+        }
+        for (std::size_t k = 0; k < d; ++k) {  // rows p, q
+          const double a = c[p * d + k], b = c[q * d + k];
+          c[p * d + k] = cs * a - sn * b;
+          c[q * d + k] = sn * a + cs * b;
+        }
+        for (std::size_t k = 0; k < d; ++k) {
+          const double a = v[k * d + p], b = v[k * d + q];
+          v[k * d + p] = cs * a - sn * b;
+          v[k * d + q] = sn * a + cs * b;
+        }
+      }
+  }
+  Index order(d);
+  std::iota(order.begin(), order.end(), 0);
+  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return c[a * d + a] > c[b * d + b]; });
+  const std::size_t m = std::min<std::size_t>(static_cast<std::size_t>(std::max(1, components)), d);
+  if (explained) {
+    double total = 0;
+    for (std::size_t p = 0; p < d; ++p) total += std::max(0.0, c[p * d + p]);
+    explained->clear();
+    for (std::size_t k = 0; k < m; ++k) explained->push_back(total > 0 ? std::max(0.0, c[order[k] * d + order[k]]) / total : 0.0);
+  }
+  Rows scores(n, std::vector<double>(m, 0.0));
+  for (std::size_t i = 0; i < n; ++i)
+    for (std::size_t k = 0; k < m; ++k)
+      for (std::size_t p = 0; p < d; ++p) scores[i][k] += z[i][p] * v[p * d + order[k]];
+  return scores;
+}
+
+PredictResult predictIndicator(const PredictInput &in, const PredictOptions &o, const std::function<bool(double)> &progress) {
+  const std::size_t n = in.features.size();
+  if (n == 0 || in.target.size() != n) throw std::invalid_argument("features and target differ in length or are empty");
+  const std::size_t d = in.features[0].size();
+  if (d == 0) throw std::invalid_argument("no feature columns");
+  for (std::size_t i = 0; i < n; ++i) {
+    if (in.features[i].size() != d) throw std::invalid_argument("feature rows differ in length");
+    for (std::size_t j = 0; j < d; ++j)
+      if (!std::isfinite(in.features[i][j]))
+        throw std::invalid_argument("feature column " + std::to_string(j) + " of row " + std::to_string(i) + " is not a finite number");
+  }
+  if (o.kind == PredictorKind::Mlp) configureTorchThreads(o.threads);
+
+  PredictResult r;
+  r.prediction.assign(n, std::numeric_limits<double>::quiet_NaN());
+  r.fold.assign(n, -1);
+  std::vector<double> y(n, std::numeric_limits<double>::quiet_NaN());
+  Index labelled, unlabelled;
+  for (std::size_t i = 0; i < n; ++i) {
+    const double t = in.target[i];
+    if (std::isnan(t)) {
+      unlabelled.push_back(i);
+      continue;
+    }
+    if (o.logTarget && t < 0) throw std::invalid_argument("a log1p target needs values >= 0; row " + std::to_string(i) + " has " + std::to_string(t));
+    y[i] = o.logTarget ? std::log1p(t) : t;
+    labelled.push_back(i);
+  }
+  const std::size_t minimum = o.evaluation == Evaluation::Split602020 ? 10 : static_cast<std::size_t>(std::max(2, o.folds)) * 2;
+  if (labelled.size() < minimum)
+    throw std::invalid_argument("only " + std::to_string(labelled.size()) + " regions have a target; this evaluation needs at least " + std::to_string(minimum));
+  auto back = [&](double v) { return o.logTarget ? std::expm1(v) : v; };
+  std::mt19937_64 rng(o.seed);
+  std::vector<double> oofTruth, oofPred;
+  std::vector<int> foldOf(n, -1);
+  int folds = std::max(2, o.folds);
+
+  if (o.evaluation == Evaluation::Split602020) {
+    Index shuffled = labelled;
+    std::shuffle(shuffled.begin(), shuffled.end(), rng);
+    const std::size_t trainEnd = shuffled.size() * 6 / 10, validEnd = shuffled.size() * 8 / 10;
+    Index train(shuffled.begin(), shuffled.begin() + static_cast<std::ptrdiff_t>(trainEnd));
+    Index valid(shuffled.begin() + static_cast<std::ptrdiff_t>(trainEnd), shuffled.begin() + static_cast<std::ptrdiff_t>(validEnd));
+    Index test(shuffled.begin() + static_cast<std::ptrdiff_t>(validEnd), shuffled.end());
+    const Fitted model = fitModel(in.features, y, train, valid, o, o.seed);
+    for (std::size_t i : train) r.fold[i] = 0, r.prediction[i] = back(model.predict(in.features[i]));
+    for (std::size_t i : valid) r.fold[i] = 1, r.prediction[i] = back(model.predict(in.features[i]));
+    std::vector<double> truth, pred;
+    for (std::size_t i : test) {
+      const double p = model.predict(in.features[i]);
+      r.fold[i] = 2;
+      r.prediction[i] = back(p);
+      truth.push_back(y[i]);
+      pred.push_back(p);
+    }
+    r.overall = computeMetrics(truth, pred);
+    r.perFold.push_back(r.overall);
+    r.notes.push_back("60/20/20 split: metrics on the " + std::to_string(test.size()) + " test regions; fold 0 = train, 1 = validation, 2 = test");
+    for (std::size_t i : unlabelled) r.prediction[i] = back(model.predict(in.features[i]));
+  } else {
+    if (o.evaluation == Evaluation::SpatialKFold) {
+      if (in.x.size() != n || in.y.size() != n) throw std::invalid_argument("spatially blocked folds need region coordinates");
+      Rows coords;
+      for (std::size_t i : labelled) coords.push_back({in.x[i], in.y[i]});
+      const std::vector<int> cluster = kMeans(coords, folds, o.seed);
+      for (std::size_t k = 0; k < labelled.size(); ++k) foldOf[labelled[k]] = cluster[k];
+      r.notes.push_back("spatially blocked " + std::to_string(folds) + "-fold CV: folds are k-means clusters of region centroids");
+    } else {
+      Index shuffled = labelled;
+      std::shuffle(shuffled.begin(), shuffled.end(), rng);
+      for (std::size_t k = 0; k < shuffled.size(); ++k) foldOf[shuffled[k]] = static_cast<int>(k % static_cast<std::size_t>(folds));
+      r.notes.push_back("random " + std::to_string(folds) + "-fold CV");
+    }
+    for (int f = 0; f < folds; ++f) {
+      Index train, test;
+      for (std::size_t i : labelled) (foldOf[i] == f ? test : train).push_back(i);
+      if (test.empty() || train.size() < 2) continue;
+      const Fitted model = fitModel(in.features, y, train, {}, o, o.seed + static_cast<std::uint64_t>(f) + 1);
+      std::vector<double> truth, pred;
+      for (std::size_t i : test) {
+        const double p = model.predict(in.features[i]);
+        r.fold[i] = f;
+        r.prediction[i] = back(p);
+        truth.push_back(y[i]);
+        pred.push_back(p);
+        oofTruth.push_back(y[i]);
+        oofPred.push_back(p);
+      }
+      Metrics m = computeMetrics(truth, pred);
+      r.perFold.push_back(m);
+      if (progress && !progress(static_cast<double>(f + 1) / (folds + 1))) throw std::runtime_error("cancelled during cross-validation");
+    }
+    r.overall = computeMetrics(oofTruth, oofPred);
+    if (!unlabelled.empty()) {
+      const Fitted model = fitModel(in.features, y, labelled, {}, o, o.seed);
+      for (std::size_t i : unlabelled) r.prediction[i] = back(model.predict(in.features[i]));
+    }
+  }
+  if (!unlabelled.empty())
+    r.notes.push_back(std::to_string(unlabelled.size()) + " regions without a target were predicted by a model trained on all " + std::to_string(labelled.size()) + " others");
+  if (progress) progress(1.0);
+  return r;
+}
+
+}  // namespace musecl

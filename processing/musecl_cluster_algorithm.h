@@ -1,0 +1,22 @@
+// musecl:cluster — "Cluster regions by embedding": PCA and seeded k-means.
+#pragma once
+
+#include <qgsprocessingalgorithm.h>
+
+class MuseclClusterAlgorithm : public QgsProcessingAlgorithm
+{
+  public:
+    QString name() const override;
+    QString displayName() const override;
+    QStringList tags() const override;
+    QString group() const override;
+    QString groupId() const override;
+    QString shortHelpString() const override;
+    QIcon icon() const override;
+    QString svgIconPath() const override;
+    MuseclClusterAlgorithm *createInstance() const override;
+    void initAlgorithm( const QVariantMap &configuration = QVariantMap() ) override;
+
+  protected:
+    QVariantMap processAlgorithm( const QVariantMap &parameters, QgsProcessingContext &context, QgsProcessingFeedback *feedback ) override;
+};

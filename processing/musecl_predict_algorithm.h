@@ -1,0 +1,22 @@
+// musecl:predict — "Predict indicator from region embeddings": MLP or ridge with cross-validation.
+#pragma once
+
+#include <qgsprocessingalgorithm.h>
+
+class MuseclPredictAlgorithm : public QgsProcessingAlgorithm
+{
+  public:
+    QString name() const override;
+    QString displayName() const override;
+    QStringList tags() const override;
+    QString group() const override;
+    QString groupId() const override;
+    QString shortHelpString() const override;
+    QIcon icon() const override;
+    QString svgIconPath() const override;
+    MuseclPredictAlgorithm *createInstance() const override;
+    void initAlgorithm( const QVariantMap &configuration = QVariantMap() ) override;
+
+  protected:
+    QVariantMap processAlgorithm( const QVariantMap &parameters, QgsProcessingContext &context, QgsProcessingFeedback *feedback ) override;
+};

@@ -1,0 +1,329 @@
+// musecl:train / embed / predict / cluster through the registry, on small layers with known answers.
+#include "qgis_test_support.h"
+
+#include <gtest/gtest.h>
+
+#include <qgsprocessingutils.h>
+
+#include <gdal_priv.h>
+
+#include <QDir>
+#include <QFileInfo>
+#include <QTemporaryDir>
+#include <cmath>
+#include <random>
+
+namespace
+{
+  QgsVectorLayer *layerOf( const AlgorithmRun &run, const QString &output, QgsProcessingContext &context )
+  {
+    return qobject_cast<QgsVectorLayer *>( QgsProcessingUtils::mapLayerFromString( run.outputs.value( output ).toString(), context ) );
+  }
+
+  // n square regions on a line in EPSG:32618 with numeric fields x0, x1 (random), target = 3 x0 - 2 x1 + 1
+  // (+ noise), and emb_0/emb_1 copies of x0/x1.
+  std::unique_ptr<QgsVectorLayer> tabularRegions( int n, double noise, std::uint32_t seed, bool pureNoiseTarget = false )
+  {
+    auto layer = std::make_unique<QgsVectorLayer>( QStringLiteral( "Polygon?crs=EPSG:32618&field=region_id:string&field=x0:double&field=x1:double&field=emb_0:double&field=emb_1:double&field=target:double" ),
+                 QStringLiteral( "tabular" ), QStringLiteral( "memory" ) );
+    std::mt19937 rng( seed );
+    std::normal_distribution<double> g;
+    QgsFeatureList features;
+    for ( int i = 0; i < n; ++i )
+    {
+      const double x0 = g( rng ), x1 = g( rng );
+      const double target = pureNoiseTarget ? g( rng ) : 3 * x0 - 2 * x1 + 1 + noise * g( rng );
+      QgsFeature f( layer->fields() );
+      const double x = 500000 + 1000 * ( i % 10 ), y = 4400000 + 1000 * ( i / 10 );
+      f.setGeometry( QgsGeometry::fromRect( QgsRectangle( x, y, x + 1000, y + 1000 ) ) );
+      f.setAttributes( QgsAttributes() << QStringLiteral( "r%1" ).arg( i ) << x0 << x1 << x0 << x1 << target );
+      features << f;
+    }
+    layer->dataProvider()->addFeatures( features );
+    return layer;
+  }
+
+  QVariantMap predictParams( QgsVectorLayer *layer, int model, int evaluation, bool log = false )
+  {
+    return { { "INPUT", QVariant::fromValue( layer ) }, { "FEATURES", QStringList { "x0", "x1" } }, { "TARGET", "target" }, { "LOG_TARGET", log },
+      { "MODEL", model }, { "EVALUATION", evaluation }, { "FOLDS", 5 }, { "THREADS", 2 }, { "OUTPUT", "memory:" } };
+  }
+}
+
+TEST( Predict, RidgeAndMlpRecoverAKnownLinearRelation )
+{
+  auto layer = tabularRegions( 120, 0.1, 1 );
+  // Ridge under every evaluation; the MLP (slower: up to 1000 epochs per fold) under k-fold.
+  for ( const auto &[model, evaluation] : { std::pair<int, int> { 1, 0 }, { 1, 1 }, { 1, 2 }, { 0, 1 } } )
+    {
+      QgsProcessingContext context;
+      const AlgorithmRun run = runAlgorithm( "musecl:predict", predictParams( layer.get(), model, evaluation ), context );
+      ASSERT_TRUE( run.ok ) << run.error.toStdString();
+      EXPECT_GT( run.outputs.value( "R2" ).toDouble(), 0.95 ) << "model " << model << " evaluation " << evaluation;
+      EXPECT_LE( run.outputs.value( "R2" ).toDouble(), 1.0 );
+      EXPECT_GT( run.outputs.value( "RMSE" ).toDouble(), 0.0 );
+    }
+}
+
+TEST( Predict, NoiseGivesNoSkill )
+{
+  auto layer = tabularRegions( 150, 0, 2, true );
+  QgsProcessingContext context;
+  const AlgorithmRun run = runAlgorithm( "musecl:predict", predictParams( layer.get(), 1, 1 ), context );
+  ASSERT_TRUE( run.ok ) << run.error.toStdString();
+  EXPECT_LT( run.outputs.value( "R2" ).toDouble(), 0.1 );
+  EXPECT_GT( run.outputs.value( "R2" ).toDouble(), -0.3 );
+}
+
+TEST( Predict, NullTargetsArePredictedNotTrainedOn )
+{
+  // The same labelled regions with or without extra unlabelled ones must give identical CV
+  // metrics (fold assignment uses labelled regions only), and the unlabelled ones get predictions.
+  auto labelled = tabularRegions( 60, 0.2, 3 );
+  auto mixed = tabularRegions( 60, 0.2, 3 );
+  QgsFeatureList extra;
+  for ( int i = 0; i < 5; ++i )
+  {
+    QgsFeature f( mixed->fields() );
+    f.setGeometry( QgsGeometry::fromRect( QgsRectangle( 600000 + 1000 * i, 4500000, 601000 + 1000 * i, 4501000 ) ) );
+    f.setAttributes( QgsAttributes() << QStringLiteral( "u%1" ).arg( i ) << 1.0 * i << -1.0 << 1.0 * i << -1.0 << QVariant( QVariant::Double ) );
+    extra << f;
+  }
+  mixed->dataProvider()->addFeatures( extra );
+  QgsProcessingContext context;
+  const AlgorithmRun a = runAlgorithm( "musecl:predict", predictParams( labelled.get(), 1, 1 ), context );
+  const AlgorithmRun b = runAlgorithm( "musecl:predict", predictParams( mixed.get(), 1, 1 ), context );
+  ASSERT_TRUE( a.ok && b.ok ) << a.error.toStdString() << b.error.toStdString();
+  EXPECT_DOUBLE_EQ( a.outputs.value( "R2" ).toDouble(), b.outputs.value( "R2" ).toDouble() );
+  QgsFeature f;
+  QgsFeatureIterator it = layerOf( b, "OUTPUT", context )->getFeatures( QgsFeatureRequest().setFilterExpression( "region_id LIKE 'u%'" ) );
+  int unlabelled = 0;
+  while ( it.nextFeature( f ) )
+  {
+    ++unlabelled;
+    EXPECT_FALSE( f.attribute( "pred" ).isNull() );
+    EXPECT_TRUE( f.attribute( "residual" ).isNull() );
+    EXPECT_TRUE( f.attribute( "fold" ).isNull() );
+    // y = 3 x0 - 2 x1 + 1 with x1 = -1: 3 i + 3.
+    EXPECT_NEAR( f.attribute( "pred" ).toDouble(), 3.0 * f.attribute( "x0" ).toDouble() + 3.0, 0.3 );
+  }
+  EXPECT_EQ( unlabelled, 5 );
+}
+
+TEST( Predict, ReportAndBadInputs )
+{
+  QTemporaryDir dir;
+  auto layer = tabularRegions( 40, 0.1, 4 );
+  QVariantMap params = predictParams( layer.get(), 1, 2 );
+  params.insert( "OUTPUT_REPORT", dir.filePath( "report.html" ) );
+  QgsProcessingContext context;
+  const AlgorithmRun run = runAlgorithm( "musecl:predict", params, context );
+  ASSERT_TRUE( run.ok ) << run.error.toStdString();
+  QFile report( dir.filePath( "report.html" ) );
+  ASSERT_TRUE( report.open( QIODevice::ReadOnly ) );
+  const QString html = QString::fromUtf8( report.readAll() );
+  EXPECT_TRUE( html.contains( "<svg" ) && html.contains( "spatially blocked" ) && html.contains( "fold 4" ) ) << html.left( 500 ).toStdString();
+
+  QVariantMap missing = predictParams( layer.get(), 1, 1 );
+  missing.insert( "TARGET", "population" );
+  const AlgorithmRun bad = runAlgorithm( "musecl:predict", missing, context );
+  EXPECT_FALSE( bad.ok );
+  EXPECT_TRUE( bad.error.contains( "“population”" ) ) << bad.error.toStdString();
+
+  auto few = tabularRegions( 6, 0.1, 5 );
+  const AlgorithmRun tooFew = runAlgorithm( "musecl:predict", predictParams( few.get(), 1, 1 ), context );
+  EXPECT_FALSE( tooFew.ok );
+  EXPECT_TRUE( tooFew.error.contains( "only 6 regions have a target" ) ) << tooFew.error.toStdString();
+}
+
+TEST( Cluster, SeparatedGroupsAreFoundAndStyled )
+{
+  QTemporaryDir dir;
+  auto layer = std::make_unique<QgsVectorLayer>( QStringLiteral( "Polygon?crs=EPSG:32618&field=emb_0:double&field=emb_1:double&field=group:integer" ), QStringLiteral( "groups" ), QStringLiteral( "memory" ) );
+  std::mt19937 rng( 9 );
+  std::normal_distribution<double> g( 0, 0.1 );
+  QgsFeatureList features;
+  for ( int i = 0; i < 60; ++i )
+  {
+    const int group = i % 3;
+    QgsFeature f( layer->fields() );
+    f.setGeometry( QgsGeometry::fromRect( QgsRectangle( i * 10, 0, i * 10 + 10, 10 ) ) );
+    f.setAttributes( QgsAttributes() << 5.0 * group + g( rng ) << -3.0 * group + g( rng ) << group );
+    features << f;
+  }
+  layer->dataProvider()->addFeatures( features );
+  const QString path = dir.filePath( "clusters.gpkg" );
+  QgsProcessingContext context;
+  const AlgorithmRun run = runAlgorithm( "musecl:cluster", { { "INPUT", QVariant::fromValue( layer.get() ) }, { "CLUSTERS", 3 }, { "PCA_COMPONENTS", 2 }, { "OUTPUT", path } }, context );
+  ASSERT_TRUE( run.ok ) << run.error.toStdString();
+  QgsVectorLayer out( path, "clusters", "ogr" );
+  ASSERT_TRUE( out.isValid() );
+  std::map<int, std::set<int>> clustersOfGroup;
+  QgsFeature f;
+  QgsFeatureIterator it = out.getFeatures();
+  while ( it.nextFeature( f ) )
+    clustersOfGroup[f.attribute( "group" ).toInt()].insert( f.attribute( "cluster" ).toInt() );
+  ASSERT_EQ( clustersOfGroup.size(), 3u );
+  std::set<int> used;
+  for ( const auto &[group, clusters] : clustersOfGroup )
+  {
+    EXPECT_EQ( clusters.size(), 1u ) << "group " << group << " is one cluster";
+    used.insert( *clusters.begin() );
+  }
+  EXPECT_EQ( used.size(), 3u );
+  QStringList ids, names, descriptions;
+  QString error;
+  EXPECT_GE( out.listStylesInDatabase( ids, names, descriptions, error ), 1 ) << "style stored in the GeoPackage " << error.toStdString();
+  EXPECT_TRUE( names.contains( "musecl_cluster" ) ) << names.join( ',' ).toStdString();
+}
+
+namespace
+{
+  // A small city for training: 16 squares with POIs, flows and a raster.
+  struct TrainingCity
+  {
+    QTemporaryDir dir;
+    std::unique_ptr<QgsVectorLayer> regions, pois, flows;
+    QString raster;
+  };
+
+  std::unique_ptr<TrainingCity> trainingCity()
+  {
+    auto city = std::make_unique<TrainingCity>();
+    city->regions = std::make_unique<QgsVectorLayer>( QStringLiteral( "Polygon?crs=EPSG:32618&field=region_id:string" ), QStringLiteral( "squares" ), QStringLiteral( "memory" ) );
+    city->pois = std::make_unique<QgsVectorLayer>( QStringLiteral( "Point?crs=EPSG:32618&field=kind:string&field=name:string" ), QStringLiteral( "pois" ), QStringLiteral( "memory" ) );
+    city->flows = std::make_unique<QgsVectorLayer>( QStringLiteral( "LineString?crs=EPSG:32618&field=trips:double" ), QStringLiteral( "flows" ), QStringLiteral( "memory" ) );
+    const char *kinds[] = { "park", "shop", "school", "bank" };
+    QgsFeatureList regions, pois, flows;
+    for ( int i = 0; i < 16; ++i )
+    {
+      const double x = 500000 + 500 * ( i % 4 ), y = 4400000 + 500 * ( i / 4 );
+      QgsFeature r( city->regions->fields() );
+      r.setGeometry( QgsGeometry::fromRect( QgsRectangle( x, y, x + 500, y + 500 ) ) );
+      r.setAttributes( QgsAttributes() << QStringLiteral( "s%1" ).arg( i ) );
+      regions << r;
+      for ( int k = 0; k < 3 + i % 3; ++k )
+      {
+        QgsFeature p( city->pois->fields() );
+        p.setGeometry( QgsGeometry::fromPointXY( QgsPointXY( x + 50 + 90 * k, y + 250 ) ) );
+        p.setAttributes( QgsAttributes() << kinds[( i + k ) % 4] << QStringLiteral( "%1 %2" ).arg( kinds[i % 4] ).arg( k ) );
+        pois << p;
+      }
+      QgsFeature fl( city->flows->fields() );
+      fl.setGeometry( QgsGeometry::fromPolylineXY( { QgsPointXY( x + 250, y + 250 ), QgsPointXY( 500000 + 500 * ( ( i + 5 ) % 4 ) + 250, 4400000 + 500 * ( ( ( i + 5 ) % 16 ) / 4 ) + 250 ) } ) );
+      fl.setAttributes( QgsAttributes() << 10.0 * ( 1 + i % 4 ) );
+      flows << fl;
+    }
+    city->regions->dataProvider()->addFeatures( regions );
+    city->pois->dataProvider()->addFeatures( pois );
+    city->flows->dataProvider()->addFeatures( flows );
+    GDALAllRegister();
+    city->raster = city->dir.filePath( "city.tif" );
+    GDALDataset *ds = GetGDALDriverManager()->GetDriverByName( "GTiff" )->Create( city->raster.toUtf8().constData(), 200, 200, 3, GDT_Byte, nullptr );
+    double gt[6] = { 500000, 10, 0, 4402000, 0, -10 };
+    ds->SetGeoTransform( gt );
+    OGRSpatialReference srs;
+    srs.importFromEPSG( 32618 );
+    ds->SetSpatialRef( &srs );
+    std::vector<unsigned char> pixels( 200 * 200 );
+    for ( int b = 1; b <= 3; ++b )
+    {
+      for ( int k = 0; k < 200 * 200; ++k )
+        pixels[k] = static_cast<unsigned char>( ( ( k % 200 ) / 50 * 60 + ( k / 200 ) / 50 * 30 * b ) % 256 );
+      ds->GetRasterBand( b )->RasterIO( GF_Write, 0, 0, 200, 200, pixels.data(), 200, 200, GDT_Byte, 0, 0 );
+    }
+    GDALClose( ds );
+    return city;
+  }
+
+  QVariantMap trainParams( TrainingCity &city, const QString &model )
+  {
+    return { { "REGIONS", QVariant::fromValue( city.regions.get() ) }, { "RASTER", city.raster }, { "CHIP_SIZE", 32 },
+      { "POIS", QVariant::fromValue( city.pois.get() ) }, { "CATEGORY_FIELD", "kind" }, { "TEXT_FIELDS", QStringList { "name" } },
+      { "FLOWS", QVariant::fromValue( city.flows.get() ) }, { "WEIGHT_FIELD", "trips" }, { "EMBEDDING_SIZE", 8 }, { "IMAGE_EPOCHS", 2 },
+      { "FUSION_EPOCHS", 5 }, { "BATCH_SIZE", 8 }, { "RS_BACKBONE", 1 }, { "THREADS", 2 }, { "DEVICE", 1 }, { "SEED", 5 },
+      { "OUTPUT_MODEL", model }, { "OUTPUT", "memory:" }, { "OUTPUT_LOG", "memory:" } };
+  }
+}
+
+TEST( TrainEmbed, TheModelFileReproducesTheTrainingEmbeddings )
+{
+  auto city = trainingCity();
+  const QString model = city->dir.filePath( "models/city.musecl" );
+  QgsProcessingContext context;
+  QgsProcessingFeedback feedback;
+  const AlgorithmRun train = runAlgorithm( "musecl:train", trainParams( *city, model ), context, &feedback );
+  ASSERT_TRUE( train.ok ) << train.error.toStdString();
+  EXPECT_TRUE( QFileInfo::exists( model ) );
+  EXPECT_EQ( train.outputs.value( "EMBEDDING_DIMENSION" ).toInt(), 8 );
+  EXPECT_EQ( train.outputs.value( "DEVICE_USED" ).toString(), QStringLiteral( "cpu" ) );
+  const QString log = feedback.textLog();
+  EXPECT_TRUE( log.contains( "POI-distribution similarity" ) && log.contains( "street view: no street-view images given" ) ) << log.toStdString();
+  QgsVectorLayer *embeddings = layerOf( train, "OUTPUT", context );
+  ASSERT_TRUE( embeddings );
+  EXPECT_EQ( embeddings->featureCount(), 16 );
+  for ( const char *field : { "region_id", "emb_0", "emb_7", "beta_sv", "beta_rs", "has_embedding" } )
+    EXPECT_GE( embeddings->fields().lookupField( field ), 0 ) << field;
+  EXPECT_EQ( layerOf( train, "OUTPUT_LOG", context )->featureCount(), 2 + 5 ) << "2 remote-sensing epochs, 5 fusion epochs";
+
+  QVariantMap embedParams = trainParams( *city, QString() );
+  for ( const char *key : { "CHIP_SIZE", "EMBEDDING_SIZE", "IMAGE_EPOCHS", "FUSION_EPOCHS", "BATCH_SIZE", "RS_BACKBONE", "SEED", "OUTPUT_MODEL", "OUTPUT_LOG" } )
+    embedParams.remove( key );
+  embedParams.insert( "MODEL", model );
+  const AlgorithmRun embed = runAlgorithm( "musecl:embed", embedParams, context );
+  ASSERT_TRUE( embed.ok ) << embed.error.toStdString();
+  QMap<QString, QgsFeature> trained;
+  QgsFeature f;
+  QgsFeatureIterator it = embeddings->getFeatures();
+  while ( it.nextFeature( f ) )
+    trained.insert( f.attribute( "region_id" ).toString(), f );
+  it = layerOf( embed, "OUTPUT", context )->getFeatures();
+  int compared = 0;
+  while ( it.nextFeature( f ) )
+    for ( int k = 0; k < 8; ++k, ++compared )
+      EXPECT_NEAR( f.attribute( QStringLiteral( "emb_%1" ).arg( k ) ).toDouble(), trained[f.attribute( "region_id" ).toString()].attribute( QStringLiteral( "emb_%1" ).arg( k ) ).toDouble(), 1e-5 );
+  EXPECT_EQ( compared, 16 * 8 );
+}
+
+TEST( TrainEmbed, ErrorsCancellationAndNothingLeftBehind )
+{
+  auto city = trainingCity();
+  QgsProcessingContext context;
+  // Only regions: nothing to learn from.
+  const AlgorithmRun none = runAlgorithm( "musecl:train", { { "REGIONS", QVariant::fromValue( city->regions.get() ) },
+    { "OUTPUT_MODEL", city->dir.filePath( "none.musecl" ) }, { "OUTPUT", "memory:" } }, context );
+  EXPECT_FALSE( none.ok );
+  EXPECT_TRUE( none.error.contains( "RASTER, STREETVIEW, POIS or FLOWS" ) ) << none.error.toStdString();
+
+  // CUDA asked for on a machine without it.
+  QVariantMap cuda = trainParams( *city, city->dir.filePath( "cuda.musecl" ) );
+  cuda.insert( "DEVICE", 2 );
+  const AlgorithmRun cudaRun = runAlgorithm( "musecl:train", cuda, context );
+  if ( !cudaRun.ok )
+    EXPECT_TRUE( cudaRun.error.contains( "CUDA was requested but is not available" ) ) << cudaRun.error.toStdString();
+
+  // Cancelled during training: no model, no embeddings.
+  struct CancelInTraining : QgsProcessingFeedback
+  {
+    CancelInTraining() { QObject::connect( this, &QgsFeedback::progressChanged, this, [this]( double p ) { if ( p >= 40 ) cancel(); } ); }
+  } feedback;
+  const QString model = city->dir.filePath( "cancelled.musecl" );
+  QVariantMap params = trainParams( *city, model );
+  params.insert( "OUTPUT", city->dir.filePath( "cancelled_embeddings.gpkg" ) );
+  const AlgorithmRun cancelled = runAlgorithm( "musecl:train", params, context, &feedback );
+  EXPECT_FALSE( cancelled.ok );
+  EXPECT_TRUE( cancelled.error.contains( "cancelled" ) ) << cancelled.error.toStdString();
+  EXPECT_FALSE( QFileInfo::exists( model ) );
+  EXPECT_FALSE( QFileInfo::exists( model + ".partial" ) );
+  EXPECT_FALSE( QFileInfo::exists( city->dir.filePath( "cancelled_embeddings.gpkg" ) ) );
+
+  // A corrupt model file is refused by name.
+  QFile corrupt( city->dir.filePath( "corrupt.musecl" ) );
+  corrupt.open( QIODevice::WriteOnly );
+  corrupt.write( "PK\x03\x04 not really" );
+  corrupt.close();
+  const AlgorithmRun embed = runAlgorithm( "musecl:embed", { { "MODEL", corrupt.fileName() }, { "REGIONS", QVariant::fromValue( city->regions.get() ) },
+    { "POIS", QVariant::fromValue( city->pois.get() ) }, { "CATEGORY_FIELD", "kind" }, { "OUTPUT", "memory:" } }, context );
+  EXPECT_FALSE( embed.ok );
+  EXPECT_TRUE( embed.error.contains( "corrupt.musecl" ) ) << embed.error.toStdString();
+}
