@@ -12,6 +12,9 @@
 #include <QProcess>
 #include <QTemporaryDir>
 
+#include <cmath>
+#include <csignal>
+
 namespace
 {
   struct ProcessResult
@@ -165,4 +168,97 @@ TEST_F( QgisProcess, FeatureAlgorithmsRunOnRealManhattanData )
   ASSERT_EQ( chips.exitCode, 0 ) << chips.output.toStdString();
   EXPECT_EQ( jsonResults( chips ).value( "CHIP_COUNT" ).toDouble(), 180 );
   EXPECT_EQ( QDir( out.filePath( "chips" ) ).entryList( QDir::Files ).size(), 180 );
+}
+
+TEST_F( QgisProcess, WholePipelineModelRunsOnTheSyntheticCity )
+{
+  QTemporaryDir out;
+  const QString data = QStringLiteral( MUSECL_SOURCE_DIR "/data/synthetic_city" );
+  const ProcessResult r = run( { "run", QStringLiteral( MUSECL_SOURCE_DIR "/examples/models/musecl_pipeline.model3" ), "--",
+                                 "boundary=" + data + "/boundary.geojson", "hexagon_side_m=500", "image_epochs=1",
+                                 "satellite=" + data + "/satellite_rgb.tif", "streetview=" + data + "/streetview.gpkg", "pois=" + data + "/pois.gpkg",
+                                 "flows=" + data + "/flows.gpkg", "target_raster=" + data + "/population_density.tif",
+                                 "train:model=" + out.filePath( "city.musecl" ), "train:embeddings=" + out.filePath( "embeddings.gpkg" ),
+                                 "predict:predictions=" + out.filePath( "predictions.gpkg" ), "predict:report=" + out.filePath( "report.html" ),
+                                 "cluster:clusters=" + out.filePath( "clusters.gpkg" ) }, 600000 );
+  ASSERT_EQ( r.exitCode, 0 ) << r.output.toStdString();
+  EXPECT_TRUE( QFileInfo::exists( out.filePath( "city.musecl" ) ) );
+  EXPECT_TRUE( QFileInfo::exists( out.filePath( "report.html" ) ) );
+  QgsVectorLayer predictions( out.filePath( "predictions.gpkg" ), "p", "ogr" );
+  QgsVectorLayer clusters( out.filePath( "clusters.gpkg" ), "c", "ogr" );
+  ASSERT_TRUE( predictions.isValid() && clusters.isValid() );
+  EXPECT_EQ( predictions.featureCount(), MUSECL_DEMO_HEX_COUNT );
+  EXPECT_EQ( clusters.featureCount(), MUSECL_DEMO_HEX_COUNT );
+  QgsFeature f;
+  QgsFeatureIterator it = predictions.getFeatures();
+  while ( it.nextFeature( f ) )
+  {
+    EXPECT_TRUE( std::isfinite( f.attribute( "pred" ).toDouble() ) );
+    EXPECT_TRUE( std::isfinite( f.attribute( "emb_31" ).toDouble() ) );
+  }
+  EXPECT_TRUE( r.output.contains( "remote sensing: positives and negatives by POI-distribution similarity" ) );
+  EXPECT_TRUE( r.output.contains( "street view: positives and negatives by mobility (inflow/outflow) similarity" ) );
+}
+
+TEST_F( QgisProcess, TrainedModelFileIsAcceptedByEmbedAndGivesIdenticalEmbeddings )
+{
+  QTemporaryDir out;
+  const QString data = QStringLiteral( MUSECL_SOURCE_DIR "/data/synthetic_city" );
+  const ProcessResult grid = run( { "run", "musecl:hexgrid", "--", "INPUT=" + data + "/boundary.geojson", "HEX_SIZE=500", "OUTPUT=" + out.filePath( "hex.gpkg" ) } );
+  ASSERT_EQ( grid.exitCode, 0 ) << grid.output.toStdString();
+  const QStringList inputs { "REGIONS=" + out.filePath( "hex.gpkg" ), "POIS=" + data + "/pois.gpkg", "CATEGORY_FIELD=category", "TEXT_FIELDS=name",
+                             "FLOWS=" + data + "/flows.gpkg", "WEIGHT_FIELD=trips", "RASTER=" + data + "/satellite_rgb.tif" };
+  const ProcessResult train = run( QStringList { "run", "musecl:train", "--" } + inputs + QStringList { "CHIP_SIZE=32", "RS_BACKBONE=1", "IMAGE_EPOCHS=1",
+                                   "FUSION_EPOCHS=10", "EMBEDDING_SIZE=8", "OUTPUT_MODEL=" + out.filePath( "m.musecl" ), "OUTPUT=" + out.filePath( "train.gpkg" ) } );
+  ASSERT_EQ( train.exitCode, 0 ) << train.output.toStdString();
+  const ProcessResult embed = run( QStringList { "run", "musecl:embed", "--", "MODEL=" + out.filePath( "m.musecl" ), "OUTPUT=" + out.filePath( "embed.gpkg" ) } + inputs );
+  ASSERT_EQ( embed.exitCode, 0 ) << embed.output.toStdString();
+  QgsVectorLayer a( out.filePath( "train.gpkg" ), "a", "ogr" ), b( out.filePath( "embed.gpkg" ), "b", "ogr" );
+  ASSERT_EQ( a.featureCount(), b.featureCount() );
+  QMap<QString, QgsAttributes> trained;
+  QgsFeature f;
+  QgsFeatureIterator it = a.getFeatures();
+  while ( it.nextFeature( f ) )
+    trained.insert( f.attribute( "region_id" ).toString(), f.attributes() );
+  it = b.getFeatures();
+  int compared = 0;
+  while ( it.nextFeature( f ) )
+    for ( int k = 0; k < 8; ++k, ++compared )
+    {
+      const int index = a.fields().lookupField( QStringLiteral( "emb_%1" ).arg( k ) );
+      EXPECT_NEAR( f.attribute( QStringLiteral( "emb_%1" ).arg( k ) ).toDouble(), trained[f.attribute( "region_id" ).toString()].at( index ).toDouble(), 1e-5 );
+    }
+  EXPECT_EQ( compared, MUSECL_DEMO_HEX_COUNT * 8 );
+}
+
+TEST_F( QgisProcess, InterruptedTrainingLeavesNoModelFile )
+{
+  QTemporaryDir out;
+  const QString data = QStringLiteral( MUSECL_SOURCE_DIR "/data/synthetic_city" );
+  const ProcessResult grid = run( { "run", "musecl:hexgrid", "--", "INPUT=" + data + "/boundary.geojson", "HEX_SIZE=500", "OUTPUT=" + out.filePath( "hex.gpkg" ) } );
+  ASSERT_EQ( grid.exitCode, 0 ) << grid.output.toStdString();
+  QProcess process;
+  QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+  env.insert( "QT_QPA_PLATFORM", "offscreen" );
+  env.insert( "QGIS_CUSTOM_CONFIG_PATH", sProfile->path() );
+  env.insert( "QGIS_PLUGINPATH", QFileInfo( QStringLiteral( MUSECL_PLUGIN_STAGE_DIR ) ).absolutePath() );
+  process.setProcessEnvironment( env );
+  process.setProcessChannelMode( QProcess::MergedChannels );
+  process.start( "/usr/bin/qgis_process.bin", { "run", "musecl:train", "--", "REGIONS=" + out.filePath( "hex.gpkg" ), "RASTER=" + data + "/satellite_rgb.tif",
+                                                "CHIP_SIZE=64", "RS_BACKBONE=1", "IMAGE_EPOCHS=1000", "OUTPUT_MODEL=" + out.filePath( "never.musecl" ), "OUTPUT=" + out.filePath( "never.gpkg" ) } );
+  // Wait until training has started, then interrupt as a user pressing Ctrl+C would.
+  QByteArray log;
+  for ( int waited = 0; waited < 120000 && !log.contains( "epoch 1/1000" ); waited += 200 )
+  {
+    process.waitForReadyRead( 200 );
+    log += process.readAll();
+  }
+  ASSERT_TRUE( log.contains( "epoch 1/1000" ) ) << log.toStdString();
+  ::kill( static_cast<pid_t>( process.processId() ), SIGINT );
+  ASSERT_TRUE( process.waitForFinished( 120000 ) );
+  log += process.readAll();
+  EXPECT_NE( process.exitCode(), 0 ) << log.toStdString();
+  EXPECT_FALSE( QFileInfo::exists( out.filePath( "never.musecl" ) ) );
+  EXPECT_FALSE( QFileInfo::exists( out.filePath( "never.musecl.partial" ) ) );
+  EXPECT_FALSE( QFileInfo::exists( out.filePath( "never.gpkg" ) ) );
 }
