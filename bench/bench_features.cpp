@@ -8,6 +8,7 @@
 //
 // Usage: bench_features poi|make-raster|chips [scale, default 1.0: multiplies the POI, region and raster sizes]
 // (chips reads the raster that make-raster wrote into the temporary folder)
+#include "musecl_headless_qgis.h"
 #include "musecl_provider.h"
 
 #include <qgsapplication.h>
@@ -215,15 +216,7 @@ int main( int argc, char **argv )
 {
   const QString what = argc > 1 ? QString( argv[1] ) : QStringLiteral( "all" );
   const double scale = argc > 2 ? std::atof( argv[2] ) : 1.0;
-  setenv( "QT_QPA_PLATFORM", "offscreen", 1 );
-  QTemporaryDir profile;
-  setenv( "QGIS_CUSTOM_CONFIG_PATH", profile.path().toUtf8().constData(), 1 );
-  QgsApplication app( argc, argv, false );
-  QgsApplication::setPrefixPath( QStringLiteral( "/usr" ), true );
-  QgsApplication::init();
-  QgsApplication::initQgis();
-  QgsApplication::processingRegistry()->addProvider( new QgsNativeAlgorithms( QgsApplication::processingRegistry() ) );
-  QgsApplication::processingRegistry()->addProvider( new MuseclProvider() );
+  const MuseclHeadlessQgis qgis( argc, argv );
   std::printf( "%s\n", qPrintable( MuseclProvider::runtimeDescription() ) );
   if ( what == QLatin1String( "poi" ) || what == QLatin1String( "all" ) )
     benchPois( scale );
@@ -231,6 +224,5 @@ int main( int argc, char **argv )
     makeRaster( scale );
   if ( what == QLatin1String( "chips" ) )
     benchChips( scale );
-  QgsApplication::exitQgis();
   return 0;
 }

@@ -8,6 +8,7 @@
 //
 // Usage: bench_hexgrid [target hexagon count, default 1000000] [polygon vertices, default 2000] [memory|gpkg|musecl]
 // "musecl" / "musecl-gpkg" run only the MuseCL side (for profiling).
+#include "musecl_headless_qgis.h"
 #include "musecl_provider.h"
 
 #include <qgsapplication.h>
@@ -130,15 +131,7 @@ int main( int argc, char **argv )
   const double target = argc > 1 ? std::atof( argv[1] ) : 1e6;
   const int vertices = argc > 2 ? std::atoi( argv[2] ) : 2000;
   const QString mode = argc > 3 ? QString( argv[3] ) : QStringLiteral( "memory" );
-  setenv( "QT_QPA_PLATFORM", "offscreen", 1 );
-  QTemporaryDir profile;
-  setenv( "QGIS_CUSTOM_CONFIG_PATH", profile.path().toUtf8().constData(), 1 );
-  QgsApplication app( argc, argv, false );
-  QgsApplication::setPrefixPath( QStringLiteral( "/usr" ), true );
-  QgsApplication::init();
-  QgsApplication::initQgis();
-  QgsApplication::processingRegistry()->addProvider( new QgsNativeAlgorithms( QgsApplication::processingRegistry() ) );
-  QgsApplication::processingRegistry()->addProvider( new MuseclProvider() );
+  const MuseclHeadlessQgis qgis( argc, argv );
 
   // A 100 m side over a disc of radius R gives pi*R^2 / (2.598*100^2) hexagons.
   const double side = 100.0;
@@ -169,6 +162,5 @@ int main( int argc, char **argv )
   std::printf( "| (of which native:creategrid alone, %lld cells over the extent) | | %.2f | |\n", gridOnly.features, gridOnly.seconds );
   std::printf( "| musecl:hexgrid, intersects rule | %lld | %.2f | %.1fx |\n", intersects.features, intersects.seconds, native.seconds / intersects.seconds );
   std::printf( "| musecl:hexgrid, centroid rule | %lld | %.2f | %.1fx |\n", centroid.features, centroid.seconds, native.seconds / centroid.seconds );
-  QgsApplication::exitQgis();
   return 0;
 }

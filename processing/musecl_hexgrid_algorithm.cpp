@@ -4,6 +4,7 @@
 #include "musecl_hexgrid_algorithm.h"
 
 #include "musecl_atomic_sink.h"
+#include "musecl_region_inputs.h"
 
 #include "musecl/hex_cover.h"
 #include "musecl/hex_lattice.h"
@@ -47,24 +48,6 @@ namespace
     auto polygon = std::make_unique<QgsPolygon>();
     polygon->setExteriorRing( new QgsLineString( x, y ) );
     return QgsGeometry( std::move( polygon ) );
-  }
-
-  std::vector<musecl::Ring> ringsOf( const QgsGeometry &polygonal )
-  {
-    std::vector<musecl::Ring> rings;
-    const QgsMultiPolygonXY polygons = polygonal.isMultipart() ? polygonal.asMultiPolygon() : QgsMultiPolygonXY { polygonal.asPolygon() };
-    for ( const QgsPolygonXY &polygon : polygons )
-    {
-      for ( const QgsPolylineXY &ring : polygon )
-      {
-        musecl::Ring out;
-        out.reserve( static_cast<std::size_t>( ring.size() ) );
-        for ( const QgsPointXY &p : ring )
-          out.push_back( { p.x(), p.y() } );
-        rings.push_back( std::move( out ) );
-      }
-    }
-    return rings;
   }
 
   QString formatCount( double value )
@@ -281,7 +264,7 @@ QVariantMap MuseclHexGridAlgorithm::processAlgorithm( const QVariantMap &paramet
                       .arg( sizeMetres ).arg( sizeMetres * std::sqrt( 3.0 ), 0, 'f', 2 )
                       .arg( lattice.area() * metresPerUnit * metresPerUnit, 0, 'f', 1 ).arg( formatCount( estimate ) ) );
 
-  const musecl::HexCover cover( lattice, ringsOf( boundary ) );
+  const musecl::HexCover cover( lattice, museclRingsOf( boundary ) );
   std::unique_ptr<QgsGeometryEngine> engine( QgsGeometry::createGeometryEngine( boundary.constGet() ) );
   engine->prepareGeometry();
 

@@ -13,25 +13,6 @@ namespace
 {
   constexpr int kChunk = 8192;
 
-  musecl::RegionRings ringsOf( const QgsGeometry &geometry )
-  {
-    musecl::RegionRings rings;
-    QgsGeometry g = geometry;
-    if ( QgsWkbTypes::isCurvedType( g.wkbType() ) )
-      g = QgsGeometry( g.constGet()->segmentize() );
-    const QgsMultiPolygonXY polygons = g.isMultipart() ? g.asMultiPolygon() : QgsMultiPolygonXY { g.asPolygon() };
-    for ( const QgsPolygonXY &polygon : polygons )
-      for ( const QgsPolylineXY &ring : polygon )
-      {
-        musecl::Ring out;
-        out.reserve( static_cast<std::size_t>( ring.size() ) );
-        for ( const QgsPointXY &p : ring )
-          out.push_back( { p.x(), p.y() } );
-        rings.push_back( std::move( out ) );
-      }
-    return rings;
-  }
-
   // Regions written by musecl:hexgrid (row/col fields, hexagons of one size in a projected CRS) are
   // located by lattice arithmetic; RegionLocator verifies every geometry before agreeing.
   void tryHexLattice( MuseclRegionSet &set )
@@ -60,12 +41,31 @@ namespace
   }
 }
 
+musecl::RegionRings museclRingsOf( const QgsGeometry &geometry )
+{
+  musecl::RegionRings rings;
+  QgsGeometry g = geometry;
+  if ( QgsWkbTypes::isCurvedType( g.wkbType() ) )
+    g = QgsGeometry( g.constGet()->segmentize() );
+  const QgsMultiPolygonXY polygons = g.isMultipart() ? g.asMultiPolygon() : QgsMultiPolygonXY { g.asPolygon() };
+  for ( const QgsPolygonXY &polygon : polygons )
+    for ( const QgsPolylineXY &ring : polygon )
+    {
+      musecl::Ring out;
+      out.reserve( static_cast<std::size_t>( ring.size() ) );
+      for ( const QgsPointXY &p : ring )
+        out.push_back( { p.x(), p.y() } );
+      rings.push_back( std::move( out ) );
+    }
+  return rings;
+}
+
 musecl::RegionRings MuseclRegionSet::rings( int i, const QgsCoordinateTransform *transform ) const
 {
   QgsGeometry g = features.at( i ).geometry();
   if ( transform )
     g.transform( *transform );
-  return ringsOf( g );
+  return museclRingsOf( g );
 }
 
 int museclRequireField( const QgsFields &fields, const QString &name, const QString &layerName, const QString &parameterName )

@@ -39,6 +39,9 @@ struct MuseclRegionSet
   musecl::RegionRings rings( int i, const QgsCoordinateTransform *transform = nullptr ) const;
 };
 
+// Every ring of a (multi)polygon, curves segmentised, for the core's even-odd geometry code.
+musecl::RegionRings museclRingsOf( const QgsGeometry &geometry );
+
 // Reads the polygon layer of parameter `regionsParam`. The id comes from field `idFieldParam`
 // when set, else a field named region_id, else the feature id. Throws QgsProcessingException for an
 // empty layer, a missing id field, duplicate or null ids, and cancellation.

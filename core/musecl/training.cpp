@@ -543,53 +543,53 @@ TrainingResult trainMuseCL(const RegionTable &table, const TrainingOptions &o, c
     return geographicFeatures(table.centroidX, table.centroidY);
   };
 
-  if (trainRs) {
-    rsEncoder = ImageEncoder(rsBackbone, o.embeddingSize);
-    if (!o.remoteSensingPretrained.empty())
-      ctx.decide("remote sensing: " + std::to_string(rsEncoder->loadPretrainedBackbone(o.remoteSensingPretrained)) + " pretrained tensors from " + o.remoteSensingPretrained);
-    rsEncoder->to(device);
+  // One image modality: encoder, triplets by the modality's similarity (or the geographic
+  // fallback), training, then embeddings of every region that has images.
+  struct ImageModality {
+    const ImageStage &stage;
+    const std::vector<std::uint32_t> &regions;
+    Backbone backbone;
+    const std::string &pretrained;
+    bool hasSimilarity;
+    std::vector<std::vector<float>> similarity;
+    std::string similarityName;
+    std::string imagesDescription;  // e.g. "with a chip (256 px)"
+    std::string missingDescription;  // e.g. "no raster chips given"
+    double share;
+    std::uint64_t seedTag;
+  };
+  auto runImageModality = [&](ImageModality mod, ImageEncoder &encoder, torch::Tensor &embeddings, std::vector<std::uint8_t> &has) {
+    const std::string &name = mod.stage.name;
+    if (mod.regions.size() < 3) {
+      ctx.decide(mod.regions.empty() ? name + ": " + mod.missingDescription + "; not used"
+                                     : name + ": only " + std::to_string(mod.regions.size()) + " region(s) have images, fewer than the 3 a triplet needs; not used");
+      return;
+    }
+    encoder = ImageEncoder(mod.backbone, o.embeddingSize);
+    if (!mod.pretrained.empty())
+      ctx.decide(name + ": " + std::to_string(encoder->loadPretrainedBackbone(mod.pretrained)) + " pretrained tensors from " + mod.pretrained);
+    encoder->to(device);
     TripletOptions to;
     to.positivePool = o.positivePool;
-    const TripletSampler sampler(similarityFeatures(hasPois, hasPois ? poiDistributionFeatures(table.poiCounts, o.similarityScale) : std::vector<std::vector<float>>(),
-                                                    "POI-distribution", "remote sensing"),
-                                 rsRegions, to);
-    ctx.decide("remote sensing: " + nn::backboneName(rsBackbone) + " encoder on " + std::to_string(rsRegions.size()) + " of " + std::to_string(table.size()) +
-               " regions with a chip (" + std::to_string(o.chipSize) + " px)");
+    const TripletSampler sampler(similarityFeatures(mod.hasSimilarity, mod.similarity, mod.similarityName, name), mod.regions, to);
+    ctx.decide(name + ": " + nn::backboneName(mod.backbone) + " encoder on " + std::to_string(mod.regions.size()) + " of " + std::to_string(table.size()) +
+               " regions " + mod.imagesDescription);
     ctx.fractionFrom = cursor;
-    ctx.fractionTo = cursor += rsShare * 0.9;
-    trainImageEncoder(rsEncoder, rsStage, sampler, cache, ctx, mix(o.seed, 1));
+    ctx.fractionTo = cursor += mod.share * 0.9;
+    trainImageEncoder(encoder, mod.stage, sampler, cache, ctx, mix(o.seed, mod.seedTag));
     ctx.fractionFrom = cursor;
-    ctx.fractionTo = cursor += rsShare * 0.1;
-    m.rs = embedImages(rsEncoder, rsStage, cache, ctx, m.hasRs);
-  } else if (!rsRegions.empty()) {
-    ctx.decide("remote sensing: only " + std::to_string(rsRegions.size()) + " region(s) have a chip, fewer than the 3 a triplet needs; not used");
-  } else {
-    ctx.decide("remote sensing: no raster chips given; not used");
-  }
-
-  if (trainSv) {
-    svEncoder = ImageEncoder(svBackbone, o.embeddingSize);
-    if (!o.streetViewPretrained.empty())
-      ctx.decide("street view: " + std::to_string(svEncoder->loadPretrainedBackbone(o.streetViewPretrained)) + " pretrained tensors from " + o.streetViewPretrained);
-    svEncoder->to(device);
-    TripletOptions to;
-    to.positivePool = o.positivePool;
-    const TripletSampler sampler(similarityFeatures(hasMobility, hasMobility ? mobilityFeatures(table.inflow, table.outflow, o.similarityScale) : std::vector<std::vector<float>>(),
-                                                    "mobility (inflow/outflow)", "street view"),
-                                 svRegions, to);
-    ctx.decide("street view: " + nn::backboneName(svBackbone) + " encoder on " + std::to_string(svRegions.size()) + " of " + std::to_string(table.size()) +
-               " regions with images (" + std::to_string(o.streetViewSize) + " px; one image drawn per region and batch)");
-    ctx.fractionFrom = cursor;
-    ctx.fractionTo = cursor += svShare * 0.9;
-    trainImageEncoder(svEncoder, svStage, sampler, cache, ctx, mix(o.seed, 2));
-    ctx.fractionFrom = cursor;
-    ctx.fractionTo = cursor += svShare * 0.1;
-    m.sv = embedImages(svEncoder, svStage, cache, ctx, m.hasSv);
-  } else if (!svRegions.empty()) {
-    ctx.decide("street view: only " + std::to_string(svRegions.size()) + " region(s) have images, fewer than the 3 a triplet needs; not used");
-  } else {
-    ctx.decide("street view: no street-view images given; not used");
-  }
+    ctx.fractionTo = cursor += mod.share * 0.1;
+    embeddings = embedImages(encoder, mod.stage, cache, ctx, has);
+  };
+  runImageModality({rsStage, rsRegions, rsBackbone, o.remoteSensingPretrained, hasPois,
+                    hasPois ? poiDistributionFeatures(table.poiCounts, o.similarityScale) : std::vector<std::vector<float>>(), "POI-distribution",
+                    "with a chip (" + std::to_string(o.chipSize) + " px)", "no raster chips given", rsShare, 1},
+                   rsEncoder, m.rs, m.hasRs);
+  runImageModality({svStage, svRegions, svBackbone, o.streetViewPretrained, hasMobility,
+                    hasMobility ? mobilityFeatures(table.inflow, table.outflow, o.similarityScale) : std::vector<std::vector<float>>(),
+                    "mobility (inflow/outflow)", "with images (" + std::to_string(o.streetViewSize) + " px; one image drawn per region and batch)",
+                    "no street-view images given", svShare, 2},
+                   svEncoder, m.sv, m.hasSv);
 
   // Skip-gram over POI text.
   SkipGram words;
