@@ -3,6 +3,7 @@
 #include "musecl_cluster_algorithm.h"
 
 #include "musecl_atomic_sink.h"
+#include "musecl_provider.h"
 #include "musecl_numeric_fields.h"
 #include "musecl_region_inputs.h"
 #include "musecl_styles.h"
@@ -128,4 +129,9 @@ QVariantMap MuseclClusterAlgorithm::processAlgorithm( const QVariantMap &paramet
   QVariantMap outputs;
   outputs.insert( kOutput, destination );
   return outputs;
+}
+
+QString MuseclClusterAlgorithm::helpUrl() const
+{
+  return MuseclProvider::helpUrl( QStringLiteral( "predict-and-cluster" ) );
 }

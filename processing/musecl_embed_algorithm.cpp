@@ -2,6 +2,7 @@
 // and their inputs, through the same input readers as training.
 #include "musecl_embed_algorithm.h"
 
+#include "musecl_provider.h"
 #include "musecl_region_table_builder.h"
 
 #include "musecl/training.h"
@@ -105,4 +106,9 @@ QVariantMap MuseclEmbedAlgorithm::processAlgorithm( const QVariantMap &parameter
   outputs.insert( kOutput, museclWriteEmbeddings( this, parameters, kOutput, regions, result.embeddings, context, feedback ) );
   outputs.insert( QStringLiteral( "EMBEDDING_DIMENSION" ), result.embeddings.dimension );
   return outputs;
+}
+
+QString MuseclEmbedAlgorithm::helpUrl() const
+{
+  return MuseclProvider::helpUrl( QStringLiteral( "train-and-apply-musecltrain-museclembed" ) );
 }

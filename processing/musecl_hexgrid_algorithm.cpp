@@ -4,6 +4,7 @@
 #include "musecl_hexgrid_algorithm.h"
 
 #include "musecl_atomic_sink.h"
+#include "musecl_provider.h"
 #include "musecl_region_inputs.h"
 
 #include "musecl/hex_cover.h"
@@ -404,4 +405,9 @@ QVariantMap MuseclHexGridAlgorithm::processAlgorithm( const QVariantMap &paramet
   outputs.insert( kOutputCrs, outputCrs.authid() );
   feedback->pushInfo( QObject::tr( "Wrote %1 hexagons (%2 crossed by the boundary) in %3" ).arg( written ).arg( writtenOnBoundary ).arg( outputCrs.authid() ) );
   return outputs;
+}
+
+QString MuseclHexGridAlgorithm::helpUrl() const
+{
+  return MuseclProvider::helpUrl( QStringLiteral( "create-hexagonal-region-grid-museclhexgrid" ) );
 }

@@ -4,6 +4,7 @@
 #include "musecl_imagechips_algorithm.h"
 
 #include "musecl_atomic_sink.h"
+#include "musecl_provider.h"
 #include "musecl_region_features.h"
 
 
@@ -104,4 +105,9 @@ QVariantMap MuseclImageChipsAlgorithm::processAlgorithm( const QVariantMap &para
   outputs.insert( QStringLiteral( "REGIONS_WITHOUT_CHIP" ), run.regionsWithoutChip.size() );
   feedback->pushInfo( QObject::tr( "%1 chips written to %2" ).arg( run.written ).arg( files.finalPath( QString() ) ) );
   return outputs;
+}
+
+QString MuseclImageChipsAlgorithm::helpUrl() const
+{
+  return MuseclProvider::helpUrl( QStringLiteral( "region-features" ) );
 }

@@ -3,6 +3,7 @@
 #include "musecl_mobilityfeatures_algorithm.h"
 
 #include "musecl_atomic_sink.h"
+#include "musecl_provider.h"
 #include "musecl_region_features.h"
 
 #include "musecl/field_names.h"
@@ -143,4 +144,9 @@ QVariantMap MuseclMobilityFeaturesAlgorithm::processAlgorithm( const QVariantMap
   outputs.insert( QStringLiteral( "FLOWS_OUTSIDE" ), summary.flowsOutside );
   outputs.insert( QStringLiteral( "WEIGHT_OUTSIDE" ), summary.weightOutside );
   return outputs;
+}
+
+QString MuseclMobilityFeaturesAlgorithm::helpUrl() const
+{
+  return MuseclProvider::helpUrl( QStringLiteral( "region-features" ) );
 }

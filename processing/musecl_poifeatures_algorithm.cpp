@@ -4,6 +4,7 @@
 #include "musecl_poifeatures_algorithm.h"
 
 #include "musecl_atomic_sink.h"
+#include "musecl_provider.h"
 #include "musecl_region_features.h"
 
 #include "musecl/field_names.h"
@@ -180,4 +181,9 @@ QVariantMap MuseclPoiFeaturesAlgorithm::processAlgorithm( const QVariantMap &par
   outputs.insert( QStringLiteral( "POIS_OUTSIDE" ), summary.outside );
   outputs.insert( QStringLiteral( "CATEGORY_COUNT" ), static_cast<qlonglong>( categoryNames.size() ) );
   return outputs;
+}
+
+QString MuseclPoiFeaturesAlgorithm::helpUrl() const
+{
+  return MuseclProvider::helpUrl( QStringLiteral( "region-features" ) );
 }

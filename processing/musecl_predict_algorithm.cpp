@@ -4,6 +4,7 @@
 #include "musecl_predict_algorithm.h"
 
 #include "musecl_atomic_sink.h"
+#include "musecl_provider.h"
 #include "musecl_numeric_fields.h"
 #include "musecl_region_inputs.h"
 #include "musecl_styles.h"
@@ -252,4 +253,9 @@ QVariantMap MuseclPredictAlgorithm::processAlgorithm( const QVariantMap &paramet
   outputs.insert( QStringLiteral( "RMSE" ), result.overall.rmse );
   outputs.insert( QStringLiteral( "MAE" ), result.overall.mae );
   return outputs;
+}
+
+QString MuseclPredictAlgorithm::helpUrl() const
+{
+  return MuseclProvider::helpUrl( QStringLiteral( "predict-and-cluster" ) );
 }

@@ -13,7 +13,11 @@
 #include "musecl/torch_runtime.h"
 #include "musecl/version.h"
 
+#include <QFileInfo>
 #include <QIcon>
+#include <QUrl>
+
+#include <dlfcn.h>
 
 MuseclProvider::MuseclProvider( QObject *parent )
   : QgsProcessingProvider( parent )
@@ -46,6 +50,20 @@ QString MuseclProvider::runtimeDescription()
 {
   return QStringLiteral( "MuseCL %1, %2" )
          .arg( QStringLiteral( MUSECL_VERSION ), QString::fromStdString( musecl::describeTorchRuntime( musecl::torchRuntimeInfo() ) ) );
+}
+
+QString MuseclProvider::helpUrl( const QString &anchor )
+{
+  // The folder of the library this code is in: the installed plugin folder (or the build's stage).
+  Dl_info info {};
+  if ( !dladdr( reinterpret_cast<void *>( &MuseclProvider::helpUrl ), &info ) || !info.dli_fname )
+    return QString();
+  const QString readme = QFileInfo( QString::fromLocal8Bit( info.dli_fname ) ).absoluteDir().absoluteFilePath( QStringLiteral( "README.md" ) );
+  if ( !QFileInfo::exists( readme ) )
+    return QString();
+  QUrl url = QUrl::fromLocalFile( readme );
+  url.setFragment( anchor );
+  return url.toString();
 }
 
 QIcon MuseclProvider::icon() const

@@ -22,6 +22,10 @@ class MuseclProvider : public QgsProcessingProvider
     // One line for logs and the About box: plugin version and the LibTorch runtime.
     static QString runtimeDescription();
 
+    // The README shipped in the plugin folder, opened at `anchor`: the algorithms' help pages
+    // (offline; no web address is needed).
+    static QString helpUrl( const QString &anchor );
+
   protected:
     void loadAlgorithms() override;
 };

@@ -3,6 +3,7 @@
 #include "musecl_streetview_algorithm.h"
 
 #include "musecl_atomic_sink.h"
+#include "musecl_provider.h"
 #include "musecl_region_features.h"
 
 #include "musecl/field_names.h"
@@ -108,4 +109,9 @@ QVariantMap MuseclStreetViewAlgorithm::processAlgorithm( const QVariantMap &para
   outputs.insert( QStringLiteral( "IMAGES_ASSIGNED" ), summary.assigned );
   outputs.insert( QStringLiteral( "IMAGES_REJECTED" ), static_cast<qlonglong>( summary.missing.size() + summary.unreadable.size() + summary.outside.size() + summary.withoutPath ) );
   return outputs;
+}
+
+QString MuseclStreetViewAlgorithm::helpUrl() const
+{
+  return MuseclProvider::helpUrl( QStringLiteral( "region-features" ) );
 }

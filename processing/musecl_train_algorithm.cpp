@@ -4,6 +4,7 @@
 #include "musecl_train_algorithm.h"
 
 #include "musecl_atomic_sink.h"
+#include "musecl_provider.h"
 #include "musecl_region_table_builder.h"
 
 #include "musecl/training.h"
@@ -217,4 +218,9 @@ QVariantMap MuseclTrainAlgorithm::processAlgorithm( const QVariantMap &parameter
   feedback->pushInfo( QObject::tr( "Trained on %1 with %2 thread(s); %3-dimensional embeddings; model saved to %4" )
                       .arg( QString::fromStdString( result.device ) ).arg( result.threads ).arg( result.embeddings.dimension ).arg( modelPath ) );
   return outputs;
+}
+
+QString MuseclTrainAlgorithm::helpUrl() const
+{
+  return MuseclProvider::helpUrl( QStringLiteral( "train-and-apply-musecltrain-museclembed" ) );
 }

@@ -262,3 +262,34 @@ TEST_F( QgisProcess, InterruptedTrainingLeavesNoModelFile )
   EXPECT_FALSE( QFileInfo::exists( out.filePath( "never.musecl.partial" ) ) );
   EXPECT_FALSE( QFileInfo::exists( out.filePath( "never.gpkg" ) ) );
 }
+
+TEST_F( QgisProcess, StreetViewAndPoiSummariesOfTheSyntheticCity )
+{
+  QTemporaryDir out;
+  const QString data = QStringLiteral( MUSECL_SOURCE_DIR "/data/synthetic_city" );
+  const ProcessResult grid = run( { "run", "musecl:hexgrid", "--", "INPUT=" + data + "/boundary.geojson", "HEX_SIZE=500", "OUTPUT=" + out.filePath( "hex.gpkg" ) } );
+  ASSERT_EQ( grid.exitCode, 0 ) << grid.output.toStdString();
+  const ProcessResult sv = run( { "run", "musecl:streetview", "--json", "--", "REGIONS=" + out.filePath( "hex.gpkg" ), "IMAGES=" + data + "/streetview.gpkg",
+                                  "PATH_FIELD=photo", "OUTPUT=" + out.filePath( "sv.gpkg" ), "OUTPUT_INDEX=" + out.filePath( "sv_index.csv" ) } );
+  ASSERT_EQ( sv.exitCode, 0 ) << sv.output.toStdString();
+  const QJsonObject results = jsonResults( sv );
+  // 150 photos; the ones in the park (a hole of the boundary) and in edge cells outside every
+  // centroid-rule hexagon are reported, the rest assigned, all relative paths resolved.
+  EXPECT_EQ( results.value( "IMAGES_ASSIGNED" ).toDouble() + results.value( "IMAGES_REJECTED" ).toDouble(), 150 );
+  EXPECT_GT( results.value( "IMAGES_ASSIGNED" ).toDouble(), 100 );
+  QgsVectorLayer regions( out.filePath( "sv.gpkg" ), "sv", "ogr" );
+  ASSERT_TRUE( regions.isValid() );
+  EXPECT_EQ( regions.featureCount(), MUSECL_DEMO_HEX_COUNT );
+  double total = 0;
+  QgsFeature f;
+  QgsFeatureIterator it = regions.getFeatures();
+  while ( it.nextFeature( f ) )
+    total += f.attribute( "sv_images" ).toDouble();
+  EXPECT_EQ( total, results.value( "IMAGES_ASSIGNED" ).toDouble() );
+
+  const ProcessResult poi = run( { "run", "musecl:poifeatures", "--json", "--", "REGIONS=" + out.filePath( "hex.gpkg" ), "POIS=" + data + "/pois.gpkg",
+                                   "CATEGORY_FIELD=category", "TEXT_FIELDS=name", "OUTPUT=" + out.filePath( "poi.gpkg" ) } );
+  ASSERT_EQ( poi.exitCode, 0 ) << poi.output.toStdString();
+  EXPECT_EQ( jsonResults( poi ).value( "POIS_IN_REGIONS" ).toDouble() + jsonResults( poi ).value( "POIS_OUTSIDE" ).toDouble(), 2352 );
+  EXPECT_EQ( jsonResults( poi ).value( "CATEGORY_COUNT" ).toDouble(), 26 );
+}
