@@ -99,15 +99,22 @@ class Ridge {
 
 constexpr double kAlphas[] = {1e-3, 1e-2, 1e-1, 1.0, 10.0, 100.0, 1e3, 1e4};
 
-double chooseAlpha(const Rows &x, const std::vector<double> &y, Index idx, std::mt19937_64 &rng) {
+// The penalty with the lowest inner 3-fold error. `innerFold[k]` is the inner fold of idx[k]; empty
+// means random folds. Spatial outer CV passes spatial inner folds: a penalty tuned to interpolate
+// between neighbours is too weak for predicting a whole unseen area.
+double chooseAlpha(const Rows &x, const std::vector<double> &y, Index idx, std::vector<int> innerFold, std::mt19937_64 &rng) {
   if (idx.size() < 6) return 1.0;
-  std::shuffle(idx.begin(), idx.end(), rng);
+  if (innerFold.empty()) {
+    std::shuffle(idx.begin(), idx.end(), rng);
+    for (std::size_t k = 0; k < idx.size(); ++k) innerFold.push_back(static_cast<int>(k % 3));
+  }
   double best = kAlphas[3], bestError = std::numeric_limits<double>::infinity();
   for (double alpha : kAlphas) {
     double error = 0;
     for (int f = 0; f < 3; ++f) {
       Index train, test;
-      for (std::size_t k = 0; k < idx.size(); ++k) (static_cast<int>(k % 3) == f ? test : train).push_back(idx[k]);
+      for (std::size_t k = 0; k < idx.size(); ++k) (innerFold[k] == f ? test : train).push_back(idx[k]);
+      if (train.size() < 2 || test.empty()) continue;
       Ridge r;
       r.fit(x, y, train, alpha);
       for (std::size_t i : test) error += (r.predict(x[i]) - y[i]) * (r.predict(x[i]) - y[i]);
@@ -208,7 +215,9 @@ struct Fitted {
   std::function<double(const std::vector<double> &)> predict;
 };
 
-Fitted fitModel(const Rows &x, const std::vector<double> &y, Index train, Index validation, const PredictOptions &o, std::uint64_t seed) {
+// `coords` (region centroids) non-empty: tune ridge with spatially blocked inner folds.
+Fitted fitModel(const Rows &x, const std::vector<double> &y, Index train, Index validation, const PredictOptions &o, std::uint64_t seed,
+                const Rows &coords = {}) {
   std::mt19937_64 rng(seed);
   if (o.kind == PredictorKind::Ridge) {
     Index all = train;
@@ -224,7 +233,13 @@ Fitted fitModel(const Rows &x, const std::vector<double> &y, Index train, Index 
         if (e < bestError) bestError = e, alpha = a;
       }
     } else {
-      alpha = chooseAlpha(x, y, train, rng);
+      std::vector<int> innerFold;
+      if (!coords.empty() && train.size() >= 6) {
+        Rows trainCoords;
+        for (std::size_t i : train) trainCoords.push_back(coords[i]);
+        innerFold = kMeans(trainCoords, 3, seed);
+      }
+      alpha = chooseAlpha(x, y, train, innerFold, rng);
     }
     auto model = std::make_shared<Ridge>();
     model->fit(x, y, all, alpha);
@@ -439,13 +454,16 @@ PredictResult predictIndicator(const PredictInput &in, const PredictOptions &o, 
     r.notes.push_back("60/20/20 split: metrics on the " + std::to_string(test.size()) + " test regions; fold 0 = train, 1 = validation, 2 = test");
     for (std::size_t i : unlabelled) r.prediction[i] = back(model.predict(in.features[i]));
   } else {
+    Rows coords;  // spatial CV: also used for spatially blocked inner folds when tuning ridge
     if (o.evaluation == Evaluation::SpatialKFold) {
       if (in.x.size() != n || in.y.size() != n) throw std::invalid_argument("spatially blocked folds need region coordinates");
-      Rows coords;
-      for (std::size_t i : labelled) coords.push_back({in.x[i], in.y[i]});
-      const std::vector<int> cluster = kMeans(coords, folds, o.seed);
+      for (std::size_t i = 0; i < n; ++i) coords.push_back({in.x[i], in.y[i]});
+      Rows labelledCoords;
+      for (std::size_t i : labelled) labelledCoords.push_back({in.x[i], in.y[i]});
+      const std::vector<int> cluster = kMeans(labelledCoords, folds, o.seed);
       for (std::size_t k = 0; k < labelled.size(); ++k) foldOf[labelled[k]] = cluster[k];
-      r.notes.push_back("spatially blocked " + std::to_string(folds) + "-fold CV: folds are k-means clusters of region centroids");
+      r.notes.push_back("spatially blocked " + std::to_string(folds) + "-fold CV: folds are k-means clusters of region centroids" +
+                        std::string(o.kind == PredictorKind::Ridge ? "; the ridge penalty is tuned with spatially blocked inner folds too" : ""));
     } else {
       Index shuffled = labelled;
       std::shuffle(shuffled.begin(), shuffled.end(), rng);
@@ -456,7 +474,7 @@ PredictResult predictIndicator(const PredictInput &in, const PredictOptions &o, 
       Index train, test;
       for (std::size_t i : labelled) (foldOf[i] == f ? test : train).push_back(i);
       if (test.empty() || train.size() < 2) continue;
-      const Fitted model = fitModel(in.features, y, train, {}, o, o.seed + static_cast<std::uint64_t>(f) + 1);
+      const Fitted model = fitModel(in.features, y, train, {}, o, o.seed + static_cast<std::uint64_t>(f) + 1, coords);
       std::vector<double> truth, pred;
       for (std::size_t i : test) {
         const double p = model.predict(in.features[i]);
@@ -473,7 +491,7 @@ PredictResult predictIndicator(const PredictInput &in, const PredictOptions &o, 
     }
     r.overall = computeMetrics(oofTruth, oofPred);
     if (!unlabelled.empty()) {
-      const Fitted model = fitModel(in.features, y, labelled, {}, o, o.seed);
+      const Fitted model = fitModel(in.features, y, labelled, {}, o, o.seed, coords);
       for (std::size_t i : unlabelled) r.prediction[i] = back(model.predict(in.features[i]));
     }
   }
