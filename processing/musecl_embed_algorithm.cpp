@@ -10,9 +10,8 @@
 #include <qgsexception.h>
 
 #include <QIcon>
+#include <QRegularExpression>
 #include <QTemporaryDir>
-
-musecl::ProgressCallback museclTrainingProgress( QgsProcessingFeedback *feedback, double from, double to );
 
 namespace
 {

@@ -204,3 +204,18 @@ QString museclWriteEmbeddings( const QgsProcessingAlgorithm *algorithm, const QV
   }
   return sink.commit();
 }
+
+musecl::ProgressCallback museclTrainingProgress( QgsProcessingFeedback *feedback, double from, double to )
+{
+  return [feedback, from, to, lastEpoch = std::string()]( const musecl::TrainingProgress &p ) mutable {
+    feedback->setProgress( from + ( to - from ) * p.fraction );
+    const std::string key = p.stage + '#' + std::to_string( p.epoch );
+    // One line per finished training epoch; embedding passes have no loss worth showing.
+    if ( p.batch == p.batches && p.batches > 0 && key != lastEpoch && p.stage.rfind( "embedding", 0 ) != 0 )
+    {
+      lastEpoch = key;
+      feedback->setProgressText( QObject::tr( "%1: epoch %2/%3, loss %4" ).arg( QString::fromStdString( p.stage ) ).arg( p.epoch ).arg( p.epochs ).arg( p.loss, 0, 'f', 4 ) );
+    }
+    return !feedback->isCanceled();
+  };
+}

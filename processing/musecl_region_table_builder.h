@@ -8,6 +8,7 @@
 
 #include <QList>
 #include <QTemporaryDir>
+#include <functional>
 
 class QgsProcessingParameterDefinition;
 
@@ -29,7 +30,12 @@ double museclTypicalRegionSize( const MuseclRegionSet &regions, QgsProcessingCon
 namespace musecl
 {
   struct RegionEmbeddings;
+  struct TrainingProgress;
 }
+
+// Maps the learning core's progress onto `feedback` (fraction into [from, to], one line of text
+// per finished epoch) and relays cancellation.
+std::function<bool( const musecl::TrainingProgress & )> museclTrainingProgress( QgsProcessingFeedback *feedback, double from, double to );
 
 // The embeddings layer: the regions with their fields plus emb_0..emb_{d-1}, beta_sv, beta_rs and
 // has_embedding. Returns the destination for the outputs map (written completely or not at all).

@@ -119,21 +119,6 @@ void MuseclTrainAlgorithm::initAlgorithm( const QVariantMap & )
   addOutput( new QgsProcessingOutputString( QStringLiteral( "DEVICE_USED" ), QObject::tr( "Device used" ) ) );
 }
 
-musecl::ProgressCallback museclTrainingProgress( QgsProcessingFeedback *feedback, double from, double to )
-{
-  return [feedback, from, to, lastEpoch = std::string()]( const musecl::TrainingProgress &p ) mutable {
-    feedback->setProgress( from + ( to - from ) * p.fraction );
-    const std::string key = p.stage + '#' + std::to_string( p.epoch );
-    // One line per finished training epoch; embedding passes have no loss worth showing.
-    if ( p.batch == p.batches && p.batches > 0 && key != lastEpoch && p.stage.rfind( "embedding", 0 ) != 0 )
-    {
-      lastEpoch = key;
-      feedback->setProgressText( QObject::tr( "%1: epoch %2/%3, loss %4" ).arg( QString::fromStdString( p.stage ) ).arg( p.epoch ).arg( p.epochs ).arg( p.loss, 0, 'f', 4 ) );
-    }
-    return !feedback->isCanceled();
-  };
-}
-
 QVariantMap MuseclTrainAlgorithm::processAlgorithm( const QVariantMap &parameters, QgsProcessingContext &context, QgsProcessingFeedback *feedback )
 {
   const MuseclRegionSet regions = museclReadRegions( this, parameters, kRegions, kRegionId, context, feedback );
@@ -144,7 +129,13 @@ QVariantMap MuseclTrainAlgorithm::processAlgorithm( const QVariantMap &parameter
   o.batchSize = parameterAsInt( parameters, kBatchSize, context );
   o.learningRate = parameterAsDouble( parameters, kLearningRate, context );
   o.tripletDistance = parameterAsEnum( parameters, kTripletLoss, context ) == 1 ? musecl::TripletDistance::Cosine : musecl::TripletDistance::L2;
-  ( o.tripletDistance == musecl::TripletDistance::L2 ? o.margin : o.cosineMargin ) = parameterAsDouble( parameters, kMargin, context );
+  const double margin = parameterAsDouble( parameters, kMargin, context );
+  if ( o.tripletDistance == musecl::TripletDistance::L2 )
+    o.margin = margin;
+  else if ( margin > 2 )  // a cosine gap is at most 2: the L2 default of 5 would never be met
+    feedback->pushWarning( QObject::tr( "MARGIN %1 suits the L2 triplet loss; the cosine loss uses 0.5 (give a margin ≤ 2 to choose another)" ).arg( margin ) );
+  else
+    o.cosineMargin = margin;
   o.chipSize = parameterAsInt( parameters, QStringLiteral( "CHIP_SIZE" ), context );
   o.streetViewSize = parameterAsInt( parameters, kSvSize, context );
   o.remoteSensingBackbone = parameterAsEnum( parameters, kRsBackbone, context ) == 1 ? "light" : "resnet18";
