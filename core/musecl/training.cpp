@@ -809,35 +809,27 @@ TrainingResult embedWithModel(const std::string &modelPath, const RegionTable &t
   ModalityEmbeddings m;
   ImageCache cache(loadImage, static_cast<std::size_t>(1) << 30);
   try {
-    if (stored.info.remoteSensing) {
-      const ImageStage stage = remoteSensingStage(table, stored.info.chipSize);
+    // A stored image encoder applied to the regions' images, unless none were given.
+    auto applyEncoder = [&](bool stored_, const ImageStage &stage, const std::string &backbone, const char *key, const std::string &missing, double from,
+                            double to, torch::Tensor &out, std::vector<std::uint8_t> &has) {
+      if (!stored_) return;
       if (regionsWithImages(stage).empty()) {
-        ctx.decide("the model has a remote-sensing encoder but no chips were given: that part is left out");
-      } else {
-        ImageEncoder encoder(nn::backboneFromName(stored.info.remoteSensingBackbone), stored.info.embeddingSize);
-        torch::serialize::InputArchive sub;
-        archive.read("rs_encoder", sub);
-        encoder->load(sub);
-        encoder->to(device);
-        ctx.fractionTo = 0.45;
-        m.rs = embedImages(encoder, stage, cache, ctx, m.hasRs);
+        ctx.decide("the model has a " + stage.name + " encoder but no " + missing + " were given: that part is left out");
+        return;
       }
-    }
-    if (stored.info.streetView) {
-      const ImageStage stage = streetViewStage(table, stored.info.streetViewSize);
-      if (regionsWithImages(stage).empty()) {
-        ctx.decide("the model has a street-view encoder but no street-view images were given: that part is left out");
-      } else {
-        ImageEncoder encoder(nn::backboneFromName(stored.info.streetViewBackbone), stored.info.embeddingSize);
-        torch::serialize::InputArchive sub;
-        archive.read("sv_encoder", sub);
-        encoder->load(sub);
-        encoder->to(device);
-        ctx.fractionFrom = 0.45;
-        ctx.fractionTo = 0.9;
-        m.sv = embedImages(encoder, stage, cache, ctx, m.hasSv);
-      }
-    }
+      ImageEncoder encoder(nn::backboneFromName(backbone), stored.info.embeddingSize);
+      torch::serialize::InputArchive sub;
+      archive.read(key, sub);
+      encoder->load(sub);
+      encoder->to(device);
+      ctx.fractionFrom = from;
+      ctx.fractionTo = to;
+      out = embedImages(encoder, stage, cache, ctx, has);
+    };
+    applyEncoder(stored.info.remoteSensing, remoteSensingStage(table, stored.info.chipSize), stored.info.remoteSensingBackbone, "rs_encoder", "chips", 0.0,
+                 0.45, m.rs, m.hasRs);
+    applyEncoder(stored.info.streetView, streetViewStage(table, stored.info.streetViewSize), stored.info.streetViewBackbone, "sv_encoder",
+                 "street-view images", 0.45, 0.9, m.sv, m.hasSv);
     SkipGram words;
     if (stored.info.poiText) {
       c10::IValue vocabulary;
