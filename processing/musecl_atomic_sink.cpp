@@ -181,5 +181,4 @@ void MuseclStagedFiles::commit()
   }
   staging.removeRecursively();
   mStaging.clear();
-  mCommitted = true;
 }

@@ -72,5 +72,4 @@ class MuseclStagedFiles
     QString mFolder;
     QString mStaging;
     QString mWhat;
-    bool mCommitted = false;
 };

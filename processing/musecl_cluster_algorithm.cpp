@@ -3,12 +3,12 @@
 #include "musecl_cluster_algorithm.h"
 
 #include "musecl_atomic_sink.h"
+#include "musecl_output_fields.h"
 #include "musecl_provider.h"
 #include "musecl_numeric_fields.h"
 #include "musecl_region_inputs.h"
 #include "musecl_styles.h"
 
-#include "musecl/field_names.h"
 #include "musecl/predict.h"
 
 #include <qgsexception.h>
@@ -102,12 +102,9 @@ QVariantMap MuseclClusterAlgorithm::processAlgorithm( const QVariantMap &paramet
   const std::vector<int> labels = musecl::kMeans( points, k, static_cast<std::uint64_t>( parameterAsInt( parameters, kSeed, context ) ) );
   feedback->setProgress( 80 );
 
-  QgsFields fields = source->fields();
-  std::set<std::string> taken;
-  for ( const QgsField &field : source->fields() )
-    taken.insert( field.name().toLower().toStdString() );
-  const QString clusterName = QString::fromStdString( musecl::uniqueFieldName( "", "cluster", taken ) );
-  fields.append( QgsField( clusterName, QVariant::Int ) );
+  MuseclOutputFields outputFields( source->fields() );
+  const QString clusterName = outputFields.add( "", "cluster", QVariant::Int );
+  const QgsFields &fields = outputFields.fields();
   MuseclAtomicSink output( this, kOutput, parameters, context, fields, source->wkbType(), source->sourceCrs() );
   std::vector<int> sizes( static_cast<std::size_t>( k ), 0 );
   for ( int i = 0; i < features.size(); ++i )

@@ -3,10 +3,10 @@
 #include "musecl_mobilityfeatures_algorithm.h"
 
 #include "musecl_atomic_sink.h"
+#include "musecl_output_fields.h"
 #include "musecl_provider.h"
 #include "musecl_region_features.h"
 
-#include "musecl/field_names.h"
 
 #include <qgsexception.h>
 
@@ -95,12 +95,10 @@ QVariantMap MuseclMobilityFeaturesAlgorithm::processAlgorithm( const QVariantMap
   options.destinationValue = parameterAsString( parameters, kDestinationValue, context );
   const MuseclFlowSummary summary = museclSummariseFlows( regions, *flows, options, context, feedback, 5, 85 );
 
-  QgsFields fields = regions.fields;
-  std::set<std::string> taken;
-  for ( const QgsField &f : regions.fields )
-    taken.insert( f.name().toLower().toStdString() );
+  MuseclOutputFields outputFields( regions.fields );
   for ( const char *name : { "inflow", "outflow", "internal" } )
-    fields.append( QgsField( QString::fromStdString( musecl::uniqueFieldName( "", name, taken ) ), QVariant::Double ) );
+    outputFields.add( "", name, QVariant::Double );
+  const QgsFields &fields = outputFields.fields();
 
   MuseclAtomicSink output( this, kOutput, parameters, context, fields, regions.wkbType, regions.crs );
   std::unique_ptr<MuseclAtomicSink> odTable;

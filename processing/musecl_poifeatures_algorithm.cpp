@@ -4,10 +4,10 @@
 #include "musecl_poifeatures_algorithm.h"
 
 #include "musecl_atomic_sink.h"
+#include "musecl_output_fields.h"
 #include "musecl_provider.h"
 #include "musecl_region_features.h"
 
-#include "musecl/field_names.h"
 
 #include <qgsexception.h>
 
@@ -111,15 +111,8 @@ QVariantMap MuseclPoiFeaturesAlgorithm::processAlgorithm( const QVariantMap &par
   }
 
   // Output fields: the regions' own, then ours with collision-free names.
-  QgsFields fields = regions.fields;
-  std::set<std::string> taken;
-  for ( const QgsField &f : regions.fields )
-    taken.insert( f.name().toLower().toStdString() );
-  auto addField = [&]( const std::string &prefix, const std::string &value, QVariant::Type type ) {
-    const QString name = QString::fromStdString( musecl::uniqueFieldName( prefix, value, taken ) );
-    fields.append( QgsField( name, type ) );
-    return name;
-  };
+  MuseclOutputFields outputFields( regions.fields );
+  auto addField = [&]( const std::string &prefix, const std::string &value, QVariant::Type type ) { outputFields.add( prefix, value, type ); };
   addField( "poi_", "total", QVariant::Double );
   addField( "poi_", "distinct", QVariant::Double );
   addField( "poi_", "words", QVariant::Double );
@@ -127,6 +120,7 @@ QVariantMap MuseclPoiFeaturesAlgorithm::processAlgorithm( const QVariantMap &par
     addField( "cat_", categoryNames[order[rank]], QVariant::Double );
   if ( hasOther )
     addField( "cat_", "other", QVariant::Double );
+  const QgsFields &fields = outputFields.fields();
 
   MuseclAtomicSink output( this, kOutput, parameters, context, fields, regions.wkbType, regions.crs );
   std::unique_ptr<MuseclAtomicSink> table;

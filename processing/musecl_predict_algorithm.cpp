@@ -4,12 +4,12 @@
 #include "musecl_predict_algorithm.h"
 
 #include "musecl_atomic_sink.h"
+#include "musecl_output_fields.h"
 #include "musecl_provider.h"
 #include "musecl_numeric_fields.h"
 #include "musecl_region_inputs.h"
 #include "musecl_styles.h"
 
-#include "musecl/field_names.h"
 #include "musecl/predict.h"
 
 #include <qgsexception.h>
@@ -183,15 +183,11 @@ QVariantMap MuseclPredictAlgorithm::processAlgorithm( const QVariantMap &paramet
                       .arg( o.kind == musecl::PredictorKind::Mlp ? QObject::tr( "MLP" ) : QObject::tr( "Ridge" ) ).arg( featureIndexes.size() )
                       .arg( result.overall.r2, 0, 'f', 3 ).arg( result.overall.rmse, 0, 'f', 3 ).arg( result.overall.mae, 0, 'f', 3 ).arg( scale ).arg( result.overall.n ) );
 
-  QgsFields fields = source->fields();
-  std::set<std::string> taken;
-  for ( const QgsField &field : source->fields() )
-    taken.insert( field.name().toLower().toStdString() );
-  const QString predName = QString::fromStdString( musecl::uniqueFieldName( "", "pred", taken ) );
-  const QString residualName = QString::fromStdString( musecl::uniqueFieldName( "", "residual", taken ) );
-  fields.append( QgsField( predName, QVariant::Double ) );
-  fields.append( QgsField( residualName, QVariant::Double ) );
-  fields.append( QgsField( QString::fromStdString( musecl::uniqueFieldName( "", "fold", taken ) ), QVariant::Int ) );
+  MuseclOutputFields outputFields( source->fields() );
+  const QString predName = outputFields.add( "", "pred", QVariant::Double );
+  outputFields.add( "", "residual", QVariant::Double );
+  outputFields.add( "", "fold", QVariant::Int );
+  const QgsFields &fields = outputFields.fields();
   MuseclAtomicSink output( this, kOutput, parameters, context, fields, source->wkbType(), source->sourceCrs() );
   for ( int i = 0; i < features.size(); ++i )
   {

@@ -139,7 +139,7 @@ MuseclRegionSet museclReadRegions( const QgsProcessingAlgorithm *algorithm, cons
   rings.reserve( static_cast<std::size_t>( set.features.size() ) );
   for ( int i = 0; i < set.features.size(); ++i )
     rings.push_back( set.rings( i ) );
-  set.locator = std::make_unique<musecl::RegionLocator>( rings );
+  set.locator = std::make_unique<musecl::RegionLocator>( std::move( rings ) );
   tryHexLattice( set );
   feedback->pushInfo( QObject::tr( "%1 regions from “%2” (ids from %3; points located by %4)" )
                       .arg( set.features.size() ).arg( set.layerName, idField.isEmpty() ? QObject::tr( "feature ids" ) : idField,

@@ -1,9 +1,9 @@
 #include "musecl_region_table_builder.h"
 
 #include "musecl_atomic_sink.h"
+#include "musecl_output_fields.h"
 #include "musecl_region_features.h"
 
-#include "musecl/field_names.h"
 #include "musecl/image_io.h"
 #include "musecl/training.h"
 #include "musecl/utm_zone.h"
@@ -172,19 +172,13 @@ musecl::RegionTable museclBuildRegionTable( const QgsProcessingAlgorithm *algori
 QString museclWriteEmbeddings( const QgsProcessingAlgorithm *algorithm, const QVariantMap &parameters, const QString &outputParameter,
                                const MuseclRegionSet &regions, const musecl::RegionEmbeddings &e, QgsProcessingContext &context, QgsProcessingFeedback *feedback )
 {
-  QgsFields fields = regions.fields;
-  std::set<std::string> taken;
-  for ( const QgsField &f : regions.fields )
-    taken.insert( f.name().toLower().toStdString() );
-  QStringList names;
+  MuseclOutputFields outputFields( regions.fields );
   for ( int k = 0; k < e.dimension; ++k )
-  {
-    names << QString::fromStdString( musecl::uniqueFieldName( "emb_", std::to_string( k ), taken ) );
-    fields.append( QgsField( names.last(), QVariant::Double ) );
-  }
+    outputFields.add( "emb_", std::to_string( k ), QVariant::Double );
   for ( const char *name : { "beta_sv", "beta_rs" } )
-    fields.append( QgsField( QString::fromStdString( musecl::uniqueFieldName( "", name, taken ) ), QVariant::Double ) );
-  fields.append( QgsField( QString::fromStdString( musecl::uniqueFieldName( "", "has_embedding", taken ) ), QVariant::Int ) );
+    outputFields.add( "", name, QVariant::Double );
+  outputFields.add( "", "has_embedding", QVariant::Int );
+  const QgsFields &fields = outputFields.fields();
   MuseclAtomicSink sink( algorithm, outputParameter, parameters, context, fields, regions.wkbType, regions.crs );
   for ( int i = 0; i < regions.size(); ++i )
   {

@@ -3,10 +3,10 @@
 #include "musecl_streetview_algorithm.h"
 
 #include "musecl_atomic_sink.h"
+#include "musecl_output_fields.h"
 #include "musecl_provider.h"
 #include "musecl_region_features.h"
 
-#include "musecl/field_names.h"
 
 #include <qgsexception.h>
 #include <qgsvectorlayer.h>
@@ -74,11 +74,9 @@ QVariantMap MuseclStreetViewAlgorithm::processAlgorithm( const QVariantMap &para
                                           parameterAsFile( parameters, kBaseFolder, context ), parameterAsBoolean( parameters, kCheckReadable, context ),
                                           context, feedback, 5, 90 );
 
-  QgsFields fields = regions.fields;
-  std::set<std::string> taken;
-  for ( const QgsField &f : regions.fields )
-    taken.insert( f.name().toLower().toStdString() );
-  fields.append( QgsField( QString::fromStdString( musecl::uniqueFieldName( "sv_", "images", taken ) ), QVariant::Int ) );
+  MuseclOutputFields outputFields( regions.fields );
+  outputFields.add( "sv_", "images", QVariant::Int );
+  const QgsFields &fields = outputFields.fields();
   MuseclAtomicSink output( this, kOutput, parameters, context, fields, regions.wkbType, regions.crs );
   QgsFields indexFields;
   indexFields.append( QgsField( QStringLiteral( "region_id" ), QVariant::String ) );

@@ -220,7 +220,6 @@ Fitted fitModel(const Rows &x, const std::vector<double> &y, Index train, Index 
                 const Rows &coords = {}) {
   std::mt19937_64 rng(seed);
   if (o.kind == PredictorKind::Ridge) {
-    Index all = train;
     double alpha;
     if (!validation.empty()) {  // split mode: choose alpha on the validation part
       double bestError = std::numeric_limits<double>::infinity();
@@ -242,7 +241,7 @@ Fitted fitModel(const Rows &x, const std::vector<double> &y, Index train, Index 
       alpha = chooseAlpha(x, y, train, innerFold, rng);
     }
     auto model = std::make_shared<Ridge>();
-    model->fit(x, y, all, alpha);
+    model->fit(x, y, train, alpha);
     return {[model](const std::vector<double> &row) { return model->predict(row); }};
   }
   if (validation.empty()) {  // hold out 10 % of the training part for early stopping
