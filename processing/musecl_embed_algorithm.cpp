@@ -5,6 +5,7 @@
 #include "musecl_provider.h"
 #include "musecl_region_table_builder.h"
 
+#include "musecl/image_io.h"
 #include "musecl/training.h"
 
 #include <qgsexception.h>
@@ -88,7 +89,7 @@ QVariantMap MuseclEmbedAlgorithm::processAlgorithm( const QVariantMap &parameter
   musecl::TrainingResult result;
   try
   {
-    result = musecl::embedWithModel( modelPath.toStdString(), table, museclLoadImage,
+    result = musecl::embedWithModel( modelPath.toStdString(), table, musecl::loadImageRgb,
                                      device == 1 ? musecl::DeviceChoice::Cpu : device == 2 ? musecl::DeviceChoice::Cuda : musecl::DeviceChoice::Auto,
                                      parameterAsInt( parameters, kThreads, context ), museclTrainingProgress( feedback, 40, 95 ),
     [feedback]( const std::string & line ) { feedback->pushInfo( QString::fromStdString( line ) ); } );

@@ -112,14 +112,13 @@ QVariantMap MuseclPoiFeaturesAlgorithm::processAlgorithm( const QVariantMap &par
 
   // Output fields: the regions' own, then ours with collision-free names.
   MuseclOutputFields outputFields( regions.fields );
-  auto addField = [&]( const std::string &prefix, const std::string &value, QVariant::Type type ) { outputFields.add( prefix, value, type ); };
-  addField( "poi_", "total", QVariant::Double );
-  addField( "poi_", "distinct", QVariant::Double );
-  addField( "poi_", "words", QVariant::Double );
+  outputFields.add( "poi_", "total", QVariant::Double );
+  outputFields.add( "poi_", "distinct", QVariant::Double );
+  outputFields.add( "poi_", "words", QVariant::Double );
   for ( std::size_t rank = 0; rank < kept; ++rank )
-    addField( "cat_", categoryNames[order[rank]], QVariant::Double );
+    outputFields.add( "cat_", categoryNames[order[rank]], QVariant::Double );
   if ( hasOther )
-    addField( "cat_", "other", QVariant::Double );
+    outputFields.add( "cat_", "other", QVariant::Double );
   const QgsFields &fields = outputFields.fields();
 
   MuseclAtomicSink output( this, kOutput, parameters, context, fields, regions.wkbType, regions.crs );

@@ -4,7 +4,6 @@
 #include "musecl_output_fields.h"
 #include "musecl_region_features.h"
 
-#include "musecl/image_io.h"
 #include "musecl/training.h"
 #include "musecl/utm_zone.h"
 
@@ -47,11 +46,6 @@ QList<QgsProcessingParameterDefinition *> museclModalityParameters( bool withChi
   role->setFlags( role->flags() | QgsProcessingParameterDefinition::FlagAdvanced );
   p << role;
   return p;
-}
-
-bool museclLoadImage( const std::string &path, int size, std::vector<std::uint8_t> &chw )
-{
-  return musecl::loadImageRgb( path, size, chw );
 }
 
 double museclTypicalRegionSize( const MuseclRegionSet &regions, QgsProcessingContext &context )

@@ -21,9 +21,6 @@ QList<QgsProcessingParameterDefinition *> museclModalityParameters( bool withChi
 musecl::RegionTable museclBuildRegionTable( const QgsProcessingAlgorithm *algorithm, const QVariantMap &parameters, const MuseclRegionSet &regions,
     int chipSize, const QString &chipFolder, QgsProcessingContext &context, QgsProcessingFeedback *feedback, double progressTo );
 
-// Reads an image through GDAL for the trainer (standard types only).
-bool museclLoadImage( const std::string &path, int size, std::vector<std::uint8_t> &chw );
-
 // Typical region size in metres: the side of a square with the mean region area.
 double museclTypicalRegionSize( const MuseclRegionSet &regions, QgsProcessingContext &context );
 

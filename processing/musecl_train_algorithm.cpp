@@ -7,6 +7,7 @@
 #include "musecl_provider.h"
 #include "musecl_region_table_builder.h"
 
+#include "musecl/image_io.h"
 #include "musecl/training.h"
 
 #include <qgsexception.h>
@@ -161,7 +162,7 @@ QVariantMap MuseclTrainAlgorithm::processAlgorithm( const QVariantMap &parameter
   musecl::TrainingResult result;
   try
   {
-    result = musecl::trainMuseCL( table, o, museclLoadImage, museclTrainingProgress( feedback, 25, 95 ),
+    result = musecl::trainMuseCL( table, o, musecl::loadImageRgb, museclTrainingProgress( feedback, 25, 95 ),
     [feedback]( const std::string & line ) { feedback->pushInfo( QString::fromStdString( line ) ); }, modelPath.toStdString() );
   }
   catch ( const musecl::TrainingCancelled & )
