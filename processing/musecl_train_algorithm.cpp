@@ -25,6 +25,7 @@ namespace
   const QString kImageEpochs = QStringLiteral( "IMAGE_EPOCHS" );
   const QString kFusionEpochs = QStringLiteral( "FUSION_EPOCHS" );
   const QString kBatchSize = QStringLiteral( "BATCH_SIZE" );
+  const QString kImagesPerPass = QStringLiteral( "IMAGES_PER_PASS" );
   const QString kLearningRate = QStringLiteral( "LEARNING_RATE" );
   const QString kTripletLoss = QStringLiteral( "TRIPLET_LOSS" );
   const QString kMargin = QStringLiteral( "MARGIN" );
@@ -79,7 +80,12 @@ QString MuseclTrainAlgorithm::shortHelpString() const
            "299 px about 4; the light backbone is 10-20x faster. A GPU (DEVICE=cuda, with a CUDA build of LibTorch) is 100x faster. "
            "Defaults follow the paper's reference training: margin-ranking loss on L2 distances with margin 5, Adam (amsgrad) 5e-4, "
            "batch 32, learning rate ×0.7 every 10 epochs, 0/90/180/270° rotations for remote sensing, flips for street view. "
-           "Counts are log1p-scaled for similarity (SIMILARITY=1 keeps the paper's raw counts). Same SEED, same device and threads: "
+           "Counts are log1p-scaled for similarity (SIMILARITY=1 keeps the paper's raw counts). "
+           "<b>Memory</b>: a batch's distinct images (about 80 for 32 triplets) are encoded in passes of at most IMAGES_PER_PASS "
+           "(default 16) with their gradients accumulated. On 180 Manhattan zones this keeps ResNet-18 at 256 px at 1.9 GB "
+           "instead of 4.0 GB, at the same speed; 0 encodes the whole batch at once like the reference training (batch-norm "
+           "statistics are the only difference). "
+           "Same SEED, same device and threads: "
            "identical results on CPU.\n\n"
            "Pretrained backbones: a TorchScript file with torchvision's parameter names, e.g. "
            "torch.jit.script(torchvision.models.resnet18(weights='IMAGENET1K_V1')).save('resnet18.pt')." );
@@ -96,6 +102,8 @@ void MuseclTrainAlgorithm::initAlgorithm( const QVariantMap & )
   addParameter( new QgsProcessingParameterNumber( kImageEpochs, QObject::tr( "Epochs per image encoder" ), QgsProcessingParameterNumber::Integer, 10, false, 0, 10000 ) );
   addParameter( advanced( new QgsProcessingParameterNumber( kFusionEpochs, QObject::tr( "Fusion epochs" ), QgsProcessingParameterNumber::Integer, 100, false, 0, 100000 ) ) );
   addParameter( advanced( new QgsProcessingParameterNumber( kBatchSize, QObject::tr( "Batch size (triplets)" ), QgsProcessingParameterNumber::Integer, 32, false, 2, 4096 ) ) );
+  addParameter( advanced( new QgsProcessingParameterNumber( kImagesPerPass, QObject::tr( "Most images per encoder pass (caps memory; 0 = whole batch)" ),
+                          QgsProcessingParameterNumber::Integer, 16, false, 0, 100000 ) ) );
   addParameter( advanced( new QgsProcessingParameterNumber( kLearningRate, QObject::tr( "Learning rate" ), QgsProcessingParameterNumber::Double, 5e-4, false, 1e-8, 1.0 ) ) );
   addParameter( advanced( new QgsProcessingParameterEnum( kTripletLoss, QObject::tr( "Triplet loss" ),
                           QStringList() << QObject::tr( "L2 distance, margin ranking (reference training)" ) << QObject::tr( "Cosine similarity (paper eqs. 5-6)" ), false, 0 ) ) );
@@ -128,6 +136,9 @@ QVariantMap MuseclTrainAlgorithm::processAlgorithm( const QVariantMap &parameter
   o.imageEpochs = parameterAsInt( parameters, kImageEpochs, context );
   o.fusionEpochs = parameterAsInt( parameters, kFusionEpochs, context );
   o.batchSize = parameterAsInt( parameters, kBatchSize, context );
+  o.imagesPerPass = parameterAsInt( parameters, kImagesPerPass, context );
+  if ( o.imagesPerPass == 1 || o.imagesPerPass == 2 )
+    throw QgsProcessingException( QObject::tr( "IMAGES_PER_PASS is %1; a triplet needs 3 images in one pass (0 encodes the whole batch at once)" ).arg( o.imagesPerPass ) );
   o.learningRate = parameterAsDouble( parameters, kLearningRate, context );
   o.tripletDistance = parameterAsEnum( parameters, kTripletLoss, context ) == 1 ? musecl::TripletDistance::Cosine : musecl::TripletDistance::L2;
   const double margin = parameterAsDouble( parameters, kMargin, context );

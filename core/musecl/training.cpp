@@ -2,6 +2,7 @@
 // each unit that includes LibTorch costs ~30 s and 1.5 GB to compile on a 2-core machine.
 #include "musecl/training.h"
 
+#include "musecl/encoder_passes.h"
 #include "musecl/nn/encoders.h"
 #include "musecl/nn/fusion.h"
 #include "musecl/skipgram.h"
@@ -103,7 +104,7 @@ torch::Tensor augmented(const torch::Tensor &chw, Augment augment, std::mt19937_
 
 struct PreparedBatch {
   torch::Tensor images;  // [U, 3, S, S] float in [0, 1]
-  torch::Tensor anchor, positive, negative;  // indexes into images
+  std::vector<std::int64_t> anchor, positive, negative;  // indexes into images
 };
 
 struct ImageStage {
@@ -136,17 +137,13 @@ PreparedBatch prepareBatch(const ImageStage &stage, const std::vector<Triplet> &
     images.push_back(augmented(img, stage.augment, rng));
     return slot[region] = static_cast<std::int64_t>(images.size() - 1);
   };
-  std::vector<std::int64_t> a, p, n;
-  for (std::size_t i = from; i < to; ++i) {
-    a.push_back(indexOf(triplets[i].anchor));
-    p.push_back(indexOf(triplets[i].positive));
-    n.push_back(indexOf(triplets[i].negative));
-  }
   PreparedBatch batch;
+  for (std::size_t i = from; i < to; ++i) {
+    batch.anchor.push_back(indexOf(triplets[i].anchor));
+    batch.positive.push_back(indexOf(triplets[i].positive));
+    batch.negative.push_back(indexOf(triplets[i].negative));
+  }
   batch.images = torch::stack(images).to(torch::kFloat32).div_(255.0);
-  batch.anchor = torch::tensor(a, torch::kLong);
-  batch.positive = torch::tensor(p, torch::kLong);
-  batch.negative = torch::tensor(n, torch::kLong);
   return batch;
 }
 
@@ -217,15 +214,24 @@ void trainImageEncoder(ImageEncoder &encoder, const ImageStage &stage, const Tri
     for (int b = 0; b < batches; ++b) {
       PreparedBatch batch = next.get();
       if (b + 1 < batches) next = std::async(std::launch::async, prepare, b + 1);
-      const torch::Tensor embeddings = encoder->forward(batch.images.to(ctx.device));
-      const torch::Tensor loss = nn::tripletLoss(embeddings.index_select(0, batch.anchor.to(ctx.device)), embeddings.index_select(0, batch.positive.to(ctx.device)),
-                                                 embeddings.index_select(0, batch.negative.to(ctx.device)), o.tripletDistance == TripletDistance::L2,
-                                                 o.tripletDistance == TripletDistance::L2 ? o.margin : o.cosineMargin);
-      requireFinite(loss, stage.name, epoch, b + 1);
+      // The batch loss is the mean over its triplets, so each pass's mean counts by its share of them.
+      const std::size_t tripletsInBatch = batch.anchor.size();
       optimizer.zero_grad();
-      loss.backward();
+      double batchLoss = 0;
+      const std::vector<EncoderPassPlan> passes = planEncoderPasses(batch.anchor, batch.positive, batch.negative, batch.images.size(0), o.imagesPerPass);
+      for (const EncoderPassPlan &pass : passes) {
+        const torch::Tensor images = passes.size() == 1 ? batch.images : batch.images.index_select(0, torch::tensor(pass.images, torch::kLong));
+        const torch::Tensor embeddings = encoder->forward(images.to(ctx.device));
+        auto pick = [&](const std::vector<std::int64_t> &rows) { return embeddings.index_select(0, torch::tensor(rows, torch::kLong).to(ctx.device)); };
+        const torch::Tensor loss = nn::tripletLoss(pick(pass.anchor), pick(pass.positive), pick(pass.negative), o.tripletDistance == TripletDistance::L2,
+                                                   o.tripletDistance == TripletDistance::L2 ? o.margin : o.cosineMargin);
+        requireFinite(loss, stage.name, epoch, b + 1);
+        const double share = static_cast<double>(pass.anchor.size()) / static_cast<double>(tripletsInBatch);
+        (loss * share).backward();
+        batchLoss += loss.item<double>() * share;
+      }
       optimizer.step();
-      sum += loss.item<double>();
+      sum += batchLoss;
       try {
         ctx.report(stage.name, epoch, o.imageEpochs, b + 1, batches, sum / (b + 1));
       } catch (...) {
@@ -321,7 +327,7 @@ struct StoredModel {
 std::string summarise(const TrainingOptions &o) {
   std::ostringstream s;
   s << "embedding_size=" << o.embeddingSize << " image_epochs=" << o.imageEpochs << " fusion_epochs=" << o.fusionEpochs << " batch_size=" << o.batchSize
-    << " learning_rate=" << o.learningRate << " triplet=" << (o.tripletDistance == TripletDistance::L2 ? "l2" : "cosine") << " margin="
+    << " images_per_pass=" << o.imagesPerPass << " learning_rate=" << o.learningRate << " triplet=" << (o.tripletDistance == TripletDistance::L2 ? "l2" : "cosine") << " margin="
     << (o.tripletDistance == TripletDistance::L2 ? o.margin : o.cosineMargin) << " lr_step=" << o.lrStepEpochs << "x" << o.lrDecay
     << " chip_size=" << o.chipSize << " street_view_size=" << o.streetViewSize << " rs_backbone=" << o.remoteSensingBackbone
     << " sv_backbone=" << o.streetViewBackbone << " similarity=" << (o.similarityScale == SimilarityScale::Log1p ? "log1p" : "raw")
@@ -501,6 +507,8 @@ TrainingResult trainMuseCL(const RegionTable &table, const TrainingOptions &o, c
   validateTable(table);
   if (o.embeddingSize < 2 || o.batchSize < 2 || o.imageEpochs < 0 || o.fusionEpochs < 0 || !(o.learningRate > 0))
     throw std::invalid_argument("embedding size and batch size must be >= 2, epochs >= 0 and the learning rate > 0");
+  if (o.imagesPerPass == 1 || o.imagesPerPass == 2)
+    throw std::invalid_argument("images per encoder pass is " + std::to_string(o.imagesPerPass) + "; a triplet needs 3 (or 0 for the whole batch)");
   TrainingResult result;
   const torch::Device device = resolveDevice(o.device, result.device);
   result.threads = configureTorchThreads(o.threads);
@@ -573,7 +581,9 @@ TrainingResult trainMuseCL(const RegionTable &table, const TrainingOptions &o, c
     to.positivePool = o.positivePool;
     const TripletSampler sampler(similarityFeatures(mod.hasSimilarity, mod.similarity, mod.similarityName, name), mod.regions, to);
     ctx.decide(name + ": " + nn::backboneName(mod.backbone) + " encoder on " + std::to_string(mod.regions.size()) + " of " + std::to_string(table.size()) +
-               " regions " + mod.imagesDescription);
+               " regions " + mod.imagesDescription + "; " +
+               (o.imagesPerPass > 0 ? "at most " + std::to_string(o.imagesPerPass) + " images per encoder pass (gradients accumulated over a batch)"
+                                    : "each batch encoded in one pass"));
     ctx.fractionFrom = cursor;
     ctx.fractionTo = cursor += mod.share * 0.9;
     trainImageEncoder(encoder, mod.stage, sampler, cache, ctx, mix(o.seed, mod.seedTag));

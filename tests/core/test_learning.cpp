@@ -2,6 +2,7 @@
 // torchvision's parameter counts, skip-gram and InfoNCE on toy data, and whole training runs
 // (loss decrease, determinism, save/load, cancellation, errors, modality fallbacks).
 // Tolerances: float32 arithmetic, 1e-5 relative unless stated.
+#include "musecl/encoder_passes.h"
 #include "musecl/nn/encoders.h"
 #include "musecl/nn/fusion.h"
 #include "musecl/similarity.h"
@@ -14,6 +15,7 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <set>
 
 using namespace musecl;
 
@@ -258,6 +260,76 @@ TEST(SkipGram, CoOccurringWordsEndUpCloserThanWordsThatNeverMeet) {
   SkipGram again;
   again.train(sentences, o);
   EXPECT_EQ(again.vectors(), model.vectors()) << "same seed, same vectors";
+}
+
+TEST(EncoderPasses, HandExampleSplitsWhereTheNextTripletWouldOverflow) {
+  // Triplets over 7 images; at most 4 per pass: (0,1,2) and (0,1,3) share 0 and 1 and fit in 4;
+  // (4,5,6) would make 7, so it starts the second pass.
+  const auto passes = planEncoderPasses({0, 0, 4}, {1, 1, 5}, {2, 3, 6}, 7, 4);
+  ASSERT_EQ(passes.size(), 2u);
+  EXPECT_EQ(passes[0].images, (std::vector<std::int64_t>{0, 1, 2, 3}));
+  EXPECT_EQ(passes[0].anchor, (std::vector<std::int64_t>{0, 0}));
+  EXPECT_EQ(passes[0].negative, (std::vector<std::int64_t>{2, 3}));
+  EXPECT_EQ(passes[1].images, (std::vector<std::int64_t>{4, 5, 6}));
+  EXPECT_EQ(passes[1].anchor, (std::vector<std::int64_t>{0}));
+}
+
+TEST(EncoderPasses, WholeBatchWhenUncappedOrSmallEnough) {
+  for (int cap : {0, -1, 7, 100}) {
+    const auto passes = planEncoderPasses({0, 0, 4}, {1, 1, 5}, {2, 3, 6}, 7, cap);
+    ASSERT_EQ(passes.size(), 1u) << cap;
+    EXPECT_EQ(passes[0].images, (std::vector<std::int64_t>{0, 1, 2, 3, 4, 5, 6}));
+    EXPECT_EQ(passes[0].anchor, (std::vector<std::int64_t>{0, 0, 4}));
+  }
+  EXPECT_THROW(planEncoderPasses({0}, {1, 2}, {3}, 4, 3), std::invalid_argument);
+}
+
+TEST(EncoderPasses, EveryTripletKeepsItsImagesInOrderAndNoPassExceedsTheCap) {
+  // Batches like the trainer's: 32 triplets drawn over 80 images, so regions repeat.
+  std::mt19937 rng(3);
+  std::uniform_int_distribution<std::int64_t> pick(0, 79);
+  std::vector<std::int64_t> a, p, n;
+  for (int i = 0; i < 32; ++i) {
+    a.push_back(pick(rng));
+    p.push_back(pick(rng));
+    n.push_back(pick(rng));
+  }
+  for (int cap : {3, 5, 16, 32, 79}) {
+    const auto passes = planEncoderPasses(a, p, n, 80, cap);
+    std::size_t next = 0;
+    for (const auto &pass : passes) {
+      EXPECT_LE(pass.images.size(), static_cast<std::size_t>(cap));
+      EXPECT_EQ(std::set<std::int64_t>(pass.images.begin(), pass.images.end()).size(), pass.images.size()) << "each image once per pass";
+      for (std::size_t k = 0; k < pass.anchor.size(); ++k, ++next) {
+        EXPECT_EQ(pass.images[pass.anchor[k]], a[next]);
+        EXPECT_EQ(pass.images[pass.positive[k]], p[next]);
+        EXPECT_EQ(pass.images[pass.negative[k]], n[next]);
+      }
+    }
+    EXPECT_EQ(next, a.size()) << "every triplet in exactly one pass, cap " << cap;
+    if (cap == 3) EXPECT_EQ(passes.size(), a.size()) << "distinct triplets need a pass each at the minimum cap";
+  }
+}
+
+TEST(Training, CappedEncoderPassesTrainReproduciblyAndSaySo) {
+  // Batches of 8 triplets over 20 regions hold up to 24 images; a cap of 5 splits each into
+  // several passes whose gradients are accumulated.
+  const RegionTable city = toyCity(20, true, false, true, false);
+  TrainingOptions o = tinyOptions();
+  o.imagesPerPass = 5;
+  const std::string a = tempPath("passes_a.musecl"), b = tempPath("passes_b.musecl");
+  const TrainingResult first = trainMuseCL(city, o, toyLoader, {}, {}, a);
+  EXPECT_LT(lastEpochLoss(first, "remote sensing"), firstEpochLoss(first, "remote sensing"));
+  EXPECT_TRUE(mentions(first, "at most 5 images per encoder pass"));
+  const TrainingResult second = trainMuseCL(city, o, toyLoader, {}, {}, b);
+  EXPECT_EQ(first.embeddings.values, second.embeddings.values) << "bitwise identical";
+  o.imagesPerPass = 0;
+  const TrainingResult whole = trainMuseCL(city, o, toyLoader, {}, {}, b);
+  EXPECT_TRUE(mentions(whole, "each batch encoded in one pass"));
+  o.imagesPerPass = 2;
+  EXPECT_THROW(trainMuseCL(city, o, toyLoader, {}, {}, b), std::invalid_argument);
+  std::remove(a.c_str());
+  std::remove(b.c_str());
 }
 
 TEST(Training, TinyRunLowersTheLossesAndWritesAModelThatReproducesTheEmbeddings) {

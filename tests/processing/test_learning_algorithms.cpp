@@ -302,6 +302,14 @@ TEST( TrainEmbed, ErrorsCancellationAndNothingLeftBehind )
   if ( !cudaRun.ok )
     EXPECT_TRUE( cudaRun.error.contains( "CUDA was requested but is not available" ) ) << cudaRun.error.toStdString();
 
+  // A pass too small for one triplet is refused with its value.
+  QVariantMap tiny = trainParams( *city, city->dir.filePath( "tiny.musecl" ) );
+  tiny.insert( "IMAGES_PER_PASS", 2 );
+  const AlgorithmRun tinyRun = runAlgorithm( "musecl:train", tiny, context );
+  EXPECT_FALSE( tinyRun.ok );
+  EXPECT_TRUE( tinyRun.error.contains( "IMAGES_PER_PASS is 2" ) ) << tinyRun.error.toStdString();
+  EXPECT_FALSE( QFileInfo::exists( city->dir.filePath( "tiny.musecl" ) ) );
+
   // Cancelled during training: no model, no embeddings.
   struct CancelInTraining : QgsProcessingFeedback
   {
