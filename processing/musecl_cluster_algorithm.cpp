@@ -20,6 +20,7 @@ namespace
 {
   const QString kInput = QStringLiteral( "INPUT" );
   const QString kFeatures = QStringLiteral( "FEATURES" );
+  const QString kFeaturePattern = QStringLiteral( "FEATURE_PATTERN" );
   const QString kClusters = QStringLiteral( "CLUSTERS" );
   const QString kComponents = QStringLiteral( "PCA_COMPONENTS" );
   const QString kSeed = QStringLiteral( "SEED" );
@@ -38,7 +39,7 @@ MuseclClusterAlgorithm *MuseclClusterAlgorithm::createInstance() const { return 
 QString MuseclClusterAlgorithm::shortHelpString() const
 {
   return QObject::tr(
-           "Groups regions whose embeddings are alike into a typology of K clusters: the features (default: every emb_* field) are "
+           "Groups regions whose embeddings are alike into a typology of K clusters: the features (default: every emb_* field; FEATURE_PATTERN adds fields by name with wildcards, e.g. emb_*;cat_*) are "
            "standardised, optionally reduced to their first principal components, and clustered with k-means (k-means++ start, "
            "fixed SEED: the same input gives the same clusters).\n\n"
            "Output: the input layer with a cluster field (0…K−1), styled by category when loaded; a GeoPackage output stores the "
@@ -50,6 +51,7 @@ void MuseclClusterAlgorithm::initAlgorithm( const QVariantMap & )
   addParameter( new QgsProcessingParameterFeatureSource( kInput, QObject::tr( "Regions with embeddings" ), QList<int>() << QgsProcessing::TypeVector ) );
   addParameter( new QgsProcessingParameterField( kFeatures, QObject::tr( "Feature fields (default: all emb_* fields)" ), QVariant(), kInput,
                 QgsProcessingParameterField::Numeric, true, true ) );
+  addParameter( new QgsProcessingParameterString( kFeaturePattern, QObject::tr( "Feature fields by name pattern (e.g. emb_*;cat_*;inflow;outflow)" ), QVariant(), false, true ) );
   addParameter( new QgsProcessingParameterNumber( kClusters, QObject::tr( "Number of clusters (K)" ), QgsProcessingParameterNumber::Integer, 6, false, 2, 1000 ) );
   addParameter( new QgsProcessingParameterNumber( kComponents, QObject::tr( "Principal components (0 = no PCA)" ), QgsProcessingParameterNumber::Integer, 10, false, 0, 1000 ) );
   addParameter( new QgsProcessingParameterNumber( kSeed, QObject::tr( "Random seed" ), QgsProcessingParameterNumber::Integer, 42, false, 0 ) );
@@ -62,7 +64,7 @@ QVariantMap MuseclClusterAlgorithm::processAlgorithm( const QVariantMap &paramet
   if ( !source )
     throw QgsProcessingException( invalidSourceError( parameters, kInput ) );
   const QString layer = source->sourceName();
-  const QList<int> indexes = museclFeatureFields( source->fields(), parameterAsFields( parameters, kFeatures, context ), layer );
+  const QList<int> indexes = museclFeatureFields( source->fields(), parameterAsFields( parameters, kFeatures, context ), parameterAsString( parameters, kFeaturePattern, context ), layer );
   const int k = parameterAsInt( parameters, kClusters, context );
   const int components = parameterAsInt( parameters, kComponents, context );
 

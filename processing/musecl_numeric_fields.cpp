@@ -1,19 +1,22 @@
 #include "musecl_numeric_fields.h"
 
+#include <QRegularExpression>
+
 #include "musecl_region_inputs.h"
 
 #include <qgsexception.h>
 
-QList<int> museclFeatureFields( const QgsFields &fields, const QStringList &chosen, const QString &layerName, const QString &exclude )
+QList<int> museclFeatureFields( const QgsFields &fields, const QStringList &chosen, const QString &patterns, const QString &layerName, const QString &exclude )
 {
   QList<int> indexes;
-  if ( chosen.isEmpty() )
+  const QStringList patternList = patterns.split( ';', Qt::SkipEmptyParts );
+  if ( chosen.isEmpty() && patternList.isEmpty() )
   {
     for ( int i = 0; i < fields.count(); ++i )
       if ( fields.at( i ).name().startsWith( QLatin1String( "emb_" ) ) && fields.at( i ).isNumeric() )
         indexes << i;
     if ( indexes.isEmpty() )
-      throw QgsProcessingException( QObject::tr( "Layer “%1” has no emb_* fields; choose the numeric feature fields in FEATURES" ).arg( layerName ) );
+      throw QgsProcessingException( QObject::tr( "Layer “%1” has no emb_* fields; choose the numeric feature fields in FEATURES or FEATURE_PATTERN" ).arg( layerName ) );
     return indexes;
   }
   for ( const QString &name : chosen )
@@ -23,7 +26,27 @@ QList<int> museclFeatureFields( const QgsFields &fields, const QStringList &chos
       throw QgsProcessingException( QObject::tr( "Field “%1” of layer “%2” is %3, not numeric; features must be numbers" ).arg( name, layerName, fields.at( index ).typeName() ) );
     if ( name == exclude )
       throw QgsProcessingException( QObject::tr( "Field “%1” is both the target and a feature; leave it out of FEATURES" ).arg( name ) );
-    indexes << index;
+    if ( !indexes.contains( index ) )
+      indexes << index;
+  }
+  for ( const QString &rawPattern : patternList )
+  {
+    const QString pattern = rawPattern.trimmed();
+    if ( pattern.isEmpty() )
+      continue;
+    const QRegularExpression re( QRegularExpression::wildcardToRegularExpression( pattern ) );
+    int matched = 0;
+    for ( int i = 0; i < fields.count(); ++i )
+    {
+      const QgsField &field = fields.at( i );
+      if ( field.name() == exclude || !field.isNumeric() || !re.match( field.name() ).hasMatch() )
+        continue;
+      ++matched;
+      if ( !indexes.contains( i ) )
+        indexes << i;
+    }
+    if ( matched == 0 )
+      throw QgsProcessingException( QObject::tr( "FEATURE_PATTERN “%1” matches no numeric field of layer “%2” (besides the target)" ).arg( pattern, layerName ) );
   }
   return indexes;
 }

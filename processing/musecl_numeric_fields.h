@@ -6,6 +6,10 @@
 
 #include <QStringList>
 
-// Throws QgsProcessingException when a field is missing or not numeric, or when no field is given
-// and the layer has no emb_* field.
-QList<int> museclFeatureFields( const QgsFields &fields, const QStringList &chosen, const QString &layerName, const QString &exclude = QString() );
+// The chosen fields, then the numeric fields whose names match one of `patterns` (wildcards * and ?,
+// separated by ';', e.g. "emb_*;cat_*;inflow;outflow"; the target and non-numeric fields are
+// skipped), each field once, in that order. With neither, every emb_* field. Throws
+// QgsProcessingException when a chosen field is missing or not numeric, when a pattern matches no
+// numeric field, or when the result is empty.
+QList<int> museclFeatureFields( const QgsFields &fields, const QStringList &chosen, const QString &patterns, const QString &layerName,
+                                const QString &exclude = QString() );

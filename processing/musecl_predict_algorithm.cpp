@@ -25,6 +25,7 @@ namespace
 {
   const QString kInput = QStringLiteral( "INPUT" );
   const QString kFeatures = QStringLiteral( "FEATURES" );
+  const QString kFeaturePattern = QStringLiteral( "FEATURE_PATTERN" );
   const QString kTarget = QStringLiteral( "TARGET" );
   const QString kLog = QStringLiteral( "LOG_TARGET" );
   const QString kModel = QStringLiteral( "MODEL" );
@@ -74,7 +75,9 @@ QString MuseclPredictAlgorithm::shortHelpString() const
   return QObject::tr(
            "Predicts a socioeconomic indicator (population, crime, house prices, activity…) from numeric region features: the "
            "embeddings of <i>Train MuseCL region model</i> (emb_* fields, the default) or any other fields, e.g. the raw counts of "
-           "the <i>Region features</i> algorithms as a baseline.\n\n"
+           "the <i>Region features</i> algorithms as a baseline. FEATURE_PATTERN adds fields by name with wildcards: on Manhattan, "
+           "the embeddings together with the raw features (emb_*;cat_*;inflow;outflow) predict best under both random and "
+           "spatial cross-validation (see BENCHMARKS.md).\n\n"
            "<b>Target</b>: regions with a null target are predicted, not trained on. LOG_TARGET models log(1 + target), as usual for "
            "counts; predictions are written back on the original scale, metrics are on the modelling scale.\n\n"
            "<b>Models</b>: the paper's MLP (hidden 512-256-128-64, ReLU, Adam 5e-4, early stopping on a validation split), or ridge "
@@ -91,6 +94,7 @@ void MuseclPredictAlgorithm::initAlgorithm( const QVariantMap & )
   addParameter( new QgsProcessingParameterFeatureSource( kInput, QObject::tr( "Regions with features" ), QList<int>() << QgsProcessing::TypeVector ) );
   addParameter( new QgsProcessingParameterField( kFeatures, QObject::tr( "Feature fields (default: all emb_* fields)" ), QVariant(), kInput,
                 QgsProcessingParameterField::Numeric, true, true ) );
+  addParameter( new QgsProcessingParameterString( kFeaturePattern, QObject::tr( "Feature fields by name pattern (e.g. emb_*;cat_*;inflow;outflow)" ), QVariant(), false, true ) );
   addParameter( new QgsProcessingParameterField( kTarget, QObject::tr( "Target field (indicator)" ), QVariant(), kInput, QgsProcessingParameterField::Numeric ) );
   addParameter( new QgsProcessingParameterBoolean( kLog, QObject::tr( "Model log(1 + target)" ), true ) );
   addParameter( new QgsProcessingParameterEnum( kModel, QObject::tr( "Model" ), QStringList() << QObject::tr( "MLP 512-256-128-64 (paper)" ) << QObject::tr( "Ridge regression" ), false, 0 ) );
@@ -116,7 +120,7 @@ QVariantMap MuseclPredictAlgorithm::processAlgorithm( const QVariantMap &paramet
   const QString layer = source->sourceName();
   const QString targetName = parameterAsString( parameters, kTarget, context );
   const int targetIndex = museclRequireField( source->fields(), targetName, layer, kTarget );
-  const QList<int> featureIndexes = museclFeatureFields( source->fields(), parameterAsFields( parameters, kFeatures, context ), layer, targetName );
+  const QList<int> featureIndexes = museclFeatureFields( source->fields(), parameterAsFields( parameters, kFeatures, context ), parameterAsString( parameters, kFeaturePattern, context ), layer, targetName );
 
   musecl::PredictOptions o;
   o.kind = parameterAsEnum( parameters, kModel, context ) == 1 ? musecl::PredictorKind::Ridge : musecl::PredictorKind::Mlp;

@@ -136,6 +136,34 @@ TEST( Predict, ReportAndBadInputs )
   EXPECT_TRUE( tooFew.error.contains( "only 6 regions have a target" ) ) << tooFew.error.toStdString();
 }
 
+TEST( Predict, FeaturePatternSelectsFieldsByName )
+{
+  auto layer = tabularRegions( 80, 0.1, 6 );
+  QgsProcessingContext context;
+  auto r2With = [&]( const QStringList & features, const QString & pattern ) {
+    QVariantMap params = predictParams( layer.get(), 1, 1 );
+    params.insert( "FEATURES", features );
+    params.insert( "FEATURE_PATTERN", pattern );
+    const AlgorithmRun run = runAlgorithm( "musecl:predict", params, context );
+    EXPECT_TRUE( run.ok ) << pattern.toStdString() << ": " << run.error.toStdString();
+    return run.outputs.value( "R2" ).toDouble();
+  };
+  const double both = r2With( { "x0", "x1" }, QString() );
+  EXPECT_GT( both, 0.95 );
+  EXPECT_DOUBLE_EQ( r2With( {}, "x?" ), both ) << "the same columns in the same order";
+  EXPECT_DOUBLE_EQ( r2With( { "x0" }, "x*" ), both ) << "x0 chosen and matched is used once";
+  // y = 3 x0 - 2 x1 + 1: x0 alone explains about 9 / 13 of the variance.
+  EXPECT_LT( r2With( {}, "x0" ), 0.8 );
+  // "*" takes every numeric field but the target (x0, x1 and their emb_ copies); region_id is text.
+  EXPECT_GT( r2With( {}, "*" ), 0.95 );
+
+  QVariantMap params = predictParams( layer.get(), 1, 1 );
+  params.insert( "FEATURE_PATTERN", "x*;pop*" );
+  const AlgorithmRun bad = runAlgorithm( "musecl:predict", params, context );
+  EXPECT_FALSE( bad.ok );
+  EXPECT_TRUE( bad.error.contains( "“pop*”" ) && bad.error.contains( "tabular" ) ) << bad.error.toStdString();
+}
+
 TEST( Cluster, SeparatedGroupsAreFoundAndStyled )
 {
   QTemporaryDir dir;
