@@ -15,6 +15,7 @@
 #include <qgsvectorlayer.h>
 
 #include <cmath>
+#include <iostream>
 
 QList<QgsProcessingParameterDefinition *> museclModalityParameters( bool withChipSize )
 {
@@ -198,11 +199,18 @@ musecl::ProgressCallback museclTrainingProgress( QgsProcessingFeedback *feedback
   return [feedback, from, to, lastEpoch = std::string()]( const musecl::TrainingProgress &p ) mutable {
     feedback->setProgress( from + ( to - from ) * p.fraction );
     const std::string key = p.stage + '#' + std::to_string( p.epoch );
-    // One line per finished training epoch; embedding passes have no loss worth showing.
+    // One line per finished training epoch, about ten per stage for long stages (fusion runs 100
+    // short epochs; qgis_process prints every progress text); embedding passes have no loss worth showing.
+    const int every = std::max( 1, p.epochs / 10 );
+    const bool shown = p.epochs <= 20 || p.epoch == 1 || p.epoch == p.epochs || p.epoch % every == 0;
     if ( p.batch == p.batches && p.batches > 0 && key != lastEpoch && p.stage.rfind( "embedding", 0 ) != 0 )
     {
       lastEpoch = key;
-      feedback->setProgressText( QObject::tr( "%1: epoch %2/%3, loss %4" ).arg( QString::fromStdString( p.stage ) ).arg( p.epoch ).arg( p.epochs ).arg( p.loss, 0, 'f', 4 ) );
+      if ( shown )
+        feedback->setProgressText( QObject::tr( "%1: epoch %2/%3, loss %4" ).arg( QString::fromStdString( p.stage ) ).arg( p.epoch ).arg( p.epochs ).arg( p.loss, 0, 'f', 4 ) );
+      // qgis_process writes the log to stdout, block-buffered when piped into a file or another
+      // program: without this, a batch log would show a long training's epochs only at its end.
+      std::cout.flush();
     }
     return !feedback->isCanceled();
   };
