@@ -28,6 +28,7 @@ namespace
   const QString kFeaturePattern = QStringLiteral( "FEATURE_PATTERN" );
   const QString kTarget = QStringLiteral( "TARGET" );
   const QString kLog = QStringLiteral( "LOG_TARGET" );
+  const QString kLogFeatures = QStringLiteral( "LOG_FEATURES" );
   const QString kModel = QStringLiteral( "MODEL" );
   const QString kEvaluation = QStringLiteral( "EVALUATION" );
   const QString kFolds = QStringLiteral( "FOLDS" );
@@ -79,7 +80,9 @@ QString MuseclPredictAlgorithm::shortHelpString() const
            "the embeddings together with the raw features (emb_*;cat_*;inflow;outflow) predict best under both random and "
            "spatial cross-validation (see BENCHMARKS.md).\n\n"
            "<b>Target</b>: regions with a null target are predicted, not trained on. LOG_TARGET models log(1 + target), as usual for "
-           "counts; predictions are written back on the original scale, metrics are on the modelling scale.\n\n"
+           "counts; predictions are written back on the original scale, metrics are on the modelling scale. LOG_FEATURES does "
+           "the same for every feature field without negative values (raw counts of POIs and trips), which keeps ridge from "
+           "extrapolating wildly into areas with counts beyond the training range; embedding fields are left as they are.\n\n"
            "<b>Models</b>: the paper's MLP (hidden 512-256-128-64, ReLU, Adam 5e-4, early stopping on a validation split), or ridge "
            "regression (standardised features, penalty chosen by inner cross-validation).\n\n"
            "<b>Evaluation</b>: the paper's 60/20/20 train/validation/test split; random k-fold; or spatially blocked k-fold, whose "
@@ -97,6 +100,7 @@ void MuseclPredictAlgorithm::initAlgorithm( const QVariantMap & )
   addParameter( new QgsProcessingParameterString( kFeaturePattern, QObject::tr( "Feature fields by name pattern (e.g. emb_*;cat_*;inflow;outflow)" ), QVariant(), false, true ) );
   addParameter( new QgsProcessingParameterField( kTarget, QObject::tr( "Target field (indicator)" ), QVariant(), kInput, QgsProcessingParameterField::Numeric ) );
   addParameter( new QgsProcessingParameterBoolean( kLog, QObject::tr( "Model log(1 + target)" ), true ) );
+  addParameter( new QgsProcessingParameterBoolean( kLogFeatures, QObject::tr( "Use log(1 + x) of non-negative features (counts)" ), false ) );
   addParameter( new QgsProcessingParameterEnum( kModel, QObject::tr( "Model" ), QStringList() << QObject::tr( "MLP 512-256-128-64 (paper)" ) << QObject::tr( "Ridge regression" ), false, 0 ) );
   addParameter( new QgsProcessingParameterEnum( kEvaluation, QObject::tr( "Evaluation" ),
                 QStringList() << QObject::tr( "60/20/20 split (paper)" ) << QObject::tr( "Random k-fold" ) << QObject::tr( "Spatially blocked k-fold" ), false, 1 ) );
@@ -128,6 +132,7 @@ QVariantMap MuseclPredictAlgorithm::processAlgorithm( const QVariantMap &paramet
   o.evaluation = evaluation == 0 ? musecl::Evaluation::Split602020 : evaluation == 2 ? musecl::Evaluation::SpatialKFold : musecl::Evaluation::KFold;
   o.folds = parameterAsInt( parameters, kFolds, context );
   o.logTarget = parameterAsBoolean( parameters, kLog, context );
+  o.logFeatures = parameterAsBoolean( parameters, kLogFeatures, context );
   o.seed = static_cast<std::uint64_t>( parameterAsInt( parameters, kSeed, context ) );
   o.threads = parameterAsInt( parameters, kThreads, context );
 

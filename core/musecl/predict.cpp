@@ -407,6 +407,24 @@ PredictResult predictIndicator(const PredictInput &in, const PredictOptions &o, 
   if (o.kind == PredictorKind::Mlp) configureTorchThreads(o.threads);
 
   PredictResult r;
+  // Counts (POIs, trips) are heavy-tailed: on their raw scale a held-out area with counts beyond the
+  // training range gets wild linear predictions. Only columns without negative values are
+  // transformed, so embeddings mixed in stay as they are.
+  std::vector<std::vector<double>> logged;
+  if (o.logFeatures) {
+    logged = in.features;
+    std::size_t transformed = 0;
+    for (std::size_t j = 0; j < d; ++j) {
+      bool nonNegative = true;
+      for (std::size_t i = 0; i < n && nonNegative; ++i) nonNegative = in.features[i][j] >= 0;
+      if (!nonNegative) continue;
+      for (std::size_t i = 0; i < n; ++i) logged[i][j] = std::log1p(in.features[i][j]);
+      ++transformed;
+    }
+    r.notes.push_back("log1p applied to " + std::to_string(transformed) + " of " + std::to_string(d) +
+                      " feature columns (those without negative values; the others are left as they are)");
+  }
+  const std::vector<std::vector<double>> &features = o.logFeatures ? logged : in.features;
   r.prediction.assign(n, std::numeric_limits<double>::quiet_NaN());
   r.fold.assign(n, -1);
   std::vector<double> y(n, std::numeric_limits<double>::quiet_NaN());
@@ -437,12 +455,12 @@ PredictResult predictIndicator(const PredictInput &in, const PredictOptions &o, 
     Index train(shuffled.begin(), shuffled.begin() + static_cast<std::ptrdiff_t>(trainEnd));
     Index valid(shuffled.begin() + static_cast<std::ptrdiff_t>(trainEnd), shuffled.begin() + static_cast<std::ptrdiff_t>(validEnd));
     Index test(shuffled.begin() + static_cast<std::ptrdiff_t>(validEnd), shuffled.end());
-    const Fitted model = fitModel(in.features, y, train, valid, o, o.seed);
-    for (std::size_t i : train) r.fold[i] = 0, r.prediction[i] = back(model.predict(in.features[i]));
-    for (std::size_t i : valid) r.fold[i] = 1, r.prediction[i] = back(model.predict(in.features[i]));
+    const Fitted model = fitModel(features, y, train, valid, o, o.seed);
+    for (std::size_t i : train) r.fold[i] = 0, r.prediction[i] = back(model.predict(features[i]));
+    for (std::size_t i : valid) r.fold[i] = 1, r.prediction[i] = back(model.predict(features[i]));
     std::vector<double> truth, pred;
     for (std::size_t i : test) {
-      const double p = model.predict(in.features[i]);
+      const double p = model.predict(features[i]);
       r.fold[i] = 2;
       r.prediction[i] = back(p);
       truth.push_back(y[i]);
@@ -451,7 +469,7 @@ PredictResult predictIndicator(const PredictInput &in, const PredictOptions &o, 
     r.overall = computeMetrics(truth, pred);
     r.perFold.push_back(r.overall);
     r.notes.push_back("60/20/20 split: metrics on the " + std::to_string(test.size()) + " test regions; fold 0 = train, 1 = validation, 2 = test");
-    for (std::size_t i : unlabelled) r.prediction[i] = back(model.predict(in.features[i]));
+    for (std::size_t i : unlabelled) r.prediction[i] = back(model.predict(features[i]));
   } else {
     Rows coords;  // spatial CV: also used for spatially blocked inner folds when tuning ridge
     if (o.evaluation == Evaluation::SpatialKFold) {
@@ -473,10 +491,10 @@ PredictResult predictIndicator(const PredictInput &in, const PredictOptions &o, 
       Index train, test;
       for (std::size_t i : labelled) (foldOf[i] == f ? test : train).push_back(i);
       if (test.empty() || train.size() < 2) continue;
-      const Fitted model = fitModel(in.features, y, train, {}, o, o.seed + static_cast<std::uint64_t>(f) + 1, coords);
+      const Fitted model = fitModel(features, y, train, {}, o, o.seed + static_cast<std::uint64_t>(f) + 1, coords);
       std::vector<double> truth, pred;
       for (std::size_t i : test) {
-        const double p = model.predict(in.features[i]);
+        const double p = model.predict(features[i]);
         r.fold[i] = f;
         r.prediction[i] = back(p);
         truth.push_back(y[i]);
@@ -490,8 +508,8 @@ PredictResult predictIndicator(const PredictInput &in, const PredictOptions &o, 
     }
     r.overall = computeMetrics(oofTruth, oofPred);
     if (!unlabelled.empty()) {
-      const Fitted model = fitModel(in.features, y, labelled, {}, o, o.seed, coords);
-      for (std::size_t i : unlabelled) r.prediction[i] = back(model.predict(in.features[i]));
+      const Fitted model = fitModel(features, y, labelled, {}, o, o.seed, coords);
+      for (std::size_t i : unlabelled) r.prediction[i] = back(model.predict(features[i]));
     }
   }
   if (!unlabelled.empty())

@@ -24,6 +24,7 @@ struct PredictOptions {
   Evaluation evaluation = Evaluation::KFold;
   int folds = 5;
   bool logTarget = true;
+  bool logFeatures = false;  // log1p of every feature column that has no negative value
   std::uint64_t seed = 42;
   int mlpMaxEpochs = 1000;
   int mlpPatience = 50;

@@ -164,6 +164,42 @@ TEST( Predict, FeaturePatternSelectsFieldsByName )
   EXPECT_TRUE( bad.error.contains( "“pop*”" ) && bad.error.contains( "tabular" ) ) << bad.error.toStdString();
 }
 
+TEST( Predict, LogFeaturesLinearisesCountsAndLeavesSignedFieldsAlone )
+{
+  // target = 3 log1p(count) + 0.1 noise, with heavy-tailed counts (up to e^6); emb_0 is signed noise.
+  auto layer = std::make_unique<QgsVectorLayer>( QStringLiteral( "Polygon?crs=EPSG:32618&field=region_id:string&field=count:double&field=emb_0:double&field=target:double" ),
+                 QStringLiteral( "counts" ), QStringLiteral( "memory" ) );
+  std::mt19937 rng( 11 );
+  std::uniform_real_distribution<double> u( 0, 6 );
+  std::normal_distribution<double> g;
+  QgsFeatureList features;
+  for ( int i = 0; i < 100; ++i )
+  {
+    const double count = std::round( std::expm1( u( rng ) ) );
+    QgsFeature f( layer->fields() );
+    const double x = 500000 + 1000 * ( i % 10 ), y = 4400000 + 1000 * ( i / 10 );
+    f.setGeometry( QgsGeometry::fromRect( QgsRectangle( x, y, x + 1000, y + 1000 ) ) );
+    f.setAttributes( QgsAttributes() << QStringLiteral( "r%1" ).arg( i ) << count << g( rng ) << 3 * std::log1p( count ) + 0.1 * g( rng ) );
+    features << f;
+  }
+  layer->dataProvider()->addFeatures( features );
+  QgsProcessingContext context;
+  auto run = [&]( bool logFeatures, QgsProcessingFeedback * feedback ) {
+    QVariantMap params = predictParams( layer.get(), 1, 1 );
+    params.insert( "FEATURES", QStringList { "count", "emb_0" } );
+    params.insert( "LOG_FEATURES", logFeatures );
+    const AlgorithmRun r = runAlgorithm( "musecl:predict", params, context, feedback );
+    EXPECT_TRUE( r.ok ) << r.error.toStdString();
+    return r.outputs.value( "R2" ).toDouble();
+  };
+  QgsProcessingFeedback logged;
+  EXPECT_GT( run( true, &logged ), 0.99 );
+  EXPECT_TRUE( logged.textLog().contains( "log1p applied to 1 of 2 feature columns" ) ) << logged.textLog().toStdString();
+  QgsProcessingFeedback plain;
+  EXPECT_LT( run( false, &plain ), 0.9 ) << "a straight line through raw counts misses the log relation";
+  EXPECT_FALSE( plain.textLog().contains( "log1p applied" ) );
+}
+
 TEST( Cluster, SeparatedGroupsAreFoundAndStyled )
 {
   QTemporaryDir dir;
