@@ -11,11 +11,13 @@ namespace musecl {
 struct EncoderPassPlan {
   std::vector<std::int64_t> images;             // indexes into the batch's images, each once
   std::vector<std::int64_t> anchor, positive, negative;  // indexes into `images`
+  std::vector<std::size_t> triplets;            // which of the batch's triplets these are
 };
 
-// Consecutive triplets (indexes into the batch's images) are grouped while their distinct images fit
-// `imagesPerPass` (at least 3, so that any triplet fits). imagesPerPass <= 0, or a batch that fits,
-// gives one pass with the batch's own indexing.
+// Groups the triplets (indexes into the batch's images) into passes of at most `imagesPerPass`
+// distinct images (at least 3, so that any triplet fits), each triplet in exactly one pass, triplets
+// that share images together. imagesPerPass <= 0, or a batch that fits, gives one pass with the
+// batch's own indexing.
 std::vector<EncoderPassPlan> planEncoderPasses(const std::vector<std::int64_t> &anchor, const std::vector<std::int64_t> &positive,
                                                const std::vector<std::int64_t> &negative, std::int64_t batchImages, int imagesPerPass);
 

@@ -284,7 +284,17 @@ TEST(EncoderPasses, WholeBatchWhenUncappedOrSmallEnough) {
   EXPECT_THROW(planEncoderPasses({0}, {1, 2}, {3}, 4, 3), std::invalid_argument);
 }
 
-TEST(EncoderPasses, EveryTripletKeepsItsImagesInOrderAndNoPassExceedsTheCap) {
+TEST(EncoderPasses, TripletsThatShareImagesArePassedTogether) {
+  // In batch order, (0,1,2) | (3,4,5) | (0,1,6) would take 3 passes and 9 encodings at a cap of 4;
+  // grouping (0,1,6) with (0,1,2) takes 2 passes and 7.
+  const auto passes = planEncoderPasses({0, 3, 0}, {1, 4, 1}, {2, 5, 6}, 7, 4);
+  ASSERT_EQ(passes.size(), 2u);
+  EXPECT_EQ(passes[0].images, (std::vector<std::int64_t>{0, 1, 2, 6}));
+  EXPECT_EQ(passes[0].triplets, (std::vector<std::size_t>{0, 2}));
+  EXPECT_EQ(passes[1].images, (std::vector<std::int64_t>{3, 4, 5}));
+}
+
+TEST(EncoderPasses, EveryTripletKeepsItsImagesAndNoPassExceedsTheCap) {
   // Batches like the trainer's: 32 triplets drawn over 80 images, so regions repeat.
   std::mt19937 rng(3);
   std::uniform_int_distribution<std::int64_t> pick(0, 79);
@@ -296,18 +306,27 @@ TEST(EncoderPasses, EveryTripletKeepsItsImagesInOrderAndNoPassExceedsTheCap) {
   }
   for (int cap : {3, 5, 16, 32, 79}) {
     const auto passes = planEncoderPasses(a, p, n, 80, cap);
-    std::size_t next = 0;
+    std::vector<int> seen(a.size(), 0);
+    std::size_t encodings = 0;
     for (const auto &pass : passes) {
       EXPECT_LE(pass.images.size(), static_cast<std::size_t>(cap));
       EXPECT_EQ(std::set<std::int64_t>(pass.images.begin(), pass.images.end()).size(), pass.images.size()) << "each image once per pass";
-      for (std::size_t k = 0; k < pass.anchor.size(); ++k, ++next) {
-        EXPECT_EQ(pass.images[pass.anchor[k]], a[next]);
-        EXPECT_EQ(pass.images[pass.positive[k]], p[next]);
-        EXPECT_EQ(pass.images[pass.negative[k]], n[next]);
+      ASSERT_EQ(pass.triplets.size(), pass.anchor.size());
+      for (std::size_t k = 0; k < pass.anchor.size(); ++k) {
+        const std::size_t t = pass.triplets[k];
+        ++seen[t];
+        EXPECT_EQ(pass.images[pass.anchor[k]], a[t]);
+        EXPECT_EQ(pass.images[pass.positive[k]], p[t]);
+        EXPECT_EQ(pass.images[pass.negative[k]], n[t]);
       }
+      encodings += pass.images.size();
     }
-    EXPECT_EQ(next, a.size()) << "every triplet in exactly one pass, cap " << cap;
-    if (cap == 3) EXPECT_EQ(passes.size(), a.size()) << "distinct triplets need a pass each at the minimum cap";
+    EXPECT_EQ(seen, std::vector<int>(a.size(), 1)) << "every triplet in exactly one pass, cap " << cap;
+    const std::set<std::int64_t> distinct(a.begin(), a.end());
+    std::set<std::int64_t> all = distinct;
+    all.insert(p.begin(), p.end());
+    all.insert(n.begin(), n.end());
+    EXPECT_GE(encodings, all.size()) << "every image of the batch encoded at least once";
   }
 }
 
