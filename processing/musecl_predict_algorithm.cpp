@@ -76,9 +76,9 @@ QString MuseclPredictAlgorithm::shortHelpString() const
   return QObject::tr(
            "Predicts a socioeconomic indicator (population, crime, house prices, activity…) from numeric region features: the "
            "embeddings of <i>Train MuseCL region model</i> (emb_* fields, the default) or any other fields, e.g. the raw counts of "
-           "the <i>Region features</i> algorithms as a baseline. FEATURE_PATTERN adds fields by name with wildcards: on Manhattan, "
-           "the embeddings together with the raw features (emb_*;cat_*;inflow;outflow) predict best under both random and "
-           "spatial cross-validation (see BENCHMARKS.md).\n\n"
+           "the <i>Region features</i> algorithms as a baseline. FEATURE_PATTERN adds fields by name with wildcards, e.g. "
+           "emb_*;cat_*;inflow;outflow for the embeddings together with the raw features, which with LOG_FEATURES predicted "
+           "crime best on Manhattan (see BENCHMARKS.md).\n\n"
            "<b>Target</b>: regions with a null target are predicted, not trained on. LOG_TARGET models log(1 + target), as usual for "
            "counts; predictions are written back on the original scale, metrics are on the modelling scale. LOG_FEATURES does "
            "the same for every feature field without negative values (raw counts of POIs and trips), which keeps ridge from "
