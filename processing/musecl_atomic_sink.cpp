@@ -98,7 +98,7 @@ MuseclAtomicSink::~MuseclAtomicSink()
   }
 }
 
-void MuseclAtomicSink::addFeature( QgsFeature &feature )
+void MuseclAtomicSink::addFeature( QgsFeature feature )
 {
   if ( !mSink->addFeature( feature, QgsFeatureSink::FastInsert ) )
   {

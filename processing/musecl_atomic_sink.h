@@ -35,7 +35,7 @@ class MuseclAtomicSink
     QgsFeatureSink *sink() { return mSink.get(); }
 
     // Adds a feature or throws QgsProcessingException naming the output.
-    void addFeature( QgsFeature &feature );
+    void addFeature( QgsFeature feature );  // by value: the sink may set its id, callers keep theirs
 
     // Flushes, closes and moves the output into place; returns the value for the outputs map.
     QString commit();

@@ -111,13 +111,9 @@ QVariantMap MuseclClusterAlgorithm::processAlgorithm( const QVariantMap &paramet
   std::vector<int> sizes( static_cast<std::size_t>( k ), 0 );
   for ( int i = 0; i < features.size(); ++i )
   {
-    QgsFeature out = features.at( i );
-    out.setFields( fields, false );
-    QgsAttributes attrs = features.at( i ).attributes();
-    attrs << labels[static_cast<std::size_t>( i )];
-    ++sizes[static_cast<std::size_t>( labels[static_cast<std::size_t>( i )] )];
-    out.setAttributes( attrs );
-    output.addFeature( out );
+    const int label = labels[static_cast<std::size_t>( i )];
+    ++sizes[static_cast<std::size_t>( label )];
+    output.addFeature( outputFields.extended( features.at( i ), QgsAttributes() << label ) );
   }
   QStringList summary;
   for ( int c = 0; c < k; ++c )

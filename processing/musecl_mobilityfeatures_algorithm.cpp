@@ -116,13 +116,8 @@ QVariantMap MuseclMobilityFeaturesAlgorithm::processAlgorithm( const QVariantMap
   {
     if ( feedback->isCanceled() )
       throw QgsProcessingException( QObject::tr( "Cancelled while writing; no output was written" ) );
-    QgsFeature out = regions.features.at( i );
-    out.setFields( fields, false );
-    QgsAttributes attrs = regions.features.at( i ).attributes();
     const auto r = static_cast<std::size_t>( i );
-    attrs << summary.inflow[r] << summary.outflow[r] << summary.internal[r];
-    out.setAttributes( attrs );
-    output.addFeature( out );
+    output.addFeature( outputFields.extended( regions.features.at( i ), QgsAttributes() << summary.inflow[r] << summary.outflow[r] << summary.internal[r] ) );
   }
   if ( odTable )
   {

@@ -15,3 +15,11 @@ QString MuseclOutputFields::add( const std::string &prefix, const std::string &v
   mFields.append( QgsField( name, type ) );
   return name;
 }
+
+QgsFeature MuseclOutputFields::extended( const QgsFeature &input, const QgsAttributes &added ) const
+{
+  QgsFeature out = input;
+  out.setFields( mFields, false );
+  out.setAttributes( input.attributes() + added );
+  return out;
+}

@@ -2,6 +2,7 @@
 // with them or with each other (case-insensitively), e.g. "cat_bar_grill_2" or "pred_2".
 #pragma once
 
+#include <qgsfeature.h>
 #include <qgsfields.h>
 
 #include <set>
@@ -17,6 +18,10 @@ class MuseclOutputFields
     QString add( const std::string &prefix, const std::string &value, QVariant::Type type );
 
     const QgsFields &fields() const { return mFields; }
+
+    // An input feature (id, geometry, attributes) under these fields, the attributes of the added
+    // fields, in the order they were added, following its own.
+    QgsFeature extended( const QgsFeature &input, const QgsAttributes &added ) const;
 
   private:
     QgsFields mFields;

@@ -136,15 +136,12 @@ QVariantMap MuseclPoiFeaturesAlgorithm::processAlgorithm( const QVariantMap &par
   {
     if ( feedback->isCanceled() )
       throw QgsProcessingException( QObject::tr( "Cancelled while writing; no output was written" ) );
-    QgsFeature out = regions.features.at( i );
-    out.setFields( fields, false );
-    QgsAttributes attrs = regions.features.at( i ).attributes();
     const auto r = static_cast<std::size_t>( i );
-    attrs << summary.total[r] << distinct[r] << summary.words[r];
+    QgsAttributes added;
+    added << summary.total[r] << distinct[r] << summary.words[r];
     for ( std::size_t c = 0; c < columns; ++c )
-      attrs << counts[r * columns + c];
-    out.setAttributes( attrs );
-    output.addFeature( out );
+      added << counts[r * columns + c];
+    output.addFeature( outputFields.extended( regions.features.at( i ), added ) );
   }
   if ( table )
   {

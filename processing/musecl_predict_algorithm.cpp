@@ -200,15 +200,11 @@ QVariantMap MuseclPredictAlgorithm::processAlgorithm( const QVariantMap &paramet
   MuseclAtomicSink output( this, kOutput, parameters, context, fields, source->wkbType(), source->sourceCrs() );
   for ( int i = 0; i < features.size(); ++i )
   {
-    QgsFeature out = features.at( i );
-    out.setFields( fields, false );
-    QgsAttributes attrs = features.at( i ).attributes();
     const auto r = static_cast<std::size_t>( i );
     const double target = in.target[r];
-    attrs << result.prediction[r] << ( std::isnan( target ) ? QVariant( QVariant::Double ) : QVariant( target - result.prediction[r] ) )
-          << ( result.fold[r] < 0 ? QVariant( QVariant::Int ) : QVariant( result.fold[r] ) );
-    out.setAttributes( attrs );
-    output.addFeature( out );
+    output.addFeature( outputFields.extended( features.at( i ), QgsAttributes() << result.prediction[r]
+                       << ( std::isnan( target ) ? QVariant( QVariant::Double ) : QVariant( target - result.prediction[r] ) )
+                       << ( result.fold[r] < 0 ? QVariant( QVariant::Int ) : QVariant( result.fold[r] ) ) ) );
   }
 
   QVariantMap outputs;

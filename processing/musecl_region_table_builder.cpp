@@ -179,17 +179,14 @@ QString museclWriteEmbeddings( const QgsProcessingAlgorithm *algorithm, const QV
   {
     if ( feedback->isCanceled() )
       throw QgsProcessingException( QObject::tr( "Cancelled while writing embeddings; no output was written" ) );
-    QgsFeature out = regions.features.at( i );
-    out.setFields( fields, false );
-    QgsAttributes attrs = regions.features.at( i ).attributes();
     const auto r = static_cast<std::size_t>( i );
+    QgsAttributes added;
     for ( int k = 0; k < e.dimension; ++k )
-      attrs << static_cast<double>( e.values[r * static_cast<std::size_t>( e.dimension ) + static_cast<std::size_t>( k )] );
+      added << static_cast<double>( e.values[r * static_cast<std::size_t>( e.dimension ) + static_cast<std::size_t>( k )] );
     for ( float beta : { e.weightStreetView[r], e.weightRemoteSensing[r] } )
-      attrs << ( std::isnan( beta ) ? QVariant( QVariant::Double ) : QVariant( static_cast<double>( beta ) ) );
-    attrs << static_cast<int>( e.hasEmbedding[r] );
-    out.setAttributes( attrs );
-    sink.addFeature( out );
+      added << ( std::isnan( beta ) ? QVariant( QVariant::Double ) : QVariant( static_cast<double>( beta ) ) );
+    added << static_cast<int>( e.hasEmbedding[r] );
+    sink.addFeature( outputFields.extended( regions.features.at( i ), added ) );
   }
   return sink.commit();
 }

@@ -84,13 +84,8 @@ QVariantMap MuseclStreetViewAlgorithm::processAlgorithm( const QVariantMap &para
   MuseclAtomicSink index( this, kOutputIndex, parameters, context, indexFields, QgsWkbTypes::NoGeometry, QgsCoordinateReferenceSystem() );
   for ( int i = 0; i < regions.size(); ++i )
   {
-    QgsFeature out = regions.features.at( i );
-    out.setFields( fields, false );
-    QgsAttributes attrs = regions.features.at( i ).attributes();
     const auto &paths = summary.perRegion[static_cast<std::size_t>( i )];
-    attrs << static_cast<int>( paths.size() );
-    out.setAttributes( attrs );
-    output.addFeature( out );
+    output.addFeature( outputFields.extended( regions.features.at( i ), QgsAttributes() << static_cast<int>( paths.size() ) ) );
     for ( const QString &path : paths )
     {
       QgsFeature row;
