@@ -52,10 +52,8 @@ void MuseclEmbedAlgorithm::initAlgorithm( const QVariantMap & )
                 QgsProcessingParameterField::Any, false, true ) );
   for ( QgsProcessingParameterDefinition *p : museclModalityParameters( false ) )
     addParameter( p );
-  addParameter( new QgsProcessingParameterEnum( kDevice, QObject::tr( "Device" ), QStringList() << QStringLiteral( "auto" ) << QStringLiteral( "cpu" ) << QStringLiteral( "cuda" ), false, 0 ) );
-  auto threads = new QgsProcessingParameterNumber( kThreads, QObject::tr( "CPU threads (0 = all cores)" ), QgsProcessingParameterNumber::Integer, 0, false, 0, 1024 );
-  threads->setFlags( threads->flags() | QgsProcessingParameterDefinition::FlagAdvanced );
-  addParameter( threads );
+  for ( QgsProcessingParameterDefinition *p : museclDeviceParameters() )
+    addParameter( p );
   addParameter( new QgsProcessingParameterFeatureSink( kOutput, QObject::tr( "Region embeddings" ), QgsProcessing::TypeVectorPolygon ) );
   addOutput( new QgsProcessingOutputNumber( QStringLiteral( "EMBEDDING_DIMENSION" ), QObject::tr( "Embedding dimension" ) ) );
 }
@@ -85,13 +83,12 @@ QVariantMap MuseclEmbedAlgorithm::processAlgorithm( const QVariantMap &parameter
 
   QTemporaryDir chipFolder( QDir::temp().absoluteFilePath( QStringLiteral( "musecl-chips-XXXXXX" ) ) );
   const musecl::RegionTable table = museclBuildRegionTable( this, parameters, regions, info.chipSize, chipFolder.path(), context, feedback, 40 );
-  const int device = parameterAsEnum( parameters, kDevice, context );
+  const musecl::DeviceChoice device = museclDeviceChoice( parameterAsEnum( parameters, kDevice, context ) );
   musecl::TrainingResult result;
   try
   {
     result = musecl::embedWithModel( modelPath.toStdString(), table, musecl::loadImageRgb,
-                                     device == 1 ? musecl::DeviceChoice::Cpu : device == 2 ? musecl::DeviceChoice::Cuda : musecl::DeviceChoice::Auto,
-                                     parameterAsInt( parameters, kThreads, context ), museclTrainingProgress( feedback, 40, 95 ),
+                                     device, parameterAsInt( parameters, kThreads, context ), museclTrainingProgress( feedback, 40, 95 ),
     [feedback]( const std::string & line ) { feedback->pushInfo( QString::fromStdString( line ) ); } );
   }
   catch ( const musecl::TrainingCancelled & )

@@ -17,6 +17,19 @@
 #include <cmath>
 #include <iostream>
 
+QList<QgsProcessingParameterDefinition *> museclDeviceParameters()
+{
+  auto threads = new QgsProcessingParameterNumber( QStringLiteral( "THREADS" ), QObject::tr( "CPU threads (0 = all cores)" ), QgsProcessingParameterNumber::Integer, 0, false, 0, 1024 );
+  threads->setFlags( threads->flags() | QgsProcessingParameterDefinition::FlagAdvanced );
+  return { new QgsProcessingParameterEnum( QStringLiteral( "DEVICE" ), QObject::tr( "Device" ), QStringList() << QStringLiteral( "auto" ) << QStringLiteral( "cpu" ) << QStringLiteral( "cuda" ), false, 0 ),
+           threads };
+}
+
+musecl::DeviceChoice museclDeviceChoice( int deviceEnumValue )
+{
+  return deviceEnumValue == 1 ? musecl::DeviceChoice::Cpu : deviceEnumValue == 2 ? musecl::DeviceChoice::Cuda : musecl::DeviceChoice::Auto;
+}
+
 QList<QgsProcessingParameterDefinition *> museclModalityParameters( bool withChipSize )
 {
   QList<QgsProcessingParameterDefinition *> p;

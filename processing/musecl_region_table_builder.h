@@ -26,9 +26,15 @@ double museclTypicalRegionSize( const MuseclRegionSet &regions, QgsProcessingCon
 
 namespace musecl
 {
+  enum class DeviceChoice;
   struct RegionEmbeddings;
   struct TrainingProgress;
 }
+
+// DEVICE (auto / cpu / cuda) and the advanced THREADS (0 = all cores), as train and embed declare them.
+QList<QgsProcessingParameterDefinition *> museclDeviceParameters();
+// The DEVICE enum value as the learning core's choice.
+musecl::DeviceChoice museclDeviceChoice( int deviceEnumValue );
 
 // Maps the learning core's progress onto `feedback` (fraction into [from, to], one line of text
 // per finished epoch) and relays cancellation.

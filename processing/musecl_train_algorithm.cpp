@@ -119,8 +119,8 @@ void MuseclTrainAlgorithm::initAlgorithm( const QVariantMap & )
                           QStringList() << QObject::tr( "log1p (default)" ) << QObject::tr( "Raw counts (paper form)" ), false, 0 ) ) );
   addParameter( advanced( new QgsProcessingParameterBoolean( kAppendPoi, QObject::tr( "Append the POI-text vector to the fused embedding" ), false ) ) );
   addParameter( new QgsProcessingParameterNumber( kSeed, QObject::tr( "Random seed" ), QgsProcessingParameterNumber::Integer, 42, false, 0 ) );
-  addParameter( new QgsProcessingParameterEnum( kDevice, QObject::tr( "Device" ), QStringList() << QStringLiteral( "auto" ) << QStringLiteral( "cpu" ) << QStringLiteral( "cuda" ), false, 0 ) );
-  addParameter( advanced( new QgsProcessingParameterNumber( kThreads, QObject::tr( "CPU threads (0 = all cores)" ), QgsProcessingParameterNumber::Integer, 0, false, 0, 1024 ) ) );
+  for ( QgsProcessingParameterDefinition *p : museclDeviceParameters() )
+    addParameter( p );
   addParameter( new QgsProcessingParameterFileDestination( kOutputModel, QObject::tr( "Model file" ), QObject::tr( "MuseCL model (*.musecl)" ) ) );
   addParameter( new QgsProcessingParameterFeatureSink( kOutput, QObject::tr( "Region embeddings" ), QgsProcessing::TypeVectorPolygon ) );
   addParameter( new QgsProcessingParameterFeatureSink( kOutputLog, QObject::tr( "Training log" ), QgsProcessing::TypeVector, QVariant(), true, false ) );
@@ -157,8 +157,7 @@ QVariantMap MuseclTrainAlgorithm::processAlgorithm( const QVariantMap &parameter
   o.similarityScale = parameterAsEnum( parameters, kSimilarity, context ) == 1 ? musecl::SimilarityScale::Raw : musecl::SimilarityScale::Log1p;
   o.appendPoiVector = parameterAsBoolean( parameters, kAppendPoi, context );
   o.seed = static_cast<std::uint64_t>( parameterAsInt( parameters, kSeed, context ) );
-  const int device = parameterAsEnum( parameters, kDevice, context );
-  o.device = device == 1 ? musecl::DeviceChoice::Cpu : device == 2 ? musecl::DeviceChoice::Cuda : musecl::DeviceChoice::Auto;
+  o.device = museclDeviceChoice( parameterAsEnum( parameters, kDevice, context ) );
   o.threads = parameterAsInt( parameters, kThreads, context );
   o.crs = regions.crs.authid().toStdString();
   o.regionSizeMetres = museclTypicalRegionSize( regions, context );
