@@ -47,7 +47,8 @@ constexpr int kMaxStreetViewImagesPerRegion = 16;  // for embedding; training dr
 // ------------------------------------------------------------------------------------------------
 // Modules and losses
 
-void requireFinite(const torch::Tensor &loss, const std::string &stage, int epoch, int batch) {
+// The loss's value (one device-to-host copy per batch), or an error naming where it stopped being finite.
+double finiteLoss(const torch::Tensor &loss, const std::string &stage, int epoch, int batch) {
   const double v = loss.item<double>();
   if (!std::isfinite(v)) {
     std::ostringstream msg;
@@ -55,6 +56,7 @@ void requireFinite(const torch::Tensor &loss, const std::string &stage, int epoc
         << "; lower the learning rate or check the inputs for constant or empty images";
     throw std::runtime_error(msg.str());
   }
+  return v;
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -225,10 +227,10 @@ void trainImageEncoder(ImageEncoder &encoder, const ImageStage &stage, const Tri
         auto pick = [&](const std::vector<std::int64_t> &rows) { return embeddings.index_select(0, torch::tensor(rows, torch::kLong).to(ctx.device)); };
         const torch::Tensor loss = nn::tripletLoss(pick(pass.anchor), pick(pass.positive), pick(pass.negative), o.tripletDistance == TripletDistance::L2,
                                                    o.tripletDistance == TripletDistance::L2 ? o.margin : o.cosineMargin);
-        requireFinite(loss, stage.name, epoch, b + 1);
+        const double value = finiteLoss(loss, stage.name, epoch, b + 1);
         const double share = static_cast<double>(pass.anchor.size()) / static_cast<double>(tripletsInBatch);
         (loss * share).backward();
-        batchLoss += loss.item<double>() * share;
+        batchLoss += value * share;
       }
       optimizer.step();
       sum += batchLoss;
@@ -662,11 +664,10 @@ TrainingResult trainMuseCL(const RegionTable &table, const TrainingOptions &o, c
           const torch::Tensor idx = torch::tensor(std::vector<int64_t>(aligned.begin() + static_cast<std::ptrdiff_t>(from), aligned.begin() + static_cast<std::ptrdiff_t>(to)), torch::kLong).to(device);
           const auto fused = fusion->fuse(e.index_select(0, idx), mask.index_select(0, idx)).first;
           const torch::Tensor loss = infoNce(fusion->imageProjection(fused), fusion->poiProjection(poi.index_select(0, idx)), o.infoNceTemperature);
-          requireFinite(loss, "fusion", epoch, batches + 1);
+          sum += finiteLoss(loss, "fusion", epoch, batches + 1);
           optimizer.zero_grad();
           loss.backward();
           optimizer.step();
-          sum += loss.item<double>();
           ++batches;
           ctx.report("fusion", epoch, o.fusionEpochs, batches, total, sum / batches);
         }
