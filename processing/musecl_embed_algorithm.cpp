@@ -41,7 +41,9 @@ QString MuseclEmbedAlgorithm::shortHelpString() const
            "Give the same kinds of input the model was trained with: the model records which modalities it uses, its chip size and "
            "backbones. A modality the model uses but that is not given is left out (the log says so); the model file is checked and a "
            "corrupt or foreign file is refused. With the same inputs, the embeddings equal those written by training.\n\n"
-           "Output: the regions with emb_0…emb_{d−1}, beta_sv, beta_rs and has_embedding." );
+           "Output: the regions with emb_0…emb_{d−1}, the attention weight of each view (beta_rs, beta_sv, beta_poi, beta_mob), views and has_embedding. "
+           "A view the model has but you do not give is masked out of the fusion: the embedding keeps the model's dimension and meaning, and "
+           "views says which views each region had. The run is refused only when none of the model's views is given." );
 }
 
 void MuseclEmbedAlgorithm::initAlgorithm( const QVariantMap & )
@@ -73,7 +75,8 @@ QVariantMap MuseclEmbedAlgorithm::processAlgorithm( const QVariantMap &parameter
   feedback->pushInfo( QObject::tr( "Model: MuseCL %1 (LibTorch %2), %3-d, uses %4; trained on regions in %5 of about %6 m; %7" )
                       .arg( QString::fromStdString( info.pluginVersion ), QString::fromStdString( info.torchVersion ) ).arg( info.outputDimension )
                       .arg( QStringList( { info.remoteSensing ? QObject::tr( "remote sensing" ) : QString(), info.streetView ? QObject::tr( "street view" ) : QString(),
-                                           info.poiText ? QObject::tr( "POI text" ) : QString() } ).filter( QRegularExpression( QStringLiteral( "." ) ) ).join( QStringLiteral( ", " ) ) )
+                                           info.poiText ? QObject::tr( "POI text" ) : QString(),
+                                           info.mobility ? QObject::tr( "mobility (%1)" ).arg( QString::fromStdString( info.mobilityKind ) ) : QString() } ).filter( QRegularExpression( QStringLiteral( "." ) ) ).join( QStringLiteral( ", " ) ) )
                       .arg( QString::fromStdString( info.crs ) ).arg( info.regionSizeMetres, 0, 'f', 0 ).arg( QString::fromStdString( info.optionsSummary ) ) );
   const MuseclRegionSet regions = museclReadRegions( this, parameters, kRegions, kRegionId, context, feedback );
   const double size = museclTypicalRegionSize( regions, context );

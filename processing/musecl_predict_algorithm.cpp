@@ -19,6 +19,7 @@
 #include <QFileInfo>
 #include <QIcon>
 #include <QTextStream>
+#include <algorithm>
 #include <cmath>
 
 namespace
@@ -36,6 +37,9 @@ namespace
   const QString kThreads = QStringLiteral( "THREADS" );
   const QString kOutput = QStringLiteral( "OUTPUT" );
   const QString kReport = QStringLiteral( "OUTPUT_REPORT" );
+  // Below this many labelled regions the MLP (about 330,000 weights) loses to ridge on Manhattan's
+  // 180 zones by 0.1-0.3 R² (BENCHMARKS.md), so the automatic choice is ridge.
+  constexpr int kRidgeUpTo = 500;
 
   QString scatterSvg( const std::vector<double> &truth, const std::vector<double> &predicted, bool logScale )
   {
@@ -84,7 +88,9 @@ QString MuseclPredictAlgorithm::shortHelpString() const
            "the same for every feature field without negative values (raw counts of POIs and trips), which keeps ridge from "
            "extrapolating wildly into areas with counts beyond the training range; embedding fields are left as they are.\n\n"
            "<b>Models</b>: the paper's MLP (hidden 512-256-128-64, ReLU, Adam 5e-4, early stopping on a validation split), or ridge "
-           "regression (standardised features, penalty chosen by inner cross-validation).\n\n"
+           "regression (standardised features, penalty chosen by inner cross-validation). The default, <i>automatic</i>, uses ridge "
+           "up to 500 labelled regions and the MLP above: on small cities the MLP's 330,000 weights overfit (on Manhattan's 180 "
+           "zones it trails ridge by 0.1-0.3 R², see BENCHMARKS.md).\n\n"
            "<b>Evaluation</b>: the paper's 60/20/20 train/validation/test split; random k-fold; or spatially blocked k-fold, whose "
            "folds are contiguous areas (k-means of the region centroids), so that nearby, similar regions cannot leak between "
            "training and test. Spatial k-fold is the honest choice for maps.\n\n"
@@ -101,7 +107,9 @@ void MuseclPredictAlgorithm::initAlgorithm( const QVariantMap & )
   addParameter( new QgsProcessingParameterField( kTarget, QObject::tr( "Target field (indicator)" ), QVariant(), kInput, QgsProcessingParameterField::Numeric ) );
   addParameter( new QgsProcessingParameterBoolean( kLog, QObject::tr( "Model log(1 + target)" ), true ) );
   addParameter( new QgsProcessingParameterBoolean( kLogFeatures, QObject::tr( "Use log(1 + x) of non-negative features (counts)" ), false ) );
-  addParameter( new QgsProcessingParameterEnum( kModel, QObject::tr( "Model" ), QStringList() << QObject::tr( "MLP 512-256-128-64 (paper)" ) << QObject::tr( "Ridge regression" ), false, 0 ) );
+  // "Automatic" is appended rather than first so that MODEL=0 (MLP) and MODEL=1 (ridge) keep their meaning in saved batches and models.
+  addParameter( new QgsProcessingParameterEnum( kModel, QObject::tr( "Model" ), QStringList() << QObject::tr( "MLP 512-256-128-64 (paper)" ) << QObject::tr( "Ridge regression" )
+                << QObject::tr( "Automatic: ridge up to %1 labelled regions, MLP above" ).arg( kRidgeUpTo ), false, 2 ) );
   addParameter( new QgsProcessingParameterEnum( kEvaluation, QObject::tr( "Evaluation" ),
                 QStringList() << QObject::tr( "60/20/20 split (paper)" ) << QObject::tr( "Random k-fold" ) << QObject::tr( "Spatially blocked k-fold" ), false, 1 ) );
   addParameter( new QgsProcessingParameterNumber( kFolds, QObject::tr( "Folds (k)" ), QgsProcessingParameterNumber::Integer, 5, false, 2, 100 ) );
@@ -127,7 +135,8 @@ QVariantMap MuseclPredictAlgorithm::processAlgorithm( const QVariantMap &paramet
   const QList<int> featureIndexes = museclFeatureFields( source->fields(), parameterAsFields( parameters, kFeatures, context ), parameterAsString( parameters, kFeaturePattern, context ), layer, targetName );
 
   musecl::PredictOptions o;
-  o.kind = parameterAsEnum( parameters, kModel, context ) == 1 ? musecl::PredictorKind::Ridge : musecl::PredictorKind::Mlp;
+  const int modelChoice = parameterAsEnum( parameters, kModel, context );
+  o.kind = modelChoice == 0 ? musecl::PredictorKind::Mlp : musecl::PredictorKind::Ridge;
   const int evaluation = parameterAsEnum( parameters, kEvaluation, context );
   o.evaluation = evaluation == 0 ? musecl::Evaluation::Split602020 : evaluation == 2 ? musecl::Evaluation::SpatialKFold : musecl::Evaluation::KFold;
   o.folds = parameterAsInt( parameters, kFolds, context );
@@ -168,6 +177,13 @@ QVariantMap MuseclPredictAlgorithm::processAlgorithm( const QVariantMap &paramet
   }
   if ( features.isEmpty() )
     throw QgsProcessingException( QObject::tr( "Layer “%1” has no features" ).arg( layer ) );
+  if ( modelChoice == 2 )
+  {
+    const auto labelled = std::count_if( in.target.begin(), in.target.end(), []( double v ) { return !std::isnan( v ); } );
+    o.kind = labelled <= kRidgeUpTo ? musecl::PredictorKind::Ridge : musecl::PredictorKind::Mlp;
+    feedback->pushInfo( QObject::tr( "Model: automatic choice for %1 labelled regions: %2" )
+                        .arg( labelled ).arg( o.kind == musecl::PredictorKind::Ridge ? QObject::tr( "ridge regression (MLP above %1)" ).arg( kRidgeUpTo ) : QObject::tr( "MLP" ) ) );
+  }
   if ( o.evaluation == musecl::Evaluation::SpatialKFold && in.x.size() != in.features.size() )
     throw QgsProcessingException( QObject::tr( "Spatially blocked k-fold needs geometries, and layer “%1” has features without one; use random k-fold" ).arg( layer ) );
 

@@ -16,6 +16,7 @@
 
 #include <cmath>
 #include <iostream>
+#include <set>
 
 QList<QgsProcessingParameterDefinition *> museclDeviceParameters()
 {
@@ -107,6 +108,13 @@ musecl::RegionTable museclBuildRegionTable( const QgsProcessingAlgorithm *algori
     t.centroidY.push_back( c.y() );
   }
 
+  // Areas in square metres on the ellipsoid: the scale the POI and mobility views divide volumes by.
+  QgsDistanceArea area;
+  area.setSourceCrs( regions.crs, context.transformContext() );
+  area.setEllipsoid( regions.crs.ellipsoidAcronym().isEmpty() ? QStringLiteral( "EPSG:7030" ) : regions.crs.ellipsoidAcronym() );
+  for ( const QgsFeature &f : regions.features )
+    t.areaSquareMetres.push_back( area.measureArea( f.geometry() ) );
+
   const double step = ( progressTo - 5 ) / 4.0;
   double at = 5;
   QStringList used;
@@ -138,7 +146,19 @@ musecl::RegionTable museclBuildRegionTable( const QgsProcessingAlgorithm *algori
     t.inflow = s.inflow;
     t.outflow = s.outflow;
     t.internal = s.internal;
-    used << QObject::tr( "mobility (weight %1 inside)" ).arg( s.weightInside, 0, 'f', 0 );
+    for ( const auto &[pair, weight] : s.od )
+      if ( weight > 0 )
+        t.flows.push_back( { pair.first, pair.second, weight } );
+    if ( s.weightInside <= 0 )
+      throw QgsProcessingException( QObject::tr( "Every flow of layer “%1” that joins two regions has weight 0 (field %2): the flows say nothing about mobility; fix the weights or leave FLOWS empty" )
+                                    .arg( flows->sourceName(), options.weightField.isEmpty() ? QObject::tr( "none" ) : options.weightField ) );
+    std::set<std::uint32_t> origins;
+    for ( const auto &f : t.flows )
+      origins.insert( f.origin );
+    if ( !options.tripPoints && t.flows.size() < 2 )
+      feedback->pushWarning( QObject::tr( "Flow layer “%1” joins only %2 region pair(s): the mobility view learns almost nothing from it" ).arg( flows->sourceName() ).arg( t.flows.size() ) );
+    used << QObject::tr( "mobility (weight %1 inside, %2 origin-destination pairs from %3 origin regions)" )
+         .arg( s.weightInside, 0, 'f', 0 ).arg( t.flows.size() ).arg( origins.size() );
   }
   at += step;
   if ( given( "RASTER" ) )
@@ -177,14 +197,40 @@ musecl::RegionTable museclBuildRegionTable( const QgsProcessingAlgorithm *algori
   return t;
 }
 
+namespace
+{
+  // The city-wide mean attention weight of each view the model has: which data drove the embedding.
+  void reportViewWeights( const musecl::RegionEmbeddings &e, QgsProcessingFeedback *feedback )
+  {
+    QStringList parts;
+    for ( int v = 0; v < musecl::kViewCount; ++v )
+    {
+      if ( !e.modelViews[static_cast<std::size_t>( v )] )
+        continue;
+      double sum = 0;
+      int count = 0;
+      for ( float beta : e.viewWeight[static_cast<std::size_t>( v )] )
+        if ( !std::isnan( beta ) )
+        {
+          sum += beta;
+          ++count;
+        }
+      parts << QObject::tr( "%1 %2 (%3 regions)" ).arg( QString::fromLatin1( musecl::viewName( v ) ) ).arg( count ? sum / count : 0.0, 0, 'f', 3 ).arg( count );
+    }
+    feedback->pushInfo( QObject::tr( "Mean attention weight per view: %1" ).arg( parts.join( QStringLiteral( "; " ) ) ) );
+  }
+}
+
 QString museclWriteEmbeddings( const QgsProcessingAlgorithm *algorithm, const QVariantMap &parameters, const QString &outputParameter,
                                const MuseclRegionSet &regions, const musecl::RegionEmbeddings &e, QgsProcessingContext &context, QgsProcessingFeedback *feedback )
 {
   MuseclOutputFields outputFields( regions.fields );
   for ( int k = 0; k < e.dimension; ++k )
     outputFields.add( "emb_", std::to_string( k ), QVariant::Double );
-  for ( const char *name : { "beta_sv", "beta_rs" } )
-    outputFields.add( "", name, QVariant::Double );
+  // One weight per view, whatever the model has, so that every MuseCL layer has the same schema.
+  for ( int v = 0; v < musecl::kViewCount; ++v )
+    outputFields.add( "beta_", musecl::viewKey( v ), QVariant::Double );
+  outputFields.add( "", "views", QVariant::String );
   outputFields.add( "", "has_embedding", QVariant::Int );
   const QgsFields &fields = outputFields.fields();
   MuseclAtomicSink sink( algorithm, outputParameter, parameters, context, fields, regions.wkbType, regions.crs );
@@ -196,11 +242,16 @@ QString museclWriteEmbeddings( const QgsProcessingAlgorithm *algorithm, const QV
     QgsAttributes added;
     for ( int k = 0; k < e.dimension; ++k )
       added << static_cast<double>( e.values[r * static_cast<std::size_t>( e.dimension ) + static_cast<std::size_t>( k )] );
-    for ( float beta : { e.weightStreetView[r], e.weightRemoteSensing[r] } )
+    for ( int v = 0; v < musecl::kViewCount; ++v )
+    {
+      const float beta = e.viewWeight[static_cast<std::size_t>( v )][r];
       added << ( std::isnan( beta ) ? QVariant( QVariant::Double ) : QVariant( static_cast<double>( beta ) ) );
+    }
+    added << QString::fromStdString( e.viewsOf( r ) );
     added << static_cast<int>( e.hasEmbedding[r] );
     sink.addFeature( outputFields.extended( regions.features.at( i ), added ) );
   }
+  reportViewWeights( e, feedback );
   return sink.commit();
 }
 

@@ -40,8 +40,9 @@ musecl::DeviceChoice museclDeviceChoice( int deviceEnumValue );
 // per finished epoch) and relays cancellation.
 std::function<bool( const musecl::TrainingProgress & )> museclTrainingProgress( QgsProcessingFeedback *feedback, double from, double to );
 
-// The embeddings layer: the regions with their fields plus emb_0..emb_{d-1}, beta_sv, beta_rs and
-// has_embedding. Returns the destination for the outputs map (written completely or not at all).
+// The embeddings layer: the regions with their fields plus emb_0..emb_{d-1}, the attention weight of
+// each view (beta_rs, beta_sv, beta_poi, beta_mob; null where the region lacks the view), views
+// ("rs+poi+mob": which views the region had) and has_embedding. Returns the destination for the outputs map (written completely or not at all).
 QString museclWriteEmbeddings( const QgsProcessingAlgorithm *algorithm, const QVariantMap &parameters, const QString &outputParameter,
                                const MuseclRegionSet &regions, const musecl::RegionEmbeddings &embeddings, QgsProcessingContext &context,
                                QgsProcessingFeedback *feedback );

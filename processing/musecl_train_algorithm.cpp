@@ -35,7 +35,9 @@ namespace
   const QString kSvPretrained = QStringLiteral( "SV_PRETRAINED" );
   const QString kSvSize = QStringLiteral( "SV_SIZE" );
   const QString kSimilarity = QStringLiteral( "SIMILARITY" );
-  const QString kAppendPoi = QStringLiteral( "APPEND_POI" );
+  const QString kTripletsPerAnchor = QStringLiteral( "TRIPLETS_PER_ANCHOR" );
+  const QString kMobilitySize = QStringLiteral( "MOBILITY_SIZE" );
+  const QString kMobilityEpochs = QStringLiteral( "MOBILITY_EPOCHS" );
   const QString kSeed = QStringLiteral( "SEED" );
   const QString kDevice = QStringLiteral( "DEVICE" );
   const QString kThreads = QStringLiteral( "THREADS" );
@@ -68,16 +70,22 @@ QString MuseclTrainAlgorithm::shortHelpString() const
            "<b>Inputs</b> (every one optional, at least one needed): a remote-sensing <b>raster</b> (one chip per region is cut "
            "automatically); <b>street-view</b> points with an image path field; <b>POIs</b> with a category field and optional "
            "text fields; <b>mobility</b> flows (OD lines, or trip end points) with an optional weight field.\n\n"
-           "<b>What it does</b>: (1) trains a remote-sensing encoder with a triplet loss whose positive regions have a similar POI "
-           "distribution and negatives a different one; (2) trains a street-view encoder the same way with mobility (inflow/outflow) "
-           "similarity; (3) learns skip-gram word vectors (hierarchical softmax) over the POI text, a region's POI vector being the "
-           "mean of its POI category words; (4) fuses the two image embeddings with attention, aligned to the POI vector by InfoNCE. "
-           "Without POIs or mobility, triplets fall back to geographic nearness; without imagery the embedding is the POI vector. "
-           "The log says exactly which modalities and fallbacks were used.\n\n"
-           "<b>Outputs</b>: the model file (.musecl); the regions with emb_0…emb_{d−1}, the fusion weights beta_sv and beta_rs, and "
-           "has_embedding; a log table (stage, epoch, loss, seconds).\n\n"
+           "<b>What it does</b>: builds one view per kind of data and fuses them. (1) <b>Remote sensing</b>: an image encoder "
+           "trained with a triplet loss whose positive regions have a similar POI distribution (and, when flows are given, similar "
+           "inflow/outflow; each counts equally) and negatives a different one. (2) <b>Street view</b>: the same with mobility "
+           "similarity. (3) <b>POI text</b>: skip-gram word vectors (hierarchical softmax); a region's vector is the mean of its POI "
+           "category words plus its log POI count and log number of categories. (4) <b>Mobility</b>: a graph encoder that passes "
+           "messages along the OD flows and is trained to reproduce the log trip counts between regions; its weights are in the model "
+           "file, so musecl:embed applies it to another city's flows (trip end points, which have no OD pairs, give a volume view: log "
+           "inflow and outflow). (5) <b>Fusion</b>: attention over the views each region has; every view is aligned by InfoNCE to "
+           "the fusion of the region's other views. The embedding is the fused vector: EMBEDDING_SIZE values for every region, "
+           "whatever views it has. Without POIs or mobility, image triplets fall back to geographic nearness. The log says exactly "
+           "which views and fallbacks were used, and the mean attention weight of each view.\n\n"
+           "<b>Outputs</b>: the model file (.musecl); the regions with emb_0…emb_{d−1}, the attention weight of each view (beta_rs, "
+           "beta_sv, beta_poi, beta_mob; null where the region lacks the view, so you can map which data drove each region), views "
+           "(e.g. rs+poi+mob) and has_embedding; a log table (stage, epoch, loss, seconds).\n\n"
            "<b>Cost</b> on a laptop CPU (2 cores): ResNet-18 at 256 px trains at about 10-20 images per second, Inception v3 at "
-           "299 px about 4; the light backbone is 10-20x faster. A GPU (DEVICE=cuda, with a CUDA build of LibTorch) is 100x faster. "
+           "299 px about 4; the light backbone is 10-20x faster. DEVICE=cuda needs a CUDA build of LibTorch (no GPU figure has been measured yet). "
            "Defaults follow the paper's reference training: margin-ranking loss on L2 distances with margin 5, Adam (amsgrad) 5e-4, "
            "batch 32, learning rate ×0.7 every 10 epochs, 0/90/180/270° rotations for remote sensing, flips for street view. "
            "Counts are log1p-scaled for similarity (SIMILARITY=1 keeps the paper's raw counts). "
@@ -117,7 +125,9 @@ void MuseclTrainAlgorithm::initAlgorithm( const QVariantMap & )
   addParameter( advanced( new QgsProcessingParameterFile( kSvPretrained, QObject::tr( "Pretrained street-view backbone (TorchScript)" ), QgsProcessingParameterFile::File, QString(), QVariant(), true ) ) );
   addParameter( advanced( new QgsProcessingParameterEnum( kSimilarity, QObject::tr( "Count scale for similarity" ),
                           QStringList() << QObject::tr( "log1p (default)" ) << QObject::tr( "Raw counts (paper form)" ), false, 0 ) ) );
-  addParameter( advanced( new QgsProcessingParameterBoolean( kAppendPoi, QObject::tr( "Append the POI-text vector to the fused embedding" ), false ) ) );
+  addParameter( advanced( new QgsProcessingParameterNumber( kTripletsPerAnchor, QObject::tr( "Image triplets per region and epoch" ), QgsProcessingParameterNumber::Integer, 1, false, 1, 1000 ) ) );
+  addParameter( advanced( new QgsProcessingParameterNumber( kMobilitySize, QObject::tr( "Mobility view size" ), QgsProcessingParameterNumber::Integer, 16, false, 1, 1024 ) ) );
+  addParameter( advanced( new QgsProcessingParameterNumber( kMobilityEpochs, QObject::tr( "Mobility view epochs (whole flow graph per epoch)" ), QgsProcessingParameterNumber::Integer, 1000, false, 0, 100000 ) ) );
   addParameter( new QgsProcessingParameterNumber( kSeed, QObject::tr( "Random seed" ), QgsProcessingParameterNumber::Integer, 42, false, 0 ) );
   for ( QgsProcessingParameterDefinition *p : museclDeviceParameters() )
     addParameter( p );
@@ -155,7 +165,9 @@ QVariantMap MuseclTrainAlgorithm::processAlgorithm( const QVariantMap &parameter
   o.remoteSensingPretrained = parameterAsFile( parameters, kRsPretrained, context ).toStdString();
   o.streetViewPretrained = parameterAsFile( parameters, kSvPretrained, context ).toStdString();
   o.similarityScale = parameterAsEnum( parameters, kSimilarity, context ) == 1 ? musecl::SimilarityScale::Raw : musecl::SimilarityScale::Log1p;
-  o.appendPoiVector = parameterAsBoolean( parameters, kAppendPoi, context );
+  o.tripletsPerAnchor = parameterAsInt( parameters, kTripletsPerAnchor, context );
+  o.mobilityDimension = parameterAsInt( parameters, kMobilitySize, context );
+  o.mobilityEpochs = parameterAsInt( parameters, kMobilityEpochs, context );
   o.seed = static_cast<std::uint64_t>( parameterAsInt( parameters, kSeed, context ) );
   o.device = museclDeviceChoice( parameterAsEnum( parameters, kDevice, context ) );
   o.threads = parameterAsInt( parameters, kThreads, context );

@@ -4,6 +4,7 @@
 // chip) are explicit so the trainer can fall back and say so.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,18 @@ struct RegionTable {
   std::vector<double> inflow;
   std::vector<double> outflow;
   std::vector<double> internal;
+  // The flow graph itself (OD lines): one entry per origin-destination pair with its summed weight.
+  // Empty for trip end points, which say how much leaves and arrives but not where it goes.
+  struct Flow {
+    std::uint32_t origin = 0;
+    std::uint32_t destination = 0;
+    double weight = 0;
+  };
+  std::vector<Flow> flows;
+
+  // Region areas in square metres (empty: unknown). Volume per area is what makes a dense block
+  // differ from a large park with the same counts.
+  std::vector<double> areaSquareMetres;
 
   // Imagery: one remote-sensing chip per region (empty path: none), any number of street-view images.
   std::vector<std::string> chipPaths;
@@ -36,6 +49,7 @@ struct RegionTable {
   std::size_t size() const { return ids.size(); }
   bool hasPois() const { return !poiCounts.empty(); }
   bool hasMobility() const { return !inflow.empty(); }
+  bool hasFlowGraph() const { return !flows.empty(); }
   bool hasChips() const { return !chipPaths.empty(); }
   bool hasStreetView() const { return !streetViewPaths.empty(); }
 };

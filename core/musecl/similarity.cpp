@@ -44,6 +44,31 @@ std::vector<std::vector<float>> geographicFeatures(const std::vector<double> &x,
   return out;
 }
 
+namespace {
+// Rows of `block` centred and scaled to a root-mean-square norm of 1, appended to `out`.
+void appendNormalised(const std::vector<std::vector<float>> &block, std::vector<std::vector<float>> &out) {
+  const std::size_t n = block.size(), d = n ? block[0].size() : 0;
+  std::vector<double> mean(d, 0.0);
+  for (const auto &row : block)
+    for (std::size_t k = 0; k < d; ++k) mean[k] += row[k] / static_cast<double>(n);
+  double squares = 0;
+  for (const auto &row : block)
+    for (std::size_t k = 0; k < d; ++k) squares += (row[k] - mean[k]) * (row[k] - mean[k]);
+  const double rms = std::sqrt(squares / std::max<std::size_t>(1, n));
+  const double scale = rms > 0 ? 1.0 / rms : 0.0;  // a constant block separates nothing
+  for (std::size_t i = 0; i < n; ++i)
+    for (std::size_t k = 0; k < d; ++k) out[i].push_back(static_cast<float>((block[i][k] - mean[k]) * scale));
+}
+}  // namespace
+
+std::vector<std::vector<float>> joinedFeatures(const std::vector<std::vector<float>> &a, const std::vector<std::vector<float>> &b) {
+  if (a.size() != b.size()) throw std::invalid_argument("the two similarity blocks differ in length");
+  std::vector<std::vector<float>> out(a.size());
+  appendNormalised(a, out);
+  appendNormalised(b, out);
+  return out;
+}
+
 double euclideanDistance(const std::vector<float> &a, const std::vector<float> &b) {
   double sum = 0;
   for (std::size_t k = 0; k < a.size(); ++k) {

@@ -25,6 +25,10 @@ enum class SimilarityScale { Log1p, Raw };
 std::vector<std::vector<float>> poiDistributionFeatures(const std::vector<std::vector<double>> &counts, SimilarityScale scale);
 std::vector<std::vector<float>> mobilityFeatures(const std::vector<double> &inflow, const std::vector<double> &outflow, SimilarityScale scale);
 std::vector<std::vector<float>> geographicFeatures(const std::vector<double> &x, const std::vector<double> &y);
+// Two kinds of similarity at once (remote sensing with POIs and flows): each block is centred and
+// divided by its root-mean-square norm before they are joined, so each carries the same weight
+// whatever its units or number of columns.
+std::vector<std::vector<float>> joinedFeatures(const std::vector<std::vector<float>> &a, const std::vector<std::vector<float>> &b);
 
 double euclideanDistance(const std::vector<float> &a, const std::vector<float> &b);
 double similarityFromDistance(double d);  // 1/d, +infinity for d = 0

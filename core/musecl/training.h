@@ -1,20 +1,25 @@
 // Training and applying MuseCL (IJCAI 2024) on a RegionTable: the public, standard-types API of
 // the learning core. No LibTorch type appears here, so Qt translation units can include it.
 //
-// Stages (each runs only when its data exists; every decision is reported):
-//  1. remote-sensing encoder, triplet loss; positives/negatives by POI-distribution similarity
-//     (paper eqs. 3-6), or by geographic distance when there are no POIs;
-//  2. street-view encoder, triplet loss; positives/negatives by mobility similarity (eqs. 1-2, 5-6),
-//     or by geographic distance when there is no mobility;
-//  3. skip-gram word vectors over POI text; a region's POI vector is the mean of its POIs'
-//     category-word vectors (eq. 7);
-//  4. attentive fusion of the image embeddings (eqs. 8-10), aligned to the POI vector with InfoNCE
-//     (eq. 11). Missing modalities drop out of the softmax.
+// Views (each built only when its data exists; every decision is reported):
+//  - remote sensing: image encoder, triplet loss; positives/negatives by POI-distribution similarity
+//    (paper eqs. 3-6), joined by mobility similarity when flows are given, or by geographic
+//    distance when neither is (train/image_view.cpp);
+//  - street view: the same with mobility similarity (eqs. 1-2, 5-6);
+//  - POI semantics: skip-gram word vectors over POI text; a region's vector is the mean of its POI
+//    category-word vectors (eq. 7) plus its log POI count and log distinct categories (scale);
+//  - mobility: an inductive graph encoder over the OD flow graph whose outputs reproduce the log
+//    trip counts between regions (train/mobility_view.cpp); trip end points without OD pairs give a
+//    volume view (log inflow, log outflow) instead;
+//  - fusion: attention over the views a region has (eqs. 8-10), each view aligned by InfoNCE
+//    (eq. 11) to the fusion of the region's other views (train/fusion_stage.cpp). The output is the
+//    fused vector: one space and one dimension per model, whatever views a region has.
 #pragma once
 
 #include "musecl/region_table.h"
 #include "musecl/similarity.h"
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <stdexcept>
@@ -24,6 +29,12 @@
 namespace musecl {
 
 enum class DeviceChoice { Auto, Cpu, Cuda };
+
+// The views a model can fuse, in the order of RegionEmbeddings::viewWeight and of the model file.
+enum class View { RemoteSensing = 0, StreetView = 1, PoiText = 2, Mobility = 3 };
+constexpr int kViewCount = 4;
+const char *viewKey(int view);   // "rs", "sv", "poi", "mob": field suffixes and model keys
+const char *viewName(int view);  // "remote sensing", "street view", "POI text", "mobility"
 enum class TripletDistance { L2, Cosine };
 
 struct TrainingOptions {
@@ -58,7 +69,14 @@ struct TrainingOptions {
   int wordWindow = 5;
   int fusionHidden = 64;
   double infoNceTemperature = 0.1;
-  bool appendPoiVector = false;  // final embedding = [fused image embedding, POI vector]
+  // Mobility view: graph encoder width, output size and training length (full-graph epochs).
+  int mobilityDimension = 16;
+  int mobilityHidden = 128;
+  int mobilityLayers = 2;
+  int mobilityEpochs = 1000;
+  // Triplets drawn per anchor region and epoch: on a small city one per region is only a few
+  // optimiser steps per epoch.
+  int tripletsPerAnchor = 1;
   std::uint64_t seed = 42;
   DeviceChoice device = DeviceChoice::Auto;
   int threads = 0;  // 0: all cores
@@ -97,9 +115,13 @@ struct RegionEmbeddings {
   std::vector<std::string> ids;
   int dimension = 0;
   std::vector<float> values;          // ids.size() x dimension
-  std::vector<float> weightStreetView;     // beta per region; NaN where not applicable
-  std::vector<float> weightRemoteSensing;
-  std::vector<std::uint8_t> hasEmbedding;  // 0 for a region with no usable input at all
+  // Attention weight beta of each view per region ([view][region]); NaN where the region lacks
+  // the view. The weights of a region's views sum to 1.
+  std::vector<std::vector<float>> viewWeight;
+  std::vector<std::uint8_t> hasEmbedding;  // 0 for a region with none of the model's views
+  std::array<bool, kViewCount> modelViews{};  // the views the model was trained with
+  // "rs+poi+mob": the views region r had (empty when none).
+  std::string viewsOf(std::size_t region) const;
 };
 
 struct TrainingResult {
@@ -125,6 +147,8 @@ struct ModelInfo {
   bool remoteSensing = false;
   bool streetView = false;
   bool poiText = false;
+  bool mobility = false;
+  std::string mobilityKind;  // "graph" (OD flows) or "volume" (trip end points)
   int chipSize = 0;
   int streetViewSize = 0;
   std::string remoteSensingBackbone;
@@ -140,7 +164,9 @@ struct ModelInfo {
 // or not a MuseCL model.
 ModelInfo readModelInfo(const std::string &modelPath);
 
-// Embeds the regions of `table` with a trained model (the same city or another one).
+// Embeds the regions of `table` with a trained model (the same city or another one). A view the
+// model has but `table` lacks is masked: the output keeps the model's dimension and meaning.
+// Throws std::invalid_argument when none of the model's views is given.
 TrainingResult embedWithModel(const std::string &modelPath, const RegionTable &table, const ImageLoader &loadImage, DeviceChoice device,
                               int threads, const ProgressCallback &progress, const LogCallback &log);
 

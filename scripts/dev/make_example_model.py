@@ -76,7 +76,7 @@ train_sources = {"REGIONS": S.fromChildOutput("hexgrid", "OUTPUT"), "RASTER": S.
       "IMAGE_EPOCHS": S.fromModelParameter("image_epochs"), "FUSION_EPOCHS": S.fromStaticValue(100), "BATCH_SIZE": S.fromStaticValue(32),
       "LEARNING_RATE": S.fromStaticValue(0.0005), "TRIPLET_LOSS": S.fromStaticValue(0), "MARGIN": S.fromStaticValue(5.0),
       "RS_BACKBONE": S.fromStaticValue(1), "SV_BACKBONE": S.fromStaticValue(1), "SV_SIZE": S.fromStaticValue(64), "SIMILARITY": S.fromStaticValue(0),
-      "APPEND_POI": S.fromStaticValue(False), "SEED": S.fromStaticValue(42), "DEVICE": S.fromStaticValue(0), "THREADS": S.fromStaticValue(0)}
+      "SEED": S.fromStaticValue(42), "DEVICE": S.fromStaticValue(0), "THREADS": S.fromStaticValue(0)}
 child("musecl:train", "train", "Train MuseCL region model", train_sources,
       {"model": ("OUTPUT_MODEL", "Trained model"), "embeddings": ("OUTPUT", "Region embeddings")})
 child("native:zonalstatisticsfb", "target", "Target per region", {"INPUT": S.fromChildOutput("train", "OUTPUT"), "INPUT_RASTER": S.fromModelParameter("target_raster"),

@@ -7,6 +7,8 @@
 #include "musecl/nn/fusion.h"
 #include "musecl/similarity.h"
 #include "musecl/skipgram.h"
+#include "musecl/train/context.h"
+#include "musecl/train/mobility_view.h"
 #include "musecl/training.h"
 
 #include <gtest/gtest.h>
@@ -36,6 +38,7 @@ const std::vector<std::vector<std::string>> kWords{
 
 RegionTable toyCity(int regions, bool chips = true, bool streetView = true, bool pois = true, bool mobility = true) {
   RegionTable t;
+  if (pois) t.poiCategories = {"park", "shop", "school", "port"};
   for (int r = 0; r < regions; ++r) {
     const int kind = r % 4;
     t.ids.push_back("r" + std::to_string(r));
@@ -55,6 +58,9 @@ RegionTable toyCity(int regions, bool chips = true, bool streetView = true, bool
       const double level[4] = {100, 5000, 800, 2000};
       t.inflow.push_back(level[kind] + r);
       t.outflow.push_back(0.9 * level[kind] + r);
+      // The flow graph: each kind sends its trips to the next kind (park -> downtown -> ...).
+      for (int s = 0; s < regions; ++s)
+        if (s % 4 == (kind + 1) % 4) t.flows.push_back({static_cast<std::uint32_t>(r), static_cast<std::uint32_t>(s), 10.0 + r % 3});
     }
     if (chips) t.chipPaths.push_back("toy://" + std::to_string(r) + "/chip");
     if (streetView) t.streetViewPaths.push_back({"toy://" + std::to_string(r) + "/sv0", "toy://" + std::to_string(r) + "/sv1"});
@@ -137,8 +143,11 @@ TEST(Losses, InfoNceMatchesHandComputedValues) {
 }
 
 TEST(Fusion, SoftmaxOverAvailableModalitiesOnly) {
-  nn::Fusion fusion(4, 8, 3, 4);
+  nn::Fusion fusion(std::vector<int64_t>{4, 0, 3}, 4, 8);
   const auto e = torch::randn({3, 2, 4});
+  const auto projected = fusion->project({torch::randn({5, 4}), torch::Tensor(), torch::randn({5, 3})});
+  EXPECT_EQ(projected.sizes(), (std::vector<int64_t>{5, 3, 4})) << "one slot per view, the model's missing view included";
+  EXPECT_EQ(projected.select(1, 1).abs().sum().item<double>(), 0.0) << "a view the model lacks projects to zeros";
   const auto mask = torch::tensor({1, 1, 1, 0, 0, 0}, torch::kBool).view({3, 2});
   const auto [fused, beta] = fusion->fuse(e, mask);
   EXPECT_NEAR(beta[0].sum().item<double>(), 1.0, 1e-6);
@@ -152,17 +161,19 @@ TEST(Fusion, InfoNceTrainingRaisesTheAlignmentOfMatchingPairs) {
   torch::manual_seed(0);
   const auto image = torch::randn({32, 16});
   const auto poi = image.mm(torch::randn({16, 6})) + 0.05 * torch::randn({32, 6});  // POI side: a linear view
-  nn::Fusion fusion(16, 8, 6, 6);
+  nn::Fusion fusion(std::vector<int64_t>{16, 6}, 6, 8);
+  auto imageProjection = [&](const torch::Tensor &x) { return fusion->projections[0]->forward(x); };
+  auto poiProjection = [&](const torch::Tensor &x) { return fusion->projections[1]->forward(x); };
   auto accuracy = [&] {
     torch::NoGradGuard g;
-    const auto logits = torch::nn::functional::normalize(fusion->imageProjection(image), torch::nn::functional::NormalizeFuncOptions().dim(1))
-                            .mm(torch::nn::functional::normalize(fusion->poiProjection(poi), torch::nn::functional::NormalizeFuncOptions().dim(1)).t());
+    const auto logits = torch::nn::functional::normalize(imageProjection(image), torch::nn::functional::NormalizeFuncOptions().dim(1))
+                            .mm(torch::nn::functional::normalize(poiProjection(poi), torch::nn::functional::NormalizeFuncOptions().dim(1)).t());
     return logits.argmax(1).eq(torch::arange(32)).to(torch::kFloat).mean().item<double>();
   };
   const double before = accuracy();
   torch::optim::Adam opt(fusion->parameters(), torch::optim::AdamOptions(1e-2));
   for (int i = 0; i < 200; ++i) {
-    const auto loss = nn::infoNce(fusion->imageProjection(image), fusion->poiProjection(poi), 0.1);
+    const auto loss = nn::infoNce(imageProjection(image), poiProjection(poi), 0.1);
     opt.zero_grad();
     loss.backward();
     opt.step();
@@ -359,17 +370,25 @@ TEST(Training, TinyRunLowersTheLossesAndWritesAModelThatReproducesTheEmbeddings)
   EXPECT_LT(lastEpochLoss(r, "remote sensing"), firstEpochLoss(r, "remote sensing"));
   EXPECT_LT(lastEpochLoss(r, "street view"), firstEpochLoss(r, "street view"));
   EXPECT_LT(lastEpochLoss(r, "fusion"), 0.8 * firstEpochLoss(r, "fusion"));
+  EXPECT_LT(lastEpochLoss(r, "mobility"), 0.5 * firstEpochLoss(r, "mobility"));
   EXPECT_EQ(r.embeddings.dimension, 16);
   EXPECT_EQ(r.embeddings.ids.size(), 20u);
   for (float v : r.embeddings.values) ASSERT_TRUE(std::isfinite(v));
-  for (std::size_t i = 0; i < 20; ++i) EXPECT_NEAR(r.embeddings.weightStreetView[i] + r.embeddings.weightRemoteSensing[i], 1.0, 1e-5);
-  EXPECT_TRUE(mentions(r, "POI-distribution similarity"));
-  EXPECT_TRUE(mentions(r, "mobility (inflow/outflow) similarity"));
+  for (std::size_t i = 0; i < 20; ++i) {
+    double sum = 0;
+    for (const auto &weights : r.embeddings.viewWeight) sum += weights[i];  // every region has all four views: no NaN
+    EXPECT_NEAR(sum, 1.0, 1e-5) << "region " << i;
+    EXPECT_EQ(r.embeddings.viewsOf(i), "rs+sv+poi+mob");
+  }
+  EXPECT_TRUE(mentions(r, "remote sensing: positives and negatives by POI-distribution and mobility (inflow/outflow) similarity"));
+  EXPECT_TRUE(mentions(r, "street view: positives and negatives by mobility (inflow/outflow) similarity"));
+  EXPECT_TRUE(mentions(r, "each view aligned by InfoNCE to the fusion of the region's other views"));
   ASSERT_FALSE(seen.empty());
   EXPECT_GE(seen.back().fraction, 0.99);
 
   const ModelInfo info = readModelInfo(model);
-  EXPECT_TRUE(info.remoteSensing && info.streetView && info.poiText);
+  EXPECT_TRUE(info.remoteSensing && info.streetView && info.poiText && info.mobility);
+  EXPECT_EQ(info.mobilityKind, "graph");
   EXPECT_EQ(info.chipSize, 32);
   EXPECT_EQ(info.remoteSensingBackbone, "light");
   EXPECT_EQ(info.seed, 7u);
@@ -454,30 +473,153 @@ TEST(Training, MissingModalitiesFallBackAndSaySo) {
   TrainingOptions o = tinyOptions();
   o.imageEpochs = 1;
   o.fusionEpochs = 2;
+  o.mobilityEpochs = 5;
   const std::string model = tempPath("fallback.musecl");
-  // Chips only: geographic triplets, no fusion target.
+  // Chips only: geographic triplets, nothing to align to.
   const TrainingResult chipsOnly = trainMuseCL(toyCity(10, true, false, false, false), o, toyLoader, {}, {}, model);
   EXPECT_TRUE(mentions(chipsOnly, "Tile2Vec fallback"));
   EXPECT_TRUE(mentions(chipsOnly, "street view: no street-view images given"));
-  EXPECT_TRUE(mentions(chipsOnly, "no POI text to align to"));
+  EXPECT_TRUE(mentions(chipsOnly, "fewer than 2 regions have two views"));
+  // Whatever the views, the embedding has the model's size.
   EXPECT_EQ(chipsOnly.embeddings.dimension, 16);
-  // POIs only: the embedding is the POI-text vector.
   const TrainingResult poisOnly = trainMuseCL(toyCity(10, false, false, true, false), o, toyLoader, {}, {}, model);
-  EXPECT_TRUE(mentions(poisOnly, "the region embedding is the POI-text vector"));
-  EXPECT_EQ(poisOnly.embeddings.dimension, 8);
-  // Mobility only.
+  EXPECT_TRUE(mentions(poisOnly, "mobility: no flows given; no mobility view"));
+  EXPECT_EQ(poisOnly.embeddings.dimension, 16);
+  EXPECT_EQ(poisOnly.embeddings.viewsOf(0), "poi");
+  // Mobility only, as OD flows; then as trip end points (no pairs): a volume view.
   const TrainingResult mobilityOnly = trainMuseCL(toyCity(10, false, false, false, true), o, toyLoader, {}, {}, model);
-  EXPECT_EQ(mobilityOnly.embeddings.dimension, 2);
+  EXPECT_EQ(mobilityOnly.embeddings.dimension, 16);
   const TrainingResult again = embedWithModel(model, toyCity(10, false, false, false, true), toyLoader, DeviceChoice::Cpu, 1, {}, {});
   EXPECT_EQ(again.embeddings.values, mobilityOnly.embeddings.values);
-  // Nothing at all.
+  RegionTable tripEnds = toyCity(10, false, false, false, true);
+  tripEnds.flows.clear();
+  const TrainingResult volume = trainMuseCL(tripEnds, o, toyLoader, {}, {}, model);
+  EXPECT_TRUE(mentions(volume, "trip end points give no origin-destination pairs"));
+  EXPECT_EQ(readModelInfo(model).mobilityKind, "volume");
+  // Nothing at all; and flow weights that are all zero are no mobility.
   EXPECT_THROW(trainMuseCL(toyCity(10, false, false, false, false), o, toyLoader, {}, {}, model), std::invalid_argument);
-  // Regions without a chip get no remote-sensing weight.
+  RegionTable zero = toyCity(10, false, false, false, true);
+  std::fill(zero.inflow.begin(), zero.inflow.end(), 0.0);
+  std::fill(zero.outflow.begin(), zero.outflow.end(), 0.0);
+  for (auto &f : zero.flows) f.weight = 0;
+  EXPECT_THROW(trainMuseCL(zero, o, toyLoader, {}, {}, model), std::invalid_argument);
+  // A region without a chip keeps its other views; one with no view at all is all zeros and says so.
   RegionTable partial = toyCity(10, true, false, true, true);
   partial.chipPaths[3].clear();
   const TrainingResult gaps = trainMuseCL(partial, o, toyLoader, {}, {}, model);
-  EXPECT_TRUE(std::isnan(gaps.embeddings.weightRemoteSensing[3]));
-  EXPECT_EQ(gaps.embeddings.hasEmbedding[3], 0);
-  EXPECT_TRUE(mentions(gaps, "1 region(s) have none of the inputs"));
+  EXPECT_TRUE(std::isnan(gaps.embeddings.viewWeight[static_cast<int>(View::RemoteSensing)][3]));
+  EXPECT_EQ(gaps.embeddings.viewsOf(3), "poi+mob");
+  EXPECT_EQ(gaps.embeddings.hasEmbedding[3], 1);
+  RegionTable chipsWithGap = toyCity(10, true, false, false, false);
+  chipsWithGap.chipPaths[3].clear();
+  const TrainingResult empty = trainMuseCL(chipsWithGap, o, toyLoader, {}, {}, model);
+  EXPECT_EQ(empty.embeddings.hasEmbedding[3], 0);
+  EXPECT_EQ(empty.embeddings.viewsOf(3), "");
+  for (int k = 0; k < 16; ++k) EXPECT_EQ(empty.embeddings.values[3 * 16 + k], 0.0f);
+  EXPECT_TRUE(mentions(empty, "1 region(s) have none of the model's views"));
   std::remove(model.c_str());
+}
+
+TEST(Training, EmbeddingWithAViewMissingKeepsTheModelsDimensionAndSaysWhichViewsEachRegionHad) {
+  TrainingOptions o = tinyOptions();
+  o.imageEpochs = 1;
+  o.fusionEpochs = 5;
+  o.mobilityEpochs = 20;
+  const std::string model = tempPath("masked.musecl");
+  const TrainingResult full = trainMuseCL(toyCity(16), o, toyLoader, {}, {}, model);
+  // Another city, smaller, with POIs and flows but no imagery: the same 16-d space, imagery masked.
+  const TrainingResult other = embedWithModel(model, toyCity(12, false, false, true, true), toyLoader, DeviceChoice::Cpu, 2, {}, {});
+  EXPECT_EQ(other.embeddings.dimension, full.embeddings.dimension);
+  EXPECT_EQ(other.embeddings.ids.size(), 12u);
+  for (std::size_t r = 0; r < 12; ++r) {
+    EXPECT_EQ(other.embeddings.viewsOf(r), "poi+mob");
+    EXPECT_NEAR(other.embeddings.viewWeight[static_cast<int>(View::PoiText)][r] + other.embeddings.viewWeight[static_cast<int>(View::Mobility)][r], 1.0, 1e-5);
+  }
+  for (float v : other.embeddings.values) ASSERT_TRUE(std::isfinite(v));
+  EXPECT_TRUE(mentions(other, "the model has a remote sensing view but no raster chips were given: it is masked out"));
+  // None of the model's views given: refused, naming them.
+  RegionTable nothing = toyCity(6, false, false, false, false);
+  try {
+    embedWithModel(model, nothing, toyLoader, DeviceChoice::Cpu, 1, {}, {});
+    FAIL() << "expected an error";
+  } catch (const std::invalid_argument &e) {
+    EXPECT_NE(std::string(e.what()).find("remote sensing, street view, POI text, mobility"), std::string::npos) << e.what();
+  }
+  std::remove(model.c_str());
+}
+
+TEST(MobilityView, RegionsWithTheSameDestinationProfileEndUpCloser) {
+  // 32 regions in four groups of 8. Groups 0 and 1 look alike (same volumes, same POIs) and differ
+  // only in where their trips go: group 0 to every region of group 2, group 1 to every region of
+  // group 3. Groups 2 and 3 differ in their POIs and send their trips to every region of groups
+  // 0-1. Only the flow graph can separate groups 0 and 1.
+  RegionTable t;
+  t.poiCategories = {"home", "office", "shop"};
+  for (int r = 0; r < 32; ++r) {
+    const int group = r / 8;
+    t.ids.push_back("r" + std::to_string(r));
+    t.poiCounts.push_back(group < 2 ? std::vector<double>{10, 0, 0} : group == 2 ? std::vector<double>{0, 10, 0} : std::vector<double>{0, 0, 10});
+    t.poiCategoryTokens.emplace_back();
+    t.poiWords.emplace_back();
+    if (group < 2)
+      for (int d = (group + 2) * 8; d < (group + 3) * 8; ++d) t.flows.push_back({static_cast<std::uint32_t>(r), static_cast<std::uint32_t>(d), 50.0});
+    else
+      for (int d = 0; d < 16; ++d) t.flows.push_back({static_cast<std::uint32_t>(r), static_cast<std::uint32_t>(d), 20.0});
+  }
+  t.inflow.assign(32, 0.0);
+  t.outflow.assign(32, 0.0);
+  t.internal.assign(32, 0.0);
+  for (const auto &f : t.flows) {
+    t.outflow[f.origin] += f.weight;
+    t.inflow[f.destination] += f.weight;
+  }
+  TrainingOptions o = tinyOptions();
+  std::vector<EpochLog> log;
+  std::vector<std::string> decisions;
+  train::Context ctx{o, {}, {}, torch::Device(torch::kCPU), log, decisions};
+  train::MobilityModel model;
+  const train::ViewVectors view = train::trainMobilityView(t, ctx, model, 11);
+  ASSERT_TRUE(view.defined());
+  EXPECT_EQ(view.values.size(1), 16);
+  EXPECT_LT(log.back().loss, 0.1 * log.front().loss) << "the log trip counts are reproduced";
+  const torch::Tensor distance = torch::cdist(view.values, view.values);
+  auto meanDistance = [&](int groupA, int groupB) {
+    double sum = 0;
+    int count = 0;
+    for (int a = groupA * 8; a < groupA * 8 + 8; ++a)
+      for (int b = groupB * 8; b < groupB * 8 + 8; ++b)
+        if (a != b) sum += distance[a][b].item<double>(), ++count;
+    return sum / count;
+  };
+  const double within = 0.5 * (meanDistance(0, 0) + meanDistance(1, 1)), between = meanDistance(0, 1);
+  EXPECT_LT(within, 0.5 * between) << "within groups " << within << ", between groups 0 and 1 " << between;
+
+  // The encoder is inductive: applied to the same city with its regions numbered in reverse, it
+  // gives each region the vector it had (nothing in it is tied to a region's position in the table).
+  RegionTable reversed = t;
+  auto flip = [](std::uint32_t r) { return 31 - r; };
+  for (std::size_t i = 0; i < 32; ++i) {
+    reversed.poiCounts[flip(static_cast<std::uint32_t>(i))] = t.poiCounts[i];
+    reversed.inflow[flip(static_cast<std::uint32_t>(i))] = t.inflow[i];
+    reversed.outflow[flip(static_cast<std::uint32_t>(i))] = t.outflow[i];
+  }
+  for (auto &f : reversed.flows) f = {flip(f.origin), flip(f.destination), f.weight};
+  const train::ViewVectors applied = train::applyMobilityView(reversed, model, ctx);
+  EXPECT_TRUE(torch::allclose(applied.values.flip({0}), view.values, 1e-4, 1e-4));
+}
+
+TEST(Similarity, JoinedBlocksWeighEquallyWhateverTheirUnits) {
+  const std::vector<std::vector<float>> metres{{0, 0}, {1000, 0}, {0, 1000}, {1000, 1000}};
+  const std::vector<std::vector<float>> counts{{1}, {2}, {1}, {2}};
+  const auto joined = joinedFeatures(metres, counts);
+  ASSERT_EQ(joined.size(), 4u);
+  ASSERT_EQ(joined[0].size(), 3u);
+  double first = 0, second = 0;
+  for (const auto &row : joined) {
+    first += row[0] * row[0] + row[1] * row[1];
+    second += row[2] * row[2];
+  }
+  EXPECT_NEAR(first / 4, 1.0, 1e-6);
+  EXPECT_NEAR(second / 4, 1.0, 1e-6);
+  EXPECT_THROW(joinedFeatures(metres, {{1}}), std::invalid_argument);
 }

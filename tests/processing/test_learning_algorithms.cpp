@@ -65,6 +65,20 @@ TEST( Predict, RidgeAndMlpRecoverAKnownLinearRelation )
     }
 }
 
+TEST( Predict, AutomaticModelIsRidgeOnSmallCities )
+{
+  // 120 labelled regions: the default (automatic) choice must be ridge, with ridge's exact metrics.
+  auto layer = tabularRegions( 120, 0.5, 4 );
+  QgsProcessingContext context;
+  QVariantMap automatic = predictParams( layer.get(), 1, 1 );
+  automatic.remove( "MODEL" );
+  const AlgorithmRun chosen = runAlgorithm( "musecl:predict", automatic, context );
+  const AlgorithmRun ridge = runAlgorithm( "musecl:predict", predictParams( layer.get(), 1, 1 ), context );
+  ASSERT_TRUE( chosen.ok && ridge.ok ) << chosen.error.toStdString() << ridge.error.toStdString();
+  EXPECT_DOUBLE_EQ( chosen.outputs.value( "R2" ).toDouble(), ridge.outputs.value( "R2" ).toDouble() );
+  EXPECT_DOUBLE_EQ( chosen.outputs.value( "RMSE" ).toDouble(), ridge.outputs.value( "RMSE" ).toDouble() );
+}
+
 TEST( Predict, NoiseGivesNoSkill )
 {
   auto layer = tabularRegions( 150, 0, 2, true );
@@ -305,7 +319,7 @@ namespace
     return { { "REGIONS", QVariant::fromValue( city.regions.get() ) }, { "RASTER", city.raster }, { "CHIP_SIZE", 32 },
       { "POIS", QVariant::fromValue( city.pois.get() ) }, { "CATEGORY_FIELD", "kind" }, { "TEXT_FIELDS", QStringList { "name" } },
       { "FLOWS", QVariant::fromValue( city.flows.get() ) }, { "WEIGHT_FIELD", "trips" }, { "EMBEDDING_SIZE", 8 }, { "IMAGE_EPOCHS", 2 },
-      { "FUSION_EPOCHS", 5 }, { "BATCH_SIZE", 8 }, { "RS_BACKBONE", 1 }, { "THREADS", 2 }, { "DEVICE", 1 }, { "SEED", 5 },
+      { "FUSION_EPOCHS", 5 }, { "MOBILITY_EPOCHS", 10 }, { "BATCH_SIZE", 8 }, { "RS_BACKBONE", 1 }, { "THREADS", 2 }, { "DEVICE", 1 }, { "SEED", 5 },
       { "OUTPUT_MODEL", model }, { "OUTPUT", "memory:" }, { "OUTPUT_LOG", "memory:" } };
   }
 }
@@ -326,12 +340,20 @@ TEST( TrainEmbed, TheModelFileReproducesTheTrainingEmbeddings )
   QgsVectorLayer *embeddings = layerOf( train, "OUTPUT", context );
   ASSERT_TRUE( embeddings );
   EXPECT_EQ( embeddings->featureCount(), 16 );
-  for ( const char *field : { "region_id", "emb_0", "emb_7", "beta_sv", "beta_rs", "has_embedding" } )
+  for ( const char *field : { "region_id", "emb_0", "emb_7", "beta_rs", "beta_sv", "beta_poi", "beta_mob", "views", "has_embedding" } )
     EXPECT_GE( embeddings->fields().lookupField( field ), 0 ) << field;
-  EXPECT_EQ( layerOf( train, "OUTPUT_LOG", context )->featureCount(), 2 + 5 ) << "2 remote-sensing epochs, 5 fusion epochs";
+  EXPECT_TRUE( log.contains( "Mean attention weight per view: remote sensing" ) ) << log.toStdString();
+  EXPECT_EQ( layerOf( train, "OUTPUT_LOG", context )->featureCount(), 2 + 10 + 5 ) << "2 remote-sensing epochs, 10 mobility epochs, 5 fusion epochs";
+  {
+    QgsFeature first;
+    embeddings->getFeatures().nextFeature( first );
+    EXPECT_EQ( first.attribute( "views" ).toString(), QStringLiteral( "rs+poi+mob" ) );
+    EXPECT_TRUE( first.attribute( "beta_sv" ).isNull() ) << "no street view given";
+    EXPECT_NEAR( first.attribute( "beta_rs" ).toDouble() + first.attribute( "beta_poi" ).toDouble() + first.attribute( "beta_mob" ).toDouble(), 1.0, 1e-5 );
+  }
 
   QVariantMap embedParams = trainParams( *city, QString() );
-  for ( const char *key : { "CHIP_SIZE", "EMBEDDING_SIZE", "IMAGE_EPOCHS", "FUSION_EPOCHS", "BATCH_SIZE", "RS_BACKBONE", "SEED", "OUTPUT_MODEL", "OUTPUT_LOG" } )
+  for ( const char *key : { "CHIP_SIZE", "EMBEDDING_SIZE", "IMAGE_EPOCHS", "FUSION_EPOCHS", "MOBILITY_EPOCHS", "BATCH_SIZE", "RS_BACKBONE", "SEED", "OUTPUT_MODEL", "OUTPUT_LOG" } )
     embedParams.remove( key );
   embedParams.insert( "MODEL", model );
   const AlgorithmRun embed = runAlgorithm( "musecl:embed", embedParams, context );
@@ -347,6 +369,22 @@ TEST( TrainEmbed, TheModelFileReproducesTheTrainingEmbeddings )
     for ( int k = 0; k < 8; ++k, ++compared )
       EXPECT_NEAR( f.attribute( QStringLiteral( "emb_%1" ).arg( k ) ).toDouble(), trained[f.attribute( "region_id" ).toString()].attribute( QStringLiteral( "emb_%1" ).arg( k ) ).toDouble(), 1e-5 );
   EXPECT_EQ( compared, 16 * 8 );
+
+  // The same model with POIs only: the raster and flows are masked, the dimension stays 8.
+  const AlgorithmRun poisOnly = runAlgorithm( "musecl:embed", { { "MODEL", model }, { "REGIONS", QVariant::fromValue( city->regions.get() ) },
+    { "POIS", QVariant::fromValue( city->pois.get() ) }, { "CATEGORY_FIELD", "kind" }, { "TEXT_FIELDS", QStringList { "name" } }, { "OUTPUT", "memory:" } }, context );
+  ASSERT_TRUE( poisOnly.ok ) << poisOnly.error.toStdString();
+  EXPECT_EQ( poisOnly.outputs.value( "EMBEDDING_DIMENSION" ).toInt(), 8 );
+  it = layerOf( poisOnly, "OUTPUT", context )->getFeatures();
+  int withPois = 0;
+  while ( it.nextFeature( f ) )
+  {
+    EXPECT_EQ( f.attribute( "views" ).toString(), QStringLiteral( "poi" ) );
+    EXPECT_NEAR( f.attribute( "beta_poi" ).toDouble(), 1.0, 1e-6 );
+    EXPECT_TRUE( f.attribute( "beta_rs" ).isNull() && f.attribute( "beta_mob" ).isNull() );
+    ++withPois;
+  }
+  EXPECT_EQ( withPois, 16 );
 }
 
 TEST( TrainEmbed, ErrorsCancellationAndNothingLeftBehind )

@@ -5,30 +5,54 @@
 #include <torch/torch.h>
 
 #include <limits>
+#include <string>
 #include <utility>
+#include <vector>
 
 namespace musecl::nn {
 
-// Attentive fusion (paper eqs. 8-10): alpha_m = c^T ReLU(M e_m + b), beta = softmax over the
-// modalities a region has, e_image = sum beta_m e_m. The projections map the image and POI
-// embeddings into one space for InfoNCE (eq. 11) when their sizes differ.
+// Attentive fusion (paper eqs. 8-10) over any set of views: each view v the model has is first
+// projected into the shared space, p_v = W_v x_v + b_v (views differ in size: 128-d images, a 66-d
+// POI vector, a 16-d mobility vector), then alpha_v = c^T ReLU(M p_v + b), beta = softmax over the
+// views a region has, and the fused vector is sum beta_v p_v.
 struct FusionImpl : torch::nn::Module {
-  FusionImpl(int64_t embedding, int64_t hidden, int64_t word, int64_t shared)
-      : attention(register_module("attention", torch::nn::Linear(embedding, hidden))),
+  // viewSizes[v]: input size of view v, 0 for a view the model does not have.
+  FusionImpl(const std::vector<int64_t> &viewSizes, int64_t shared, int64_t hidden)
+      : attention(register_module("attention", torch::nn::Linear(shared, hidden))),
         context(register_module("context", torch::nn::Linear(torch::nn::LinearOptions(hidden, 1).bias(false)))),
-        imageProjection(register_module("image_projection", torch::nn::Linear(embedding, shared))),
-        poiProjection(register_module("poi_projection", torch::nn::Linear(word, shared))) {}
-
-  // e: [B, M, D], mask: [B, M] (true = available). Returns fused [B, D] and beta [B, M].
-  std::pair<torch::Tensor, torch::Tensor> fuse(const torch::Tensor &e, const torch::Tensor &mask) {
-    torch::Tensor alpha = context(torch::relu(attention(e))).squeeze(-1);
-    alpha = alpha.masked_fill(mask.logical_not(), -std::numeric_limits<float>::infinity());
-    torch::Tensor beta = torch::softmax(alpha, 1);
-    beta = torch::where(mask.any(1, true), beta, torch::zeros_like(beta));  // no modality: no weights (not NaN)
-    return {(beta.unsqueeze(-1) * e).sum(1), beta};
+        shared_(shared) {
+    for (std::size_t v = 0; v < viewSizes.size(); ++v)
+      projections.push_back(viewSizes[v] > 0 ? register_module("projection_" + std::to_string(v), torch::nn::Linear(viewSizes[v], shared))
+                                             : torch::nn::Linear(nullptr));
   }
 
-  torch::nn::Linear attention, context, imageProjection, poiProjection;
+  // views[v]: [B, d_v], undefined for a view the model lacks. Returns [B, V, shared], zeros there.
+  torch::Tensor project(const std::vector<torch::Tensor> &views) {
+    std::vector<torch::Tensor> parts;
+    int64_t rows = 0;
+    for (const auto &x : views)
+      if (x.defined()) rows = x.size(0);
+    for (std::size_t v = 0; v < projections.size(); ++v) {
+      const bool have = !projections[v].is_empty() && v < views.size() && views[v].defined();
+      parts.push_back(have ? projections[v]->forward(views[v]) : torch::zeros({rows, shared_}, attention->weight.options()));
+    }
+    return torch::stack(parts, 1);
+  }
+
+  // p: [B, M, D], mask: [B, M] (true = available). Returns fused [B, D] and beta [B, M].
+  std::pair<torch::Tensor, torch::Tensor> fuse(const torch::Tensor &p, const torch::Tensor &mask) {
+    torch::Tensor alpha = context(torch::relu(attention(p))).squeeze(-1);
+    alpha = alpha.masked_fill(mask.logical_not(), -std::numeric_limits<float>::infinity());
+    torch::Tensor beta = torch::softmax(alpha, 1);
+    beta = torch::where(mask.any(1, true), beta, torch::zeros_like(beta));  // no view: no weights (not NaN)
+    return {(beta.unsqueeze(-1) * p).sum(1), beta};
+  }
+
+  torch::nn::Linear attention, context;
+  std::vector<torch::nn::Linear> projections;
+
+ private:
+  int64_t shared_;
 };
 TORCH_MODULE(Fusion);
 

@@ -1,0 +1,207 @@
+// The image views: see image_view.h.
+#include "musecl/train/image_view.h"
+
+#include "musecl/encoder_passes.h"
+#include "musecl/nn/fusion.h"
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <future>
+#include <map>
+#include <random>
+
+namespace musecl::train {
+
+using nn::ImageEncoder;
+
+namespace {
+
+constexpr int kMaxStreetViewImagesPerRegion = 16;  // for embedding; training draws one per batch
+
+torch::Tensor augmented(const torch::Tensor &chw, Augment augment, std::mt19937_64 &rng) {
+  switch (augment) {
+    case Augment::Rotate90: {
+      const int k = std::uniform_int_distribution<int>(0, 3)(rng);  // 0/90/180/270 degrees
+      return k == 0 ? chw : torch::rot90(chw, k, {1, 2});
+    }
+    case Augment::HorizontalFlip:
+      return std::bernoulli_distribution(0.5)(rng) ? chw.flip({2}) : chw;
+    case Augment::None:
+      return chw;
+  }
+  return chw;
+}
+
+struct PreparedBatch {
+  torch::Tensor images;  // [U, 3, S, S] float in [0, 1]
+  std::vector<std::int64_t> anchor, positive, negative;  // indexes into images
+};
+
+
+// Every distinct region of the batch is decoded and encoded once, whatever number of triplets it is in.
+PreparedBatch prepareBatch(const ImageStage &stage, const std::vector<Triplet> &triplets, std::size_t from, std::size_t to, ImageCache &cache,
+                           std::uint64_t batchSeed) {
+  std::mt19937_64 rng(batchSeed);
+  std::map<std::uint32_t, std::int64_t> slot;
+  std::vector<torch::Tensor> images;
+  auto indexOf = [&](std::uint32_t region) -> std::int64_t {
+    const auto it = slot.find(region);
+    if (it != slot.end()) return it->second;
+    const auto &paths = stage.imagesPerRegion[region];
+    const std::string &path = paths[std::uniform_int_distribution<std::size_t>(0, paths.size() - 1)(rng)];
+    torch::Tensor img = cache.get(path, stage.size);
+    if (!img.defined()) throw std::runtime_error("cannot decode image '" + path + "' (" + stage.name + ")");
+    images.push_back(augmented(img, stage.augment, rng));
+    return slot[region] = static_cast<std::int64_t>(images.size() - 1);
+  };
+  PreparedBatch batch;
+  for (std::size_t i = from; i < to; ++i) {
+    batch.anchor.push_back(indexOf(triplets[i].anchor));
+    batch.positive.push_back(indexOf(triplets[i].positive));
+    batch.negative.push_back(indexOf(triplets[i].negative));
+  }
+  batch.images = torch::stack(images).to(torch::kFloat32).div_(255.0);
+  return batch;
+}
+
+}  // namespace
+
+torch::Tensor ImageCache::get(const std::string &path, int size) {
+  const std::string key = path + '#' + std::to_string(size);
+  const auto it = cache_.find(key);
+  if (it != cache_.end()) return it->second;
+  std::vector<std::uint8_t> bytes;
+  if (!loader_ || !loader_(path, size, bytes) || bytes.size() != static_cast<std::size_t>(3) * size * size) return {};
+  torch::Tensor t = torch::from_blob(bytes.data(), {3, size, size}, torch::kUInt8).clone();
+  if (used_ + t.numel() <= budget_) {
+    used_ += static_cast<std::size_t>(t.numel());
+    cache_.emplace(key, t);
+  }
+  return t;
+}
+
+ImageStage remoteSensingStage(const RegionTable &table, int size) {
+  ImageStage s{"remote sensing", {}, size, Augment::Rotate90};
+  s.imagesPerRegion.resize(table.size());
+  if (table.hasChips())
+    for (std::size_t r = 0; r < table.size(); ++r)
+      if (!table.chipPaths[r].empty()) s.imagesPerRegion[r] = {table.chipPaths[r]};
+  return s;
+}
+
+ImageStage streetViewStage(const RegionTable &table, int size) {
+  ImageStage s{"street view", {}, size, Augment::HorizontalFlip};
+  s.imagesPerRegion.resize(table.size());
+  if (table.hasStreetView()) s.imagesPerRegion = table.streetViewPaths;
+  return s;
+}
+
+std::vector<std::uint32_t> regionsWithImages(const ImageStage &stage) {
+  std::vector<std::uint32_t> out;
+  for (std::uint32_t r = 0; r < stage.imagesPerRegion.size(); ++r)
+    if (!stage.imagesPerRegion[r].empty()) out.push_back(r);
+  return out;
+}
+
+void trainImageEncoder(ImageEncoder &encoder, const ImageStage &stage, const TripletSampler &sampler, ImageCache &cache, Context &ctx,
+                       std::uint64_t stageSeed) {
+  const TrainingOptions &o = ctx.options;
+  encoder->train();
+  torch::optim::Adam optimizer(encoder->parameters(), torch::optim::AdamOptions(o.learningRate).amsgrad(true));
+  std::mt19937_64 rng(stageSeed);
+  for (int epoch = 1; epoch <= o.imageEpochs; ++epoch) {
+    const auto started = std::chrono::steady_clock::now();
+    const double lr = o.learningRate * std::pow(o.lrDecay, (epoch - 1) / std::max(1, o.lrStepEpochs));
+    for (auto &group : optimizer.param_groups()) static_cast<torch::optim::AdamOptions &>(group.options()).lr(lr);
+    std::vector<Triplet> triplets;
+    for (int k = 0; k < std::max(1, o.tripletsPerAnchor); ++k) {
+      const std::vector<Triplet> round = sampler.epoch(rng);
+      triplets.insert(triplets.end(), round.begin(), round.end());
+    }
+    const std::size_t batchSize = static_cast<std::size_t>(std::max(1, o.batchSize));
+    const int batches = static_cast<int>((triplets.size() + batchSize - 1) / batchSize);
+    auto prepare = [&](int b) {
+      const std::size_t from = static_cast<std::size_t>(b) * batchSize;
+      return prepareBatch(stage, triplets, from, std::min(triplets.size(), from + batchSize), cache, mix(stageSeed, mix(epoch, b)));
+    };
+    // Decode and augment the next batch while this one trains.
+    std::future<PreparedBatch> next = std::async(std::launch::async, prepare, 0);
+    double sum = 0;
+    for (int b = 0; b < batches; ++b) {
+      PreparedBatch batch = next.get();
+      if (b + 1 < batches) next = std::async(std::launch::async, prepare, b + 1);
+      // The batch loss is the mean over its triplets, so each pass's mean counts by its share of them.
+      const std::size_t tripletsInBatch = batch.anchor.size();
+      optimizer.zero_grad();
+      double batchLoss = 0;
+      const std::vector<EncoderPassPlan> passes = planEncoderPasses(batch.anchor, batch.positive, batch.negative, batch.images.size(0), o.imagesPerPass);
+      for (const EncoderPassPlan &pass : passes) {
+        const torch::Tensor images = passes.size() == 1 ? batch.images : batch.images.index_select(0, torch::tensor(pass.images, torch::kLong));
+        const torch::Tensor embeddings = encoder->forward(images.to(ctx.device));
+        auto pick = [&](const std::vector<std::int64_t> &rows) { return embeddings.index_select(0, torch::tensor(rows, torch::kLong).to(ctx.device)); };
+        const torch::Tensor loss = nn::tripletLoss(pick(pass.anchor), pick(pass.positive), pick(pass.negative), o.tripletDistance == TripletDistance::L2,
+                                                   o.tripletDistance == TripletDistance::L2 ? o.margin : o.cosineMargin);
+        const double value = finiteLoss(loss, stage.name, epoch, b + 1);
+        const double share = static_cast<double>(pass.anchor.size()) / static_cast<double>(tripletsInBatch);
+        (loss * share).backward();
+        batchLoss += value * share;
+      }
+      optimizer.step();
+      sum += batchLoss;
+      try {
+        ctx.report(stage.name, epoch, o.imageEpochs, b + 1, batches, sum / (b + 1));
+      } catch (...) {
+        if (next.valid()) next.wait();  // never leave a decoding thread behind
+        throw;
+      }
+    }
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    ctx.epochLog.push_back({stage.name, epoch, sum / std::max(1, batches), seconds});
+    char line[160];
+    std::snprintf(line, sizeof(line), "%s epoch %d/%d: triplet loss %.4f (%.1f s, lr %.2g)", stage.name.c_str(), epoch, o.imageEpochs, sum / std::max(1, batches), seconds, lr);
+    ctx.say(line);
+  }
+}
+
+ViewVectors embedImages(ImageEncoder &encoder, const ImageStage &stage, ImageCache &cache, Context &ctx) {
+  torch::NoGradGuard noGrad;
+  encoder->eval();
+  const std::size_t n = stage.imagesPerRegion.size();
+  const int64_t d = encoder->projection->options.out_features();
+  torch::Tensor out = torch::zeros({static_cast<int64_t>(n), d});
+  std::vector<std::uint8_t> has(n, 0);
+  std::vector<std::pair<std::size_t, std::string>> work;
+  for (std::size_t r = 0; r < n; ++r) {
+    const auto &paths = stage.imagesPerRegion[r];
+    for (std::size_t k = 0; k < paths.size() && k < static_cast<std::size_t>(kMaxStreetViewImagesPerRegion); ++k) work.emplace_back(r, paths[k]);
+  }
+  std::vector<int> counts(n, 0);
+  const std::size_t chunk = 32;
+  for (std::size_t i = 0; i < work.size(); i += chunk) {
+    std::vector<torch::Tensor> images;
+    std::vector<std::size_t> owners;
+    for (std::size_t j = i; j < std::min(work.size(), i + chunk); ++j) {
+      torch::Tensor img = cache.get(work[j].second, stage.size);
+      if (!img.defined()) continue;  // unreadable here: the region falls back to its other images
+      images.push_back(img);
+      owners.push_back(work[j].first);
+    }
+    if (!images.empty()) {
+      const torch::Tensor e = encoder->forward(torch::stack(images).to(torch::kFloat32).div_(255.0).to(ctx.device)).to(torch::kCPU);
+      for (std::size_t j = 0; j < owners.size(); ++j) {
+        out[static_cast<int64_t>(owners[j])] += e[static_cast<int64_t>(j)];
+        ++counts[owners[j]];
+      }
+    }
+    ctx.report("embedding " + stage.name, 1, 1, static_cast<int>(i / chunk) + 1, static_cast<int>((work.size() + chunk - 1) / chunk), 0);
+  }
+  for (std::size_t r = 0; r < n; ++r)
+    if (counts[r] > 0) {
+      out[static_cast<int64_t>(r)] /= counts[r];
+      has[r] = 1;
+    }
+  return {out, has};
+}
+
+}  // namespace musecl::train

@@ -1,0 +1,277 @@
+// The mobility view: see mobility_view.h.
+#include "musecl/train/mobility_view.h"
+
+#include <chrono>
+#include <cmath>
+#include <unordered_map>
+
+namespace musecl::train {
+
+namespace {
+
+constexpr int kFixedFeatures = 5;  // log1p in, out, internal; log area; log1p POI total
+// Up to this many regions the loss covers every ordered pair (N^2 scores); above, each epoch
+// scores every flow plus as many random pairs (whose target is their own count, mostly 0).
+constexpr std::int64_t kDensePairsUpTo = 2048;
+constexpr double kLearningRate = 2e-3;
+
+torch::Tensor standardised(const torch::Tensor &raw, const MobilityModel &m) {
+  const torch::Tensor mean = torch::tensor(m.mean).unsqueeze(0);
+  const torch::Tensor stdev = torch::tensor(m.stdev).unsqueeze(0);
+  return (raw - mean) / stdev;
+}
+
+std::vector<std::uint8_t> regionsWithTrips(const RegionTable &t) {
+  std::vector<std::uint8_t> has(t.size(), 0);
+  for (std::size_t r = 0; r < t.size(); ++r) has[r] = t.inflow[r] + t.outflow[r] > 0 ? 1 : 0;
+  return has;
+}
+
+ViewVectors volumeView(const RegionTable &t, const MobilityModel &m) {
+  const auto n = static_cast<int64_t>(t.size());
+  torch::Tensor raw = torch::zeros({n, 2});
+  for (int64_t r = 0; r < n; ++r) {
+    raw[r][0] = std::log1p(t.inflow[static_cast<std::size_t>(r)]);
+    raw[r][1] = std::log1p(t.outflow[static_cast<std::size_t>(r)]);
+  }
+  return {standardised(raw, m), regionsWithTrips(t)};
+}
+
+void fitStandardisation(const torch::Tensor &raw, MobilityModel &m) {
+  const torch::Tensor mean = raw.mean(0);
+  const torch::Tensor stdev = raw.std(0, false).clamp_min(1e-6);
+  m.mean.assign(mean.data_ptr<float>(), mean.data_ptr<float>() + mean.numel());
+  m.stdev.assign(stdev.data_ptr<float>(), stdev.data_ptr<float>() + stdev.numel());
+}
+
+// Random ordered pairs with their observed log1p counts (0 where no flow), for large graphs.
+std::pair<torch::Tensor, torch::Tensor> randomPairs(const RegionTable &t, const std::unordered_map<std::uint64_t, float> &observed, std::int64_t count,
+                                                    std::mt19937_64 &rng) {
+  std::uniform_int_distribution<std::uint32_t> pick(0, static_cast<std::uint32_t>(t.size() - 1));
+  std::vector<std::int64_t> pairs;
+  std::vector<float> target;
+  for (std::int64_t k = 0; k < count; ++k) {
+    const std::uint32_t o = pick(rng), d = pick(rng);
+    pairs.push_back(o);
+    pairs.push_back(d);
+    const auto it = observed.find((static_cast<std::uint64_t>(o) << 32) | d);
+    target.push_back(it == observed.end() ? 0.0f : it->second);
+  }
+  return {torch::tensor(pairs, torch::kLong).view({count, 2}), torch::tensor(target)};
+}
+
+}  // namespace
+
+MobilityEncoderImpl::MobilityEncoderImpl(int64_t features, int64_t hidden, int64_t layerCount, int64_t out)
+    : input(register_module("input", torch::nn::Linear(features, hidden))),
+      output(register_module("output", torch::nn::Linear(hidden, out))),
+      source(register_module("source", torch::nn::Linear(out, out))),
+      destination(register_module("destination", torch::nn::Linear(out, out))),
+      sourceBias(register_module("source_bias", torch::nn::Linear(out, 1))),
+      destinationBias(register_module("destination_bias", torch::nn::Linear(out, 1))),
+      layers(register_module("layers", torch::nn::ModuleList())) {
+  // Each round sees the region itself, the mean of where its trips go and of where its trips come from.
+  for (int64_t l = 0; l < layerCount; ++l) layers->push_back(torch::nn::Linear(3 * hidden, hidden));
+}
+
+torch::Tensor MobilityEncoderImpl::forward(const torch::Tensor &x, const FlowGraphTensors &g) {
+  torch::Tensor h = torch::relu(input(x));
+  for (const auto &layer : *layers) {
+    torch::Tensor toward = torch::zeros_like(h), from = torch::zeros_like(h);
+    if (g.origin.defined() && g.origin.numel() > 0) {
+      toward = toward.index_add(0, g.origin, h.index_select(0, g.destination) * g.outWeight.unsqueeze(1));
+      from = from.index_add(0, g.destination, h.index_select(0, g.origin) * g.inWeight.unsqueeze(1));
+    }
+    h = torch::relu(layer->as<torch::nn::Linear>()->forward(torch::cat({h, toward, from}, 1))) + h;  // residual: keeps the region's own features
+  }
+  return output(h);
+}
+
+torch::Tensor MobilityEncoderImpl::score(const torch::Tensor &zo, const torch::Tensor &zd) {
+  return (source(zo) * destination(zd)).sum(1) + sourceBias(zo).squeeze(1) + destinationBias(zd).squeeze(1);
+}
+
+torch::Tensor MobilityEncoderImpl::scoreAll(const torch::Tensor &z) {
+  return source(z).mm(destination(z).t()) + sourceBias(z) + destinationBias(z).t();
+}
+
+void MobilityModel::save(torch::serialize::OutputArchive &a) const {
+  a.write("mobility.kind", c10::IValue(kind));
+  c10::List<std::string> categories;
+  for (const auto &c : poiCategories) categories.push_back(c);
+  a.write("mobility.categories", c10::IValue(categories));
+  a.write("mobility.mean", torch::tensor(mean));
+  a.write("mobility.std", torch::tensor(stdev));
+  a.write("mobility.shape", torch::tensor(std::vector<std::int64_t>{hidden, layers, dimension}, torch::kLong));
+  if (encoder) {
+    torch::serialize::OutputArchive sub;
+    encoder->save(sub);
+    a.write("mobility.encoder", sub);
+  }
+}
+
+void MobilityModel::load(torch::serialize::InputArchive &a) {
+  c10::IValue v;
+  a.read("mobility.kind", v);
+  kind = v.toStringRef();
+  a.read("mobility.categories", v);
+  poiCategories.clear();
+  for (const auto &c : v.toListRef()) poiCategories.push_back(c.toStringRef());
+  torch::Tensor t;
+  t = readTensor(a, "mobility.mean");
+  mean.assign(t.data_ptr<float>(), t.data_ptr<float>() + t.numel());
+  t = readTensor(a, "mobility.std");
+  stdev.assign(t.data_ptr<float>(), t.data_ptr<float>() + t.numel());
+  t = readTensor(a, "mobility.shape");
+  t = t.to(torch::kLong);
+  hidden = static_cast<int>(t[0].item<std::int64_t>());
+  layers = static_cast<int>(t[1].item<std::int64_t>());
+  dimension = static_cast<int>(t[2].item<std::int64_t>());
+  const std::size_t expected = kind == "volume" ? 2 : kFixedFeatures + poiCategories.size();
+  if (mean.size() != expected || stdev.size() != expected) throw std::runtime_error("the mobility view's feature scaling does not match its feature list");
+  if (kind == "graph") {
+    encoder = MobilityEncoder(static_cast<int64_t>(expected), hidden, layers, dimension);
+    torch::serialize::InputArchive sub;
+    a.read("mobility.encoder", sub);
+    encoder->load(sub);
+  } else if (kind != "volume") {
+    throw std::runtime_error("unknown mobility view kind '" + kind + "'");
+  }
+}
+
+torch::Tensor mobilityNodeFeatures(const RegionTable &t, const std::vector<std::string> &categories) {
+  const auto n = static_cast<int64_t>(t.size());
+  torch::Tensor x = torch::zeros({n, kFixedFeatures + static_cast<int64_t>(categories.size())});
+  std::vector<int> column(t.poiCategories.size(), -1);  // the table's category -> feature column
+  for (std::size_t c = 0; c < t.poiCategories.size(); ++c)
+    for (std::size_t k = 0; k < categories.size(); ++k)
+      if (categories[k] == t.poiCategories[c]) column[c] = kFixedFeatures + static_cast<int>(k);
+  auto a = x.accessor<float, 2>();
+  for (int64_t r = 0; r < n; ++r) {
+    const auto i = static_cast<std::size_t>(r);
+    a[r][0] = static_cast<float>(std::log1p(t.inflow[i]));
+    a[r][1] = static_cast<float>(std::log1p(t.outflow[i]));
+    a[r][2] = static_cast<float>(std::log1p(t.internal.empty() ? 0.0 : t.internal[i]));
+    a[r][3] = t.areaSquareMetres.empty() || !(t.areaSquareMetres[i] > 0) ? 0.0f : static_cast<float>(std::log(t.areaSquareMetres[i]));
+    double total = 0;
+    if (t.hasPois())
+      for (std::size_t c = 0; c < t.poiCounts[i].size(); ++c) {
+        total += t.poiCounts[i][c];
+        if (column[c] >= 0) a[r][column[c]] = static_cast<float>(std::log1p(t.poiCounts[i][c]));
+      }
+    a[r][4] = static_cast<float>(std::log1p(total));
+  }
+  return x;
+}
+
+FlowGraphTensors flowGraphTensors(const RegionTable &t, const torch::Device &device) {
+  FlowGraphTensors g;
+  std::vector<std::int64_t> origin, destination;
+  std::vector<float> logWeight;
+  std::vector<double> outSum(t.size(), 0.0), inSum(t.size(), 0.0);
+  for (const auto &f : t.flows) {
+    if (!(f.weight > 0)) continue;
+    origin.push_back(f.origin);
+    destination.push_back(f.destination);
+    logWeight.push_back(static_cast<float>(std::log1p(f.weight)));
+    outSum[f.origin] += logWeight.back();
+    inSum[f.destination] += logWeight.back();
+  }
+  std::vector<float> outWeight(logWeight.size()), inWeight(logWeight.size());
+  for (std::size_t e = 0; e < logWeight.size(); ++e) {
+    outWeight[e] = static_cast<float>(logWeight[e] / outSum[static_cast<std::size_t>(origin[e])]);
+    inWeight[e] = static_cast<float>(logWeight[e] / inSum[static_cast<std::size_t>(destination[e])]);
+  }
+  g.origin = torch::tensor(origin, torch::kLong).to(device);
+  g.destination = torch::tensor(destination, torch::kLong).to(device);
+  g.outWeight = torch::tensor(outWeight).to(device);
+  g.inWeight = torch::tensor(inWeight).to(device);
+  g.target = torch::tensor(logWeight).to(device);
+  return g;
+}
+
+ViewVectors trainMobilityView(const RegionTable &t, Context &ctx, MobilityModel &m, std::uint64_t seed) {
+  const TrainingOptions &o = ctx.options;
+  if (!t.hasFlowGraph()) {
+    m.kind = "volume";
+    torch::Tensor raw = torch::zeros({static_cast<int64_t>(t.size()), 2});
+    for (std::size_t r = 0; r < t.size(); ++r) {
+      raw[static_cast<int64_t>(r)][0] = std::log1p(t.inflow[r]);
+      raw[static_cast<int64_t>(r)][1] = std::log1p(t.outflow[r]);
+    }
+    fitStandardisation(raw, m);
+    ctx.decide("mobility: trip end points give no origin-destination pairs, so the mobility view is each region's standardised (log1p inflow, log1p outflow)");
+    return volumeView(t, m);
+  }
+  m.kind = "graph";
+  m.poiCategories = t.poiCategories;
+  m.hidden = o.mobilityHidden;
+  m.layers = o.mobilityLayers;
+  m.dimension = o.mobilityDimension;
+  const torch::Tensor raw = mobilityNodeFeatures(t, m.poiCategories);
+  fitStandardisation(raw, m);
+  torch::manual_seed(seed);
+  m.encoder = MobilityEncoder(raw.size(1), m.hidden, m.layers, m.dimension);
+  m.encoder->to(ctx.device);
+  const torch::Tensor x = standardised(raw, m).to(ctx.device);
+  const FlowGraphTensors g = flowGraphTensors(t, ctx.device);
+  const auto n = static_cast<int64_t>(t.size());
+  const bool dense = n <= kDensePairsUpTo;
+  torch::Tensor target;
+  std::unordered_map<std::uint64_t, float> observed;
+  if (dense) {
+    target = torch::zeros({n, n}, torch::TensorOptions().device(ctx.device));
+    target.index_put_({g.origin, g.destination}, g.target);
+  } else {
+    const torch::Tensor o = g.origin.cpu(), d = g.destination.cpu(), w = g.target.cpu();
+    const auto oa = o.accessor<std::int64_t, 1>(), da = d.accessor<std::int64_t, 1>();
+    const auto wa = w.accessor<float, 1>();
+    for (int64_t e = 0; e < o.numel(); ++e) observed[(static_cast<std::uint64_t>(oa[e]) << 32) | static_cast<std::uint64_t>(da[e])] = wa[e];
+  }
+  torch::optim::Adam optimizer(m.encoder->parameters(), torch::optim::AdamOptions(kLearningRate).weight_decay(1e-5));
+  std::mt19937_64 rng(mix(seed, 1));
+  m.encoder->train();
+  const int epochs = std::max(0, o.mobilityEpochs);
+  for (int epoch = 1; epoch <= epochs; ++epoch) {
+    const auto started = std::chrono::steady_clock::now();
+    // Cosine decay to zero: full-graph steps are noisy at a constant rate, and the last epochs
+    // decide the vectors everything downstream sees.
+    const double lr = kLearningRate * 0.5 * (1.0 + std::cos(M_PI * (epoch - 1) / std::max(1, epochs)));
+    for (auto &group : optimizer.param_groups()) static_cast<torch::optim::AdamOptions &>(group.options()).lr(lr);
+    const torch::Tensor z = m.encoder->forward(x, g);
+    torch::Tensor loss;
+    if (dense) {
+      loss = (m.encoder->scoreAll(z) - target).pow(2).mean();
+    } else {
+      const auto [pairs, pairTarget] = randomPairs(t, observed, g.origin.numel(), rng);
+      const torch::Tensor p = pairs.to(ctx.device);
+      const torch::Tensor onEdges = m.encoder->score(z.index_select(0, g.origin), z.index_select(0, g.destination)) - g.target;
+      const torch::Tensor onPairs = m.encoder->score(z.index_select(0, p.select(1, 0)), z.index_select(0, p.select(1, 1))) - pairTarget.to(ctx.device);
+      loss = torch::cat({onEdges, onPairs}).pow(2).mean();
+    }
+    const double value = finiteLoss(loss, "mobility", epoch, 1);
+    optimizer.zero_grad();
+    loss.backward();
+    optimizer.step();
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    ctx.epochLog.push_back({"mobility", epoch, value, seconds});
+    ctx.report("mobility", epoch, epochs, 1, 1, value);
+  }
+  ctx.decide("mobility: graph encoder (" + std::to_string(m.layers) + " rounds of message passing along " + std::to_string(g.origin.numel()) +
+             " origin-destination pairs, " + std::to_string(raw.size(1)) + " region features) trained to reproduce log trip counts" +
+             (dense ? " between all region pairs" : " on every flow and as many random pairs per epoch") + "; " + std::to_string(m.dimension) + "-d view");
+  return applyMobilityView(t, m, ctx);
+}
+
+ViewVectors applyMobilityView(const RegionTable &t, MobilityModel &m, Context &ctx) {
+  if (m.kind == "volume") return volumeView(t, m);
+  torch::NoGradGuard noGrad;
+  m.encoder->eval();
+  m.encoder->to(ctx.device);
+  const torch::Tensor x = standardised(mobilityNodeFeatures(t, m.poiCategories), m).to(ctx.device);
+  const torch::Tensor z = m.encoder->forward(x, flowGraphTensors(t, ctx.device)).to(torch::kCPU).contiguous();
+  m.encoder->to(torch::kCPU);
+  return {z, regionsWithTrips(t)};
+}
+
+}  // namespace musecl::train

@@ -1,0 +1,184 @@
+// The model file: see model_file.h.
+#include "musecl/train/model_file.h"
+
+#include "musecl/torch_runtime.h"
+#include "musecl/version.h"
+
+#include <cstdio>
+#include <sstream>
+
+namespace musecl::train {
+
+namespace {
+
+constexpr const char *kFormat = "musecl-model";
+// 2: views (mobility graph encoder, per-view scaling) fused by one attention over all of them.
+constexpr std::int64_t kFormatVersion = 2;
+
+void writeString(torch::serialize::OutputArchive &a, const std::string &key, const std::string &value) { a.write(key, c10::IValue(value)); }
+void writeInt(torch::serialize::OutputArchive &a, const std::string &key, std::int64_t value) { a.write(key, c10::IValue(value)); }
+void writeDouble(torch::serialize::OutputArchive &a, const std::string &key, double value) { a.write(key, c10::IValue(value)); }
+
+std::string readString(torch::serialize::InputArchive &a, const std::string &key) {
+  c10::IValue v;
+  a.read(key, v);
+  return v.toStringRef();
+}
+std::int64_t readInt(torch::serialize::InputArchive &a, const std::string &key) {
+  c10::IValue v;
+  a.read(key, v);
+  return v.toInt();
+}
+double readDouble(torch::serialize::InputArchive &a, const std::string &key) {
+  c10::IValue v;
+  a.read(key, v);
+  return v.toDouble();
+}
+
+void writeEncoder(torch::serialize::OutputArchive &a, const char *key, const nn::ImageEncoder &encoder) {
+  if (!encoder) return;
+  torch::serialize::OutputArchive sub;
+  encoder->save(sub);
+  a.write(key, sub);
+}
+
+nn::ImageEncoder readEncoder(torch::serialize::InputArchive &a, const char *key, const std::string &backbone, int embeddingSize) {
+  nn::ImageEncoder encoder(nn::backboneFromName(backbone), embeddingSize);
+  torch::serialize::InputArchive sub;
+  a.read(key, sub);
+  encoder->load(sub);
+  return encoder;
+}
+
+void readInfo(torch::serialize::InputArchive &archive, ModelParts &m) {
+  if (readString(archive, "musecl.format") != kFormat) throw std::runtime_error("wrong format tag");
+  const std::int64_t version = readInt(archive, "musecl.format_version");
+  if (version > kFormatVersion)
+    throw std::runtime_error("format version " + std::to_string(version) + " is newer than this plugin understands (" + std::to_string(kFormatVersion) + ")");
+  if (version < kFormatVersion)
+    throw std::runtime_error("format version " + std::to_string(version) + " comes from an older MuseCL whose embedding left flows out; train the model again");
+  ModelInfo &i = m.info;
+  i.pluginVersion = readString(archive, "musecl.plugin_version");
+  i.torchVersion = readString(archive, "musecl.torch_version");
+  i.embeddingSize = static_cast<int>(readInt(archive, "musecl.embedding_size"));
+  i.outputDimension = static_cast<int>(readInt(archive, "musecl.output_dimension"));
+  i.remoteSensing = readInt(archive, "musecl.has_remote_sensing") != 0;
+  i.streetView = readInt(archive, "musecl.has_street_view") != 0;
+  i.poiText = readInt(archive, "musecl.has_poi_text") != 0;
+  i.mobility = readInt(archive, "musecl.has_mobility") != 0;
+  i.chipSize = static_cast<int>(readInt(archive, "musecl.chip_size"));
+  i.streetViewSize = static_cast<int>(readInt(archive, "musecl.street_view_size"));
+  i.remoteSensingBackbone = readString(archive, "musecl.rs_backbone");
+  i.streetViewBackbone = readString(archive, "musecl.sv_backbone");
+  i.crs = readString(archive, "musecl.crs");
+  i.regionSizeMetres = readDouble(archive, "musecl.region_size_m");
+  i.seed = static_cast<std::uint64_t>(readInt(archive, "musecl.seed"));
+  i.optionsSummary = readString(archive, "musecl.options");
+  m.scale = readInt(archive, "musecl.similarity_log1p") != 0 ? SimilarityScale::Log1p : SimilarityScale::Raw;
+}
+
+}  // namespace
+
+std::string summariseOptions(const TrainingOptions &o) {
+  std::ostringstream s;
+  s << "embedding_size=" << o.embeddingSize << " image_epochs=" << o.imageEpochs << " fusion_epochs=" << o.fusionEpochs << " batch_size=" << o.batchSize
+    << " images_per_pass=" << o.imagesPerPass << " triplets_per_anchor=" << o.tripletsPerAnchor << " learning_rate=" << o.learningRate
+    << " triplet=" << (o.tripletDistance == TripletDistance::L2 ? "l2" : "cosine") << " margin=" << (o.tripletDistance == TripletDistance::L2 ? o.margin : o.cosineMargin)
+    << " lr_step=" << o.lrStepEpochs << "x" << o.lrDecay << " chip_size=" << o.chipSize << " street_view_size=" << o.streetViewSize
+    << " rs_backbone=" << o.remoteSensingBackbone << " sv_backbone=" << o.streetViewBackbone
+    << " similarity=" << (o.similarityScale == SimilarityScale::Log1p ? "log1p" : "raw") << " positive_pool=" << o.positivePool
+    << " word_dimension=" << o.wordDimension << " word_epochs=" << o.wordEpochs << " fusion_hidden=" << o.fusionHidden << " temperature=" << o.infoNceTemperature
+    << " mobility=" << o.mobilityDimension << "d/" << o.mobilityHidden << "h/" << o.mobilityLayers << "l/" << o.mobilityEpochs << "e seed=" << o.seed;
+  return s.str();
+}
+
+void writeModel(const std::string &modelPath, const ModelParts &m) {
+  const ModelInfo &i = m.info;
+  torch::serialize::OutputArchive archive;
+  writeString(archive, "musecl.format", kFormat);
+  writeInt(archive, "musecl.format_version", kFormatVersion);
+  writeString(archive, "musecl.plugin_version", MUSECL_VERSION);
+  writeString(archive, "musecl.torch_version", torchRuntimeInfo().torchVersion);
+  writeInt(archive, "musecl.embedding_size", i.embeddingSize);
+  writeInt(archive, "musecl.output_dimension", i.outputDimension);
+  writeInt(archive, "musecl.has_remote_sensing", i.remoteSensing);
+  writeInt(archive, "musecl.has_street_view", i.streetView);
+  writeInt(archive, "musecl.has_poi_text", i.poiText);
+  writeInt(archive, "musecl.has_mobility", i.mobility);
+  writeInt(archive, "musecl.chip_size", i.chipSize);
+  writeInt(archive, "musecl.street_view_size", i.streetViewSize);
+  writeString(archive, "musecl.rs_backbone", i.remoteSensingBackbone);
+  writeString(archive, "musecl.sv_backbone", i.streetViewBackbone);
+  writeString(archive, "musecl.crs", i.crs);
+  writeDouble(archive, "musecl.region_size_m", i.regionSizeMetres);
+  writeInt(archive, "musecl.seed", static_cast<std::int64_t>(i.seed));
+  writeString(archive, "musecl.options", i.optionsSummary);
+  writeInt(archive, "musecl.similarity_log1p", m.scale == SimilarityScale::Log1p);
+  writeEncoder(archive, "rs_encoder", m.rs);
+  writeEncoder(archive, "sv_encoder", m.sv);
+  if (i.poiText) {
+    c10::List<std::string> vocabulary;
+    for (const auto &w : m.words.words()) vocabulary.push_back(w);
+    archive.write("words.vocabulary", c10::IValue(vocabulary));
+    std::vector<float> vectors = m.words.vectors();
+    archive.write("words.vectors", torch::from_blob(vectors.data(), {static_cast<int64_t>(m.words.vocabularySize()), m.words.dimension()}, torch::kFloat32).clone());
+  }
+  if (i.mobility) m.mobility.save(archive);
+  m.fusion.save(archive);
+  const std::string temporary = modelPath + ".partial";
+  try {
+    archive.save_to(temporary);
+  } catch (const c10::Error &e) {
+    std::remove(temporary.c_str());
+    throw std::runtime_error("cannot write the model file '" + modelPath + "': " + e.what_without_backtrace());
+  }
+  if (std::rename(temporary.c_str(), modelPath.c_str()) != 0) {
+    std::remove(temporary.c_str());
+    throw std::runtime_error("cannot move the finished model into place at '" + modelPath + "'");
+  }
+}
+
+ModelParts readModel(const std::string &path) {
+  torch::serialize::InputArchive archive;
+  try {
+    archive.load_from(path);
+  } catch (const c10::Error &e) {
+    throw std::runtime_error("'" + path + "' is not a readable MuseCL model file (missing, truncated or corrupt): " + e.what_without_backtrace());
+  }
+  ModelParts m;
+  try {
+    readInfo(archive, m);
+  } catch (const c10::Error &e) {
+    throw std::runtime_error("'" + path + "' is not a MuseCL model file: " + e.what_without_backtrace());
+  } catch (const std::runtime_error &e) {
+    throw std::runtime_error("'" + path + "' is not a usable MuseCL model file: " + e.what());
+  }
+  try {
+    ModelInfo &i = m.info;
+    if (i.remoteSensing) m.rs = readEncoder(archive, "rs_encoder", i.remoteSensingBackbone, i.embeddingSize);
+    if (i.streetView) m.sv = readEncoder(archive, "sv_encoder", i.streetViewBackbone, i.embeddingSize);
+    if (i.poiText) {
+      c10::IValue vocabulary;
+      archive.read("words.vocabulary", vocabulary);
+      torch::Tensor vectors;
+      archive.read("words.vectors", vectors);
+      std::vector<std::string> list;
+      for (const auto &w : vocabulary.toListRef()) list.push_back(w.toStringRef());
+      const torch::Tensor contiguous = vectors.contiguous();
+      m.words.restore(list, std::vector<float>(contiguous.data_ptr<float>(), contiguous.data_ptr<float>() + contiguous.numel()), static_cast<int>(vectors.size(1)));
+      i.vocabularySize = list.size();
+    }
+    if (i.mobility) {
+      m.mobility.load(archive);
+      i.mobilityKind = m.mobility.kind;
+    }
+    m.fusion.load(archive);
+  } catch (const c10::Error &e) {
+    throw std::runtime_error("model file '" + path + "' is incomplete or corrupt: " + e.what_without_backtrace());
+  } catch (const std::runtime_error &e) {
+    throw std::runtime_error("model file '" + path + "' is incomplete or corrupt: " + e.what());
+  }
+  return m;
+}
+
+}  // namespace musecl::train
