@@ -38,6 +38,7 @@ namespace
   const QString kTripletsPerAnchor = QStringLiteral( "TRIPLETS_PER_ANCHOR" );
   const QString kMobilitySize = QStringLiteral( "MOBILITY_SIZE" );
   const QString kMobilityEpochs = QStringLiteral( "MOBILITY_EPOCHS" );
+  const QString kMobilityRuns = QStringLiteral( "MOBILITY_RUNS" );
   const QString kSeed = QStringLiteral( "SEED" );
   const QString kDevice = QStringLiteral( "DEVICE" );
   const QString kThreads = QStringLiteral( "THREADS" );
@@ -128,6 +129,8 @@ void MuseclTrainAlgorithm::initAlgorithm( const QVariantMap & )
   addParameter( advanced( new QgsProcessingParameterNumber( kTripletsPerAnchor, QObject::tr( "Image triplets per region and epoch" ), QgsProcessingParameterNumber::Integer, 1, false, 1, 1000 ) ) );
   addParameter( advanced( new QgsProcessingParameterNumber( kMobilitySize, QObject::tr( "Mobility view size" ), QgsProcessingParameterNumber::Integer, 16, false, 1, 1024 ) ) );
   addParameter( advanced( new QgsProcessingParameterNumber( kMobilityEpochs, QObject::tr( "Mobility view epochs (whole flow graph per epoch)" ), QgsProcessingParameterNumber::Integer, 1000, false, 0, 100000 ) ) );
+  addParameter( advanced( new QgsProcessingParameterNumber( kMobilityRuns, QObject::tr( "Mobility encoders (trained from different initial weights, outputs side by side)" ),
+                          QgsProcessingParameterNumber::Integer, 1, false, 1, 64 ) ) );
   addParameter( new QgsProcessingParameterNumber( kSeed, QObject::tr( "Random seed" ), QgsProcessingParameterNumber::Integer, 42, false, 0 ) );
   for ( QgsProcessingParameterDefinition *p : museclDeviceParameters() )
     addParameter( p );
@@ -168,6 +171,7 @@ QVariantMap MuseclTrainAlgorithm::processAlgorithm( const QVariantMap &parameter
   o.tripletsPerAnchor = parameterAsInt( parameters, kTripletsPerAnchor, context );
   o.mobilityDimension = parameterAsInt( parameters, kMobilitySize, context );
   o.mobilityEpochs = parameterAsInt( parameters, kMobilityEpochs, context );
+  o.mobilityRuns = parameterAsInt( parameters, kMobilityRuns, context );
   o.seed = static_cast<std::uint64_t>( parameterAsInt( parameters, kSeed, context ) );
   o.device = museclDeviceChoice( parameterAsEnum( parameters, kDevice, context ) );
   o.threads = parameterAsInt( parameters, kThreads, context );

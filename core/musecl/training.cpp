@@ -105,7 +105,7 @@ void checkOptions(const TrainingOptions &o) {
   if (o.imagesPerPass == 1 || o.imagesPerPass == 2)
     throw std::invalid_argument("images per encoder pass is " + std::to_string(o.imagesPerPass) + "; a triplet needs 3 (or 0 for the whole batch)");
   if (o.tripletsPerAnchor < 1) throw std::invalid_argument("triplets per anchor is " + std::to_string(o.tripletsPerAnchor) + "; it must be at least 1");
-  if (o.mobilityDimension < 1 || o.mobilityHidden < 1 || o.mobilityLayers < 0)
+  if (o.mobilityDimension < 1 || o.mobilityHidden < 1 || o.mobilityLayers < 0 || o.mobilityRuns < 1)
     throw std::invalid_argument("the mobility encoder needs an output and a width of at least 1 and 0 or more layers");
 }
 

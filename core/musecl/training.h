@@ -74,6 +74,9 @@ struct TrainingOptions {
   int mobilityHidden = 128;
   int mobilityLayers = 2;
   int mobilityEpochs = 1000;
+  // Encoders trained from different initial weights, outputs side by side. 1 by default: on
+  // Manhattan 3 side by side lowered crime R^2 from 0.64 to 0.54 (BENCHMARKS.md).
+  int mobilityRuns = 1;
   // Triplets drawn per anchor region and epoch: on a small city one per region is only a few
   // optimiser steps per epoch.
   int tripletsPerAnchor = 1;

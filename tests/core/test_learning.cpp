@@ -97,6 +97,7 @@ TrainingOptions tinyOptions() {
   o.streetViewBackbone = "light";
   o.wordDimension = 8;
   o.wordEpochs = 20;
+  o.mobilityEpochs = 100;
   o.threads = 2;
   o.seed = 7;
   return o;
@@ -574,13 +575,15 @@ TEST(MobilityView, RegionsWithTheSameDestinationProfileEndUpCloser) {
     t.inflow[f.destination] += f.weight;
   }
   TrainingOptions o = tinyOptions();
+  o.mobilityEpochs = 400;
+  o.mobilityRuns = 2;
   std::vector<EpochLog> log;
   std::vector<std::string> decisions;
   train::Context ctx{o, {}, {}, torch::Device(torch::kCPU), log, decisions};
   train::MobilityModel model;
   const train::ViewVectors view = train::trainMobilityView(t, ctx, model, 11);
   ASSERT_TRUE(view.defined());
-  EXPECT_EQ(view.values.size(1), 16);
+  EXPECT_EQ(view.values.size(1), 2 * 16) << "two encoders, 16 values each";
   EXPECT_LT(log.back().loss, 0.1 * log.front().loss) << "the log trip counts are reproduced";
   const torch::Tensor distance = torch::cdist(view.values, view.values);
   auto meanDistance = [&](int groupA, int groupB) {

@@ -336,7 +336,7 @@ TEST( TrainEmbed, TheModelFileReproducesTheTrainingEmbeddings )
   EXPECT_EQ( train.outputs.value( "EMBEDDING_DIMENSION" ).toInt(), 8 );
   EXPECT_EQ( train.outputs.value( "DEVICE_USED" ).toString(), QStringLiteral( "cpu" ) );
   const QString log = feedback.textLog();
-  EXPECT_TRUE( log.contains( "POI-distribution similarity" ) && log.contains( "street view: no street-view images given" ) ) << log.toStdString();
+  EXPECT_TRUE( log.contains( "POI-distribution and mobility (inflow/outflow) similarity" ) && log.contains( "street view: no street-view images given" ) ) << log.toStdString();
   QgsVectorLayer *embeddings = layerOf( train, "OUTPUT", context );
   ASSERT_TRUE( embeddings );
   EXPECT_EQ( embeddings->featureCount(), 16 );

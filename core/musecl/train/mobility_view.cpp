@@ -60,6 +60,49 @@ std::pair<torch::Tensor, torch::Tensor> randomPairs(const RegionTable &t, const 
   return {torch::tensor(pairs, torch::kLong).view({count, 2}), torch::tensor(target)};
 }
 
+struct PairTargets {
+  bool dense = true;
+  torch::Tensor matrix;  // [N, N] log1p counts (dense)
+  std::unordered_map<std::uint64_t, float> observed;  // (origin << 32 | destination) -> log1p count (sparse)
+};
+
+// One encoder's full-graph training (cosine-decayed Adam). Progress counts the runs one after another.
+void trainEncoder(MobilityEncoder &encoder, const torch::Tensor &x, const FlowGraphTensors &g, const PairTargets &targets, const RegionTable &t, Context &ctx,
+                  std::uint64_t seed, int run, int runs) {
+  encoder->to(ctx.device);
+  torch::optim::Adam optimizer(encoder->parameters(), torch::optim::AdamOptions(kLearningRate).weight_decay(1e-5));
+  std::mt19937_64 rng(seed);
+  encoder->train();
+  const int epochs = std::max(0, ctx.options.mobilityEpochs);
+  for (int epoch = 1; epoch <= epochs; ++epoch) {
+    const auto started = std::chrono::steady_clock::now();
+    // Cosine decay to zero: full-graph steps are noisy at a constant rate, and the last epochs
+    // decide the vectors everything downstream sees.
+    const double lr = kLearningRate * 0.5 * (1.0 + std::cos(M_PI * (epoch - 1) / std::max(1, epochs)));
+    for (auto &group : optimizer.param_groups()) static_cast<torch::optim::AdamOptions &>(group.options()).lr(lr);
+    const torch::Tensor z = encoder->forward(x, g);
+    torch::Tensor loss;
+    if (targets.dense) {
+      loss = (encoder->scoreAll(z) - targets.matrix).pow(2).mean();
+    } else {
+      const auto [pairs, pairTarget] = randomPairs(t, targets.observed, g.origin.numel(), rng);
+      const torch::Tensor p = pairs.to(ctx.device);
+      const torch::Tensor onEdges = encoder->score(z.index_select(0, g.origin), z.index_select(0, g.destination)) - g.target;
+      const torch::Tensor onPairs = encoder->score(z.index_select(0, p.select(1, 0)), z.index_select(0, p.select(1, 1))) - pairTarget.to(ctx.device);
+      loss = torch::cat({onEdges, onPairs}).pow(2).mean();
+    }
+    const int step = run * epochs + epoch;
+    const double value = finiteLoss(loss, "mobility", step, 1);
+    optimizer.zero_grad();
+    loss.backward();
+    optimizer.step();
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    ctx.epochLog.push_back({"mobility", step, value, seconds});
+    ctx.report("mobility", step, runs * epochs, 1, 1, value);
+  }
+  encoder->to(torch::kCPU);
+}
+
 }  // namespace
 
 MobilityEncoderImpl::MobilityEncoderImpl(int64_t features, int64_t hidden, int64_t layerCount, int64_t out)
@@ -78,7 +121,10 @@ torch::Tensor MobilityEncoderImpl::forward(const torch::Tensor &x, const FlowGra
   torch::Tensor h = torch::relu(input(x));
   for (const auto &layer : *layers) {
     torch::Tensor toward = torch::zeros_like(h), from = torch::zeros_like(h);
-    if (g.origin.defined() && g.origin.numel() > 0) {
+    if (g.denseOut.defined()) {
+      toward = g.denseOut.mm(h);
+      from = g.denseIn.mm(h);
+    } else if (g.origin.defined() && g.origin.numel() > 0) {
       toward = toward.index_add(0, g.origin, h.index_select(0, g.destination) * g.outWeight.unsqueeze(1));
       from = from.index_add(0, g.destination, h.index_select(0, g.origin) * g.inWeight.unsqueeze(1));
     }
@@ -103,10 +149,11 @@ void MobilityModel::save(torch::serialize::OutputArchive &a) const {
   a.write("mobility.mean", torch::tensor(mean));
   a.write("mobility.std", torch::tensor(stdev));
   a.write("mobility.shape", torch::tensor(std::vector<std::int64_t>{hidden, layers, dimension}, torch::kLong));
-  if (encoder) {
+  a.write("mobility.runs", torch::tensor(std::vector<std::int64_t>{static_cast<std::int64_t>(encoders.size())}, torch::kLong));
+  for (std::size_t k = 0; k < encoders.size(); ++k) {
     torch::serialize::OutputArchive sub;
-    encoder->save(sub);
-    a.write("mobility.encoder", sub);
+    encoders[k]->save(sub);
+    a.write("mobility.encoder_" + std::to_string(k), sub);
   }
 }
 
@@ -130,10 +177,15 @@ void MobilityModel::load(torch::serialize::InputArchive &a) {
   const std::size_t expected = kind == "volume" ? 2 : kFixedFeatures + poiCategories.size();
   if (mean.size() != expected || stdev.size() != expected) throw std::runtime_error("the mobility view's feature scaling does not match its feature list");
   if (kind == "graph") {
-    encoder = MobilityEncoder(static_cast<int64_t>(expected), hidden, layers, dimension);
-    torch::serialize::InputArchive sub;
-    a.read("mobility.encoder", sub);
-    encoder->load(sub);
+    const std::int64_t runs = readTensor(a, "mobility.runs").to(torch::kLong)[0].item<std::int64_t>();
+    if (runs < 1 || runs > 64) throw std::runtime_error("the mobility view has " + std::to_string(runs) + " encoders");
+    encoders.clear();
+    for (std::int64_t k = 0; k < runs; ++k) {
+      encoders.emplace_back(static_cast<int64_t>(expected), hidden, layers, dimension);
+      torch::serialize::InputArchive sub;
+      a.read("mobility.encoder_" + std::to_string(k), sub);
+      encoders.back()->load(sub);
+    }
   } else if (kind != "volume") {
     throw std::runtime_error("unknown mobility view kind '" + kind + "'");
   }
@@ -187,6 +239,13 @@ FlowGraphTensors flowGraphTensors(const RegionTable &t, const torch::Device &dev
   g.outWeight = torch::tensor(outWeight).to(device);
   g.inWeight = torch::tensor(inWeight).to(device);
   g.target = torch::tensor(logWeight).to(device);
+  const auto n = static_cast<int64_t>(t.size());
+  if (n <= kDensePairsUpTo) {
+    g.denseOut = torch::zeros({n, n}, torch::TensorOptions().device(device));
+    g.denseOut.index_put_({g.origin, g.destination}, g.outWeight);
+    g.denseIn = torch::zeros({n, n}, torch::TensorOptions().device(device));
+    g.denseIn.index_put_({g.destination, g.origin}, g.inWeight);
+  }
   return g;
 }
 
@@ -210,68 +269,48 @@ ViewVectors trainMobilityView(const RegionTable &t, Context &ctx, MobilityModel 
   m.dimension = o.mobilityDimension;
   const torch::Tensor raw = mobilityNodeFeatures(t, m.poiCategories);
   fitStandardisation(raw, m);
-  torch::manual_seed(seed);
-  m.encoder = MobilityEncoder(raw.size(1), m.hidden, m.layers, m.dimension);
-  m.encoder->to(ctx.device);
   const torch::Tensor x = standardised(raw, m).to(ctx.device);
   const FlowGraphTensors g = flowGraphTensors(t, ctx.device);
   const auto n = static_cast<int64_t>(t.size());
-  const bool dense = n <= kDensePairsUpTo;
-  torch::Tensor target;
-  std::unordered_map<std::uint64_t, float> observed;
-  if (dense) {
-    target = torch::zeros({n, n}, torch::TensorOptions().device(ctx.device));
-    target.index_put_({g.origin, g.destination}, g.target);
+  PairTargets targets;
+  targets.dense = n <= kDensePairsUpTo;
+  if (targets.dense) {
+    targets.matrix = torch::zeros({n, n}, torch::TensorOptions().device(ctx.device));
+    targets.matrix.index_put_({g.origin, g.destination}, g.target);
   } else {
     const torch::Tensor o = g.origin.cpu(), d = g.destination.cpu(), w = g.target.cpu();
     const auto oa = o.accessor<std::int64_t, 1>(), da = d.accessor<std::int64_t, 1>();
     const auto wa = w.accessor<float, 1>();
-    for (int64_t e = 0; e < o.numel(); ++e) observed[(static_cast<std::uint64_t>(oa[e]) << 32) | static_cast<std::uint64_t>(da[e])] = wa[e];
+    for (int64_t e = 0; e < o.numel(); ++e) targets.observed[(static_cast<std::uint64_t>(oa[e]) << 32) | static_cast<std::uint64_t>(da[e])] = wa[e];
   }
-  torch::optim::Adam optimizer(m.encoder->parameters(), torch::optim::AdamOptions(kLearningRate).weight_decay(1e-5));
-  std::mt19937_64 rng(mix(seed, 1));
-  m.encoder->train();
-  const int epochs = std::max(0, o.mobilityEpochs);
-  for (int epoch = 1; epoch <= epochs; ++epoch) {
-    const auto started = std::chrono::steady_clock::now();
-    // Cosine decay to zero: full-graph steps are noisy at a constant rate, and the last epochs
-    // decide the vectors everything downstream sees.
-    const double lr = kLearningRate * 0.5 * (1.0 + std::cos(M_PI * (epoch - 1) / std::max(1, epochs)));
-    for (auto &group : optimizer.param_groups()) static_cast<torch::optim::AdamOptions &>(group.options()).lr(lr);
-    const torch::Tensor z = m.encoder->forward(x, g);
-    torch::Tensor loss;
-    if (dense) {
-      loss = (m.encoder->scoreAll(z) - target).pow(2).mean();
-    } else {
-      const auto [pairs, pairTarget] = randomPairs(t, observed, g.origin.numel(), rng);
-      const torch::Tensor p = pairs.to(ctx.device);
-      const torch::Tensor onEdges = m.encoder->score(z.index_select(0, g.origin), z.index_select(0, g.destination)) - g.target;
-      const torch::Tensor onPairs = m.encoder->score(z.index_select(0, p.select(1, 0)), z.index_select(0, p.select(1, 1))) - pairTarget.to(ctx.device);
-      loss = torch::cat({onEdges, onPairs}).pow(2).mean();
-    }
-    const double value = finiteLoss(loss, "mobility", epoch, 1);
-    optimizer.zero_grad();
-    loss.backward();
-    optimizer.step();
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    ctx.epochLog.push_back({"mobility", epoch, value, seconds});
-    ctx.report("mobility", epoch, epochs, 1, 1, value);
+  m.encoders.clear();
+  const int runs = std::max(1, o.mobilityRuns);
+  for (int run = 0; run < runs; ++run) {
+    torch::manual_seed(mix(seed, 10 + run));
+    m.encoders.emplace_back(raw.size(1), m.hidden, m.layers, m.dimension);
+    trainEncoder(m.encoders.back(), x, g, targets, t, ctx, mix(seed, 20 + run), run, runs);
   }
   ctx.decide("mobility: graph encoder (" + std::to_string(m.layers) + " rounds of message passing along " + std::to_string(g.origin.numel()) +
              " origin-destination pairs, " + std::to_string(raw.size(1)) + " region features) trained to reproduce log trip counts" +
-             (dense ? " between all region pairs" : " on every flow and as many random pairs per epoch") + "; " + std::to_string(m.dimension) + "-d view");
+             (targets.dense ? " between all region pairs" : " on every flow and as many random pairs per epoch") + "; " + std::to_string(runs) +
+             " encoder(s) from different initial weights, their " + std::to_string(m.dimension) + "-d outputs side by side (" +
+             std::to_string(runs * m.dimension) + "-d view)");
   return applyMobilityView(t, m, ctx);
 }
 
 ViewVectors applyMobilityView(const RegionTable &t, MobilityModel &m, Context &ctx) {
   if (m.kind == "volume") return volumeView(t, m);
   torch::NoGradGuard noGrad;
-  m.encoder->eval();
-  m.encoder->to(ctx.device);
   const torch::Tensor x = standardised(mobilityNodeFeatures(t, m.poiCategories), m).to(ctx.device);
-  const torch::Tensor z = m.encoder->forward(x, flowGraphTensors(t, ctx.device)).to(torch::kCPU).contiguous();
-  m.encoder->to(torch::kCPU);
-  return {z, regionsWithTrips(t)};
+  const FlowGraphTensors g = flowGraphTensors(t, ctx.device);
+  std::vector<torch::Tensor> outputs;
+  for (auto &encoder : m.encoders) {
+    encoder->eval();
+    encoder->to(ctx.device);
+    outputs.push_back(encoder->forward(x, g).to(torch::kCPU));
+    encoder->to(torch::kCPU);
+  }
+  return {torch::cat(outputs, 1).contiguous(), regionsWithTrips(t)};
 }
 
 }  // namespace musecl::train

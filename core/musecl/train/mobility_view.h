@@ -25,6 +25,9 @@ struct FlowGraphTensors {
   torch::Tensor origin, destination;  // [E] long
   torch::Tensor outWeight, inWeight;  // [E]: log1p(w) / sum over the origin's (destination's) flows
   torch::Tensor target;               // [E]: log1p(w)
+  // The same normalised weights as dense [N, N] matrices (row i: region i's destinations, resp.
+  // origins), for graphs small enough that two matrix products beat gathering E x width messages.
+  torch::Tensor denseOut, denseIn;
 };
 
 struct MobilityEncoderImpl : torch::nn::Module {
@@ -45,7 +48,9 @@ struct MobilityModel {
   std::vector<std::string> poiCategories;  // node-feature columns after the fixed ones
   std::vector<float> mean, stdev;          // node-feature standardisation (training regions)
   int hidden = 0, layers = 0, dimension = 0;
-  MobilityEncoder encoder{nullptr};
+  // One or more encoders trained from different initial weights; the view is their outputs side by
+  // side (TrainingOptions::mobilityRuns).
+  std::vector<MobilityEncoder> encoders;
 
   void save(torch::serialize::OutputArchive &archive) const;
   void load(torch::serialize::InputArchive &archive);

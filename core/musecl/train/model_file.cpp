@@ -88,7 +88,7 @@ std::string summariseOptions(const TrainingOptions &o) {
     << " rs_backbone=" << o.remoteSensingBackbone << " sv_backbone=" << o.streetViewBackbone
     << " similarity=" << (o.similarityScale == SimilarityScale::Log1p ? "log1p" : "raw") << " positive_pool=" << o.positivePool
     << " word_dimension=" << o.wordDimension << " word_epochs=" << o.wordEpochs << " fusion_hidden=" << o.fusionHidden << " temperature=" << o.infoNceTemperature
-    << " mobility=" << o.mobilityDimension << "d/" << o.mobilityHidden << "h/" << o.mobilityLayers << "l/" << o.mobilityEpochs << "e seed=" << o.seed;
+    << " mobility=" << o.mobilityDimension << "d/" << o.mobilityHidden << "h/" << o.mobilityLayers << "l/" << o.mobilityEpochs << "e x" << o.mobilityRuns << " seed=" << o.seed;
   return s.str();
 }
 
