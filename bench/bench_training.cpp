@@ -60,6 +60,7 @@ int main(int argc, char **argv) {
   // The real pipeline on a synthetic city: 2 x batch regions, so each epoch is 2 batches.
   {
     RegionTable city;
+    city.poiCategories = {"a", "b", "c"};
     const int regions = 2 * batch;
     for (int r = 0; r < regions; ++r) {
       city.ids.push_back(std::to_string(r));

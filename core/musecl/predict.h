@@ -9,6 +9,8 @@
 // Metrics are pooled over out-of-fold predictions, on the modelling scale (log1p when LOG_TARGET).
 #pragma once
 
+#include "musecl/clustering.h"
+
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -57,12 +59,5 @@ struct PredictResult {
 PredictResult predictIndicator(const PredictInput &input, const PredictOptions &options, const std::function<bool(double)> &progress = {});
 
 Metrics computeMetrics(const std::vector<double> &truth, const std::vector<double> &predicted);
-
-// Seeded k-means (k-means++ start), used for spatial folds and by musecl:cluster.
-std::vector<int> kMeans(const std::vector<std::vector<double>> &points, int k, std::uint64_t seed, int iterations = 100);
-
-// Principal component scores of standardised columns (the first `components`), via the
-// eigenvectors of the correlation matrix (Jacobi rotations; fine for a few hundred columns).
-std::vector<std::vector<double>> principalComponents(const std::vector<std::vector<double>> &rows, int components, std::vector<double> *explained = nullptr);
 
 }  // namespace musecl

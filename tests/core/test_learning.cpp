@@ -2,6 +2,7 @@
 // torchvision's parameter counts, skip-gram and InfoNCE on toy data, and whole training runs
 // (loss decrease, determinism, save/load, cancellation, errors, modality fallbacks).
 // Tolerances: float32 arithmetic, 1e-5 relative unless stated.
+#include "musecl/clustering.h"
 #include "musecl/encoder_passes.h"
 #include "musecl/nn/encoders.h"
 #include "musecl/nn/fusion.h"
@@ -490,8 +491,11 @@ TEST(Training, MissingModalitiesFallBackAndSaySo) {
   // Mobility only, as OD flows; then as trip end points (no pairs): a volume view.
   const TrainingResult mobilityOnly = trainMuseCL(toyCity(10, false, false, false, true), o, toyLoader, {}, {}, model);
   EXPECT_EQ(mobilityOnly.embeddings.dimension, 16);
+  // Embedding with 1 thread where training used 2: the same values up to float rounding (BLAS
+  // kernels may sum in another order with another thread count).
   const TrainingResult again = embedWithModel(model, toyCity(10, false, false, false, true), toyLoader, DeviceChoice::Cpu, 1, {}, {});
-  EXPECT_EQ(again.embeddings.values, mobilityOnly.embeddings.values);
+  ASSERT_EQ(again.embeddings.values.size(), mobilityOnly.embeddings.values.size());
+  for (std::size_t i = 0; i < again.embeddings.values.size(); ++i) ASSERT_NEAR(again.embeddings.values[i], mobilityOnly.embeddings.values[i], 1e-5);
   RegionTable tripEnds = toyCity(10, false, false, false, true);
   tripEnds.flows.clear();
   const TrainingResult volume = trainMuseCL(tripEnds, o, toyLoader, {}, {}, model);
@@ -625,4 +629,37 @@ TEST(Similarity, JoinedBlocksWeighEquallyWhateverTheirUnits) {
   EXPECT_NEAR(first / 4, 1.0, 1e-6);
   EXPECT_NEAR(second / 4, 1.0, 1e-6);
   EXPECT_THROW(joinedFeatures(metres, {{1}}), std::invalid_argument);
+}
+
+TEST(Clustering, PrincipalComponentsOfAPlantedLine) {
+  // Columns t, 2t + tiny noise and independent noise: after standardising, the correlation matrix
+  // has eigenvalues about 2, 1 and 0, so the first component explains about 2/3 of the variance and
+  // follows t (its largest loading made positive, so the sign is fixed too).
+  std::mt19937 rng(5);
+  std::normal_distribution<double> g;
+  std::vector<std::vector<double>> rows;
+  std::vector<double> t;
+  for (int i = 0; i < 200; ++i) {
+    t.push_back(g(rng));
+    rows.push_back({t.back(), 2 * t.back() + 0.01 * g(rng), g(rng)});
+  }
+  std::vector<double> explained;
+  const auto scores = principalComponents(rows, 2, &explained);
+  ASSERT_EQ(scores.size(), 200u);
+  ASSERT_EQ(scores[0].size(), 2u);
+  ASSERT_EQ(explained.size(), 2u);
+  EXPECT_NEAR(explained[0], 2.0 / 3.0, 0.02);
+  EXPECT_NEAR(explained[1], 1.0 / 3.0, 0.05);
+  double sxy = 0, sxx = 0, syy = 0;
+  for (std::size_t i = 0; i < 200; ++i) sxy += t[i] * scores[i][0], sxx += t[i] * t[i], syy += scores[i][0] * scores[i][0];
+  // Not exactly t: the sample correlation of the noise column with t (about 0.07 for 200 rows) tilts it.
+  EXPECT_GT(sxy / std::sqrt(sxx * syy), 0.99) << "the first component is +t (up to scale)";
+  // k-means on the scores of two well separated blobs finds them.
+  std::vector<std::vector<double>> blobs;
+  for (int i = 0; i < 40; ++i) blobs.push_back({(i < 20 ? -5.0 : 5.0) + 0.1 * g(rng), 0.1 * g(rng)});
+  const std::vector<int> labels = kMeans(blobs, 2, 3);
+  for (int i = 1; i < 20; ++i) EXPECT_EQ(labels[static_cast<std::size_t>(i)], labels[0]);
+  for (int i = 21; i < 40; ++i) EXPECT_EQ(labels[static_cast<std::size_t>(i)], labels[20]);
+  EXPECT_NE(labels[0], labels[20]);
+  EXPECT_THROW(kMeans(blobs, 41, 3), std::invalid_argument);
 }

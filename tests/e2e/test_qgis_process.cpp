@@ -196,7 +196,10 @@ TEST_F( QgisProcess, WholePipelineModelRunsOnTheSyntheticCity )
     EXPECT_TRUE( std::isfinite( f.attribute( "pred" ).toDouble() ) );
     EXPECT_TRUE( std::isfinite( f.attribute( "emb_31" ).toDouble() ) );
   }
-  EXPECT_TRUE( r.output.contains( "remote sensing: positives and negatives by POI-distribution similarity" ) );
+  EXPECT_TRUE( r.output.contains( "remote sensing: positives and negatives by POI-distribution and mobility (inflow/outflow) similarity" ) );
+  EXPECT_TRUE( r.output.contains( "mobility: graph encoder" ) ) << "the demo's OD lines give the mobility graph view";
+  EXPECT_TRUE( r.output.contains( "Mean attention weight per view: remote sensing" ) && r.output.contains( "street view" ) && r.output.contains( "POI text" ) )
+      << "all four views are fused";
   EXPECT_TRUE( r.output.contains( "street view: positives and negatives by mobility (inflow/outflow) similarity" ) );
 }
 
