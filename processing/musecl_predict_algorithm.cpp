@@ -37,8 +37,9 @@ namespace
   const QString kThreads = QStringLiteral( "THREADS" );
   const QString kOutput = QStringLiteral( "OUTPUT" );
   const QString kReport = QStringLiteral( "OUTPUT_REPORT" );
-  // Below this many labelled regions the MLP (about 330,000 weights) loses to ridge on Manhattan's
-  // 180 zones by 0.1-0.3 R² (BENCHMARKS.md), so the automatic choice is ridge.
+  // Up to this many labelled regions the automatic choice is ridge: on Manhattan's 180 zones the
+  // MLP (hundreds of thousands of weights) scored below ridge in most rows of BENCHMARKS.md, by up
+  // to 0.3 R² (random folds).
   constexpr int kRidgeUpTo = 500;
 
   QString scatterSvg( const std::vector<double> &truth, const std::vector<double> &predicted, bool logScale )
@@ -89,8 +90,8 @@ QString MuseclPredictAlgorithm::shortHelpString() const
            "extrapolating wildly into areas with counts beyond the training range; embedding fields are left as they are.\n\n"
            "<b>Models</b>: the paper's MLP (hidden 512-256-128-64, ReLU, Adam 5e-4, early stopping on a validation split), or ridge "
            "regression (standardised features, penalty chosen by inner cross-validation). The default, <i>automatic</i>, uses ridge "
-           "up to 500 labelled regions and the MLP above: on small cities the MLP's 330,000 weights overfit (on Manhattan's 180 "
-           "zones it trails ridge by 0.1-0.3 R², see BENCHMARKS.md).\n\n"
+           "up to 500 labelled regions and the MLP above: on small cities the MLP's hundreds of thousands of weights overfit (on "
+           "Manhattan's 180 zones it scored below ridge in most settings, by up to 0.3 R², see BENCHMARKS.md).\n\n"
            "<b>Evaluation</b>: the paper's 60/20/20 train/validation/test split; random k-fold; or spatially blocked k-fold, whose "
            "folds are contiguous areas (k-means of the region centroids), so that nearby, similar regions cannot leak between "
            "training and test. Spatial k-fold is the honest choice for maps.\n\n"
