@@ -23,8 +23,7 @@ std::pair<std::vector<torch::Tensor>, torch::Tensor> fusionInputs(const ViewSet 
     const torch::Tensor mean = torch::tensor(m.mean[static_cast<std::size_t>(v)]).unsqueeze(0);
     const torch::Tensor stdev = torch::tensor(m.stdev[static_cast<std::size_t>(v)]).unsqueeze(0);
     inputs[static_cast<std::size_t>(v)] = ((view.values - mean) / stdev).to(device);
-    for (std::size_t r = 0; r < n; ++r)
-      if (view.has[r]) mask[static_cast<int64_t>(r)][v] = true;
+    mask.select(1, v).copy_(torch::tensor(std::vector<std::int64_t>(view.has.begin(), view.has.end())).gt(0));
   }
   return {inputs, mask.to(device)};
 }
@@ -121,10 +120,8 @@ RegionEmbeddings trainFusion(const RegionTable &table, const ViewSet &views, Con
   m.fusion = nn::Fusion(m.sizes, m.shared, m.hidden);
   m.fusion->to(ctx.device);
   const auto [inputs, mask] = fusionInputs(views, m, table.size(), ctx.device);
-  const torch::Tensor viewsPerRegion = mask.sum(1).cpu();
-  std::vector<int64_t> aligned;
-  for (int64_t r = 0; r < viewsPerRegion.size(0); ++r)
-    if (viewsPerRegion[r].item<int64_t>() >= 2) aligned.push_back(r);
+  const torch::Tensor alignable = torch::nonzero(mask.sum(1).ge(2)).squeeze(1).cpu().contiguous();
+  std::vector<int64_t> aligned(alignable.data_ptr<int64_t>(), alignable.data_ptr<int64_t>() + alignable.numel());
   if (aligned.size() < 2 || o.fusionEpochs == 0) {
     ctx.decide("fusion: " + viewList(m) + (aligned.size() < 2 ? "; fewer than 2 regions have two views, so" : "; FUSION_EPOCHS=0, so") +
                " nothing is aligned: each view's projection keeps its seeded initial weights");

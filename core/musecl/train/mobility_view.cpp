@@ -27,14 +27,28 @@ std::vector<std::uint8_t> regionsWithTrips(const RegionTable &t) {
   return has;
 }
 
-ViewVectors volumeView(const RegionTable &t, const MobilityModel &m) {
-  const auto n = static_cast<int64_t>(t.size());
-  torch::Tensor raw = torch::zeros({n, 2});
-  for (int64_t r = 0; r < n; ++r) {
-    raw[r][0] = std::log1p(t.inflow[static_cast<std::size_t>(r)]);
-    raw[r][1] = std::log1p(t.outflow[static_cast<std::size_t>(r)]);
+// The volume view's raw features: log1p inflow and outflow per region.
+torch::Tensor volumeFeatures(const RegionTable &t) {
+  torch::Tensor raw = torch::zeros({static_cast<int64_t>(t.size()), 2});
+  auto a = raw.accessor<float, 2>();
+  for (std::size_t r = 0; r < t.size(); ++r) {
+    a[static_cast<int64_t>(r)][0] = static_cast<float>(std::log1p(t.inflow[r]));
+    a[static_cast<int64_t>(r)][1] = static_cast<float>(std::log1p(t.outflow[r]));
   }
-  return {standardised(raw, m), regionsWithTrips(t)};
+  return raw;
+}
+
+// The graph view of standardised node features `x` on graph `g`: every encoder's output side by side.
+torch::Tensor encodeAll(MobilityModel &m, const torch::Tensor &x, const FlowGraphTensors &g, const torch::Device &device) {
+  torch::NoGradGuard noGrad;
+  std::vector<torch::Tensor> outputs;
+  for (auto &encoder : m.encoders) {
+    encoder->eval();
+    encoder->to(device);
+    outputs.push_back(encoder->forward(x, g).to(torch::kCPU));
+    encoder->to(torch::kCPU);
+  }
+  return torch::cat(outputs, 1).contiguous();
 }
 
 void fitStandardisation(const torch::Tensor &raw, MobilityModel &m) {
@@ -253,14 +267,10 @@ ViewVectors trainMobilityView(const RegionTable &t, Context &ctx, MobilityModel 
   const TrainingOptions &o = ctx.options;
   if (!t.hasFlowGraph()) {
     m.kind = "volume";
-    torch::Tensor raw = torch::zeros({static_cast<int64_t>(t.size()), 2});
-    for (std::size_t r = 0; r < t.size(); ++r) {
-      raw[static_cast<int64_t>(r)][0] = std::log1p(t.inflow[r]);
-      raw[static_cast<int64_t>(r)][1] = std::log1p(t.outflow[r]);
-    }
+    const torch::Tensor raw = volumeFeatures(t);
     fitStandardisation(raw, m);
     ctx.decide("mobility: trip end points give no origin-destination pairs, so the mobility view is each region's standardised (log1p inflow, log1p outflow)");
-    return volumeView(t, m);
+    return {standardised(raw, m), regionsWithTrips(t)};
   }
   m.kind = "graph";
   m.poiCategories = t.poiCategories;
@@ -295,22 +305,13 @@ ViewVectors trainMobilityView(const RegionTable &t, Context &ctx, MobilityModel 
              (targets.dense ? " between all region pairs" : " on every flow and as many random pairs per epoch") + "; " + std::to_string(runs) +
              " encoder(s) from different initial weights, their " + std::to_string(m.dimension) + "-d outputs side by side (" +
              std::to_string(runs * m.dimension) + "-d view)");
-  return applyMobilityView(t, m, ctx);
+  return {encodeAll(m, x, g, ctx.device), regionsWithTrips(t)};  // the trained encoders on the features and graph already built
 }
 
 ViewVectors applyMobilityView(const RegionTable &t, MobilityModel &m, Context &ctx) {
-  if (m.kind == "volume") return volumeView(t, m);
-  torch::NoGradGuard noGrad;
+  if (m.kind == "volume") return {standardised(volumeFeatures(t), m), regionsWithTrips(t)};
   const torch::Tensor x = standardised(mobilityNodeFeatures(t, m.poiCategories), m).to(ctx.device);
-  const FlowGraphTensors g = flowGraphTensors(t, ctx.device);
-  std::vector<torch::Tensor> outputs;
-  for (auto &encoder : m.encoders) {
-    encoder->eval();
-    encoder->to(ctx.device);
-    outputs.push_back(encoder->forward(x, g).to(torch::kCPU));
-    encoder->to(torch::kCPU);
-  }
-  return {torch::cat(outputs, 1).contiguous(), regionsWithTrips(t)};
+  return {encodeAll(m, x, flowGraphTensors(t, ctx.device), ctx.device), regionsWithTrips(t)};
 }
 
 }  // namespace musecl::train

@@ -13,13 +13,14 @@ ViewVectors poiView(const RegionTable &table, const SkipGram &words) {
   torch::Tensor out = torch::zeros({n, d + kPoiScaleColumns});
   std::vector<std::uint8_t> has(table.size(), 0);
   std::vector<float> v;
+  auto a = out.accessor<float, 2>();
   for (int64_t r = 0; r < n; ++r) {
     const auto i = static_cast<std::size_t>(r);
     const auto &tokens = table.poiCategoryTokens.empty() ? std::vector<std::string>() : table.poiCategoryTokens[i];
     if (!words.meanVector(tokens, v)) continue;
-    out[r].narrow(0, 0, d).copy_(torch::from_blob(v.data(), {d}, torch::kFloat32));
-    out[r][d] = std::log1p(static_cast<double>(tokens.size()));
-    out[r][d + 1] = std::log1p(static_cast<double>(std::set<std::string>(tokens.begin(), tokens.end()).size()));
+    for (int64_t k = 0; k < d; ++k) a[r][k] = v[static_cast<std::size_t>(k)];
+    a[r][d] = static_cast<float>(std::log1p(static_cast<double>(tokens.size())));
+    a[r][d + 1] = static_cast<float>(std::log1p(static_cast<double>(std::set<std::string>(tokens.begin(), tokens.end()).size())));
     has[i] = 1;
   }
   return {out, has};
