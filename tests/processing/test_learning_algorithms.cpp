@@ -404,6 +404,28 @@ TEST( TrainEmbed, ErrorsCancellationAndNothingLeftBehind )
   if ( !cudaRun.ok )
     EXPECT_TRUE( cudaRun.error.contains( "CUDA was requested but is not available" ) ) << cudaRun.error.toStdString();
 
+  // Flows whose weights are all zero say nothing about mobility: refused, naming the layer and field.
+  QgsVectorLayer zeroFlows( QStringLiteral( "LineString?crs=EPSG:32618&field=trips:double" ), QStringLiteral( "zero_flows" ), QStringLiteral( "memory" ) );
+  {
+    QgsFeatureList copies;
+    QgsFeature fl;
+    QgsFeatureIterator flowIt = city->flows->getFeatures();
+    while ( flowIt.nextFeature( fl ) )
+    {
+      QgsFeature copy( zeroFlows.fields() );
+      copy.setGeometry( fl.geometry() );
+      copy.setAttributes( QgsAttributes() << 0.0 );
+      copies << copy;
+    }
+    zeroFlows.dataProvider()->addFeatures( copies );
+  }
+  QVariantMap zero = trainParams( *city, city->dir.filePath( "zero.musecl" ) );
+  zero.insert( "FLOWS", QVariant::fromValue( &zeroFlows ) );
+  const AlgorithmRun zeroRun = runAlgorithm( "musecl:train", zero, context );
+  EXPECT_FALSE( zeroRun.ok );
+  EXPECT_TRUE( zeroRun.error.contains( "zero_flows" ) && zeroRun.error.contains( "weight 0" ) && zeroRun.error.contains( "trips" ) ) << zeroRun.error.toStdString();
+  EXPECT_FALSE( QFileInfo::exists( city->dir.filePath( "zero.musecl" ) ) );
+
   // A pass too small for one triplet is refused with its value.
   QVariantMap tiny = trainParams( *city, city->dir.filePath( "tiny.musecl" ) );
   tiny.insert( "IMAGES_PER_PASS", 2 );
