@@ -74,6 +74,64 @@ double museclTypicalRegionSize( const MuseclRegionSet &regions, QgsProcessingCon
   return std::sqrt( sum / std::max( 1, regions.size() ) );
 }
 
+namespace
+{
+  // Region centroids in metres (the regions' CRS if projected, else their UTM zone), for the
+  // geographic triplet fallback, and areas in square metres on the ellipsoid, the scale the POI and
+  // mobility views divide volumes by.
+  void addGeometry( musecl::RegionTable &t, const MuseclRegionSet &regions, QgsProcessingContext &context )
+  {
+    QgsCoordinateReferenceSystem metric = regions.crs;
+    if ( regions.crs.isGeographic() )
+    {
+      const QgsPointXY c = regions.extent.center();
+      metric = QgsCoordinateReferenceSystem::fromEpsgId( musecl::utmEpsgForLonLat( c.x(), c.y() ) );
+    }
+    const QgsCoordinateTransform toMetric( regions.crs, metric, context.transformContext() );
+    for ( const QgsFeature &f : regions.features )
+    {
+      QgsPointXY c = f.geometry().centroid().asPoint();
+      try
+      {
+        c = toMetric.transform( c );
+      }
+      catch ( QgsCsException & )
+      {
+      }
+      t.centroidX.push_back( c.x() );
+      t.centroidY.push_back( c.y() );
+    }
+
+    QgsDistanceArea area;
+    area.setSourceCrs( regions.crs, context.transformContext() );
+    area.setEllipsoid( regions.crs.ellipsoidAcronym().isEmpty() ? QStringLiteral( "EPSG:7030" ) : regions.crs.ellipsoidAcronym() );
+    for ( const QgsFeature &f : regions.features )
+      t.areaSquareMetres.push_back( area.measureArea( f.geometry() ) );
+  }
+
+  // The flow summary into the table: volumes, and the OD pairs with a positive weight as the flow
+  // graph. Refuses flows whose joined weight is all zero; warns when they join a single pair.
+  QString museclAddFlows( musecl::RegionTable &t, const MuseclFlowSummary &s, const MuseclFlowOptions &options, const QString &layer, QgsProcessingFeedback *feedback )
+  {
+    t.inflow = s.inflow;
+    t.outflow = s.outflow;
+    t.internal = s.internal;
+    for ( const auto &[pair, weight] : s.od )
+      if ( weight > 0 )
+        t.flows.push_back( { pair.first, pair.second, weight } );
+    if ( s.weightInside <= 0 )
+      throw QgsProcessingException( QObject::tr( "Every flow of layer “%1” that joins two regions has weight 0 (field %2): the flows say nothing about mobility; fix the weights or leave FLOWS empty" )
+                                    .arg( layer, options.weightField.isEmpty() ? QObject::tr( "none" ) : options.weightField ) );
+    std::set<std::uint32_t> origins;
+    for ( const auto &f : t.flows )
+      origins.insert( f.origin );
+    if ( !options.tripPoints && t.flows.size() < 2 )
+      feedback->pushWarning( QObject::tr( "Flow layer “%1” joins only %2 region pair(s): the mobility view learns almost nothing from it" ).arg( layer ).arg( t.flows.size() ) );
+    return QObject::tr( "mobility (weight %1 inside, %2 origin-destination pairs from %3 origin regions)" )
+         .arg( s.weightInside, 0, 'f', 0 ).arg( t.flows.size() ).arg( origins.size() );
+  }
+}
+
 musecl::RegionTable museclBuildRegionTable( const QgsProcessingAlgorithm *algorithm, const QVariantMap &parameters, const MuseclRegionSet &regions,
     int chipSize, const QString &chipFolder, QgsProcessingContext &context, QgsProcessingFeedback *feedback, double progressTo )
 {
@@ -86,34 +144,7 @@ musecl::RegionTable museclBuildRegionTable( const QgsProcessingAlgorithm *algori
   for ( const QString &id : regions.ids )
     t.ids.push_back( id.toStdString() );
 
-  // Centroids in metres for the geographic fallback: the regions' CRS if projected, else their UTM zone.
-  QgsCoordinateReferenceSystem metric = regions.crs;
-  if ( regions.crs.isGeographic() )
-  {
-    const QgsPointXY c = regions.extent.center();
-    metric = QgsCoordinateReferenceSystem::fromEpsgId( musecl::utmEpsgForLonLat( c.x(), c.y() ) );
-  }
-  const QgsCoordinateTransform toMetric( regions.crs, metric, context.transformContext() );
-  for ( const QgsFeature &f : regions.features )
-  {
-    QgsPointXY c = f.geometry().centroid().asPoint();
-    try
-    {
-      c = toMetric.transform( c );
-    }
-    catch ( QgsCsException & )
-    {
-    }
-    t.centroidX.push_back( c.x() );
-    t.centroidY.push_back( c.y() );
-  }
-
-  // Areas in square metres on the ellipsoid: the scale the POI and mobility views divide volumes by.
-  QgsDistanceArea area;
-  area.setSourceCrs( regions.crs, context.transformContext() );
-  area.setEllipsoid( regions.crs.ellipsoidAcronym().isEmpty() ? QStringLiteral( "EPSG:7030" ) : regions.crs.ellipsoidAcronym() );
-  for ( const QgsFeature &f : regions.features )
-    t.areaSquareMetres.push_back( area.measureArea( f.geometry() ) );
+  addGeometry( t, regions, context );
 
   const double step = ( progressTo - 5 ) / 4.0;
   double at = 5;
@@ -143,22 +174,7 @@ musecl::RegionTable museclBuildRegionTable( const QgsProcessingAlgorithm *algori
     options.weightField = QgsProcessingParameters::parameterAsString( definition( "WEIGHT_FIELD" ), parameters, context );
     options.roleField = QgsProcessingParameters::parameterAsString( definition( "ROLE_FIELD" ), parameters, context );
     const MuseclFlowSummary s = museclSummariseFlows( regions, *flows, options, context, feedback, at, at + step );
-    t.inflow = s.inflow;
-    t.outflow = s.outflow;
-    t.internal = s.internal;
-    for ( const auto &[pair, weight] : s.od )
-      if ( weight > 0 )
-        t.flows.push_back( { pair.first, pair.second, weight } );
-    if ( s.weightInside <= 0 )
-      throw QgsProcessingException( QObject::tr( "Every flow of layer “%1” that joins two regions has weight 0 (field %2): the flows say nothing about mobility; fix the weights or leave FLOWS empty" )
-                                    .arg( flows->sourceName(), options.weightField.isEmpty() ? QObject::tr( "none" ) : options.weightField ) );
-    std::set<std::uint32_t> origins;
-    for ( const auto &f : t.flows )
-      origins.insert( f.origin );
-    if ( !options.tripPoints && t.flows.size() < 2 )
-      feedback->pushWarning( QObject::tr( "Flow layer “%1” joins only %2 region pair(s): the mobility view learns almost nothing from it" ).arg( flows->sourceName() ).arg( t.flows.size() ) );
-    used << QObject::tr( "mobility (weight %1 inside, %2 origin-destination pairs from %3 origin regions)" )
-         .arg( s.weightInside, 0, 'f', 0 ).arg( t.flows.size() ).arg( origins.size() );
+    used << museclAddFlows( t, s, options, flows->sourceName(), feedback );
   }
   at += step;
   if ( given( "RASTER" ) )
