@@ -215,7 +215,8 @@ TEST_F( QgisProcess, TrainedModelFileIsAcceptedByEmbedAndGivesIdenticalEmbedding
   const QStringList inputs { "REGIONS=" + out.filePath( "hex.gpkg" ), "POIS=" + data + "/pois.gpkg", "CATEGORY_FIELD=category", "TEXT_FIELDS=name",
                              "FLOWS=" + data + "/flows.gpkg", "WEIGHT_FIELD=trips", "RASTER=" + data + "/satellite_rgb.tif" };
   const ProcessResult train = run( QStringList { "run", "musecl:train", "--" } + inputs + QStringList { "CHIP_SIZE=32", "RS_BACKBONE=1", "IMAGE_EPOCHS=1",
-                                   "FUSION_EPOCHS=10", "EMBEDDING_SIZE=8", "OUTPUT_MODEL=" + out.filePath( "m.musecl" ), "OUTPUT=" + out.filePath( "train.gpkg" ) } );
+                                   "FUSION_EPOCHS=10", "MOBILITY_EPOCHS=50", "EMBEDDING_SIZE=8", "OUTPUT_MODEL=" + out.filePath( "m.musecl" ), "OUTPUT=" + out.filePath( "train.gpkg" ) },
+                                   600000 );
   ASSERT_EQ( train.exitCode, 0 ) << train.output.toStdString();
   const ProcessResult embed = run( QStringList { "run", "musecl:embed", "--", "MODEL=" + out.filePath( "m.musecl" ), "OUTPUT=" + out.filePath( "embed.gpkg" ) } + inputs );
   ASSERT_EQ( embed.exitCode, 0 ) << embed.output.toStdString();
