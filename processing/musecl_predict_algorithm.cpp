@@ -246,7 +246,8 @@ QVariantMap MuseclPredictAlgorithm::processAlgorithm( const QVariantMap &paramet
       << ( o.kind == musecl::PredictorKind::Mlp ? QObject::tr( "MLP 512-256-128-64" ) : QObject::tr( "ridge regression" ) ) << ", "
       << QString::fromStdString( result.notes.empty() ? std::string() : result.notes.front() ).toHtmlEscaped() << ", seed " << o.seed
       << ( o.logTarget ? QObject::tr( ", target modelled as log(1 + %1)" ).arg( targetName.toHtmlEscaped() ) : QString() ) << ".</p>"
-      << "<h2>" << QObject::tr( "Metrics" ) << scale << "</h2><table><tr><th></th><th>R²</th><th>RMSE</th><th>MAE</th><th>n</th></tr>"
+      // Markup literals go through QTextStream as Latin-1 in Qt 5, so they stay ASCII (R&sup2;, not R²).
+      << "<h2>" << QObject::tr( "Metrics" ) << scale << "</h2><table><tr><th></th><th>R&sup2;</th><th>RMSE</th><th>MAE</th><th>n</th></tr>"
       << QStringLiteral( "<tr><th>%1</th><td>%2</td><td>%3</td><td>%4</td><td>%5</td></tr>" ).arg( QObject::tr( "overall" ) ).arg( result.overall.r2, 0, 'f', 3 )
       .arg( result.overall.rmse, 0, 'f', 3 ).arg( result.overall.mae, 0, 'f', 3 ).arg( result.overall.n );
     for ( std::size_t k = 0; k < result.perFold.size() && o.evaluation != musecl::Evaluation::Split602020; ++k )

@@ -137,6 +137,9 @@ TEST( Predict, ReportAndBadInputs )
   ASSERT_TRUE( report.open( QIODevice::ReadOnly ) );
   const QString html = QString::fromUtf8( report.readAll() );
   EXPECT_TRUE( html.contains( "<svg" ) && html.contains( "spatially blocked" ) && html.contains( "fold 4" ) ) << html.left( 500 ).toStdString();
+  // Encoding: the metric header reads R² in a browser, and no UTF-8 byte was read back as Latin-1.
+  EXPECT_TRUE( html.contains( "<th>R&sup2;</th>" ) ) << html.left( 800 ).toStdString();
+  EXPECT_FALSE( html.contains( QStringLiteral( "Â" ) ) || html.contains( QStringLiteral( "â€" ) ) ) << "mojibake in the report";
 
   QVariantMap missing = predictParams( layer.get(), 1, 1 );
   missing.insert( "TARGET", "population" );
@@ -385,6 +388,25 @@ TEST( TrainEmbed, TheModelFileReproducesTheTrainingEmbeddings )
     ++withPois;
   }
   EXPECT_EQ( withPois, 16 );
+}
+
+TEST( TrainEmbed, ChipSizeFollowsTheRasterAndTheModelKeepsIt )
+{
+  // 500 m squares over 10 m pixels span 50 pixels: the automatic size is 64 (the next multiple of
+  // 32), and musecl:embed cuts its chips at the model's size without choosing again.
+  auto city = trainingCity();
+  const QString model = city->dir.filePath( "auto.musecl" );
+  QVariantMap params = trainParams( *city, model );
+  params.remove( "CHIP_SIZE" );
+  QgsProcessingContext context;
+  QgsProcessingFeedback trainFeedback, embedFeedback;
+  const AlgorithmRun train = runAlgorithm( "musecl:train", params, context, &trainFeedback );
+  ASSERT_TRUE( train.ok ) << train.error.toStdString();
+  EXPECT_TRUE( trainFeedback.textLog().contains( "16 chips of 64 px (automatic" ) ) << trainFeedback.textLog().toStdString();
+  const AlgorithmRun embed = runAlgorithm( "musecl:embed", { { "MODEL", model }, { "REGIONS", QVariant::fromValue( city->regions.get() ) },
+    { "RASTER", city->raster }, { "OUTPUT", "memory:" } }, context, &embedFeedback );
+  ASSERT_TRUE( embed.ok ) << embed.error.toStdString();
+  EXPECT_TRUE( embedFeedback.textLog().contains( "16 chips of 64 px with" ) ) << embedFeedback.textLog().toStdString();
 }
 
 TEST( TrainEmbed, ErrorsCancellationAndNothingLeftBehind )
