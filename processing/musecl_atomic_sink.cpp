@@ -11,6 +11,9 @@
 #include <QFileInfo>
 #include <QUuid>
 
+#include <filesystem>
+#include <system_error>
+
 namespace
 {
   bool isPlainFileDestination( const QString &destination )
@@ -24,15 +27,10 @@ namespace
     return !QFileInfo( destination ).suffix().isEmpty();
   }
 
-  // Removes a file together with its format sidecars (a shapefile is several files).
-  bool removeDataset( const QString &path )
+  // Removes a shapefile together with its sidecars (.dbf, .shx, .prj, .cpg, ...).
+  bool removeShapefile( const QString &path )
   {
-    const QFileInfo info( path );
-    if ( info.suffix().compare( QLatin1String( "shp" ), Qt::CaseInsensitive ) == 0 )
-      return QgsVectorFileWriter::deleteShapeFile( path ) || !info.exists();
-    for ( const QString &suffix : { QString(), QStringLiteral( "-wal" ), QStringLiteral( "-shm" ), QStringLiteral( "-journal" ) } )
-      QFile::remove( path + suffix );
-    return !QFileInfo::exists( path );
+    return QgsVectorFileWriter::deleteShapeFile( path ) || !QFileInfo::exists( path );
   }
 }
 
@@ -110,27 +108,72 @@ void MuseclAtomicSink::addFeature( QgsFeature feature )
 
 QString MuseclAtomicSink::commit()
 {
+  finish();
+  return publish();
+}
+
+void MuseclAtomicSink::finish()
+{
+  if ( !mSink )
+    return;
   if ( !mSink->flushBuffer() )
     throw QgsProcessingException( QObject::tr( "Could not write output %1: %2" ).arg( mParameterName, mSink->lastError() ) );
   mSink.reset();  // closes the file
+}
+
+QString MuseclAtomicSink::publish()
+{
+  finish();
   if ( !mFinalPath.isEmpty() )
   {
     const QFileInfo finalInfo( mFinalPath );
-    if ( finalInfo.exists() && !removeDataset( mFinalPath ) )
+    // A shapefile is several files: a stale .cpg or .qix of the old one must not survive beside
+    // the new one, and a set of files cannot be renamed in one step anyway.
+    if ( finalInfo.suffix().compare( QLatin1String( "shp" ), Qt::CaseInsensitive ) == 0 && finalInfo.exists() && !removeShapefile( mFinalPath ) )
       throw QgsProcessingException( QObject::tr( "Could not replace the existing file “%1” (output %2)" ).arg( mFinalPath, mParameterName ) );
-    // Move every file the format wrote (e.g. .shp/.dbf/.shx/.prj), keeping their names.
+    // Every file the format wrote (e.g. .shp/.dbf/.shx/.prj) moves over its namesake.
     const QDir staging( mStagingDir );
     for ( const QFileInfo &file : staging.entryInfoList( QDir::Files | QDir::Hidden ) )
-    {
-      const QString target = finalInfo.absoluteDir().absoluteFilePath( file.fileName() );
-      if ( QFileInfo::exists( target ) )
-        QFile::remove( target );
-      if ( !QFile::rename( file.absoluteFilePath(), target ) )
-        throw QgsProcessingException( QObject::tr( "Could not move the finished output %1 to “%2”" ).arg( mParameterName, target ) );
-    }
+      museclReplaceFile( file.absoluteFilePath(), finalInfo.absoluteDir().absoluteFilePath( file.fileName() ), QObject::tr( "output %1" ).arg( mParameterName ) );
     discardStaging();
   }
   mCommitted = true;
+  return mDestination;
+}
+
+void museclReplaceFile( const QString &from, const QString &to, const QString &what )
+{
+  for ( const QString &suffix : { QStringLiteral( "-wal" ), QStringLiteral( "-shm" ), QStringLiteral( "-journal" ) } )
+    QFile::remove( to + suffix );
+  std::error_code error;
+  std::filesystem::rename( std::filesystem::path( from.toStdString() ), std::filesystem::path( to.toStdString() ), error );
+  if ( error )
+    throw QgsProcessingException( QObject::tr( "Could not move the finished %1 to “%2”: %3" ).arg( what, to, QString::fromStdString( error.message() ) ) );
+}
+
+MuseclStagedFile::MuseclStagedFile( const QString &destination, const QString &what )
+  : mDestination( QFileInfo( destination ).absoluteFilePath() )
+  , mWhat( what )
+{
+  const QFileInfo info( mDestination );
+  if ( !QDir().mkpath( info.absolutePath() ) )
+    throw QgsProcessingException( QObject::tr( "Could not create the folder “%1” for %2" ).arg( info.absolutePath(), what ) );
+  // Hidden and in the same folder: the final rename stays on one file system.
+  mStaging = info.absoluteDir().absoluteFilePath( QStringLiteral( ".%1.musecl-partial-%2" ).arg( info.fileName(), QUuid::createUuid().toString( QUuid::Id128 ) ) );
+}
+
+MuseclStagedFile::~MuseclStagedFile()
+{
+  if ( !mPublished )
+    QFile::remove( mStaging );
+}
+
+QString MuseclStagedFile::publish()
+{
+  if ( !QFileInfo::exists( mStaging ) )
+    throw QgsProcessingException( QObject::tr( "The %1 was not written (nothing at “%2”)" ).arg( mWhat, mStaging ) );
+  museclReplaceFile( mStaging, mDestination, mWhat );
+  mPublished = true;
   return mDestination;
 }
 
@@ -173,11 +216,7 @@ void MuseclStagedFiles::commit()
   QDir staging( mStaging );
   for ( const QFileInfo &file : staging.entryInfoList( QDir::Files | QDir::Hidden ) )
   {
-    const QString target = finalPath( file.fileName() );
-    if ( QFileInfo::exists( target ) && !QFile::remove( target ) )
-      throw QgsProcessingException( QObject::tr( "Could not replace “%1” (%2)" ).arg( target, mWhat ) );
-    if ( !QFile::rename( file.absoluteFilePath(), target ) )
-      throw QgsProcessingException( QObject::tr( "Could not move the finished %1 to “%2”" ).arg( mWhat, target ) );
+    museclReplaceFile( file.absoluteFilePath(), finalPath( file.fileName() ), mWhat );
   }
   staging.removeRecursively();
   mStaging.clear();

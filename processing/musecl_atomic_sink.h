@@ -38,7 +38,14 @@ class MuseclAtomicSink
     void addFeature( QgsFeature feature );  // by value: the sink may set its id, callers keep theirs
 
     // Flushes, closes and moves the output into place; returns the value for the outputs map.
+    // Same as finish() then publish().
     QString commit();
+
+    // The two halves of commit(), for algorithms with several outputs: finish() every output (the
+    // part that can fail on bad data or a full disk), then publish() them all (renames only), so
+    // that one failing output leaves every earlier file untouched.
+    void finish();
+    QString publish();
 
   private:
     void discardStaging();
@@ -49,6 +56,36 @@ class MuseclAtomicSink
     QString mFinalPath;        // empty when writing directly
     QString mStagingDir;
     bool mCommitted = false;
+};
+
+// Moves `from` over `to` in one rename (std::filesystem::rename: rename(2) on POSIX, which replaces
+// the target atomically, MoveFileEx with REPLACE_EXISTING on Windows), so `to` is at every moment
+// either the old complete file or the new one, even if the process is killed. SQLite sidecars of
+// the old file (-wal, -shm, -journal) are removed first: left beside the new file they would be
+// replayed into it. Throws QgsProcessingException naming `what` and both paths.
+void museclReplaceFile( const QString &from, const QString &to, const QString &what );
+
+// One file (a model, a report) written under a hidden staging name beside its destination and moved
+// over it by publish(); the destructor deletes the staged file unless published.
+class MuseclStagedFile
+{
+  public:
+    // Creates the destination's folder if needed; throws QgsProcessingException naming `what`.
+    MuseclStagedFile( const QString &destination, const QString &what );
+    ~MuseclStagedFile();
+    MuseclStagedFile( const MuseclStagedFile & ) = delete;
+    MuseclStagedFile &operator=( const MuseclStagedFile & ) = delete;
+
+    QString stagingPath() const { return mStaging; }
+    QString destination() const { return mDestination; }
+    // Throws unless the staged file exists; returns the destination.
+    QString publish();
+
+  private:
+    QString mDestination;
+    QString mStaging;
+    QString mWhat;
+    bool mPublished = false;
 };
 
 // Files written into a hidden staging folder inside `folder` and moved into `folder` by commit();

@@ -85,7 +85,8 @@ QVariantMap MuseclEmbedAlgorithm::processAlgorithm( const QVariantMap &parameter
                            .arg( size, 0, 'f', 0 ).arg( info.regionSizeMetres, 0, 'f', 0 ) );
 
   QTemporaryDir chipFolder( QDir::temp().absoluteFilePath( QStringLiteral( "musecl-chips-XXXXXX" ) ) );
-  const musecl::RegionTable table = museclBuildRegionTable( this, parameters, regions, info.chipSize, chipFolder.path(), context, feedback, 40 );
+  int chipSize = info.chipSize;  // the model's; 0 (a model without a raster view) lets the raster choose
+  const musecl::RegionTable table = museclBuildRegionTable( this, parameters, regions, chipSize, chipFolder.path(), context, feedback, 40 );
   const musecl::DeviceChoice device = museclDeviceChoice( parameterAsEnum( parameters, kDevice, context ) );
   musecl::TrainingResult result;
   try
@@ -103,7 +104,7 @@ QVariantMap MuseclEmbedAlgorithm::processAlgorithm( const QVariantMap &parameter
     throw QgsProcessingException( QObject::tr( "Embedding with “%1” failed: %2" ).arg( modelPath, QString::fromStdString( e.what() ) ) );
   }
   QVariantMap outputs;
-  outputs.insert( kOutput, museclWriteEmbeddings( this, parameters, kOutput, regions, result.embeddings, context, feedback ) );
+  outputs.insert( kOutput, museclStageEmbeddings( this, parameters, kOutput, regions, result.embeddings, context, feedback )->publish() );
   outputs.insert( QStringLiteral( "EMBEDDING_DIMENSION" ), result.embeddings.dimension );
   return outputs;
 }

@@ -97,9 +97,10 @@ QVariantMap MuseclImageChipsAlgorithm::processAlgorithm( const QVariantMap &para
     index.addFeature( row );
   }
 
+  index.finish();
   files.commit();
   QVariantMap outputs;
-  outputs.insert( kOutputIndex, index.commit() );
+  outputs.insert( kOutputIndex, index.publish() );
   outputs.insert( kOutputFolder, files.finalPath( QString() ) );
   outputs.insert( QStringLiteral( "CHIP_COUNT" ), run.written );
   outputs.insert( QStringLiteral( "REGIONS_WITHOUT_CHIP" ), run.regionsWithoutChip.size() );

@@ -129,10 +129,14 @@ QVariantMap MuseclMobilityFeaturesAlgorithm::processAlgorithm( const QVariantMap
     }
   }
 
-  QVariantMap outputs;
-  outputs.insert( kOutput, output.commit() );
+  // Finish both outputs before publishing either: a failure leaves both previous files untouched.
+  output.finish();
   if ( odTable )
-    outputs.insert( kOutputOd, odTable->commit() );
+    odTable->finish();
+  QVariantMap outputs;
+  outputs.insert( kOutput, output.publish() );
+  if ( odTable )
+    outputs.insert( kOutputOd, odTable->publish() );
   outputs.insert( QStringLiteral( "WEIGHT_INSIDE" ), summary.weightInside );
   outputs.insert( QStringLiteral( "FLOWS_OUTSIDE" ), summary.flowsOutside );
   outputs.insert( QStringLiteral( "WEIGHT_OUTSIDE" ), summary.weightOutside );

@@ -163,10 +163,14 @@ QVariantMap MuseclPoiFeaturesAlgorithm::processAlgorithm( const QVariantMap &par
                       .arg( summary.inside ).arg( summary.outside ).arg( summary.stats.withoutGeometry ).arg( summary.uncategorised ).arg( categoryNames.size() )
                       .arg( hasOther ? QObject::tr( ", the %1 most frequent as fields and %2 in cat_other" ).arg( kept ).arg( order.size() - kept ) : QString() ) );
 
-  QVariantMap outputs;
-  outputs.insert( kOutput, output.commit() );
+  // Finish both outputs before publishing either: a failure leaves both previous files untouched.
+  output.finish();
   if ( table )
-    outputs.insert( kOutputTable, table->commit() );
+    table->finish();
+  QVariantMap outputs;
+  outputs.insert( kOutput, output.publish() );
+  if ( table )
+    outputs.insert( kOutputTable, table->publish() );
   outputs.insert( QStringLiteral( "POIS_IN_REGIONS" ), summary.inside );
   outputs.insert( QStringLiteral( "POIS_OUTSIDE" ), summary.outside );
   outputs.insert( QStringLiteral( "CATEGORY_COUNT" ), static_cast<qlonglong>( categoryNames.size() ) );

@@ -225,7 +225,9 @@ QVariantMap MuseclPredictAlgorithm::processAlgorithm( const QVariantMap &paramet
   }
 
   QVariantMap outputs;
+  output.finish();
   const QString reportPath = parameterAsFileOutput( parameters, kReport, context );
+  std::unique_ptr<MuseclStagedFile> report;
   if ( !reportPath.isEmpty() )
   {
     std::vector<double> truth, predicted;
@@ -255,17 +257,16 @@ QVariantMap MuseclPredictAlgorithm::processAlgorithm( const QVariantMap &paramet
         .arg( result.perFold[k].r2, 0, 'f', 3 ).arg( result.perFold[k].rmse, 0, 'f', 3 ).arg( result.perFold[k].mae, 0, 'f', 3 ).arg( result.perFold[k].n );
     s << "</table><h2>" << QObject::tr( "Predicted against true (held-out regions)" ) << "</h2>" << scatterSvg( truth, predicted, o.logTarget );
     s << "<p>" << QObject::tr( "MuseCL: Yong, X. and Zhou, X. (2024), Predicting Urban Socioeconomic Indicators via Multi-Semantic Contrastive Learning, IJCAI." ) << "</p></body></html>";
-    QDir().mkpath( QFileInfo( reportPath ).absolutePath() );
-    QFile file( reportPath + QStringLiteral( ".partial" ) );
-    if ( !file.open( QIODevice::WriteOnly | QIODevice::Truncate ) || file.write( html.toUtf8() ) < 0 )
-      throw QgsProcessingException( QObject::tr( "Could not write the report “%1”" ).arg( reportPath ) );
+    report = std::make_unique<MuseclStagedFile>( reportPath, QObject::tr( "report" ) );
+    QFile file( report->stagingPath() );
+    if ( !file.open( QIODevice::WriteOnly | QIODevice::Truncate ) || file.write( html.toUtf8() ) < 0 || !file.flush() )
+      throw QgsProcessingException( QObject::tr( "Could not write the report “%1”: %2" ).arg( reportPath, file.errorString() ) );
     file.close();
-    QFile::remove( reportPath );
-    if ( !QFile::rename( file.fileName(), reportPath ) )
-      throw QgsProcessingException( QObject::tr( "Could not move the report into place at “%1”" ).arg( reportPath ) );
-    outputs.insert( kReport, reportPath );
   }
-  const QString destination = output.commit();
+  // Both outputs are complete: publish them together (renames only).
+  if ( report )
+    outputs.insert( kReport, report->publish() );
+  const QString destination = output.publish();
   museclStyleOutput( context, destination, predName, 0, false );
   outputs.insert( kOutput, destination );
   outputs.insert( QStringLiteral( "R2" ), result.overall.r2 );

@@ -219,10 +219,15 @@ MuseclChipRun museclExtractChips( const MuseclRegionSet &regions, QgsRasterLayer
     threads = std::max( 1, QThread::idealThreadCount() );
   threads = std::max( 1, std::min( threads, regions.size() ) );
 
+  // CHIP_SIZE 0 means automatic: the probe opens with a provisional size, and the real one is
+  // chosen below once the regions are in the raster's CRS.
+  musecl::ChipOptions chosen = options;
+  if ( chosen.size == 0 )
+    chosen.size = 256;
   std::unique_ptr<musecl::ChipExtractor> probe;
   try
   {
-    probe = std::make_unique<musecl::ChipExtractor>( rasterPath.toStdString(), options );
+    probe = std::make_unique<musecl::ChipExtractor>( rasterPath.toStdString(), chosen );
   }
   catch ( const std::exception &e )
   {
@@ -244,6 +249,7 @@ MuseclChipRun museclExtractChips( const MuseclRegionSet &regions, QgsRasterLayer
   if ( !regionExtentInRaster.intersects( rasterExtent ) )
     throw QgsProcessingException( QObject::tr( "Raster “%1” does not overlap the regions of “%2”: raster extent %3, region extent %4 (both in %5)" )
                                   .arg( raster->name(), regions.layerName, rasterExtent.toString( 2 ), regionExtentInRaster.toString( 2 ), raster->crs().authid() ) );
+  MuseclChipRun run;
   std::vector<musecl::RegionRings> rings;
   rings.reserve( static_cast<std::size_t>( regions.size() ) );
   for ( int i = 0; i < regions.size(); ++i )
@@ -258,16 +264,24 @@ MuseclChipRun museclExtractChips( const MuseclRegionSet &regions, QgsRasterLayer
     }
   }
 
+  QString sizeRule;
+  if ( options.size == 0 )
+  {
+    chosen.size = musecl::automaticChipSize( rings, info.geoTransform );
+    probe = std::make_unique<musecl::ChipExtractor>( rasterPath.toStdString(), chosen );
+    sizeRule = QObject::tr( " (automatic: the median region's longer side in raster pixels, rounded up to a multiple of 32 within 32–256)" );
+  }
+  run.size = chosen.size;
+
   const QString extension = options.format == musecl::ChipFormat::Png ? QStringLiteral( ".png" ) : QStringLiteral( ".tif" );
   std::set<std::string> takenNames;
   QStringList fileNames;
   for ( const QString &id : regions.ids )
     fileNames << QString::fromStdString( musecl::uniqueFieldName( "chip_", id.toStdString(), takenNames ) ) + extension;
-  feedback->pushInfo( QObject::tr( "Raster “%1”: %2 × %3 pixels, %4 band(s) of %5, %6; %7 chips of %8 px with %9 thread(s)" )
+  feedback->pushInfo( QObject::tr( "Raster “%1”: %2 × %3 pixels, %4 band(s) of %5, %6; %7 chips of %8 px%9 with %10 thread(s)" )
                       .arg( raster->name() ).arg( info.width ).arg( info.height ).arg( info.bands ).arg( QString::fromStdString( info.dataType ), raster->crs().authid() )
-                      .arg( regions.size() ).arg( options.size ).arg( threads ) );
+                      .arg( regions.size() ).arg( chosen.size ).arg( sizeRule ).arg( threads ) );
 
-  MuseclChipRun run;
   run.results.resize( rings.size() );
   std::atomic<std::size_t> next { 0 };
   std::atomic<std::size_t> done { 0 };
@@ -279,7 +293,7 @@ MuseclChipRun museclExtractChips( const MuseclRegionSet &regions, QgsRasterLayer
     try
     {
       if ( !extractor )
-        extractor = std::make_unique<musecl::ChipExtractor>( rasterPath.toStdString(), options );
+        extractor = std::make_unique<musecl::ChipExtractor>( rasterPath.toStdString(), chosen );
       for ( std::size_t i = next++; i < rings.size() && !stop; i = next++ )
       {
         run.results[i] = extractor->extract( rings[i], files.stagingPath( fileNames.at( static_cast<int>( i ) ) ).toStdString() );

@@ -63,9 +63,11 @@ struct MuseclChipRun
   QStringList paths;  // final path per region (empty where no chip was written)
   QStringList regionsWithoutChip;
   long long written = 0;
+  int size = 0;  // chip side in pixels actually used (resolved when the options asked for 0, automatic)
 };
 
-// Extracts one chip per region into `files` (staged; the caller commits). Refuses a non-GDAL raster,
+// Extracts one chip per region into `files` (staged; the caller commits). `options.size` 0 chooses
+// the size from the raster's resolution (musecl::automaticChipSize). Refuses a non-GDAL raster,
 // no overlap (naming both extents) and a raster without any valid pixel under the regions.
 MuseclChipRun museclExtractChips( const MuseclRegionSet &regions, QgsRasterLayer *raster, const musecl::ChipOptions &options, int threads,
                                   MuseclStagedFiles &files, QgsProcessingContext &context, QgsProcessingFeedback *feedback, double progressFrom, double progressTo );

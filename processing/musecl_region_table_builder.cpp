@@ -37,7 +37,8 @@ QList<QgsProcessingParameterDefinition *> museclModalityParameters( bool withChi
   p << new QgsProcessingParameterRasterLayer( QStringLiteral( "RASTER" ), QObject::tr( "Remote-sensing raster" ), QVariant(), true );
   if ( withChipSize )
   {
-    auto chip = new QgsProcessingParameterNumber( QStringLiteral( "CHIP_SIZE" ), QObject::tr( "Remote-sensing chip size (pixels)" ), QgsProcessingParameterNumber::Integer, 256, false, 16, 1024 );
+    auto chip = new QgsProcessingParameterNumber( QStringLiteral( "CHIP_SIZE" ), QObject::tr( "Remote-sensing chip size (pixels; 0 = from the raster's resolution)" ),
+                                             QgsProcessingParameterNumber::Integer, 0, false, 0, 1024 );
     chip->setFlags( chip->flags() | QgsProcessingParameterDefinition::FlagAdvanced );
     p << chip;
   }
@@ -133,7 +134,7 @@ namespace
 }
 
 musecl::RegionTable museclBuildRegionTable( const QgsProcessingAlgorithm *algorithm, const QVariantMap &parameters, const MuseclRegionSet &regions,
-    int chipSize, const QString &chipFolder, QgsProcessingContext &context, QgsProcessingFeedback *feedback, double progressTo )
+    int &chipSize, const QString &chipFolder, QgsProcessingContext &context, QgsProcessingFeedback *feedback, double progressTo )
 {
   auto definition = [&]( const char *name ) { return algorithm->parameterDefinition( QString::fromLatin1( name ) ); };
   auto given = [&]( const char *name ) {
@@ -187,6 +188,7 @@ musecl::RegionTable museclBuildRegionTable( const QgsProcessingAlgorithm *algori
     MuseclStagedFiles files( chipFolder, QObject::tr( "training chips" ) );
     const MuseclChipRun run = museclExtractChips( regions, raster, options, 0, files, context, feedback, at, at + step );
     files.commit();
+    chipSize = run.size;
     for ( const QString &path : run.paths )
       t.chipPaths.push_back( path.toStdString() );
     used << QObject::tr( "remote sensing (%1 chips from “%2”)" ).arg( run.written ).arg( raster->name() );
@@ -237,8 +239,8 @@ namespace
   }
 }
 
-QString museclWriteEmbeddings( const QgsProcessingAlgorithm *algorithm, const QVariantMap &parameters, const QString &outputParameter,
-                               const MuseclRegionSet &regions, const musecl::RegionEmbeddings &e, QgsProcessingContext &context, QgsProcessingFeedback *feedback )
+std::unique_ptr<MuseclAtomicSink> museclStageEmbeddings( const QgsProcessingAlgorithm *algorithm, const QVariantMap &parameters, const QString &outputParameter,
+    const MuseclRegionSet &regions, const musecl::RegionEmbeddings &e, QgsProcessingContext &context, QgsProcessingFeedback *feedback )
 {
   MuseclOutputFields outputFields( regions.fields );
   for ( int k = 0; k < e.dimension; ++k )
@@ -249,7 +251,7 @@ QString museclWriteEmbeddings( const QgsProcessingAlgorithm *algorithm, const QV
   outputFields.add( "", "views", QVariant::String );
   outputFields.add( "", "has_embedding", QVariant::Int );
   const QgsFields &fields = outputFields.fields();
-  MuseclAtomicSink sink( algorithm, outputParameter, parameters, context, fields, regions.wkbType, regions.crs );
+  auto sink = std::make_unique<MuseclAtomicSink>( algorithm, outputParameter, parameters, context, fields, regions.wkbType, regions.crs );
   for ( int i = 0; i < regions.size(); ++i )
   {
     if ( feedback->isCanceled() )
@@ -265,10 +267,11 @@ QString museclWriteEmbeddings( const QgsProcessingAlgorithm *algorithm, const QV
     }
     added << QString::fromStdString( e.viewsOf( r ) );
     added << static_cast<int>( e.hasEmbedding[r] );
-    sink.addFeature( outputFields.extended( regions.features.at( i ), added ) );
+    sink->addFeature( outputFields.extended( regions.features.at( i ), added ) );
   }
+  sink->finish();
   reportViewWeights( e, feedback );
-  return sink.commit();
+  return sink;
 }
 
 musecl::ProgressCallback museclTrainingProgress( QgsProcessingFeedback *feedback, double from, double to )

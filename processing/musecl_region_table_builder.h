@@ -7,8 +7,11 @@
 #include "musecl/region_table.h"
 
 #include <QList>
+#include "musecl_atomic_sink.h"
+
 #include <QTemporaryDir>
 #include <functional>
+#include <memory>
 
 class QgsProcessingParameterDefinition;
 
@@ -17,9 +20,10 @@ class QgsProcessingParameterDefinition;
 QList<QgsProcessingParameterDefinition *> museclModalityParameters( bool withChipSize );
 
 // Fills ids, centroids (metric), and every modality whose layer is given; chips go to `chipFolder`.
-// Logs which modalities were given. Throws QgsProcessingException when none is.
+// Logs which modalities were given. Throws QgsProcessingException when none is. `chipSize` 0 asks
+// for the automatic size; on return it holds the size the chips were cut at.
 musecl::RegionTable museclBuildRegionTable( const QgsProcessingAlgorithm *algorithm, const QVariantMap &parameters, const MuseclRegionSet &regions,
-    int chipSize, const QString &chipFolder, QgsProcessingContext &context, QgsProcessingFeedback *feedback, double progressTo );
+    int &chipSize, const QString &chipFolder, QgsProcessingContext &context, QgsProcessingFeedback *feedback, double progressTo );
 
 // Typical region size in metres: the side of a square with the mean region area.
 double museclTypicalRegionSize( const MuseclRegionSet &regions, QgsProcessingContext &context );
@@ -42,7 +46,8 @@ std::function<bool( const musecl::TrainingProgress & )> museclTrainingProgress( 
 
 // The embeddings layer: the regions with their fields plus emb_0..emb_{d-1}, the attention weight of
 // each view (beta_rs, beta_sv, beta_poi, beta_mob; null where the region lacks the view), views
-// ("rs+poi+mob": which views the region had) and has_embedding. Returns the destination for the outputs map (written completely or not at all).
-QString museclWriteEmbeddings( const QgsProcessingAlgorithm *algorithm, const QVariantMap &parameters, const QString &outputParameter,
+// ("rs+poi+mob": which views the region had) and has_embedding. Returns the output written and
+// finished but not yet published: the caller publishes it together with its other outputs.
+std::unique_ptr<MuseclAtomicSink> museclStageEmbeddings( const QgsProcessingAlgorithm *algorithm, const QVariantMap &parameters, const QString &outputParameter,
                                const MuseclRegionSet &regions, const musecl::RegionEmbeddings &embeddings, QgsProcessingContext &context,
                                QgsProcessingFeedback *feedback );

@@ -96,9 +96,11 @@ QVariantMap MuseclStreetViewAlgorithm::processAlgorithm( const QVariantMap &para
 
   museclReportStreetView( summary, pathName, regions.size(), feedback );
 
+  output.finish();
+  index.finish();
   QVariantMap outputs;
-  outputs.insert( kOutput, output.commit() );
-  outputs.insert( kOutputIndex, index.commit() );
+  outputs.insert( kOutput, output.publish() );
+  outputs.insert( kOutputIndex, index.publish() );
   outputs.insert( QStringLiteral( "IMAGES_ASSIGNED" ), summary.assigned );
   outputs.insert( QStringLiteral( "IMAGES_REJECTED" ), static_cast<qlonglong>( summary.missing.size() + summary.unreadable.size() + summary.outside.size() + summary.withoutPath ) );
   return outputs;

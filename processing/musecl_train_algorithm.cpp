@@ -69,7 +69,9 @@ QString MuseclTrainAlgorithm::shortHelpString() const
            "Learns an embedding of every region from the data you have, following MuseCL (Yong &amp; Zhou, IJCAI 2024), and saves "
            "the trained model as one file that musecl:embed applies to the same or another city.\n\n"
            "<b>Inputs</b> (every one optional, at least one needed): a remote-sensing <b>raster</b> (one chip per region is cut "
-           "automatically); <b>street-view</b> points with an image path field; <b>POIs</b> with a category field and optional "
+           "automatically, around the region's bounding box; CHIP_SIZE 0, the default, sizes chips to the raster's resolution: the "
+           "median region's longer side in raster pixels, rounded up to a multiple of 32 within 32–256, so a 30 m Landsat scene is "
+           "not upsampled to 256 px at ~25× the compute; the size is stored in the model); <b>street-view</b> points with an image path field; <b>POIs</b> with a category field and optional "
            "text fields; <b>mobility</b> flows (OD lines, or trip end points) with an optional weight field.\n\n"
            "<b>What it does</b>: builds one view per kind of data and fuses them. (1) <b>Remote sensing</b>: an image encoder "
            "trained with a triplet loss whose positive regions have a similar POI distribution (and, when flows are given, similar "
@@ -182,6 +184,9 @@ QVariantMap MuseclTrainAlgorithm::processAlgorithm( const QVariantMap &parameter
   if ( !QDir().mkpath( QFileInfo( modelPath ).absolutePath() ) )
     throw QgsProcessingException( QObject::tr( "Could not create the folder for the model file “%1”" ).arg( modelPath ) );
 
+  // The model, the embeddings and the log are staged and published together at the end: a run that
+  // fails or is cancelled anywhere leaves every previous file as it was.
+  MuseclStagedFile model( modelPath, QObject::tr( "model file" ) );
   QTemporaryDir chipFolder( QDir::temp().absoluteFilePath( QStringLiteral( "musecl-chips-XXXXXX" ) ) );
   const musecl::RegionTable table = museclBuildRegionTable( this, parameters, regions, o.chipSize, chipFolder.path(), context, feedback, 25 );
 
@@ -189,7 +194,7 @@ QVariantMap MuseclTrainAlgorithm::processAlgorithm( const QVariantMap &parameter
   try
   {
     result = musecl::trainMuseCL( table, o, musecl::loadImageRgb, museclTrainingProgress( feedback, 25, 95 ),
-    [feedback]( const std::string & line ) { feedback->pushInfo( QString::fromStdString( line ) ); }, modelPath.toStdString() );
+    [feedback]( const std::string & line ) { feedback->pushInfo( QString::fromStdString( line ) ); }, model.stagingPath().toStdString() );
   }
   catch ( const musecl::TrainingCancelled & )
   {
@@ -200,19 +205,9 @@ QVariantMap MuseclTrainAlgorithm::processAlgorithm( const QVariantMap &parameter
     throw QgsProcessingException( QObject::tr( "Training failed: %1" ).arg( QString::fromStdString( e.what() ) ) );
   }
 
-  // The model file exists now; if writing the layers fails, do not leave a model without its outputs.
-  struct RemoveUnlessKept
-  {
-    QString path;
-    bool keep = false;
-    ~RemoveUnlessKept()
-    {
-      if ( !keep )
-        QFile::remove( path );
-    }
-  } modelGuard { modelPath };
   QVariantMap outputs;
-  outputs.insert( kOutput, museclWriteEmbeddings( this, parameters, kOutput, regions, result.embeddings, context, feedback ) );
+  std::unique_ptr<MuseclAtomicSink> embeddings = museclStageEmbeddings( this, parameters, kOutput, regions, result.embeddings, context, feedback );
+  std::unique_ptr<MuseclAtomicSink> log;
   if ( parameters.value( kOutputLog ).isValid() && !parameters.value( kOutputLog ).toString().isEmpty() )
   {
     QgsFields fields;
@@ -220,17 +215,22 @@ QVariantMap MuseclTrainAlgorithm::processAlgorithm( const QVariantMap &parameter
     fields.append( QgsField( QStringLiteral( "epoch" ), QVariant::Int ) );
     fields.append( QgsField( QStringLiteral( "loss" ), QVariant::Double ) );
     fields.append( QgsField( QStringLiteral( "seconds" ), QVariant::Double ) );
-    MuseclAtomicSink log( this, kOutputLog, parameters, context, fields, QgsWkbTypes::NoGeometry, QgsCoordinateReferenceSystem() );
+    log = std::make_unique<MuseclAtomicSink>( this, kOutputLog, parameters, context, fields, QgsWkbTypes::NoGeometry, QgsCoordinateReferenceSystem() );
     for ( const musecl::EpochLog &e : result.log )
     {
       QgsFeature row;
       row.setAttributes( QgsAttributes() << QString::fromStdString( e.stage ) << e.epoch << e.loss << e.seconds );
-      log.addFeature( row );
+      log->addFeature( row );
     }
-    outputs.insert( kOutputLog, log.commit() );
+    log->finish();
   }
-  modelGuard.keep = true;
-  outputs.insert( kOutputModel, modelPath );
+  if ( feedback->isCanceled() )
+    throw QgsProcessingException( QObject::tr( "Cancelled before the outputs were saved; no file was changed" ) );
+  // Renames only from here on.
+  outputs.insert( kOutputModel, model.publish() );
+  outputs.insert( kOutput, embeddings->publish() );
+  if ( log )
+    outputs.insert( kOutputLog, log->publish() );
   outputs.insert( QStringLiteral( "EMBEDDING_DIMENSION" ), result.embeddings.dimension );
   outputs.insert( QStringLiteral( "DEVICE_USED" ), QString::fromStdString( result.device ) );
   feedback->pushInfo( QObject::tr( "Trained on %1 with %2 thread(s); %3-dimensional embeddings; model saved to %4" )

@@ -116,13 +116,32 @@ TEST(HexLattice, EveryPointLiesInExactlyTheCellReturnedNoGapsNoOverlaps) {
 }
 
 TEST(HexLattice, PointOnASharedEdgeBelongsToExactlyOneCell) {
+  // The midpoint of each edge of one cell lies on both cells that share the edge; the lattice must
+  // give it to one of those two, and points nudged 1e-6 of a side off the edge go to the cell on
+  // their side.
   const HexLattice lattice(100.0);
-  const auto v = lattice.vertices({3, 4});
-  const XY midpoint{(v[0].x + v[1].x) / 2.0, (v[0].y + v[1].y) / 2.0};
-  const HexCell a = lattice.cellContaining(midpoint);
-  const HexCell b = lattice.cellContaining(midpoint);
-  EXPECT_EQ(a, b) << "deterministic";
-  EXPECT_TRUE(a == (HexCell{3, 4}) || a == lattice.neighbours({3, 4})[0]);
+  const HexCell cell{3, 4};
+  const auto v = lattice.vertices(cell);
+  const XY c = lattice.centre(cell);
+  for (int k = 0; k < 6; ++k) {
+    const XY a = v[k], b = v[(k + 1) % 6];
+    const XY mid{(a.x + b.x) / 2.0, (a.y + b.y) / 2.0};
+    HexCell across{};
+    int sharing = 0;
+    for (const HexCell &n : lattice.neighbours(cell)) {
+      const auto w = lattice.vertices(n);
+      int shared = 0;
+      for (const XY &p : w) shared += (p.x == a.x && p.y == a.y) || (p.x == b.x && p.y == b.y);
+      if (shared == 2) across = n, ++sharing;
+    }
+    ASSERT_EQ(sharing, 1) << "edge " << k << " is shared with exactly one neighbour";
+    const HexCell owner = lattice.cellContaining(mid);
+    EXPECT_TRUE(owner == cell || owner == across) << "edge " << k;
+    const XY inward{mid.x + (c.x - mid.x) * 1e-6, mid.y + (c.y - mid.y) * 1e-6};
+    const XY outward{mid.x - (c.x - mid.x) * 1e-6, mid.y - (c.y - mid.y) * 1e-6};
+    EXPECT_EQ(lattice.cellContaining(inward), cell) << "edge " << k;
+    EXPECT_EQ(lattice.cellContaining(outward), across) << "edge " << k;
+  }
 }
 
 TEST(HexLattice, RegionIdsAreStableAndDistinct) {
@@ -134,11 +153,17 @@ TEST(HexLattice, RegionIdsAreStableAndDistinct) {
   EXPECT_EQ(ids.size(), 61u * 61u);
 }
 
-TEST(HexLattice, SameCellForTheSamePlaceWhateverTheExtent) {
-  // The lattice is anchored at the CRS origin: two grids built from different extents agree.
-  const HexLattice a(500.0);
-  const HexLattice b(500.0);
+TEST(HexLattice, AnchoredAtTheCrsOrigin) {
+  // Cells depend on the place only, never on an extent: cell (0, 0) is centred on the CRS origin,
+  // and a place far away lands in a cell whose centre is within one side of it, in the column the
+  // origin-anchored spacing predicts.
+  const HexLattice lattice(500.0);
+  EXPECT_EQ(lattice.centre({0, 0}).x, 0.0);
+  EXPECT_EQ(lattice.centre({0, 0}).y, 0.0);
+  EXPECT_EQ(lattice.cellContaining({0.0, 0.0}), (HexCell{0, 0}));
   const XY p{583211.25, 4507342.5};
-  EXPECT_EQ(a.cellContaining(p), b.cellContaining(p));
-  EXPECT_EQ(a.centre(a.cellContaining(p)).x, b.centre(b.cellContaining(p)).x);
+  const HexCell cell = lattice.cellContaining(p);
+  const XY c = lattice.centre(cell);
+  EXPECT_LE(std::hypot(p.x - c.x, p.y - c.y), 500.0 + 1e-9);
+  EXPECT_NEAR(c.x, 1.5 * 500.0 * static_cast<double>(cell.col), 1e-6) << "flat-topped columns are 1.5 sides apart from x = 0";
 }

@@ -61,14 +61,23 @@ TEST(RegionLocator, PointsOnSharedEdgesGoToExactlyOneRegion) {
   for (int y = 1; y < 4; ++y)
     for (int x = 1; x < 4; ++x) {
       const XY p{double(x), double(y)};
+      // The locator must give each boundary point to the one region whose ring test claims it.
+      auto claimedBy = [&](XY q, int &count) {
+        int region = -1;
+        count = 0;
+        for (std::size_t r = 0; r < regions.size(); ++r)
+          if (musecl::pointInRings(regions[r], q)) region = static_cast<int>(r), ++count;
+        return region;
+      };
       int containing = 0;
-      for (const auto &r : regions) containing += musecl::pointInRings(r, p) ? 1 : 0;
+      const int cornerOwner = claimedBy(p, containing);
       EXPECT_EQ(containing, 1) << "corner " << x << "," << y;
-      EXPECT_GE(locator.locate(p), 0);
-      const XY onEdge{x + 0.5, double(y)};
-      containing = 0;
-      for (const auto &r : regions) containing += musecl::pointInRings(r, onEdge) ? 1 : 0;
-      EXPECT_EQ(containing, 1) << "edge " << onEdge.x << "," << onEdge.y;
+      EXPECT_EQ(locator.locate(p), cornerOwner) << "corner " << x << "," << y;
+      for (const XY onEdge : {XY{x + 0.5, double(y)}, XY{double(x), y + 0.5}}) {
+        const int edgeOwner = claimedBy(onEdge, containing);
+        EXPECT_EQ(containing, 1) << "edge " << onEdge.x << "," << onEdge.y;
+        EXPECT_EQ(locator.locate(onEdge), edgeOwner) << "edge " << onEdge.x << "," << onEdge.y;
+      }
     }
 }
 

@@ -3,6 +3,10 @@
 // wrapper of Debian 12 passes an option this binary rejects).
 #include <gtest/gtest.h>
 
+#include <set>
+#include <QElapsedTimer>
+#include <random>
+
 #include <qgsvectorlayer.h>
 
 #include <QDir>
@@ -190,13 +194,23 @@ TEST_F( QgisProcess, WholePipelineModelRunsOnTheSyntheticCity )
   ASSERT_TRUE( predictions.isValid() && clusters.isValid() );
   EXPECT_EQ( predictions.featureCount(), MUSECL_DEMO_HEX_COUNT );
   EXPECT_EQ( clusters.featureCount(), MUSECL_DEMO_HEX_COUNT );
+  // A missing field reads as an invalid QVariant whose toDouble() is a finite 0: check the fields
+  // exist, that every value converts, and that the predictions are not one constant.
+  ASSERT_GE( predictions.fields().lookupField( "pred" ), 0 );
+  ASSERT_GE( predictions.fields().lookupField( "emb_31" ), 0 );
   QgsFeature f;
   QgsFeatureIterator it = predictions.getFeatures();
+  std::set<double> distinctPredictions;
   while ( it.nextFeature( f ) )
   {
-    EXPECT_TRUE( std::isfinite( f.attribute( "pred" ).toDouble() ) );
-    EXPECT_TRUE( std::isfinite( f.attribute( "emb_31" ).toDouble() ) );
+    bool predOk = false, embOk = false;
+    const double pred = f.attribute( "pred" ).toDouble( &predOk );
+    const double emb = f.attribute( "emb_31" ).toDouble( &embOk );
+    EXPECT_TRUE( predOk && std::isfinite( pred ) ) << "feature " << f.id();
+    EXPECT_TRUE( embOk && std::isfinite( emb ) ) << "feature " << f.id();
+    distinctPredictions.insert( pred );
   }
+  EXPECT_GT( distinctPredictions.size(), MUSECL_DEMO_HEX_COUNT / 2 ) << "predictions vary between regions";
   EXPECT_TRUE( r.output.contains( "remote sensing: positives and negatives by POI-distribution and mobility (inflow/outflow) similarity" ) );
   EXPECT_TRUE( r.output.contains( "mobility: graph encoder" ) ) << "the demo's OD lines give the mobility graph view";
   const QRegularExpressionMatch weights = QRegularExpression( QStringLiteral( "Mean attention weight per view: ([^\n]*)" ) ).match( r.output );
@@ -236,6 +250,11 @@ TEST_F( QgisProcess, TrainedModelFileIsAcceptedByEmbedAndGivesIdenticalEmbedding
       EXPECT_NEAR( f.attribute( QStringLiteral( "emb_%1" ).arg( k ) ).toDouble(), trained[f.attribute( "region_id" ).toString()].at( index ).toDouble(), 1e-5 );
     }
   EXPECT_EQ( compared, MUSECL_DEMO_HEX_COUNT * 8 );
+  // Identity proves nothing for a constant embedding: the regions must differ.
+  std::set<double> distinct;
+  for ( const QgsAttributes &row : trained )
+    distinct.insert( row.at( a.fields().lookupField( "emb_0" ) ).toDouble() );
+  EXPECT_GT( distinct.size(), MUSECL_DEMO_HEX_COUNT / 2 ) << "emb_0 varies between regions";
 }
 
 TEST_F( QgisProcess, InterruptedTrainingLeavesNoModelFile )
@@ -268,8 +287,55 @@ TEST_F( QgisProcess, InterruptedTrainingLeavesNoModelFile )
   log += process.readAll();
   EXPECT_NE( process.exitCode(), 0 ) << log.toStdString();
   EXPECT_FALSE( QFileInfo::exists( out.filePath( "never.musecl" ) ) );
-  EXPECT_FALSE( QFileInfo::exists( out.filePath( "never.musecl.partial" ) ) );
   EXPECT_FALSE( QFileInfo::exists( out.filePath( "never.gpkg" ) ) );
+  // Nothing staged is left behind either (hidden staging files and folders included).
+  EXPECT_EQ( QDir( out.path() ).entryList( QDir::AllEntries | QDir::Hidden | QDir::NoDotAndDotDot ), QStringList { "hex.gpkg" } );
+}
+
+TEST_F( QgisProcess, KilledAtAnyMomentTheExistingOutputSurvivesWhole )
+{
+  // SIGKILL runs no handler and no destructor: only the write-aside-then-rename design can keep
+  // the previous file. A grid of 500 m hexagons exists; runs writing 40 m hexagons (about 10 000,
+  // a second or so of writing) over it are killed at seeded random moments from start to finish.
+  // After every kill the file must open with either the old or the new complete grid.
+  QTemporaryDir out;
+  const QString boundary = QStringLiteral( MUSECL_SOURCE_DIR "/data/synthetic_city/boundary.geojson" );
+  const QString target = out.filePath( "grid.gpkg" );
+  ASSERT_EQ( run( { "run", "musecl:hexgrid", "--", "INPUT=" + boundary, "HEX_SIZE=500", "OUTPUT=" + target } ).exitCode, 0 );
+  QElapsedTimer clock;
+  clock.start();
+  ASSERT_EQ( run( { "run", "musecl:hexgrid", "--", "INPUT=" + boundary, "HEX_SIZE=40", "OUTPUT=" + out.filePath( "fine.gpkg" ) } ).exitCode, 0 );
+  const int fullRunMs = static_cast<int>( clock.elapsed() );
+  const long long fineCount = QgsVectorLayer( out.filePath( "fine.gpkg" ), "fine", "ogr" ).featureCount();
+  ASSERT_GT( fineCount, 5000 );
+
+  std::mt19937 rng( 20261130 );
+  std::uniform_int_distribution<int> when( fullRunMs / 4, fullRunMs + 200 );
+  int killedWhileRunning = 0;
+  for ( int attempt = 0; attempt < 8; ++attempt )
+  {
+    QProcess process;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert( "QT_QPA_PLATFORM", "offscreen" );
+    env.insert( "QGIS_CUSTOM_CONFIG_PATH", sProfile->path() );
+    env.insert( "QGIS_PLUGINPATH", QFileInfo( QStringLiteral( MUSECL_PLUGIN_STAGE_DIR ) ).absolutePath() );
+    process.setProcessEnvironment( env );
+    process.start( "/usr/bin/qgis_process.bin", { "run", "musecl:hexgrid", "--", "INPUT=" + boundary, "HEX_SIZE=40", "OUTPUT=" + target } );
+    ASSERT_TRUE( process.waitForStarted() );
+    const int delay = when( rng );
+    if ( !process.waitForFinished( delay ) )
+    {
+      ::kill( static_cast<pid_t>( process.processId() ), SIGKILL );
+      ++killedWhileRunning;
+      ASSERT_TRUE( process.waitForFinished( 60000 ) );
+      EXPECT_EQ( process.exitStatus(), QProcess::CrashExit );
+    }
+    QgsVectorLayer grid( target, "grid", "ogr" );
+    ASSERT_TRUE( grid.isValid() ) << "attempt " << attempt << ", killed after " << delay << " ms";
+    const long long count = grid.featureCount();
+    EXPECT_TRUE( count == MUSECL_DEMO_HEX_COUNT || count == fineCount ) << "attempt " << attempt << ": " << count << " features after a kill at " << delay << " ms";
+  }
+  EXPECT_GE( killedWhileRunning, 4 ) << "most kills must land while the run is still going";
 }
 
 TEST_F( QgisProcess, StreetViewAndPoiSummariesOfTheSyntheticCity )
