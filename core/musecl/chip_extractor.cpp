@@ -200,4 +200,25 @@ bool imageIsReadable(const std::string &path) {
   return ok;
 }
 
+int automaticChipSize(const std::vector<RegionRings> &rings, const std::array<double, 6> &geoTransform) {
+  const double pixelX = std::fabs(geoTransform[1]), pixelY = std::fabs(geoTransform[5]);
+  std::vector<double> spans;
+  for (const RegionRings &region : rings) {
+    double minX = std::numeric_limits<double>::infinity(), minY = minX, maxX = -minX, maxY = -minX;
+    for (const Ring &r : region)
+      for (const XY &p : r) {
+        minX = std::min(minX, p.x);
+        minY = std::min(minY, p.y);
+        maxX = std::max(maxX, p.x);
+        maxY = std::max(maxY, p.y);
+      }
+    if (minX <= maxX && pixelX > 0 && pixelY > 0) spans.push_back(std::max((maxX - minX) / pixelX, (maxY - minY) / pixelY));
+  }
+  if (spans.empty()) return 256;
+  std::nth_element(spans.begin(), spans.begin() + static_cast<std::ptrdiff_t>(spans.size() / 2), spans.end());
+  const double median = spans[spans.size() / 2];
+  const int rounded = 32 * static_cast<int>(std::ceil(std::min(median, 256.0) / 32.0));
+  return std::clamp(rounded, 32, 256);
+}
+
 }  // namespace musecl

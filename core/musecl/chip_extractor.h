@@ -11,6 +11,7 @@
 #include <array>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "musecl/region_locator.h"  // RegionRings
 
@@ -61,6 +62,14 @@ class ChipExtractor {
   RasterInfo info_;
   ChipOptions options_;
 };
+
+// The chip size that matches the raster's resolution: the median region's longer bounding-box side
+// in raster pixels, rounded up to a multiple of 32 and kept within [32, 256]. A chip much larger
+// than the pixels under its region only spends compute on upsampled pixels (a Manhattan zone spans
+// 20-50 Landsat pixels, so 256 px chips cost ~25x what the data holds); 32 is the smallest input
+// that survives ResNet's five halvings. `rings` in the raster's CRS; regions without a ring are
+// ignored, and none at all gives 256.
+int automaticChipSize(const std::vector<RegionRings> &rings, const std::array<double, 6> &geoTransform);
 
 // Whether GDAL can open the file as an image (headers only; cheap). Used to report unreadable
 // street-view images before training.
