@@ -17,6 +17,7 @@
 #include <torch/torch.h>
 
 #include <chrono>
+#include <thread>
 #include <cstdio>
 #include <cstdlib>
 #include <random>
@@ -27,7 +28,12 @@ using Clock = std::chrono::steady_clock;
 
 int main(int argc, char **argv) {
   const int steps = argc > 1 ? std::atoi(argv[1]) : 4;
-  const int threads = configureTorchThreads(argc > 2 ? std::atoi(argv[2]) : 0);
+  // The raw loops below run outside any training call, so they set LibTorch's threads themselves;
+  // trainMuseCL takes its own lease with the same count.
+  const int threads = [requested = argc > 2 ? std::atoi(argv[2]) : 0] {
+    at::set_num_threads(requested > 0 ? requested : std::max(1, static_cast<int>(std::thread::hardware_concurrency())));
+    return at::get_num_threads();
+  }();
   const bool cuda = argc > 3 && std::string(argv[3]) == "cuda";
   const int batch = argc > 4 ? std::atoi(argv[4]) : 32;
   const int imagesPerPass = argc > 5 ? std::atoi(argv[5]) : TrainingOptions().imagesPerPass;

@@ -1,10 +1,11 @@
 #include "musecl/predict.h"
 
-#include "musecl/training.h"  // configureTorchThreads
+#include "musecl/training.h"  // TorchThreadsLease
 
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <optional>
 #include <cmath>
 #include <limits>
 #include <numeric>
@@ -286,7 +287,9 @@ PredictResult predictIndicator(const PredictInput &in, const PredictOptions &o, 
       if (!std::isfinite(in.features[i][j]))
         throw std::invalid_argument("feature column " + std::to_string(j) + " of row " + std::to_string(i) + " is not a finite number");
   }
-  if (o.kind == PredictorKind::Mlp) configureTorchThreads(o.threads);
+  // Only the MLP runs on LibTorch; ridge and the data checks need no turn.
+  std::optional<TorchThreadsLease> lease;
+  if (o.kind == PredictorKind::Mlp) lease.emplace(o.threads, [&progress] { return !progress || progress(0.0); }, LogCallback());
 
   PredictResult r;
   // Counts (POIs, trips) are heavy-tailed: on their raw scale a held-out area with counts beyond the

@@ -13,14 +13,35 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <chrono>
+#include <mutex>
 #include <thread>
 
 namespace musecl {
 
-int configureTorchThreads(int threads) {
+namespace {
+std::timed_mutex &torchThreadsMutex() {
+  static std::timed_mutex m;
+  return m;
+}
+}  // namespace
+
+TorchThreadsLease::TorchThreadsLease(int threads, const std::function<bool()> &keepWaiting, const LogCallback &log) {
+  std::timed_mutex &m = torchThreadsMutex();
+  if (!m.try_lock()) {
+    if (log) log("Waiting for another MuseCL run in this process to finish: LibTorch's thread pool is shared by the whole process, so learning runs take turns");
+    while (!m.try_lock_for(std::chrono::milliseconds(200)))
+      if (keepWaiting && !keepWaiting()) throw TrainingCancelled("cancelled while waiting for another MuseCL run");
+  }
+  previous_ = at::get_num_threads();
   const int wanted = threads > 0 ? threads : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
-  if (at::get_num_threads() != wanted) at::set_num_threads(wanted);
-  return at::get_num_threads();
+  if (previous_ != wanted) at::set_num_threads(wanted);
+  threads_ = at::get_num_threads();
+}
+
+TorchThreadsLease::~TorchThreadsLease() {
+  if (at::get_num_threads() != previous_) at::set_num_threads(previous_);
+  torchThreadsMutex().unlock();
 }
 
 namespace {
@@ -144,7 +165,8 @@ TrainingResult trainMuseCL(const RegionTable &table, const TrainingOptions &o, c
   checkOptions(o);
   TrainingResult result;
   const torch::Device device = resolveDevice(o.device, result.device);
-  result.threads = configureTorchThreads(o.threads);
+  const TorchThreadsLease lease(o.threads, [&progress] { return !progress || progress(TrainingProgress{"waiting for another run", 0, 0, 0, 0, 0, 0}); }, log);
+  result.threads = lease.threads();
   torch::manual_seed(o.seed);
   Context ctx{o, progress, log, device, result.log, result.decisions};
   ctx.say("Device " + result.device + ", " + std::to_string(result.threads) + " thread(s), " + describeTorchRuntime(torchRuntimeInfo()) + ", seed " + std::to_string(o.seed));
@@ -189,7 +211,8 @@ TrainingResult embedWithModel(const std::string &modelPath, const RegionTable &t
   ModelParts model = readModel(modelPath);
   TrainingResult result;
   const torch::Device device = resolveDevice(deviceChoice, result.device);
-  result.threads = configureTorchThreads(threads);
+  const TorchThreadsLease lease(threads, [&progress] { return !progress || progress(TrainingProgress{"waiting for another run", 0, 0, 0, 0, 0, 0}); }, log);
+  result.threads = lease.threads();
   TrainingOptions o;
   o.embeddingSize = model.info.embeddingSize;
   Context ctx{o, progress, log, device, result.log, result.decisions};

@@ -173,7 +173,23 @@ ModelInfo readModelInfo(const std::string &modelPath);
 TrainingResult embedWithModel(const std::string &modelPath, const RegionTable &table, const ImageLoader &loadImage, DeviceChoice device,
                               int threads, const ProgressCallback &progress, const LogCallback &log);
 
-// Sets LibTorch's intra-op threads (0: all cores) if different, and returns the number in use.
-int configureTorchThreads(int threads);
+// LibTorch's intra-op thread pool (and the BLAS under it) is one per process, and the QGIS desktop
+// runs each algorithm in its own thread: two runs with different THREADS would change each other's
+// setting mid-run. So learning runs take turns. A lease holds a process-wide lock for its lifetime
+// and sets the thread count (0: all cores); a second run waits, says once that it is waiting and
+// why, and stays cancellable: `keepWaiting` is asked every 200 ms, and false throws
+// TrainingCancelled. The previous thread count is restored on release.
+class TorchThreadsLease {
+ public:
+  TorchThreadsLease(int threads, const std::function<bool()> &keepWaiting, const LogCallback &log);
+  ~TorchThreadsLease();
+  TorchThreadsLease(const TorchThreadsLease &) = delete;
+  TorchThreadsLease &operator=(const TorchThreadsLease &) = delete;
+  int threads() const { return threads_; }
+
+ private:
+  int threads_ = 1;
+  int previous_ = 1;
+};
 
 }  // namespace musecl

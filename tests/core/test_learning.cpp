@@ -13,6 +13,9 @@
 #include "musecl/training.h"
 
 #include <gtest/gtest.h>
+#include <chrono>
+#include <thread>
+#include <atomic>
 
 #include <cstdio>
 #include <filesystem>
@@ -424,6 +427,50 @@ TEST(Training, CancellationStopsWithinABatchAndLeavesNoModelFile) {
   EXPECT_EQ(calls, 3) << "stopped at the first refusal";
   EXPECT_FALSE(std::filesystem::exists(model));
   EXPECT_FALSE(std::filesystem::exists(model + ".partial"));
+}
+
+TEST(Training, RunsInParallelThreadsTakeTurnsAndMatchTheirRunsAlone) {
+  // The desktop runs algorithms in worker threads of one process. Two trainings with different
+  // thread counts, started together while a third party holds the lease, must both wait (and say
+  // so), then give bit for bit what each gives alone; a run cancelled while waiting throws.
+  const RegionTable city = toyCity(12);
+  TrainingOptions one = tinyOptions(), two = tinyOptions();
+  one.threads = 1;
+  two.threads = 2;
+  const std::string a = tempPath("turn_a.musecl"), b = tempPath("turn_b.musecl"), c = tempPath("turn_c.musecl");
+  const TrainingResult aloneOne = trainMuseCL(city, one, toyLoader, {}, {}, a);
+  const TrainingResult aloneTwo = trainMuseCL(city, two, toyLoader, {}, {}, b);
+
+  TrainingResult togetherOne, togetherTwo;
+  std::atomic<int> waited{0};
+  auto log = [&waited](const std::string &line) {
+    if (line.rfind("Waiting for another MuseCL run", 0) == 0) ++waited;
+  };
+  std::atomic<bool> cancelledWhileWaiting{false};
+  auto held = std::make_unique<TorchThreadsLease>(3, std::function<bool()>(), LogCallback());
+  EXPECT_EQ(held->threads(), 3);
+  std::thread first([&] { togetherOne = trainMuseCL(city, one, toyLoader, {}, log, a); });
+  std::thread second([&] { togetherTwo = trainMuseCL(city, two, toyLoader, {}, log, b); });
+  std::thread third([&] {
+    try {
+      trainMuseCL(city, one, toyLoader, [](const TrainingProgress &) { return false; }, {}, c);
+    } catch (const TrainingCancelled &) {
+      cancelledWhileWaiting = true;
+    }
+  });
+  third.join();  // refuses at its first poll, while `held` still blocks everyone
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  held.reset();
+  first.join();
+  second.join();
+  EXPECT_TRUE(cancelledWhileWaiting);
+  EXPECT_EQ(waited, 2) << "both runs waited for the lease and said why";
+  EXPECT_EQ(togetherOne.threads, 1);
+  EXPECT_EQ(togetherTwo.threads, 2);
+  EXPECT_EQ(togetherOne.embeddings.values, aloneOne.embeddings.values);
+  EXPECT_EQ(togetherTwo.embeddings.values, aloneTwo.embeddings.values);
+  EXPECT_FALSE(std::filesystem::exists(c));
+  for (const auto &path : {a, b}) std::remove(path.c_str());
 }
 
 TEST(Training, NanLossIsReportedWithItsStage) {
