@@ -269,7 +269,7 @@ MuseclChipRun museclExtractChips( const MuseclRegionSet &regions, QgsRasterLayer
   {
     chosen.size = musecl::automaticChipSize( rings, info.geoTransform );
     probe = std::make_unique<musecl::ChipExtractor>( rasterPath.toStdString(), chosen );
-    sizeRule = QObject::tr( " (automatic: the median region's longer side in raster pixels, rounded up to a multiple of 32 within 32–256)" );
+    sizeRule = QObject::tr( " (automatic: twice the median region's longer side in raster pixels, rounded up to a multiple of 32 within 64–256)" );
   }
   run.size = chosen.size;
 

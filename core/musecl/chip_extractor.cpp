@@ -216,9 +216,9 @@ int automaticChipSize(const std::vector<RegionRings> &rings, const std::array<do
   }
   if (spans.empty()) return 256;
   std::nth_element(spans.begin(), spans.begin() + static_cast<std::ptrdiff_t>(spans.size() / 2), spans.end());
-  const double median = spans[spans.size() / 2];
-  const int rounded = 32 * static_cast<int>(std::ceil(std::min(median, 256.0) / 32.0));
-  return std::clamp(rounded, 32, 256);
+  const double wanted = 2.0 * spans[spans.size() / 2];
+  const int rounded = 32 * static_cast<int>(std::ceil(std::min(wanted, 256.0) / 32.0));
+  return std::clamp(rounded, 64, 256);
 }
 
 }  // namespace musecl

@@ -63,12 +63,14 @@ class ChipExtractor {
   ChipOptions options_;
 };
 
-// The chip size that matches the raster's resolution: the median region's longer bounding-box side
-// in raster pixels, rounded up to a multiple of 32 and kept within [32, 256]. A chip much larger
-// than the pixels under its region only spends compute on upsampled pixels (a Manhattan zone spans
-// 20-50 Landsat pixels, so 256 px chips cost ~25x what the data holds); 32 is the smallest input
-// that survives ResNet's five halvings. `rings` in the raster's CRS; regions without a ring are
-// ignored, and none at all gives 256.
+// The chip size that matches the raster's resolution: twice the median region's longer
+// bounding-box side in raster pixels, rounded up to a multiple of 32 and kept within [64, 256].
+// A chip much larger than the pixels under its region only spends compute on upsampled pixels (a
+// Manhattan zone spans 20-30 Landsat pixels, so 256 px chips cost ~16x what 64 px cost); twice the
+// span because ResNet's stem halves the input twice before its first block. On Manhattan
+// (BENCHMARKS.md, 3 training seeds) 32, 64 and 256 px gave the same accuracy within seed noise
+// (32 px: -0.11 R2 on spatially blocked check-ins, +0.05 on spatially blocked crime against 64). `rings` in the raster's CRS; regions without a ring are ignored, and none at
+// all gives 256.
 int automaticChipSize(const std::vector<RegionRings> &rings, const std::array<double, 6> &geoTransform);
 
 // Whether GDAL can open the file as an image (headers only; cheap). Used to report unreadable

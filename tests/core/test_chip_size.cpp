@@ -1,5 +1,5 @@
-// The automatic chip size: the median region's longer side in raster pixels, rounded up to a
-// multiple of 32, within [32, 256].
+// The automatic chip size: twice the median region's longer side in raster pixels, rounded up to
+// a multiple of 32, within [64, 256].
 #include <gtest/gtest.h>
 
 #include "musecl/chip_extractor.h"
@@ -10,22 +10,22 @@ musecl::RegionRings box(double w, double h) { return {{{0, 0}, {w, 0}, {w, h}, {
 const std::array<double, 6> k30m{500000, 30, 0, 4500000, 0, -30};  // north-up, 30 m pixels
 }  // namespace
 
-TEST(AutomaticChipSize, MedianRegionSpanRoundedUpToMultipleOf32) {
-  // Longer sides 20, 40 and 50 pixels: the median 40 rounds up to 64.
-  EXPECT_EQ(musecl::automaticChipSize({box(600, 300), box(300, 1200), box(1500, 1500)}, k30m), 64);
-  // Exactly 64 pixels stays 64; one metre more needs 96.
-  EXPECT_EQ(musecl::automaticChipSize({box(64 * 30, 10)}, k30m), 64);
-  EXPECT_EQ(musecl::automaticChipSize({box(64 * 30 + 1, 10)}, k30m), 96);
+TEST(AutomaticChipSize, TwiceTheMedianRegionSpanRoundedUpToMultipleOf32) {
+  // Longer sides 20, 40 and 50 pixels: twice the median 40 is 80, rounded up to 96.
+  EXPECT_EQ(musecl::automaticChipSize({box(600, 300), box(300, 1200), box(1500, 1500)}, k30m), 96);
+  // Exactly 48 pixels gives 96; one metre more needs 128.
+  EXPECT_EQ(musecl::automaticChipSize({box(48 * 30, 10)}, k30m), 96);
+  EXPECT_EQ(musecl::automaticChipSize({box(48 * 30 + 1, 10)}, k30m), 128);
 }
 
 TEST(AutomaticChipSize, PixelHeightCountsForTallRegions) {
-  // Non-square pixels: 10 m wide, 40 m tall. A 100 m x 4000 m region spans 10 x 100 pixels.
+  // Non-square pixels: 10 m wide, 40 m tall. A 100 m x 2000 m region spans 10 x 50 pixels.
   const std::array<double, 6> gt{0, 10, 0, 0, 0, -40};
-  EXPECT_EQ(musecl::automaticChipSize({box(100, 4000)}, gt), 128);
+  EXPECT_EQ(musecl::automaticChipSize({box(100, 2000)}, gt), 128);
 }
 
 TEST(AutomaticChipSize, ClampedToTheNetworkRange) {
-  EXPECT_EQ(musecl::automaticChipSize({box(30, 30)}, k30m), 32) << "a one-pixel region still gets the smallest input ResNet accepts";
+  EXPECT_EQ(musecl::automaticChipSize({box(30, 30)}, k30m), 64) << "a one-pixel region still gets the smallest chip";
   EXPECT_EQ(musecl::automaticChipSize({box(100000, 100000)}, k30m), 256) << "a 3333-pixel region is capped";
 }
 

@@ -392,8 +392,8 @@ TEST( TrainEmbed, TheModelFileReproducesTheTrainingEmbeddings )
 
 TEST( TrainEmbed, ChipSizeFollowsTheRasterAndTheModelKeepsIt )
 {
-  // 500 m squares over 10 m pixels span 50 pixels: the automatic size is 64 (the next multiple of
-  // 32), and musecl:embed cuts its chips at the model's size without choosing again.
+  // 500 m squares over 10 m pixels span 50 pixels: the automatic size is 128 (twice that, rounded
+  // up to a multiple of 32), and musecl:embed cuts its chips at the model's size without choosing again.
   auto city = trainingCity();
   const QString model = city->dir.filePath( "auto.musecl" );
   QVariantMap params = trainParams( *city, model );
@@ -402,11 +402,11 @@ TEST( TrainEmbed, ChipSizeFollowsTheRasterAndTheModelKeepsIt )
   QgsProcessingFeedback trainFeedback, embedFeedback;
   const AlgorithmRun train = runAlgorithm( "musecl:train", params, context, &trainFeedback );
   ASSERT_TRUE( train.ok ) << train.error.toStdString();
-  EXPECT_TRUE( trainFeedback.textLog().contains( "16 chips of 64 px (automatic" ) ) << trainFeedback.textLog().toStdString();
+  EXPECT_TRUE( trainFeedback.textLog().contains( "16 chips of 128 px (automatic" ) ) << trainFeedback.textLog().toStdString();
   const AlgorithmRun embed = runAlgorithm( "musecl:embed", { { "MODEL", model }, { "REGIONS", QVariant::fromValue( city->regions.get() ) },
     { "RASTER", city->raster }, { "OUTPUT", "memory:" } }, context, &embedFeedback );
   ASSERT_TRUE( embed.ok ) << embed.error.toStdString();
-  EXPECT_TRUE( embedFeedback.textLog().contains( "16 chips of 64 px with" ) ) << embedFeedback.textLog().toStdString();
+  EXPECT_TRUE( embedFeedback.textLog().contains( "16 chips of 128 px with" ) ) << embedFeedback.textLog().toStdString();
 }
 
 TEST( TrainEmbed, ErrorsCancellationAndNothingLeftBehind )
