@@ -2,6 +2,8 @@
 // then seeded k-means (core/musecl/predict.h), with a categorised style.
 #include "musecl_cluster_algorithm.h"
 
+#include <qgsprocessingoutputs.h>
+
 #include "musecl_atomic_sink.h"
 #include "musecl_output_fields.h"
 #include "musecl_provider.h"
@@ -42,6 +44,8 @@ QString MuseclClusterAlgorithm::shortHelpString() const
            "Groups regions whose embeddings are alike into a typology of K clusters: the features (default: every emb_* field; FEATURE_PATTERN adds fields by name with wildcards, e.g. emb_*;cat_*) are "
            "standardised, optionally reduced to their first principal components, and clustered with k-means (k-means++ start, "
            "fixed SEED: the same input gives the same clusters).\n\n"
+           "Regions with has_embedding = 0 (no input reached them in musecl:train or musecl:embed) are not clustered: their "
+           "cluster is NULL, and REGIONS_WITHOUT_EMBEDDING counts them.\n\n"
            "Output: the input layer with a cluster field (0…K−1), styled by category when loaded; a GeoPackage output stores the "
            "style as its default, so batch and qgis_process results open styled too." );
 }
@@ -56,6 +60,7 @@ void MuseclClusterAlgorithm::initAlgorithm( const QVariantMap & )
   addParameter( new QgsProcessingParameterNumber( kComponents, QObject::tr( "Principal components (0 = no PCA)" ), QgsProcessingParameterNumber::Integer, 10, false, 0, 1000 ) );
   addParameter( new QgsProcessingParameterNumber( kSeed, QObject::tr( "Random seed" ), QgsProcessingParameterNumber::Integer, 42, false, 0 ) );
   addParameter( new QgsProcessingParameterFeatureSink( kOutput, QObject::tr( "Clustered regions" ), QgsProcessing::TypeVector ) );
+  addOutput( new QgsProcessingOutputNumber( QStringLiteral( "REGIONS_WITHOUT_EMBEDDING" ), QObject::tr( "Regions skipped because has_embedding = 0" ) ) );
 }
 
 QVariantMap MuseclClusterAlgorithm::processAlgorithm( const QVariantMap &parameters, QgsProcessingContext &context, QgsProcessingFeedback *feedback )
@@ -70,10 +75,23 @@ QVariantMap MuseclClusterAlgorithm::processAlgorithm( const QVariantMap &paramet
 
   std::vector<std::vector<double>> rows;
   QVector<QgsFeature> features;
+  // Regions with has_embedding = 0 hold an all-zero embedding that no input produced: they would
+  // form a cluster of their own. They are written with a NULL cluster and counted.
+  const int hasEmbeddingIndex = source->fields().lookupField( QStringLiteral( "has_embedding" ) );
+  std::vector<int> rowOf;
+  long long withoutEmbedding = 0;
   QgsFeature f;
   QgsFeatureIterator it = source->getFeatures();
   while ( it.nextFeature( f ) )
   {
+    features << f;
+    if ( hasEmbeddingIndex >= 0 && !f.attribute( hasEmbeddingIndex ).isNull() && f.attribute( hasEmbeddingIndex ).toInt() == 0 )
+    {
+      ++withoutEmbedding;
+      rowOf.push_back( -1 );
+      continue;
+    }
+    rowOf.push_back( static_cast<int>( rows.size() ) );
     std::vector<double> row;
     for ( int index : indexes )
     {
@@ -86,10 +104,12 @@ QVariantMap MuseclClusterAlgorithm::processAlgorithm( const QVariantMap &paramet
       row.push_back( x );
     }
     rows.push_back( std::move( row ) );
-    features << f;
   }
-  if ( features.size() < k )
-    throw QgsProcessingException( QObject::tr( "Layer “%1” has %2 features, fewer than the %3 clusters asked for" ).arg( layer ).arg( features.size() ).arg( k ) );
+  if ( withoutEmbedding > 0 )
+    feedback->pushWarning( QObject::tr( "%1 of %2 regions have has_embedding = 0 (no input reached them): they are not clustered and get a NULL cluster" )
+                           .arg( withoutEmbedding ).arg( features.size() ) );
+  if ( static_cast<int>( rows.size() ) < k )
+    throw QgsProcessingException( QObject::tr( "Layer “%1” has %2 features with an embedding, fewer than the %3 clusters asked for" ).arg( layer ).arg( rows.size() ).arg( k ) );
   if ( feedback->isCanceled() )
     throw QgsProcessingException( QObject::tr( "Cancelled; no output was written" ) );
 
@@ -111,7 +131,12 @@ QVariantMap MuseclClusterAlgorithm::processAlgorithm( const QVariantMap &paramet
   std::vector<int> sizes( static_cast<std::size_t>( k ), 0 );
   for ( int i = 0; i < features.size(); ++i )
   {
-    const int label = labels[static_cast<std::size_t>( i )];
+    if ( rowOf[static_cast<std::size_t>( i )] < 0 )
+    {
+      output.addFeature( outputFields.extended( features.at( i ), QgsAttributes() << QVariant( QVariant::Int ) ) );
+      continue;
+    }
+    const int label = labels[static_cast<std::size_t>( rowOf[static_cast<std::size_t>( i )] )];
     ++sizes[static_cast<std::size_t>( label )];
     output.addFeature( outputFields.extended( features.at( i ), QgsAttributes() << label ) );
   }
@@ -123,6 +148,7 @@ QVariantMap MuseclClusterAlgorithm::processAlgorithm( const QVariantMap &paramet
   museclStyleOutput( context, destination, clusterName, k, false );
   QVariantMap outputs;
   outputs.insert( kOutput, destination );
+  outputs.insert( QStringLiteral( "REGIONS_WITHOUT_EMBEDDING" ), withoutEmbedding );
   return outputs;
 }
 

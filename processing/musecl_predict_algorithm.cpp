@@ -84,7 +84,9 @@ QString MuseclPredictAlgorithm::shortHelpString() const
            "the <i>Region features</i> algorithms as a baseline. FEATURE_PATTERN adds fields by name with wildcards, e.g. "
            "emb_*;cat_*;inflow;outflow for the embeddings together with the raw features, which with LOG_FEATURES predicted "
            "crime best on Manhattan (see BENCHMARKS.md).\n\n"
-           "<b>Target</b>: regions with a null target are predicted, not trained on. LOG_TARGET models log(1 + target), as usual for "
+           "<b>Target</b>: regions with a null target are predicted, not trained on; any other value must be a finite number "
+           "(text, NaN or infinity is an error naming the feature). Regions with has_embedding = 0 (no input reached them in "
+           "musecl:train or musecl:embed) are not used and get NULL predictions; the count is the REGIONS_WITHOUT_EMBEDDING output. LOG_TARGET models log(1 + target), as usual for "
            "counts; predictions are written back on the original scale, metrics are on the modelling scale. LOG_FEATURES does "
            "the same for every feature field without negative values (raw counts of POIs and trips), which keeps ridge from "
            "extrapolating wildly into areas with counts beyond the training range; embedding fields are left as they are.\n\n"
@@ -121,6 +123,7 @@ void MuseclPredictAlgorithm::initAlgorithm( const QVariantMap & )
   addParameter( new QgsProcessingParameterFeatureSink( kOutput, QObject::tr( "Predictions" ), QgsProcessing::TypeVector ) );
   addParameter( new QgsProcessingParameterFileDestination( kReport, QObject::tr( "Report" ), QObject::tr( "HTML files (*.html)" ), QVariant(), true, false ) );
   addOutput( new QgsProcessingOutputNumber( QStringLiteral( "R2" ), QObject::tr( "R²" ) ) );
+  addOutput( new QgsProcessingOutputNumber( QStringLiteral( "REGIONS_WITHOUT_EMBEDDING" ), QObject::tr( "Regions skipped because has_embedding = 0" ) ) );
   addOutput( new QgsProcessingOutputNumber( QStringLiteral( "RMSE" ), QObject::tr( "RMSE" ) ) );
   addOutput( new QgsProcessingOutputNumber( QStringLiteral( "MAE" ), QObject::tr( "MAE" ) ) );
 }
@@ -148,10 +151,23 @@ QVariantMap MuseclPredictAlgorithm::processAlgorithm( const QVariantMap &paramet
 
   musecl::PredictInput in;
   QVector<QgsFeature> features;
+  // Regions that no input reached carry has_embedding = 0 and an all-zero embedding: fitting or
+  // predicting them would teach the model that zeros mean something. They are written with NULL
+  // predictions and counted instead.
+  const int hasEmbeddingIndex = source->fields().lookupField( QStringLiteral( "has_embedding" ) );
+  std::vector<int> rowOf;  // output feature -> row given to the predictor, -1 when skipped
+  long long withoutEmbedding = 0;
   QgsFeature f;
   QgsFeatureIterator it = source->getFeatures();
   while ( it.nextFeature( f ) )
   {
+    if ( hasEmbeddingIndex >= 0 && !f.attribute( hasEmbeddingIndex ).isNull() && f.attribute( hasEmbeddingIndex ).toInt() == 0 )
+    {
+      ++withoutEmbedding;
+      rowOf.push_back( -1 );
+      features << f;
+      continue;
+    }
     std::vector<double> row;
     for ( int index : featureIndexes )
     {
@@ -164,10 +180,18 @@ QVariantMap MuseclPredictAlgorithm::processAlgorithm( const QVariantMap &paramet
       row.push_back( x );
     }
     in.features.push_back( std::move( row ) );
+    // NULL means "predict this region"; anything else must be a usable number.
     const QVariant t = f.attribute( targetIndex );
     bool ok = false;
     const double target = t.toDouble( &ok );
-    in.target.push_back( t.isNull() || !ok || !std::isfinite( target ) ? std::numeric_limits<double>::quiet_NaN() : target );
+    if ( !t.isNull() && ( !ok || !std::isfinite( target ) ) )
+      throw QgsProcessingException( QObject::tr( "Feature %1 of layer “%2” has “%3” in target field %4: a target must be a finite number, or NULL for a region to predict" )
+                                    .arg( f.id() ).arg( layer, t.toString(), targetName ) );
+    if ( !t.isNull() && o.logTarget && target < 0 )
+      throw QgsProcessingException( QObject::tr( "Feature %1 of layer “%2” has %3 in target field %4: LOG_TARGET models log(1 + target) and needs values ≥ 0 (turn LOG_TARGET off for signed targets)" )
+                                    .arg( f.id() ).arg( layer ).arg( target ).arg( targetName ) );
+    in.target.push_back( t.isNull() ? std::numeric_limits<double>::quiet_NaN() : target );
+    rowOf.push_back( static_cast<int>( in.features.size() ) - 1 );
     if ( f.hasGeometry() )
     {
       const QgsPointXY c = f.geometry().centroid().asPoint();
@@ -178,6 +202,11 @@ QVariantMap MuseclPredictAlgorithm::processAlgorithm( const QVariantMap &paramet
   }
   if ( features.isEmpty() )
     throw QgsProcessingException( QObject::tr( "Layer “%1” has no features" ).arg( layer ) );
+  if ( withoutEmbedding > 0 )
+    feedback->pushWarning( QObject::tr( "%1 of %2 regions have has_embedding = 0 (no input reached them): they are not used and get NULL predictions" )
+                           .arg( withoutEmbedding ).arg( features.size() ) );
+  if ( in.features.empty() )
+    throw QgsProcessingException( QObject::tr( "No region of layer “%1” has an embedding (has_embedding = 0 everywhere)" ).arg( layer ) );
   if ( modelChoice == 2 )
   {
     const auto labelled = std::count_if( in.target.begin(), in.target.end(), []( double v ) { return !std::isnan( v ); } );
@@ -217,7 +246,12 @@ QVariantMap MuseclPredictAlgorithm::processAlgorithm( const QVariantMap &paramet
   MuseclAtomicSink output( this, kOutput, parameters, context, fields, source->wkbType(), source->sourceCrs() );
   for ( int i = 0; i < features.size(); ++i )
   {
-    const auto r = static_cast<std::size_t>( i );
+    if ( rowOf[static_cast<std::size_t>( i )] < 0 )
+    {
+      output.addFeature( outputFields.extended( features.at( i ), QgsAttributes() << QVariant( QVariant::Double ) << QVariant( QVariant::Double ) << QVariant( QVariant::Int ) ) );
+      continue;
+    }
+    const auto r = static_cast<std::size_t>( rowOf[static_cast<std::size_t>( i )] );
     const double target = in.target[r];
     output.addFeature( outputFields.extended( features.at( i ), QgsAttributes() << result.prediction[r]
                        << ( std::isnan( target ) ? QVariant( QVariant::Double ) : QVariant( target - result.prediction[r] ) )
@@ -269,6 +303,7 @@ QVariantMap MuseclPredictAlgorithm::processAlgorithm( const QVariantMap &paramet
   const QString destination = output.publish();
   museclStyleOutput( context, destination, predName, 0, false );
   outputs.insert( kOutput, destination );
+  outputs.insert( QStringLiteral( "REGIONS_WITHOUT_EMBEDDING" ), withoutEmbedding );
   outputs.insert( QStringLiteral( "R2" ), result.overall.r2 );
   outputs.insert( QStringLiteral( "RMSE" ), result.overall.rmse );
   outputs.insert( QStringLiteral( "MAE" ), result.overall.mae );

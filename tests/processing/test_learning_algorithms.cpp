@@ -11,6 +11,7 @@
 #include <QFileInfo>
 #include <QTemporaryDir>
 #include <cmath>
+#include <limits>
 #include <random>
 
 namespace
@@ -63,6 +64,73 @@ TEST( Predict, RidgeAndMlpRecoverAKnownLinearRelation )
       EXPECT_LE( run.outputs.value( "R2" ).toDouble(), 1.0 );
       EXPECT_GT( run.outputs.value( "RMSE" ).toDouble(), 0.0 );
     }
+}
+
+TEST( Predict, TargetsMustBeNumbersAndRegionsWithoutAnEmbeddingAreLeftOut )
+{
+  QgsProcessingContext context;
+  // NaN and infinity are data errors, named by feature id; NULL alone means "predict this region".
+  for ( const double bad : { std::numeric_limits<double>::quiet_NaN(), std::numeric_limits<double>::infinity() } )
+  {
+    auto layer = tabularRegions( 40, 0.1, 6 );
+    const QgsFeatureId id = 7;
+    layer->dataProvider()->changeAttributeValues( { { id, { { layer->fields().lookupField( "target" ), bad } } } } );
+    const AlgorithmRun run = runAlgorithm( "musecl:predict", predictParams( layer.get(), 1, 1 ), context );
+    EXPECT_FALSE( run.ok );
+    EXPECT_TRUE( run.error.contains( "Feature 7 of layer “tabular”" ) && run.error.contains( "target field target" ) ) << run.error.toStdString();
+  }
+  {
+    // Counts (all ≥ 0) except one negative value.
+    auto layer = tabularRegions( 40, 0.1, 6 );
+    const int target = layer->fields().lookupField( "target" );
+    QgsChangedAttributesMap counts;
+    for ( QgsFeatureId id = 1; id <= 40; ++id )
+      counts.insert( id, { { target, id == 9 ? -2.5 : static_cast<double>( id ) } } );
+    layer->dataProvider()->changeAttributeValues( counts );
+    const AlgorithmRun run = runAlgorithm( "musecl:predict", predictParams( layer.get(), 1, 1, true ), context );
+    EXPECT_FALSE( run.ok );
+    EXPECT_TRUE( run.error.contains( "Feature 9" ) && run.error.contains( "-2.5" ) && run.error.contains( "LOG_TARGET" ) ) << run.error.toStdString();
+  }
+  // has_embedding = 0: written with NULL pred/residual/fold (and a NULL cluster), counted, never fitted.
+  auto layer = tabularRegions( 40, 0.1, 6 );
+  layer->dataProvider()->addAttributes( { QgsField( "has_embedding", QVariant::Int ) } );
+  layer->updateFields();
+  const int flag = layer->fields().lookupField( "has_embedding" );
+  QgsChangedAttributesMap changes;
+  QgsFeature f;
+  QgsFeatureIterator it = layer->getFeatures();
+  while ( it.nextFeature( f ) )
+    changes.insert( f.id(), { { flag, f.id() % 10 == 0 ? 0 : 1 } } );  // ids 10, 20, 30, 40
+  layer->dataProvider()->changeAttributeValues( changes );
+  QgsProcessingFeedback feedback;
+  const AlgorithmRun run = runAlgorithm( "musecl:predict", predictParams( layer.get(), 1, 1 ), context, &feedback );
+  ASSERT_TRUE( run.ok ) << run.error.toStdString();
+  EXPECT_EQ( run.outputs.value( "REGIONS_WITHOUT_EMBEDDING" ).toInt(), 4 );
+  EXPECT_TRUE( feedback.textLog().contains( "4 of 40 regions have has_embedding = 0" ) ) << feedback.textLog().toStdString();
+  EXPECT_GT( run.outputs.value( "R2" ).toDouble(), 0.95 );
+  int nullPredictions = 0;
+  it = layerOf( run, "OUTPUT", context )->getFeatures();
+  while ( it.nextFeature( f ) )
+  {
+    const bool skipped = f.attribute( "has_embedding" ).toInt() == 0;
+    EXPECT_EQ( f.attribute( "pred" ).isNull(), skipped ) << f.attribute( "region_id" ).toString().toStdString();
+    nullPredictions += f.attribute( "pred" ).isNull();
+  }
+  EXPECT_EQ( nullPredictions, 4 );
+  EXPECT_EQ( layerOf( run, "OUTPUT", context )->featureCount(), 40 ) << "no row is dropped";
+
+  const AlgorithmRun clusters = runAlgorithm( "musecl:cluster", { { "INPUT", QVariant::fromValue( layer.get() ) }, { "CLUSTERS", 3 }, { "PCA_COMPONENTS", 0 },
+    { "OUTPUT", "memory:" } }, context );
+  ASSERT_TRUE( clusters.ok ) << clusters.error.toStdString();
+  EXPECT_EQ( clusters.outputs.value( "REGIONS_WITHOUT_EMBEDDING" ).toInt(), 4 );
+  int nullClusters = 0;
+  it = layerOf( clusters, "OUTPUT", context )->getFeatures();
+  while ( it.nextFeature( f ) )
+  {
+    EXPECT_EQ( f.attribute( "cluster" ).isNull(), f.attribute( "has_embedding" ).toInt() == 0 );
+    nullClusters += f.attribute( "cluster" ).isNull();
+  }
+  EXPECT_EQ( nullClusters, 4 );
 }
 
 TEST( Predict, AutomaticModelIsRidgeOnSmallCities )
