@@ -63,6 +63,12 @@ void MuseclClusterAlgorithm::initAlgorithm( const QVariantMap & )
   addOutput( new QgsProcessingOutputNumber( QStringLiteral( "REGIONS_WITHOUT_EMBEDDING" ), QObject::tr( "Regions skipped because has_embedding = 0" ) ) );
 }
 
+bool MuseclClusterAlgorithm::prepareAlgorithm( const QVariantMap &parameters, QgsProcessingContext &context, QgsProcessingFeedback * )
+{
+  museclOpenVectorInputs( this, parameters, context );
+  return true;
+}
+
 QVariantMap MuseclClusterAlgorithm::processAlgorithm( const QVariantMap &parameters, QgsProcessingContext &context, QgsProcessingFeedback *feedback )
 {
   std::unique_ptr<QgsProcessingFeatureSource> source( parameterAsSource( parameters, kInput, context ) );

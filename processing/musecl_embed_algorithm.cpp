@@ -1,6 +1,7 @@
 // musecl:embed. Applies a model file written by musecl:train to regions (the same city or another)
 // and their inputs, through the same input readers as training.
 #include "musecl_embed_algorithm.h"
+#include "musecl_region_inputs.h"
 
 #include "musecl_provider.h"
 #include "musecl_region_table_builder.h"
@@ -58,6 +59,12 @@ void MuseclEmbedAlgorithm::initAlgorithm( const QVariantMap & )
     addParameter( p );
   addParameter( new QgsProcessingParameterFeatureSink( kOutput, QObject::tr( "Region embeddings" ), QgsProcessing::TypeVectorPolygon ) );
   addOutput( new QgsProcessingOutputNumber( QStringLiteral( "EMBEDDING_DIMENSION" ), QObject::tr( "Embedding dimension" ) ) );
+}
+
+bool MuseclEmbedAlgorithm::prepareAlgorithm( const QVariantMap &parameters, QgsProcessingContext &context, QgsProcessingFeedback * )
+{
+  museclOpenVectorInputs( this, parameters, context );
+  return true;
 }
 
 QVariantMap MuseclEmbedAlgorithm::processAlgorithm( const QVariantMap &parameters, QgsProcessingContext &context, QgsProcessingFeedback *feedback )

@@ -151,6 +151,12 @@ void MuseclHexGridAlgorithm::initAlgorithm( const QVariantMap & )
   addOutput( new QgsProcessingOutputString( kOutputCrs, QObject::tr( "Output CRS" ) ) );
 }
 
+bool MuseclHexGridAlgorithm::prepareAlgorithm( const QVariantMap &parameters, QgsProcessingContext &context, QgsProcessingFeedback * )
+{
+  museclOpenVectorInputs( this, parameters, context );
+  return true;
+}
+
 QVariantMap MuseclHexGridAlgorithm::processAlgorithm( const QVariantMap &parameters, QgsProcessingContext &context, QgsProcessingFeedback *feedback )
 {
   std::unique_ptr<QgsProcessingFeatureSource> source( parameterAsSource( parameters, kInput, context ) );

@@ -2,6 +2,7 @@
 // by a pool of threads that each hold their own GDAL dataset handle; the main thread reports
 // progress and relays cancellation.
 #include "musecl_imagechips_algorithm.h"
+#include "musecl_region_inputs.h"
 
 #include "musecl_atomic_sink.h"
 #include "musecl_provider.h"
@@ -68,6 +69,12 @@ void MuseclImageChipsAlgorithm::initAlgorithm( const QVariantMap & )
   addParameter( new QgsProcessingParameterFeatureSink( kOutputIndex, QObject::tr( "Chip index" ), QgsProcessing::TypeVector ) );
   addOutput( new QgsProcessingOutputNumber( QStringLiteral( "CHIP_COUNT" ), QObject::tr( "Chips written" ) ) );
   addOutput( new QgsProcessingOutputNumber( QStringLiteral( "REGIONS_WITHOUT_CHIP" ), QObject::tr( "Regions without valid pixels" ) ) );
+}
+
+bool MuseclImageChipsAlgorithm::prepareAlgorithm( const QVariantMap &parameters, QgsProcessingContext &context, QgsProcessingFeedback * )
+{
+  museclOpenVectorInputs( this, parameters, context );
+  return true;
 }
 
 QVariantMap MuseclImageChipsAlgorithm::processAlgorithm( const QVariantMap &parameters, QgsProcessingContext &context, QgsProcessingFeedback *feedback )

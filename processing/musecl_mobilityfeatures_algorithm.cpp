@@ -1,6 +1,7 @@
 // musecl:mobilityfeatures. Inflow and outflow per region (paper eqs. 1-2), from OD lines or from
 // trip end points, in one pass with bulk location of both ends.
 #include "musecl_mobilityfeatures_algorithm.h"
+#include "musecl_region_inputs.h"
 
 #include "musecl_atomic_sink.h"
 #include "musecl_output_fields.h"
@@ -79,6 +80,12 @@ void MuseclMobilityFeaturesAlgorithm::initAlgorithm( const QVariantMap & )
   addOutput( new QgsProcessingOutputNumber( QStringLiteral( "WEIGHT_INSIDE" ), QObject::tr( "Weight of flows with both ends in regions" ) ) );
   addOutput( new QgsProcessingOutputNumber( QStringLiteral( "FLOWS_OUTSIDE" ), QObject::tr( "Flows with an end outside every region" ) ) );
   addOutput( new QgsProcessingOutputNumber( QStringLiteral( "WEIGHT_OUTSIDE" ), QObject::tr( "Weight of flows with an end outside every region" ) ) );
+}
+
+bool MuseclMobilityFeaturesAlgorithm::prepareAlgorithm( const QVariantMap &parameters, QgsProcessingContext &context, QgsProcessingFeedback * )
+{
+  museclOpenVectorInputs( this, parameters, context );
+  return true;
 }
 
 QVariantMap MuseclMobilityFeaturesAlgorithm::processAlgorithm( const QVariantMap &parameters, QgsProcessingContext &context, QgsProcessingFeedback *feedback )

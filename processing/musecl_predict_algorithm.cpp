@@ -128,6 +128,12 @@ void MuseclPredictAlgorithm::initAlgorithm( const QVariantMap & )
   addOutput( new QgsProcessingOutputNumber( QStringLiteral( "MAE" ), QObject::tr( "MAE" ) ) );
 }
 
+bool MuseclPredictAlgorithm::prepareAlgorithm( const QVariantMap &parameters, QgsProcessingContext &context, QgsProcessingFeedback * )
+{
+  museclOpenVectorInputs( this, parameters, context );
+  return true;
+}
+
 QVariantMap MuseclPredictAlgorithm::processAlgorithm( const QVariantMap &parameters, QgsProcessingContext &context, QgsProcessingFeedback *feedback )
 {
   std::unique_ptr<QgsProcessingFeatureSource> source( parameterAsSource( parameters, kInput, context ) );

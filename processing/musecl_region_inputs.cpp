@@ -251,3 +251,19 @@ MuseclLocateStats museclLocateFeatures( QgsProcessingFeatureSource &source, cons
   feedback->setProgress( progressTo );
   return stats;
 }
+
+void museclOpenVectorInputs( const QgsProcessingAlgorithm *algorithm, const QVariantMap &parameters, QgsProcessingContext &context )
+{
+  for ( const QgsProcessingParameterDefinition *definition : algorithm->parameterDefinitions() )
+  {
+    if ( definition->type() != QgsProcessingParameterFeatureSource::typeName() && definition->type() != QgsProcessingParameterVectorLayer::typeName() )
+      continue;
+    const QVariant value = parameters.value( definition->name() );
+    if ( !value.isValid() || value.isNull() || value.value<QgsMapLayer *>() || ( value.type() == QVariant::String && value.toString().isEmpty() ) )
+      continue;
+    // Loads the layer (main thread) and keeps it in the context's temporary store; a bad value is
+    // left for processAlgorithm to report with its usual message.
+    QgsProcessingParameters::parameterAsVectorLayer( definition, parameters, context );
+  }
+}
+

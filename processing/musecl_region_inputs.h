@@ -73,3 +73,12 @@ MuseclLocateStats museclLocateFeatures( QgsProcessingFeatureSource &source, cons
 
 // A field of `fields` by name, or a QgsProcessingException naming the layer and the fields it has.
 int museclRequireField( const QgsFields &fields, const QString &name, const QString &layerName, const QString &parameterName );
+
+// Opens every vector input of `algorithm` that `parameters` give as a path or URI, now, into the
+// context's temporary layer store, where the algorithm's own parameterAsSource calls find it.
+// Called from prepareAlgorithm, which the desktop runs on the main thread: QGIS 3.22's OGR provider
+// can deadlock when two worker threads open one GeoPackage at once (two runs on the same file
+// from the task manager), so worker threads are kept off the provider's open path. Inputs that
+// are already layers, and empty optional inputs, are left alone.
+void museclOpenVectorInputs( const QgsProcessingAlgorithm *algorithm, const QVariantMap &parameters, QgsProcessingContext &context );
+

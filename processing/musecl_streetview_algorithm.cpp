@@ -1,6 +1,7 @@
 // musecl:streetview. Street-view photos are points with a file path; this assigns each readable
 // photo to its region and says exactly which photos could not be used and why.
 #include "musecl_streetview_algorithm.h"
+#include "musecl_region_inputs.h"
 
 #include "musecl_atomic_sink.h"
 #include "musecl_output_fields.h"
@@ -61,6 +62,12 @@ void MuseclStreetViewAlgorithm::initAlgorithm( const QVariantMap & )
   addParameter( new QgsProcessingParameterFeatureSink( kOutputIndex, QObject::tr( "Street-view image index" ), QgsProcessing::TypeVector ) );
   addOutput( new QgsProcessingOutputNumber( QStringLiteral( "IMAGES_ASSIGNED" ), QObject::tr( "Images assigned to regions" ) ) );
   addOutput( new QgsProcessingOutputNumber( QStringLiteral( "IMAGES_REJECTED" ), QObject::tr( "Images missing, unreadable, without path or outside regions" ) ) );
+}
+
+bool MuseclStreetViewAlgorithm::prepareAlgorithm( const QVariantMap &parameters, QgsProcessingContext &context, QgsProcessingFeedback * )
+{
+  museclOpenVectorInputs( this, parameters, context );
+  return true;
 }
 
 QVariantMap MuseclStreetViewAlgorithm::processAlgorithm( const QVariantMap &parameters, QgsProcessingContext &context, QgsProcessingFeedback *feedback )

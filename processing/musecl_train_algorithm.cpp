@@ -2,6 +2,7 @@
 // the learning core (core/musecl/training.h), and writes the model file, the embeddings and the
 // training log. Torch stays behind the core's standard-types API.
 #include "musecl_train_algorithm.h"
+#include "musecl_region_inputs.h"
 
 #include "musecl_atomic_sink.h"
 #include "musecl_provider.h"
@@ -141,6 +142,12 @@ void MuseclTrainAlgorithm::initAlgorithm( const QVariantMap & )
   addParameter( new QgsProcessingParameterFeatureSink( kOutputLog, QObject::tr( "Training log" ), QgsProcessing::TypeVector, QVariant(), true, false ) );
   addOutput( new QgsProcessingOutputNumber( QStringLiteral( "EMBEDDING_DIMENSION" ), QObject::tr( "Embedding dimension" ) ) );
   addOutput( new QgsProcessingOutputString( QStringLiteral( "DEVICE_USED" ), QObject::tr( "Device used" ) ) );
+}
+
+bool MuseclTrainAlgorithm::prepareAlgorithm( const QVariantMap &parameters, QgsProcessingContext &context, QgsProcessingFeedback * )
+{
+  museclOpenVectorInputs( this, parameters, context );
+  return true;
 }
 
 QVariantMap MuseclTrainAlgorithm::processAlgorithm( const QVariantMap &parameters, QgsProcessingContext &context, QgsProcessingFeedback *feedback )

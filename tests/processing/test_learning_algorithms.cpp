@@ -4,12 +4,18 @@
 #include <gtest/gtest.h>
 
 #include <qgsprocessingutils.h>
+#include <qgsvectorfilewriter.h>
+#include <qgstaskmanager.h>
+#include <qgsprocessingalgrunnertask.h>
 
 #include <gdal_priv.h>
 
+#include <QElapsedTimer>
+#include <QCoreApplication>
 #include <QDir>
 #include <QFileInfo>
 #include <QTemporaryDir>
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <random>
@@ -475,6 +481,116 @@ TEST( TrainEmbed, ChipSizeFollowsTheRasterAndTheModelKeepsIt )
     { "RASTER", city->raster }, { "OUTPUT", "memory:" } }, context, &embedFeedback );
   ASSERT_TRUE( embed.ok ) << embed.error.toStdString();
   EXPECT_TRUE( embedFeedback.textLog().contains( "16 chips of 128 px with" ) ) << embedFeedback.textLog().toStdString();
+}
+
+TEST( TrainEmbed, DesktopStyleParallelRunsOnOneGeoPackageFinishWithTheirSoloResults )
+{
+  // As the desktop runs them: QgsProcessingAlgRunnerTasks in the task manager, each on a worker
+  // thread. Two trainings read their regions from the same GeoPackage path (QGIS 3.22's OGR
+  // provider deadlocked when two worker threads opened one file) and a prediction runs beside
+  // them with another THREADS. Each must finish within the time limit with the embeddings of
+  // the same training run alone.
+  auto city = trainingCity();
+  const QString gpkg = city->dir.filePath( "regions.gpkg" );
+  {
+    QgsVectorFileWriter::SaveVectorOptions options;
+    options.driverName = QStringLiteral( "GPKG" );
+    QString error;
+    ASSERT_EQ( QgsVectorFileWriter::writeAsVectorFormatV3( city->regions.get(), gpkg, QgsCoordinateTransformContext(), options, &error ), QgsVectorFileWriter::NoError ) << error.toStdString();
+  }
+  auto paramsFor = [&]( const QString &name, int threads ) {
+    QVariantMap p = trainParams( *city, city->dir.filePath( name + ".musecl" ) );
+    p.insert( "REGIONS", gpkg );
+    p.insert( "THREADS", threads );
+    p.insert( "OUTPUT", city->dir.filePath( name + ".gpkg" ) );
+    p.remove( "OUTPUT_LOG" );
+    return p;
+  };
+  QgsProcessingContext soloContext;
+  const AlgorithmRun solo = runAlgorithm( "musecl:train", paramsFor( "solo", 1 ), soloContext );
+  ASSERT_TRUE( solo.ok ) << solo.error.toStdString();
+  auto predictLayer = tabularRegions( 60, 0.1, 3 );
+  QVariantMap predict = predictParams( predictLayer.get(), 0, 1 );
+  predict.insert( "THREADS", 2 );
+
+  struct Job
+  {
+    QString algorithm;
+    QVariantMap parameters;
+    QgsProcessingContext context;
+    QgsProcessingFeedback feedback;
+    bool done = false, ok = false;
+    QVariantMap results;
+  };
+  std::vector<std::unique_ptr<Job>> jobs;
+  for ( const auto &[algorithm, parameters] : std::vector<std::pair<QString, QVariantMap>> { { "musecl:train", paramsFor( "a", 1 ) }, { "musecl:train", paramsFor( "b", 2 ) },
+        { "musecl:predict", predict } } )
+  {
+    auto job = std::make_unique<Job>();
+    job->algorithm = algorithm;
+    job->parameters = parameters;
+    jobs.push_back( std::move( job ) );
+  }
+  for ( auto &job : jobs )
+  {
+    const QgsProcessingAlgorithm *algorithm = QgsApplication::processingRegistry()->algorithmById( job->algorithm );
+    auto *task = new QgsProcessingAlgRunnerTask( algorithm, job->parameters, job->context, &job->feedback );
+    Job *j = job.get();
+    QObject::connect( task, &QgsProcessingAlgRunnerTask::executed, [j]( bool ok, const QVariantMap & results ) { j->done = true; j->ok = ok; j->results = results; } );
+    QgsApplication::taskManager()->addTask( task );
+  }
+  QElapsedTimer clock;
+  clock.start();
+  while ( clock.elapsed() < 300000 && std::any_of( jobs.begin(), jobs.end(), []( const auto & j ) { return !j->done; } ) )
+    QCoreApplication::processEvents( QEventLoop::AllEvents, 100 );
+  for ( const auto &job : jobs )
+  {
+    ASSERT_TRUE( job->done ) << job->algorithm.toStdString() << " did not finish within 300 s";
+    EXPECT_TRUE( job->ok ) << job->algorithm.toStdString() << ": " << job->feedback.textLog().toStdString();
+  }
+  // Same seed and data: run "a" (1 thread, like the solo run) reproduces it exactly.
+  QgsVectorLayer soloLayer( city->dir.filePath( "solo.gpkg" ), "solo", "ogr" ), aLayer( city->dir.filePath( "a.gpkg" ), "a", "ogr" );
+  ASSERT_TRUE( soloLayer.isValid() && aLayer.isValid() );
+  QMap<QString, double> soloValues;
+  QgsFeature f;
+  QgsFeatureIterator it = soloLayer.getFeatures();
+  while ( it.nextFeature( f ) )
+    soloValues.insert( f.attribute( "region_id" ).toString(), f.attribute( "emb_3" ).toDouble() );
+  it = aLayer.getFeatures();
+  int compared = 0;
+  while ( it.nextFeature( f ) )
+  {
+    EXPECT_EQ( f.attribute( "emb_3" ).toDouble(), soloValues.value( f.attribute( "region_id" ).toString() ) );
+    ++compared;
+  }
+  EXPECT_EQ( compared, 16 );
+  EXPECT_GT( jobs[2]->results.value( "R2" ).toDouble(), 0.9 );
+}
+
+TEST( TrainEmbed, FileInputsAreOpenedOnTheMainThreadInPrepare )
+{
+  // prepare() (main thread in the desktop) opens the regions GeoPackage; the run (a worker thread)
+  // must reuse that layer, not open the file again.
+  auto city = trainingCity();
+  const QString gpkg = city->dir.filePath( "regions.gpkg" );
+  QgsVectorFileWriter::SaveVectorOptions options;
+  options.driverName = QStringLiteral( "GPKG" );
+  ASSERT_EQ( QgsVectorFileWriter::writeAsVectorFormatV3( city->regions.get(), gpkg, QgsCoordinateTransformContext(), options ), QgsVectorFileWriter::NoError );
+  auto openedFromFile = []( QgsProcessingContext & context ) {
+    int n = 0;
+    for ( QgsMapLayer *layer : context.temporaryLayerStore()->mapLayers() )
+      n += layer->source().contains( QLatin1String( "regions.gpkg" ) );
+    return n;
+  };
+  std::unique_ptr<QgsProcessingAlgorithm> algorithm( QgsApplication::processingRegistry()->createAlgorithmById( "musecl:poifeatures" ) );
+  const QVariantMap parameters { { "REGIONS", gpkg }, { "POIS", QVariant::fromValue( city->pois.get() ) }, { "CATEGORY_FIELD", "kind" }, { "OUTPUT", "memory:" } };
+  QgsProcessingContext context;
+  QgsProcessingFeedback feedback;
+  ASSERT_TRUE( algorithm->prepare( parameters, context, &feedback ) );
+  EXPECT_EQ( openedFromFile( context ), 1 ) << "opened in prepare";
+  const QVariantMap results = algorithm->runPrepared( parameters, context, &feedback );
+  EXPECT_EQ( results.value( "POIS_IN_REGIONS" ).toInt(), 63 ) << "16 squares with 3 + i % 3 POIs each";
+  EXPECT_EQ( openedFromFile( context ), 1 ) << "reused by the run, not opened again";
 }
 
 TEST( TrainEmbed, ErrorsCancellationAndNothingLeftBehind )
