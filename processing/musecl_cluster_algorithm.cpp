@@ -38,6 +38,14 @@ QIcon MuseclClusterAlgorithm::icon() const { return QIcon( svgIconPath() ); }
 QString MuseclClusterAlgorithm::svgIconPath() const { return QStringLiteral( ":/musecl/icons/cluster.svg" ); }
 MuseclClusterAlgorithm *MuseclClusterAlgorithm::createInstance() const { return new MuseclClusterAlgorithm(); }
 
+// Truthful flags: runs on a worker thread (file inputs are opened in prepareAlgorithm on the main
+// thread, and LibTorch runs take turns on a process-wide lease), stops on cancel within a batch
+// or a feature, and works in batch mode and the modeler. Hence no FlagNoThreading.
+QgsProcessingAlgorithm::Flags MuseclClusterAlgorithm::flags() const
+{
+  return FlagSupportsBatch | FlagCanCancel;
+}
+
 QString MuseclClusterAlgorithm::shortHelpString() const
 {
   return QObject::tr(

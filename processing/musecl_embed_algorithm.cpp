@@ -34,6 +34,14 @@ QIcon MuseclEmbedAlgorithm::icon() const { return QIcon( svgIconPath() ); }
 QString MuseclEmbedAlgorithm::svgIconPath() const { return QStringLiteral( ":/musecl/icons/train.svg" ); }
 MuseclEmbedAlgorithm *MuseclEmbedAlgorithm::createInstance() const { return new MuseclEmbedAlgorithm(); }
 
+// Truthful flags: runs on a worker thread (file inputs are opened in prepareAlgorithm on the main
+// thread, and LibTorch runs take turns on a process-wide lease), stops on cancel within a batch
+// or a feature, and works in batch mode and the modeler. Hence no FlagNoThreading.
+QgsProcessingAlgorithm::Flags MuseclEmbedAlgorithm::flags() const
+{
+  return FlagSupportsBatch | FlagCanCancel;
+}
+
 QString MuseclEmbedAlgorithm::shortHelpString() const
 {
   return QObject::tr(

@@ -87,6 +87,14 @@ QString MuseclHexGridAlgorithm::shortDescription() const
   return QObject::tr( "Covers a boundary with flat-topped hexagons of a given side length in metres, with ids that are stable across runs and extents." );
 }
 
+// Truthful flags: runs on a worker thread (file inputs are opened in prepareAlgorithm on the main
+// thread, and LibTorch runs take turns on a process-wide lease), stops on cancel within a batch
+// or a feature, and works in batch mode and the modeler. Hence no FlagNoThreading.
+QgsProcessingAlgorithm::Flags MuseclHexGridAlgorithm::flags() const
+{
+  return FlagSupportsBatch | FlagCanCancel;
+}
+
 QString MuseclHexGridAlgorithm::shortHelpString() const
 {
   return QObject::tr(

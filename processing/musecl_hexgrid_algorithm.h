@@ -20,6 +20,7 @@ class MuseclHexGridAlgorithm : public QgsProcessingAlgorithm
     QString groupId() const override;
     QString shortDescription() const override;
     QString shortHelpString() const override;
+    Flags flags() const override;
     QString helpUrl() const override;
     QIcon icon() const override;
     QString svgIconPath() const override;

@@ -36,6 +36,14 @@ QIcon MuseclImageChipsAlgorithm::icon() const { return QIcon( svgIconPath() ); }
 QString MuseclImageChipsAlgorithm::svgIconPath() const { return QStringLiteral( ":/musecl/icons/imagechips.svg" ); }
 MuseclImageChipsAlgorithm *MuseclImageChipsAlgorithm::createInstance() const { return new MuseclImageChipsAlgorithm(); }
 
+// Truthful flags: runs on a worker thread (file inputs are opened in prepareAlgorithm on the main
+// thread, and LibTorch runs take turns on a process-wide lease), stops on cancel within a batch
+// or a feature, and works in batch mode and the modeler. Hence no FlagNoThreading.
+QgsProcessingAlgorithm::Flags MuseclImageChipsAlgorithm::flags() const
+{
+  return FlagSupportsBatch | FlagCanCancel;
+}
+
 QString MuseclImageChipsAlgorithm::shortHelpString() const
 {
   return QObject::tr(

@@ -12,6 +12,7 @@ class MuseclImageChipsAlgorithm : public QgsProcessingAlgorithm
     QString group() const override;
     QString groupId() const override;
     QString shortHelpString() const override;
+    Flags flags() const override;
     QString helpUrl() const override;
     QIcon icon() const override;
     QString svgIconPath() const override;

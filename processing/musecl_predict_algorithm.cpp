@@ -76,6 +76,14 @@ QIcon MuseclPredictAlgorithm::icon() const { return QIcon( svgIconPath() ); }
 QString MuseclPredictAlgorithm::svgIconPath() const { return QStringLiteral( ":/musecl/icons/predict.svg" ); }
 MuseclPredictAlgorithm *MuseclPredictAlgorithm::createInstance() const { return new MuseclPredictAlgorithm(); }
 
+// Truthful flags: runs on a worker thread (file inputs are opened in prepareAlgorithm on the main
+// thread, and LibTorch runs take turns on a process-wide lease), stops on cancel within a batch
+// or a feature, and works in batch mode and the modeler. Hence no FlagNoThreading.
+QgsProcessingAlgorithm::Flags MuseclPredictAlgorithm::flags() const
+{
+  return FlagSupportsBatch | FlagCanCancel;
+}
+
 QString MuseclPredictAlgorithm::shortHelpString() const
 {
   return QObject::tr(

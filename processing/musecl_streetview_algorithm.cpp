@@ -35,6 +35,14 @@ QIcon MuseclStreetViewAlgorithm::icon() const { return QIcon( svgIconPath() ); }
 QString MuseclStreetViewAlgorithm::svgIconPath() const { return QStringLiteral( ":/musecl/icons/streetview.svg" ); }
 MuseclStreetViewAlgorithm *MuseclStreetViewAlgorithm::createInstance() const { return new MuseclStreetViewAlgorithm(); }
 
+// Truthful flags: runs on a worker thread (file inputs are opened in prepareAlgorithm on the main
+// thread, and LibTorch runs take turns on a process-wide lease), stops on cancel within a batch
+// or a feature, and works in batch mode and the modeler. Hence no FlagNoThreading.
+QgsProcessingAlgorithm::Flags MuseclStreetViewAlgorithm::flags() const
+{
+  return FlagSupportsBatch | FlagCanCancel;
+}
+
 QString MuseclStreetViewAlgorithm::shortHelpString() const
 {
   return QObject::tr(

@@ -64,6 +64,14 @@ QIcon MuseclTrainAlgorithm::icon() const { return QIcon( svgIconPath() ); }
 QString MuseclTrainAlgorithm::svgIconPath() const { return QStringLiteral( ":/musecl/icons/train.svg" ); }
 MuseclTrainAlgorithm *MuseclTrainAlgorithm::createInstance() const { return new MuseclTrainAlgorithm(); }
 
+// Truthful flags: runs on a worker thread (file inputs are opened in prepareAlgorithm on the main
+// thread, and LibTorch runs take turns on a process-wide lease), stops on cancel within a batch
+// or a feature, and works in batch mode and the modeler. Hence no FlagNoThreading.
+QgsProcessingAlgorithm::Flags MuseclTrainAlgorithm::flags() const
+{
+  return FlagSupportsBatch | FlagCanCancel;
+}
+
 QString MuseclTrainAlgorithm::shortHelpString() const
 {
   return QObject::tr(

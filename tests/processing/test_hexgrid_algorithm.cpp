@@ -314,4 +314,13 @@ TEST( HexGridAlgorithm, ProviderIsRegisteredWithVersionAndIcon )
   EXPECT_EQ( alg->id(), QStringLiteral( "musecl:hexgrid" ) );
   EXPECT_FALSE( alg->icon().isNull() );
   EXPECT_TRUE( alg->shortHelpString().contains( QStringLiteral( "side length" ) ) );
+  // Every algorithm declares its flags: background-thread safe, cancellable, batch-capable.
+  EXPECT_EQ( provider->algorithms().size(), 9 );
+  for ( const QgsProcessingAlgorithm *a : provider->algorithms() )
+  {
+    EXPECT_TRUE( a->flags() & QgsProcessingAlgorithm::FlagCanCancel ) << a->id().toStdString();
+    EXPECT_TRUE( a->flags() & QgsProcessingAlgorithm::FlagSupportsBatch ) << a->id().toStdString();
+    EXPECT_FALSE( a->flags() & QgsProcessingAlgorithm::FlagNoThreading ) << a->id().toStdString();
+    EXPECT_FALSE( a->shortHelpString().isEmpty() ) << a->id().toStdString();
+  }
 }
