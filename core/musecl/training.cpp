@@ -191,8 +191,12 @@ TrainingResult trainMuseCL(const RegionTable &table, const TrainingOptions &o, c
     views[static_cast<int>(View::Mobility)] = trainMobilityView(table, ctx, model.mobility, mix(o.seed, 5));
   else
     ctx.decide(table.hasMobility() ? "mobility: every flow weight is 0; no mobility view" : "mobility: no flows given; no mobility view");
-  if (std::none_of(views.begin(), views.end(), [](const ViewVectors &v) { return v.defined(); }))
-    throw std::invalid_argument("no usable modality: give a raster (chips), street-view images, POIs with text, or mobility flows");
+  if (std::none_of(views.begin(), views.end(), [](const ViewVectors &v) { return v.defined(); })) {
+    // Say why each given input gave no view (e.g. one region with a chip: a triplet needs three).
+    std::string why;
+    for (const std::string &d : result.decisions) why += (why.empty() ? "" : "; ") + d;
+    throw std::invalid_argument("no usable view: " + why + ". Give a raster (chips for at least 3 regions), street-view images, POIs with text, or mobility flows");
+  }
 
   ctx.advance(cursor, 1.0 - cursor);
   result.embeddings = trainFusion(table, views, ctx, model.fusion, mix(o.seed, 4));

@@ -603,6 +603,20 @@ TEST( TrainEmbed, ErrorsCancellationAndNothingLeftBehind )
   EXPECT_FALSE( none.ok );
   EXPECT_TRUE( none.error.contains( "RASTER, STREETVIEW, POIS or FLOWS" ) ) << none.error.toStdString();
 
+  // One region with a raster: no triplet can be formed; the error says so instead of "no modality".
+  {
+    QgsVectorLayer one( QStringLiteral( "Polygon?crs=EPSG:32618&field=region_id:string" ), QStringLiteral( "one_square" ), QStringLiteral( "memory" ) );
+    QgsFeature square( one.fields() );
+    square.setGeometry( QgsGeometry::fromRect( QgsRectangle( 500000, 4400000, 500500, 4400500 ) ) );
+    square.setAttributes( QgsAttributes() << QStringLiteral( "s0" ) );
+    one.dataProvider()->addFeatures( QgsFeatureList() << square );
+    const AlgorithmRun single = runAlgorithm( "musecl:train", { { "REGIONS", QVariant::fromValue( &one ) }, { "RASTER", city->raster }, { "RS_BACKBONE", 1 },
+      { "OUTPUT_MODEL", city->dir.filePath( "one.musecl" ) }, { "OUTPUT", "memory:" } }, context );
+    EXPECT_FALSE( single.ok );
+    EXPECT_TRUE( single.error.contains( "only 1 region(s) have images, fewer than the 3 a triplet needs" ) ) << single.error.toStdString();
+    EXPECT_FALSE( QFileInfo::exists( city->dir.filePath( "one.musecl" ) ) );
+  }
+
   // CUDA asked for on a machine without it.
   QVariantMap cuda = trainParams( *city, city->dir.filePath( "cuda.musecl" ) );
   cuda.insert( "DEVICE", 2 );
