@@ -1,5 +1,5 @@
 # Thin front door over scripts/ and CMake; see README "Quick start".
-.PHONY: demo test build install bench clean
+.PHONY: demo test test-sanitize build install bench clean
 
 demo:
 	scripts/demo
@@ -9,6 +9,9 @@ test:
 
 build:
 	scripts/setup
+
+test-sanitize:
+	scripts/test-sanitize
 
 install: build
 	scripts/install-plugin

@@ -69,6 +69,11 @@ void MuseclEmbedAlgorithm::initAlgorithm( const QVariantMap & )
   addOutput( new QgsProcessingOutputNumber( QStringLiteral( "EMBEDDING_DIMENSION" ), QObject::tr( "Embedding dimension" ) ) );
 }
 
+bool MuseclEmbedAlgorithm::checkParameterValues( const QVariantMap &parameters, QgsProcessingContext &context, QString *message ) const
+{
+  return museclCheckParameters( this, parameters, context, message );
+}
+
 bool MuseclEmbedAlgorithm::prepareAlgorithm( const QVariantMap &parameters, QgsProcessingContext &context, QgsProcessingFeedback * )
 {
   museclOpenVectorInputs( this, parameters, context );

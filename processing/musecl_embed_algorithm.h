@@ -13,6 +13,7 @@ class MuseclEmbedAlgorithm : public QgsProcessingAlgorithm
     QString groupId() const override;
     QString shortHelpString() const override;
     Flags flags() const override;
+    bool checkParameterValues( const QVariantMap &parameters, QgsProcessingContext &context, QString *message = nullptr ) const override;
     QString helpUrl() const override;
     QIcon icon() const override;
     QString svgIconPath() const override;

@@ -199,8 +199,20 @@ QVariantMap MuseclHexGridAlgorithm::processAlgorithm( const QVariantMap &paramet
     ++featureCount;
     if ( !feature.hasGeometry() || feature.geometry().isEmpty() )
       continue;
-    parts << feature.geometry();
-    sourceExtent.combineExtentWith( feature.geometry().boundingBox() );
+    QgsGeometry geometry = feature.geometry();
+    // An invalid polygon (a bow tie, a ring crossing itself) makes GEOS coverage tests unreliable:
+    // repair it the way QGIS's "Fix geometries" does, and say which feature it was.
+    if ( !geometry.isGeosValid() )
+    {
+      const QString reason = geometry.lastError();
+      geometry = geometry.makeValid();
+      feedback->pushWarning( QObject::tr( "Boundary feature %1 of layer “%2” is an invalid polygon%3; it was repaired with makeValid (as “Fix geometries” does) before the grid was built" )
+                             .arg( feature.id() ).arg( layerName, reason.isEmpty() ? QString() : QStringLiteral( " (%1)" ).arg( reason ) ) );
+      if ( geometry.isEmpty() )
+        continue;
+    }
+    parts << geometry;
+    sourceExtent.combineExtentWith( geometry.boundingBox() );
   }
   if ( featureCount == 0 )
     throw QgsProcessingException( QObject::tr( "Boundary layer “%1” has no features" ).arg( layerName ) );

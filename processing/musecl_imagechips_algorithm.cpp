@@ -79,6 +79,11 @@ void MuseclImageChipsAlgorithm::initAlgorithm( const QVariantMap & )
   addOutput( new QgsProcessingOutputNumber( QStringLiteral( "REGIONS_WITHOUT_CHIP" ), QObject::tr( "Regions without valid pixels" ) ) );
 }
 
+bool MuseclImageChipsAlgorithm::checkParameterValues( const QVariantMap &parameters, QgsProcessingContext &context, QString *message ) const
+{
+  return museclCheckParameters( this, parameters, context, message );
+}
+
 bool MuseclImageChipsAlgorithm::prepareAlgorithm( const QVariantMap &parameters, QgsProcessingContext &context, QgsProcessingFeedback * )
 {
   museclOpenVectorInputs( this, parameters, context );
@@ -88,7 +93,7 @@ bool MuseclImageChipsAlgorithm::prepareAlgorithm( const QVariantMap &parameters,
 QVariantMap MuseclImageChipsAlgorithm::processAlgorithm( const QVariantMap &parameters, QgsProcessingContext &context, QgsProcessingFeedback *feedback )
 {
   const MuseclRegionSet regions = museclReadRegions( this, parameters, kRegions, kRegionId, context, feedback );
-  QgsRasterLayer *raster = parameterAsRasterLayer( parameters, kRaster, context );
+  QgsRasterLayer *raster = museclRasterInput( this, parameters, kRaster, context );
   if ( !raster )
     throw QgsProcessingException( invalidRasterError( parameters, kRaster ) );
   musecl::ChipOptions options;

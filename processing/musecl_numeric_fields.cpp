@@ -13,10 +13,12 @@ QList<int> museclFeatureFields( const QgsFields &fields, const QStringList &chos
   if ( chosen.isEmpty() && patternList.isEmpty() )
   {
     for ( int i = 0; i < fields.count(); ++i )
-      if ( fields.at( i ).name().startsWith( QLatin1String( "emb_" ) ) && fields.at( i ).isNumeric() )
+      // The target is never a feature, even when it is an emb_* field: it would predict itself.
+      if ( fields.at( i ).name().startsWith( QLatin1String( "emb_" ) ) && fields.at( i ).isNumeric() && fields.at( i ).name() != exclude )
         indexes << i;
     if ( indexes.isEmpty() )
-      throw QgsProcessingException( QObject::tr( "Layer “%1” has no emb_* fields; choose the numeric feature fields in FEATURES or FEATURE_PATTERN" ).arg( layerName ) );
+      throw QgsProcessingException( QObject::tr( "Layer “%1” has no emb_* fields%2; choose the numeric feature fields in FEATURES or FEATURE_PATTERN" )
+                                    .arg( layerName, exclude.isEmpty() ? QString() : QObject::tr( " besides the target" ) ) );
     return indexes;
   }
   for ( const QString &name : chosen )

@@ -6,6 +6,12 @@
 #include <qgsprocessingalgorithm.h>
 #include <qgsprocessingparameters.h>
 
+#include <qgsrasterlayer.h>
+
+#include <gdal.h>
+#include <cpl_error.h>
+
+#include <QFileInfo>
 #include <QSet>
 #include <cmath>
 
@@ -267,3 +273,43 @@ void museclOpenVectorInputs( const QgsProcessingAlgorithm *algorithm, const QVar
   }
 }
 
+QString museclRasterProblem( const QVariantMap &parameters, const QString &parameterName )
+{
+  const QVariant raw = parameters.value( parameterName );
+  if ( raw.type() != QVariant::String || raw.toString().isEmpty() )
+    return QString();
+  const QString path = raw.toString().section( '|', 0, 0 );
+  if ( !QFileInfo::exists( path ) )
+    return QObject::tr( "Raster “%1” (%2) does not exist and is not a layer of the project" ).arg( raw.toString(), parameterName );
+  CPLErrorReset();
+  CPLPushErrorHandler( CPLQuietErrorHandler );
+  GDALDatasetH probe = GDALOpen( path.toUtf8().constData(), GA_ReadOnly );
+  const QString reason = QString::fromUtf8( CPLGetLastErrorMsg() );
+  CPLPopErrorHandler();
+  if ( probe )
+  {
+    GDALClose( probe );
+    return QString();
+  }
+  return QObject::tr( "Raster file “%1” (%2) exists, but GDAL cannot read it as a raster%3" )
+         .arg( path, parameterName, reason.isEmpty() ? QString() : QStringLiteral( ": " ) + reason );
+}
+
+bool museclCheckParameters( const QgsProcessingAlgorithm *algorithm, const QVariantMap &parameters, QgsProcessingContext &context, QString *message )
+{
+  QString base;
+  if ( algorithm->QgsProcessingAlgorithm::checkParameterValues( parameters, context, &base ) )
+    return true;
+  const QString raster = museclRasterProblem( parameters, QStringLiteral( "RASTER" ) );
+  if ( message )
+    *message = raster.isEmpty() ? base : raster;
+  return false;
+}
+
+QgsRasterLayer *museclRasterInput( const QgsProcessingAlgorithm *algorithm, const QVariantMap &parameters, const QString &parameterName, QgsProcessingContext &context )
+{
+  if ( QgsRasterLayer *raster = QgsProcessingParameters::parameterAsRasterLayer( algorithm->parameterDefinition( parameterName ), parameters, context ) )
+    return raster;
+  const QString problem = museclRasterProblem( parameters, parameterName );
+  throw QgsProcessingException( problem.isEmpty() ? QObject::tr( "The value of %1 is not a raster layer" ).arg( parameterName ) : problem );
+}

@@ -82,3 +82,15 @@ int museclRequireField( const QgsFields &fields, const QString &name, const QStr
 // are already layers, and empty optional inputs, are left alone.
 void museclOpenVectorInputs( const QgsProcessingAlgorithm *algorithm, const QVariantMap &parameters, QgsProcessingContext &context );
 
+// The raster given as `parameterName`, or a QgsProcessingException that says which problem it is:
+// the file does not exist, or it exists and GDAL cannot read it (with GDAL's own reason), or the
+// value is not a raster at all. QGIS's generic message says "not found" in every case.
+class QgsRasterLayer;
+// Why the raster value of `parameterName` cannot be loaded ("does not exist", or GDAL's reason for
+// an existing file); empty when the parameter is not set or not a file path.
+QString museclRasterProblem( const QVariantMap &parameters, const QString &parameterName );
+// For checkParameterValues overrides: QGIS's check, with its "not found" for a raster replaced by
+// museclRasterProblem's explanation.
+bool museclCheckParameters( const QgsProcessingAlgorithm *algorithm, const QVariantMap &parameters, QgsProcessingContext &context, QString *message );
+QgsRasterLayer *museclRasterInput( const QgsProcessingAlgorithm *algorithm, const QVariantMap &parameters, const QString &parameterName, QgsProcessingContext &context );
+

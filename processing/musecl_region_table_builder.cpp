@@ -180,7 +180,7 @@ musecl::RegionTable museclBuildRegionTable( const QgsProcessingAlgorithm *algori
   at += step;
   if ( given( "RASTER" ) )
   {
-    QgsRasterLayer *raster = QgsProcessingParameters::parameterAsRasterLayer( definition( "RASTER" ), parameters, context );
+    QgsRasterLayer *raster = museclRasterInput( algorithm, parameters, QStringLiteral( "RASTER" ), context );
     if ( !raster )
       throw QgsProcessingException( QObject::tr( "Could not load the raster given as RASTER" ) );
     musecl::ChipOptions options;

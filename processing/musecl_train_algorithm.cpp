@@ -152,6 +152,11 @@ void MuseclTrainAlgorithm::initAlgorithm( const QVariantMap & )
   addOutput( new QgsProcessingOutputString( QStringLiteral( "DEVICE_USED" ), QObject::tr( "Device used" ) ) );
 }
 
+bool MuseclTrainAlgorithm::checkParameterValues( const QVariantMap &parameters, QgsProcessingContext &context, QString *message ) const
+{
+  return museclCheckParameters( this, parameters, context, message );
+}
+
 bool MuseclTrainAlgorithm::prepareAlgorithm( const QVariantMap &parameters, QgsProcessingContext &context, QgsProcessingFeedback * )
 {
   museclOpenVectorInputs( this, parameters, context );

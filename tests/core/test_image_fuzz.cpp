@@ -38,7 +38,7 @@ std::string makeImage(const std::filesystem::path &dir, const char *driver, cons
   std::vector<unsigned char> pixels(48 * 40);
   for (int b = 1; b <= 3; ++b) {
     for (int k = 0; k < 48 * 40; ++k) pixels[k] = static_cast<unsigned char>((k % 48) * 5 + (k / 48) * 3 * b);
-    mem->GetRasterBand(b)->RasterIO(GF_Write, 0, 0, 48, 40, pixels.data(), 48, 40, GDT_Byte, 0, 0);
+    if (mem->GetRasterBand(b)->RasterIO(GF_Write, 0, 0, 48, 40, pixels.data(), 48, 40, GDT_Byte, 0, 0) != CE_None) return {};
   }
   const std::string path = (dir / name).string();
   GDALClose(GetGDALDriverManager()->GetDriverByName(driver)->CreateCopy(path.c_str(), mem, FALSE, nullptr, nullptr, nullptr));
