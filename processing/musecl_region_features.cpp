@@ -1,5 +1,7 @@
 #include "musecl_region_features.h"
 
+#include "musecl/photo_io.h"
+
 #include "musecl_atomic_sink.h"
 
 #include "musecl/field_names.h"
@@ -381,7 +383,9 @@ MuseclStreetViewSummary museclCollectStreetView( const MuseclRegionSet &regions,
       s.outside << value.toString();
     else if ( !QFileInfo( path ).isFile() )
       s.missing << path;
-    else if ( checkReadable && !musecl::imageIsReadable( path.toStdString() ) )
+    // A full decode (OpenCV for photos), not just a header: a truncated photo is reported here,
+    // where the analyst sees which file it is, instead of stopping a training run later.
+    else if ( checkReadable && !( musecl::isPhotoPath( path.toStdString() ) ? musecl::photoIsDecodable( path.toStdString() ) : musecl::imageIsReadable( path.toStdString() ) ) )
       s.unreadable << path;
     else
       s.perRegion[static_cast<std::size_t>( region )].push_back( path );

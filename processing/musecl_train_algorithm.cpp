@@ -140,7 +140,7 @@ void MuseclTrainAlgorithm::initAlgorithm( const QVariantMap & )
   addParameter( advanced( new QgsProcessingParameterNumber( kTripletsPerAnchor, QObject::tr( "Image triplets per region and epoch" ), QgsProcessingParameterNumber::Integer, 1, false, 1, 1000 ) ) );
   addParameter( advanced( new QgsProcessingParameterNumber( kMobilitySize, QObject::tr( "Mobility view size" ), QgsProcessingParameterNumber::Integer, 16, false, 1, 1024 ) ) );
   addParameter( advanced( new QgsProcessingParameterNumber( kMobilityEpochs, QObject::tr( "Mobility view epochs (whole flow graph per epoch)" ), QgsProcessingParameterNumber::Integer, 1000, false, 0, 100000 ) ) );
-  addParameter( advanced( new QgsProcessingParameterNumber( kMobilityRuns, QObject::tr( "Mobility encoders (trained from different initial weights, outputs side by side)" ),
+  addParameter( advanced( new QgsProcessingParameterNumber( kMobilityRuns, QObject::tr( "Mobility encoders (trained from different initial weights, rotated onto the first and averaged)" ),
                           QgsProcessingParameterNumber::Integer, 1, false, 1, 64 ) ) );
   addParameter( new QgsProcessingParameterNumber( kSeed, QObject::tr( "Random seed" ), QgsProcessingParameterNumber::Integer, 42, false, 0 ) );
   for ( QgsProcessingParameterDefinition *p : museclDeviceParameters() )

@@ -1,5 +1,7 @@
 #include "musecl/image_io.h"
 
+#include "musecl/photo_io.h"
+
 #include <gdal_priv.h>
 
 #include <algorithm>
@@ -10,6 +12,9 @@ namespace musecl {
 
 bool loadImageRgb(const std::string &path, int size, std::vector<std::uint8_t> &chw) {
   if (size < 1) return false;
+  // Photos go through OpenCV (EXIF orientation, complete decodes); rasters and anything OpenCV
+  // cannot read go through GDAL.
+  if (isPhotoPath(path) && decodePhotoRgb(path, size, chw)) return true;
   GDALAllRegister();
   CPLPushErrorHandler(CPLQuietErrorHandler);
   std::unique_ptr<GDALDataset> ds(GDALDataset::Open(path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY));

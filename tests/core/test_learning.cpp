@@ -634,7 +634,10 @@ TEST(MobilityView, RegionsWithTheSameDestinationProfileEndUpCloser) {
   train::MobilityModel model;
   const train::ViewVectors view = train::trainMobilityView(t, ctx, model, 11);
   ASSERT_TRUE(view.defined());
-  EXPECT_EQ(view.values.size(1), 2 * 16) << "two encoders, 16 values each";
+  EXPECT_EQ(view.values.size(1), 16) << "two encoders, rotated onto the first and averaged: one 16-d view";
+  ASSERT_EQ(model.rotations.size(), 2u);
+  EXPECT_TRUE(torch::allclose(model.rotations[0], torch::eye(16), 1e-4, 1e-4)) << "the first encoder is the reference";
+  EXPECT_TRUE(torch::allclose(model.rotations[1].mm(model.rotations[1].t()), torch::eye(16), 1e-4, 1e-4)) << "rotations are orthogonal";
   EXPECT_LT(log.back().loss, 0.1 * log.front().loss) << "the log trip counts are reproduced";
   const torch::Tensor distance = torch::cdist(view.values, view.values);
   auto meanDistance = [&](int groupA, int groupB) {

@@ -17,6 +17,7 @@
 #include <QTemporaryDir>
 #include <cstdio>
 #include <functional>
+#include <ostream>
 #include <vector>
 
 namespace
@@ -152,6 +153,9 @@ namespace
   }
 
   std::vector<Case> catalogue();
+
+  // gtest prints a parameter in test names and failures: the case's name, not its bytes.
+  void PrintTo( const Case &c, std::ostream *os ) { *os << c.name; }
 }
 
 class BadInput : public ::testing::TestWithParam<Case>

@@ -48,7 +48,20 @@ torch::Tensor encodeAll(MobilityModel &m, const torch::Tensor &x, const FlowGrap
     outputs.push_back(encoder->forward(x, g).to(torch::kCPU));
     encoder->to(torch::kCPU);
   }
+  if (m.rotations.size() == outputs.size()) {
+    torch::Tensor sum = torch::zeros_like(outputs[0]);
+    for (std::size_t k = 0; k < outputs.size(); ++k) sum += outputs[k].mm(m.rotations[k]);
+    return (sum / static_cast<double>(outputs.size())).contiguous();
+  }
   return torch::cat(outputs, 1).contiguous();
+}
+
+// The rotation that best maps `z` onto `reference` (orthogonal Procrustes: U V^T from the SVD of
+// z^T reference). Encoders trained from different initial weights learn the same structure up to
+// such a rotation, so rotated outputs can be averaged.
+torch::Tensor procrustes(const torch::Tensor &z, const torch::Tensor &reference) {
+  const auto usv = at::linalg_svd(z.t().mm(reference), false);
+  return std::get<0>(usv).mm(std::get<2>(usv)).contiguous();
 }
 
 void fitStandardisation(const torch::Tensor &raw, MobilityModel &m) {
@@ -169,6 +182,10 @@ void MobilityModel::save(torch::serialize::OutputArchive &a) const {
     encoders[k]->save(sub);
     a.write("mobility.encoder_" + std::to_string(k), sub);
   }
+  if (!rotations.empty()) {
+    a.write("mobility.combine", c10::IValue(std::string("procrustes-mean")));
+    for (std::size_t k = 0; k < rotations.size(); ++k) a.write("mobility.rotation_" + std::to_string(k), rotations[k]);
+  }
 }
 
 void MobilityModel::load(torch::serialize::InputArchive &a) {
@@ -199,6 +216,16 @@ void MobilityModel::load(torch::serialize::InputArchive &a) {
       torch::serialize::InputArchive sub;
       a.read("mobility.encoder_" + std::to_string(k), sub);
       encoders.back()->load(sub);
+    }
+    rotations.clear();
+    c10::IValue combine;
+    if (a.try_read("mobility.combine", combine)) {
+      if (combine.toStringRef() != "procrustes-mean") throw std::runtime_error("unknown mobility combination '" + combine.toStringRef() + "'");
+      for (std::int64_t k = 0; k < runs; ++k) {
+        rotations.push_back(readTensor(a, "mobility.rotation_" + std::to_string(k)));
+        if (rotations.back().dim() != 2 || rotations.back().size(0) != dimension || rotations.back().size(1) != dimension)
+          throw std::runtime_error("the mobility view's rotation " + std::to_string(k) + " is not " + std::to_string(dimension) + " x " + std::to_string(dimension));
+      }
     }
   } else if (kind != "volume") {
     throw std::runtime_error("unknown mobility view kind '" + kind + "'");
@@ -300,11 +327,28 @@ ViewVectors trainMobilityView(const RegionTable &t, Context &ctx, MobilityModel 
     m.encoders.emplace_back(raw.size(1), m.hidden, m.layers, m.dimension);
     trainEncoder(m.encoders.back(), x, g, targets, t, ctx, mix(seed, 20 + run), run, runs);
   }
+  // A seed ensemble: every encoder's output rotated onto the first one's, then averaged.
+  m.rotations.clear();
+  if (runs > 1) {
+    torch::Tensor reference;
+    for (auto &encoder : m.encoders) {
+      MobilityModel single;
+      single.encoders.push_back(encoder);
+      const torch::Tensor z = encodeAll(single, x, g, ctx.device);
+      if (!reference.defined()) {
+        // The reference itself: the identity (an SVD of a rank-deficient z^T z need not give it).
+        reference = z;
+        m.rotations.push_back(torch::eye(z.size(1)));
+        continue;
+      }
+      m.rotations.push_back(procrustes(z, reference));
+    }
+  }
   ctx.decide("mobility: graph encoder (" + std::to_string(m.layers) + " rounds of message passing along " + std::to_string(g.origin.numel()) +
              " origin-destination pairs, " + std::to_string(raw.size(1)) + " region features) trained to reproduce log trip counts" +
-             (targets.dense ? " between all region pairs" : " on every flow and as many random pairs per epoch") + "; " + std::to_string(runs) +
-             " encoder(s) from different initial weights, their " + std::to_string(m.dimension) + "-d outputs side by side (" +
-             std::to_string(runs * m.dimension) + "-d view)");
+             (targets.dense ? " between all region pairs" : " on every flow and as many random pairs per epoch") + "; " +
+             (runs == 1 ? std::string("1 encoder") : std::to_string(runs) + " encoders from different initial weights, rotated onto the first (orthogonal Procrustes) and averaged") +
+             " (" + std::to_string(m.dimension) + "-d view)");
   return {encodeAll(m, x, g, ctx.device), regionsWithTrips(t)};  // the trained encoders on the features and graph already built
 }
 

@@ -48,9 +48,12 @@ struct MobilityModel {
   std::vector<std::string> poiCategories;  // node-feature columns after the fixed ones
   std::vector<float> mean, stdev;          // node-feature standardisation (training regions)
   int hidden = 0, layers = 0, dimension = 0;
-  // One or more encoders trained from different initial weights; the view is their outputs side by
-  // side (TrainingOptions::mobilityRuns).
+  // One or more encoders trained from different initial weights (TrainingOptions::mobilityRuns).
+  // With `rotations` (one d x d orthogonal matrix per encoder), the view is the mean of the outputs
+  // rotated onto the first encoder's (orthogonal Procrustes): a seed ensemble of the same width.
+  // Without (files from before), the outputs are side by side.
   std::vector<MobilityEncoder> encoders;
+  std::vector<torch::Tensor> rotations;
 
   void save(torch::serialize::OutputArchive &archive) const;
   void load(torch::serialize::InputArchive &archive);
