@@ -67,6 +67,7 @@ void MuseclEmbedAlgorithm::initAlgorithm( const QVariantMap & )
     addParameter( p );
   addParameter( new QgsProcessingParameterFeatureSink( kOutput, QObject::tr( "Region embeddings" ), QgsProcessing::TypeVectorPolygon ) );
   addOutput( new QgsProcessingOutputNumber( QStringLiteral( "EMBEDDING_DIMENSION" ), QObject::tr( "Embedding dimension" ) ) );
+  addOutput( new QgsProcessingOutputNumber( QStringLiteral( "REGIONS_WITHOUT_GEOMETRY" ), QObject::tr( "Regions skipped for having no polygon geometry" ) ) );
 }
 
 bool MuseclEmbedAlgorithm::checkParameterValues( const QVariantMap &parameters, QgsProcessingContext &context, QString *message ) const
@@ -126,6 +127,7 @@ QVariantMap MuseclEmbedAlgorithm::processAlgorithm( const QVariantMap &parameter
   QVariantMap outputs;
   outputs.insert( kOutput, museclStageEmbeddings( this, parameters, kOutput, regions, result.embeddings, context, feedback )->publish() );
   outputs.insert( QStringLiteral( "EMBEDDING_DIMENSION" ), result.embeddings.dimension );
+  outputs.insert( QStringLiteral( "REGIONS_WITHOUT_GEOMETRY" ), regions.withoutGeometry );
   return outputs;
 }
 

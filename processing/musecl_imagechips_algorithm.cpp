@@ -76,6 +76,7 @@ void MuseclImageChipsAlgorithm::initAlgorithm( const QVariantMap & )
   addParameter( new QgsProcessingParameterFolderDestination( kOutputFolder, QObject::tr( "Chip folder" ) ) );
   addParameter( new QgsProcessingParameterFeatureSink( kOutputIndex, QObject::tr( "Chip index" ), QgsProcessing::TypeVector ) );
   addOutput( new QgsProcessingOutputNumber( QStringLiteral( "CHIP_COUNT" ), QObject::tr( "Chips written" ) ) );
+  addOutput( new QgsProcessingOutputNumber( QStringLiteral( "REGIONS_WITHOUT_GEOMETRY" ), QObject::tr( "Regions skipped for having no polygon geometry" ) ) );
   addOutput( new QgsProcessingOutputNumber( QStringLiteral( "REGIONS_WITHOUT_CHIP" ), QObject::tr( "Regions without valid pixels" ) ) );
 }
 
@@ -125,6 +126,7 @@ QVariantMap MuseclImageChipsAlgorithm::processAlgorithm( const QVariantMap &para
   outputs.insert( QStringLiteral( "CHIP_COUNT" ), run.written );
   outputs.insert( QStringLiteral( "REGIONS_WITHOUT_CHIP" ), run.regionsWithoutChip.size() );
   feedback->pushInfo( QObject::tr( "%1 chips written to %2" ).arg( run.written ).arg( files.finalPath( QString() ) ) );
+  outputs.insert( QStringLiteral( "REGIONS_WITHOUT_GEOMETRY" ), regions.withoutGeometry );
   return outputs;
 }
 

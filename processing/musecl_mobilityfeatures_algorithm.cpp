@@ -86,6 +86,7 @@ void MuseclMobilityFeaturesAlgorithm::initAlgorithm( const QVariantMap & )
   addParameter( new QgsProcessingParameterFeatureSink( kOutput, QObject::tr( "Regions with inflow and outflow" ), QgsProcessing::TypeVectorPolygon ) );
   addParameter( new QgsProcessingParameterFeatureSink( kOutputOd, QObject::tr( "Region-to-region OD table" ), QgsProcessing::TypeVector, QVariant(), true, false ) );
   addOutput( new QgsProcessingOutputNumber( QStringLiteral( "WEIGHT_INSIDE" ), QObject::tr( "Weight of flows with both ends in regions" ) ) );
+  addOutput( new QgsProcessingOutputNumber( QStringLiteral( "REGIONS_WITHOUT_GEOMETRY" ), QObject::tr( "Regions skipped for having no polygon geometry" ) ) );
   addOutput( new QgsProcessingOutputNumber( QStringLiteral( "FLOWS_OUTSIDE" ), QObject::tr( "Flows with an end outside every region" ) ) );
   addOutput( new QgsProcessingOutputNumber( QStringLiteral( "WEIGHT_OUTSIDE" ), QObject::tr( "Weight of flows with an end outside every region" ) ) );
 }
@@ -155,6 +156,7 @@ QVariantMap MuseclMobilityFeaturesAlgorithm::processAlgorithm( const QVariantMap
   outputs.insert( QStringLiteral( "WEIGHT_INSIDE" ), summary.weightInside );
   outputs.insert( QStringLiteral( "FLOWS_OUTSIDE" ), summary.flowsOutside );
   outputs.insert( QStringLiteral( "WEIGHT_OUTSIDE" ), summary.weightOutside );
+  outputs.insert( QStringLiteral( "REGIONS_WITHOUT_GEOMETRY" ), regions.withoutGeometry );
   return outputs;
 }
 

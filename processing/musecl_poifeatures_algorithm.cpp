@@ -75,6 +75,7 @@ void MuseclPoiFeaturesAlgorithm::initAlgorithm( const QVariantMap & )
   addParameter( new QgsProcessingParameterFeatureSink( kOutputTable, QObject::tr( "POI counts per region and category (long table)" ),
                 QgsProcessing::TypeVector, QVariant(), true, false ) );
   addOutput( new QgsProcessingOutputNumber( QStringLiteral( "POIS_IN_REGIONS" ), QObject::tr( "POIs inside regions" ) ) );
+  addOutput( new QgsProcessingOutputNumber( QStringLiteral( "REGIONS_WITHOUT_GEOMETRY" ), QObject::tr( "Regions skipped for having no polygon geometry" ) ) );
   addOutput( new QgsProcessingOutputNumber( QStringLiteral( "POIS_OUTSIDE" ), QObject::tr( "POIs outside every region" ) ) );
   addOutput( new QgsProcessingOutputNumber( QStringLiteral( "CATEGORY_COUNT" ), QObject::tr( "Number of categories" ) ) );
 }
@@ -188,6 +189,7 @@ QVariantMap MuseclPoiFeaturesAlgorithm::processAlgorithm( const QVariantMap &par
   outputs.insert( QStringLiteral( "POIS_IN_REGIONS" ), summary.inside );
   outputs.insert( QStringLiteral( "POIS_OUTSIDE" ), summary.outside );
   outputs.insert( QStringLiteral( "CATEGORY_COUNT" ), static_cast<qlonglong>( categoryNames.size() ) );
+  outputs.insert( QStringLiteral( "REGIONS_WITHOUT_GEOMETRY" ), regions.withoutGeometry );
   return outputs;
 }
 

@@ -115,7 +115,8 @@ MuseclRegionSet museclReadRegions( const QgsProcessingAlgorithm *algorithm, cons
       throw QgsProcessingException( QObject::tr( "Cancelled while reading region layer “%1”; no output was written" ).arg( set.layerName ) );
     if ( !f.hasGeometry() || f.geometry().isEmpty() || f.geometry().type() != QgsWkbTypes::PolygonGeometry )
     {
-      feedback->pushWarning( QObject::tr( "Region %1 of layer “%2” has no polygon geometry and is skipped" ).arg( f.id() ).arg( set.layerName ) );
+      feedback->pushWarning( QObject::tr( "Region %1 of layer “%2” has no polygon geometry and is skipped (counted in REGIONS_WITHOUT_GEOMETRY)" ).arg( f.id() ).arg( set.layerName ) );
+      ++set.withoutGeometry;
       continue;
     }
     QString id;

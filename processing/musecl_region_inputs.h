@@ -33,6 +33,7 @@ struct MuseclRegionSet
   QString idField;               // empty when ids are feature ids
   QgsRectangle extent;
   std::unique_ptr<musecl::RegionLocator> locator;
+  long long withoutGeometry = 0;  // features skipped for having no polygon geometry (warned, and an output)
 
   int size() const { return features.size(); }
   // Rings of region i, optionally transformed (e.g. into a raster's CRS).

@@ -69,6 +69,7 @@ void MuseclStreetViewAlgorithm::initAlgorithm( const QVariantMap & )
   addParameter( new QgsProcessingParameterFeatureSink( kOutput, QObject::tr( "Regions with street-view image counts" ), QgsProcessing::TypeVectorPolygon ) );
   addParameter( new QgsProcessingParameterFeatureSink( kOutputIndex, QObject::tr( "Street-view image index" ), QgsProcessing::TypeVector ) );
   addOutput( new QgsProcessingOutputNumber( QStringLiteral( "IMAGES_ASSIGNED" ), QObject::tr( "Images assigned to regions" ) ) );
+  addOutput( new QgsProcessingOutputNumber( QStringLiteral( "REGIONS_WITHOUT_GEOMETRY" ), QObject::tr( "Regions skipped for having no polygon geometry" ) ) );
   addOutput( new QgsProcessingOutputNumber( QStringLiteral( "IMAGES_REJECTED" ), QObject::tr( "Images missing, unreadable, without path or outside regions" ) ) );
 }
 
@@ -118,6 +119,7 @@ QVariantMap MuseclStreetViewAlgorithm::processAlgorithm( const QVariantMap &para
   outputs.insert( kOutputIndex, index.publish() );
   outputs.insert( QStringLiteral( "IMAGES_ASSIGNED" ), summary.assigned );
   outputs.insert( QStringLiteral( "IMAGES_REJECTED" ), static_cast<qlonglong>( summary.missing.size() + summary.unreadable.size() + summary.outside.size() + summary.withoutPath ) );
+  outputs.insert( QStringLiteral( "REGIONS_WITHOUT_GEOMETRY" ), regions.withoutGeometry );
   return outputs;
 }
 

@@ -149,6 +149,7 @@ void MuseclTrainAlgorithm::initAlgorithm( const QVariantMap & )
   addParameter( new QgsProcessingParameterFeatureSink( kOutput, QObject::tr( "Region embeddings" ), QgsProcessing::TypeVectorPolygon ) );
   addParameter( new QgsProcessingParameterFeatureSink( kOutputLog, QObject::tr( "Training log" ), QgsProcessing::TypeVector, QVariant(), true, false ) );
   addOutput( new QgsProcessingOutputNumber( QStringLiteral( "EMBEDDING_DIMENSION" ), QObject::tr( "Embedding dimension" ) ) );
+  addOutput( new QgsProcessingOutputNumber( QStringLiteral( "REGIONS_WITHOUT_GEOMETRY" ), QObject::tr( "Regions skipped for having no polygon geometry" ) ) );
   addOutput( new QgsProcessingOutputString( QStringLiteral( "DEVICE_USED" ), QObject::tr( "Device used" ) ) );
 }
 
@@ -255,6 +256,7 @@ QVariantMap MuseclTrainAlgorithm::processAlgorithm( const QVariantMap &parameter
   outputs.insert( QStringLiteral( "DEVICE_USED" ), QString::fromStdString( result.device ) );
   feedback->pushInfo( QObject::tr( "Trained on %1 with %2 thread(s); %3-dimensional embeddings; model saved to %4" )
                       .arg( QString::fromStdString( result.device ) ).arg( result.threads ).arg( result.embeddings.dimension ).arg( modelPath ) );
+  outputs.insert( QStringLiteral( "REGIONS_WITHOUT_GEOMETRY" ), regions.withoutGeometry );
   return outputs;
 }
 

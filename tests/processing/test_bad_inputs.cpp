@@ -108,7 +108,7 @@ namespace
     std::function<QVariantMap( Env & )> parameters;
     Expect expect;
     std::vector<QString> fragments;  // all must appear in the error (Fails) or the log (Warns)
-    std::function<void( Env & )> after = {};  // further checks on what the run left behind
+    std::function<void( Env &, const AlgorithmRun & )> after = {};  // further checks on what the run left behind
   };
 
   // The training parameters that keep a run small, around `inputs`.
@@ -181,7 +181,7 @@ TEST_P( BadInput, IsRefusedOrWarnedAboutByName )
   for ( const QString &fragment : c.fragments )
     EXPECT_TRUE( text.contains( fragment ) ) << "missing “" << fragment.toStdString() << "” in: " << text.toStdString();
   if ( c.after )
-    c.after( env );
+    c.after( env, run );
 }
 
 INSTANTIATE_TEST_SUITE_P( Catalogue, BadInput, ::testing::ValuesIn( catalogue() ), []( const ::testing::TestParamInfo<Case> &info ) { return std::string( info.param.name ); } );
@@ -251,6 +251,15 @@ namespace
           auto pois = withFeature( "Point?crs=EPSG:32618&field=fclass:string", QgsGeometry::fromPointXY( QgsPointXY( 500500, 4400500 ) ), QgsAttributes() << QVariant() );
           return QVariantMap { { "REGIONS", e.layer( e.regions ) }, { "POIS", keep( std::move( pois ) ) }, { "CATEGORY_FIELD", "fclass" }, { "OUTPUT", "memory:" } }; },
         Expect::Warns, { "1 in no category" } },
+      { "PoiFeaturesRegionWithoutGeometry", "musecl:poifeatures", []( Env & e ) {
+          auto regions = Env::squares();
+          QgsFeature empty( regions->fields() );
+          empty.setAttributes( QgsAttributes() << "E" );
+          regions->dataProvider()->addFeatures( QgsFeatureList() << empty );
+          return QVariantMap { { "REGIONS", keep( std::move( regions ) ) }, { "POIS", e.layer( e.pois ) }, { "CATEGORY_FIELD", "fclass" }, { "OUTPUT", "memory:" } }; },
+        Expect::Warns, { "Region 5 of layer “squares” has no polygon geometry and is skipped" }, []( Env &, const AlgorithmRun & run ) {
+          EXPECT_EQ( run.outputs.value( "REGIONS_WITHOUT_GEOMETRY" ).toInt(), 1 );
+        } },
       { "PoiFeaturesRegionsWithoutCrs", "musecl:poifeatures", []( Env & e ) {
           auto regions = withFeature( "Polygon?field=region_id:string", QgsGeometry::fromRect( QgsRectangle( 500000, 4400000, 501000, 4401000 ) ), QgsAttributes() << "A" );
           return QVariantMap { { "REGIONS", keep( std::move( regions ) ) }, { "POIS", e.layer( e.pois ) }, { "CATEGORY_FIELD", "fclass" }, { "OUTPUT", "memory:" } }; },
@@ -391,7 +400,7 @@ namespace
           old.write( "previous model" );
           old.close();
           return quickTrain( e, { { "REGIONS", e.layer( e.regions ) }, { "POIS", e.layer( e.pois ) } } ); },
-        Expect::Fails, { "CATEGORY_FIELD" }, []( Env & e ) {
+        Expect::Fails, { "CATEGORY_FIELD" }, []( Env & e, const AlgorithmRun & ) {
           QFile old( e.dir.filePath( "m.musecl" ) );
           ASSERT_TRUE( old.open( QIODevice::ReadOnly ) );
           EXPECT_EQ( old.readAll(), QByteArray( "previous model" ) ) << "the previous model file was changed by a failed run";
