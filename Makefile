@@ -1,5 +1,5 @@
 # Thin front door over scripts/ and CMake; see README "Quick start".
-.PHONY: demo test test-sanitize build install bench clean
+.PHONY: demo test test-sanitize test-package package build install bench clean
 
 demo:
 	scripts/demo
@@ -12,6 +12,12 @@ build:
 
 test-sanitize:
 	scripts/test-sanitize
+
+package:
+	scripts/package
+
+test-package:
+	scripts/test-package
 
 install: build
 	scripts/install-plugin

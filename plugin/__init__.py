@@ -15,7 +15,16 @@ class MuseclPlugin:
 
     def _native(self):
         if self._library is None:
-            self._library = ctypes.CDLL(_LIBRARY, os.RTLD_LOCAL)
+            try:
+                self._library = ctypes.CDLL(_LIBRARY, os.RTLD_LOCAL)
+            except OSError as error:
+                # dlopen's text names the missing file or library (e.g. "libtorch_cpu.so: cannot
+                # open shared object file"); say what that means for a plugin user.
+                raise RuntimeError(
+                    "MuseCL: its native library could not be loaded (%s). The plugin is compiled "
+                    "for one QGIS and system: it needs QGIS 3.22 with Debian 12's LibTorch, GDAL and "
+                    "OpenCV runtime packages (install the musecl-qgis .deb, or build from source "
+                    "with 'make install')." % error) from None
             self._library.musecl_register_provider.restype = ctypes.c_int
         return self._library
 
