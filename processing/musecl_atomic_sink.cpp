@@ -6,6 +6,7 @@
 #include <qgsprocessingutils.h>
 #include <qgsvectorfilewriter.h>
 
+#include <QDateTime>
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
@@ -25,6 +26,25 @@ namespace
     if ( colon > 1 )
       return false;
     return !QFileInfo( destination ).suffix().isEmpty();
+  }
+
+  // Staging left behind by a process that was killed (SIGKILL, power loss) has no owner to delete
+  // it. Anything of ours in `dir` untouched for a day is such a leftover: a live run writes into
+  // its staging all the time and publishes it within its own run.
+  void removeStaleStaging( const QDir &dir )
+  {
+    const QDateTime dayAgo = QDateTime::currentDateTimeUtc().addDays( -1 );
+    const QFileInfoList entries = dir.entryInfoList( { QStringLiteral( ".musecl-partial-*" ), QStringLiteral( ".*.musecl-partial-*" ) },
+                                  QDir::Dirs | QDir::Files | QDir::Hidden | QDir::NoDotAndDotDot );
+    for ( const QFileInfo &entry : entries )
+    {
+      if ( entry.lastModified().toUTC() >= dayAgo )
+        continue;
+      if ( entry.isDir() )
+        QDir( entry.absoluteFilePath() ).removeRecursively();
+      else
+        QFile::remove( entry.absoluteFilePath() );
+    }
   }
 
   // Removes a shapefile together with its sidecars (.dbf, .shx, .prj, .cpg, ...).
@@ -58,6 +78,7 @@ MuseclAtomicSink::MuseclAtomicSink( const QgsProcessingAlgorithm *algorithm, con
     QDir dir = finalInfo.absoluteDir();
     if ( !dir.exists() && !QDir().mkpath( dir.absolutePath() ) )
       throw QgsProcessingException( QObject::tr( "Could not create the folder “%1” for output %2" ).arg( dir.absolutePath(), parameterName ) );
+    removeStaleStaging( dir );
     mStagingDir = dir.absoluteFilePath( QStringLiteral( ".musecl-partial-%1" ).arg( QUuid::createUuid().toString( QUuid::Id128 ) ) );
     if ( !QDir().mkpath( mStagingDir ) )
       throw QgsProcessingException( QObject::tr( "Could not create a staging folder in “%1” for output %2" ).arg( dir.absolutePath(), parameterName ) );
@@ -159,6 +180,7 @@ MuseclStagedFile::MuseclStagedFile( const QString &destination, const QString &w
   if ( !QDir().mkpath( info.absolutePath() ) )
     throw QgsProcessingException( QObject::tr( "Could not create the folder “%1” for %2" ).arg( info.absolutePath(), what ) );
   // Hidden and in the same folder: the final rename stays on one file system.
+  removeStaleStaging( info.absoluteDir() );
   mStaging = info.absoluteDir().absoluteFilePath( QStringLiteral( ".%1.musecl-partial-%2" ).arg( info.fileName(), QUuid::createUuid().toString( QUuid::Id128 ) ) );
 }
 
@@ -190,6 +212,7 @@ MuseclStagedFiles::MuseclStagedFiles( const QString &folder, const QString &what
 {
   if ( !QDir().mkpath( mFolder ) )
     throw QgsProcessingException( QObject::tr( "Could not create the folder “%1” for %2" ).arg( mFolder, what ) );
+  removeStaleStaging( QDir( mFolder ) );
   mStaging = QDir( mFolder ).absoluteFilePath( QStringLiteral( ".musecl-partial-%1" ).arg( QUuid::createUuid().toString( QUuid::Id128 ) ) );
   if ( !QDir().mkpath( mStaging ) )
     throw QgsProcessingException( QObject::tr( "Could not create a staging folder in “%1” for %2" ).arg( mFolder, what ) );

@@ -6,7 +6,8 @@
 // half-written layer is left behind. The staged file has the destination's own file name, so
 // formats that derive the layer name from it (GeoPackage) get the right name.
 // Destinations that are not plain files (memory layers, database URIs, "path|layername=")
-// are written directly.
+// are written directly. Staging that a killed process left in the folder more than a day ago is
+// removed when a new one is created there.
 #pragma once
 
 #include <qgsfeaturesink.h>

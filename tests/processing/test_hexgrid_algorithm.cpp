@@ -13,6 +13,8 @@
 #include <QLocale>
 #include <QTemporaryDir>
 #include <cmath>
+#include <ctime>
+#include <utime.h>
 #include <map>
 
 namespace
@@ -300,6 +302,30 @@ TEST( HexGridAlgorithm, CancelledFirstRunLeavesNoFile )
   EXPECT_FALSE( run.ok );
   EXPECT_FALSE( QFileInfo::exists( path ) );
   EXPECT_TRUE( QDir( dir.path() ).entryList( QDir::AllEntries | QDir::Hidden | QDir::NoDotAndDotDot ).isEmpty() );
+}
+
+TEST( HexGridAlgorithm, StagingLeftByAKilledRunIsCleanedAfterADay )
+{
+  // Two leftovers of killed runs beside the output: one two days old (removed by the next run),
+  // one an hour old (it could belong to a run still going: kept).
+  QTemporaryDir dir;
+  const QString old = dir.filePath( ".musecl-partial-old" ), recent = dir.filePath( ".musecl-partial-recent" ), oldModel = dir.filePath( ".m.musecl.musecl-partial-old" );
+  ASSERT_TRUE( QDir().mkpath( old ) && QDir().mkpath( recent ) );
+  QFile( old + "/grid.gpkg" ).open( QIODevice::WriteOnly );
+  QFile( oldModel ).open( QIODevice::WriteOnly );
+  auto age = []( const QString & path, int hours ) {
+    const time_t when = time( nullptr ) - hours * 3600;
+    const struct utimbuf times { when, when };
+    return ::utime( path.toLocal8Bit().constData(), &times ) == 0;
+  };
+  ASSERT_TRUE( age( old, 48 ) && age( oldModel, 48 ) && age( recent, 1 ) );
+  auto layer = polygonLayer( QStringLiteral( "EPSG:32618" ), { kRectangle } );
+  QgsProcessingContext context;
+  const AlgorithmRun run = runAlgorithm( QStringLiteral( "musecl:hexgrid" ), hexParams( layer.get(), 1000, dir.filePath( "grid.gpkg" ) ), context );
+  ASSERT_TRUE( run.ok ) << run.error.toStdString();
+  EXPECT_FALSE( QFileInfo::exists( old ) ) << "a two-day-old staging folder is removed";
+  EXPECT_FALSE( QFileInfo::exists( oldModel ) ) << "a two-day-old staged model is removed";
+  EXPECT_TRUE( QFileInfo::exists( recent ) ) << "an hour-old one may belong to a live run";
 }
 
 TEST( HexGridAlgorithm, ProviderIsRegisteredWithVersionAndIcon )
