@@ -326,9 +326,9 @@ TEST_F( QgisProcess, KilledAtAnyMomentTheExistingOutputSurvivesWhole )
     if ( !process.waitForFinished( delay ) )
     {
       ::kill( static_cast<pid_t>( process.processId() ), SIGKILL );
-      ++killedWhileRunning;
       ASSERT_TRUE( process.waitForFinished( 60000 ) );
-      EXPECT_EQ( process.exitStatus(), QProcess::CrashExit );
+      // The run may have ended on its own between the wait and the signal: count real kills only.
+      killedWhileRunning += process.exitStatus() == QProcess::CrashExit ? 1 : 0;
     }
     QgsVectorLayer grid( target, "grid", "ogr" );
     ASSERT_TRUE( grid.isValid() ) << "attempt " << attempt << ", killed after " << delay << " ms";

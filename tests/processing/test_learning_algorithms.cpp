@@ -565,6 +565,26 @@ TEST( TrainEmbed, DesktopStyleParallelRunsOnOneGeoPackageFinishWithTheirSoloResu
   }
   EXPECT_EQ( compared, 16 );
   EXPECT_GT( jobs[2]->results.value( "R2" ).toDouble(), 0.9 );
+  // The others against their runs alone as well: training "b" (2 threads) and the predict.
+  QgsProcessingContext soloTwoContext, soloPredictContext;
+  const AlgorithmRun soloTwo = runAlgorithm( "musecl:train", paramsFor( "solo2", 2 ), soloTwoContext );
+  ASSERT_TRUE( soloTwo.ok ) << soloTwo.error.toStdString();
+  QgsVectorLayer soloTwoLayer( city->dir.filePath( "solo2.gpkg" ), "solo2", "ogr" ), bLayer( city->dir.filePath( "b.gpkg" ), "b", "ogr" );
+  QMap<QString, double> soloTwoValues;
+  it = soloTwoLayer.getFeatures();
+  while ( it.nextFeature( f ) )
+    soloTwoValues.insert( f.attribute( "region_id" ).toString(), f.attribute( "emb_3" ).toDouble() );
+  it = bLayer.getFeatures();
+  int comparedB = 0;
+  while ( it.nextFeature( f ) )
+  {
+    EXPECT_EQ( f.attribute( "emb_3" ).toDouble(), soloTwoValues.value( f.attribute( "region_id" ).toString() ) );
+    ++comparedB;
+  }
+  EXPECT_EQ( comparedB, 16 );
+  const AlgorithmRun soloPredict = runAlgorithm( "musecl:predict", predict, soloPredictContext );
+  ASSERT_TRUE( soloPredict.ok ) << soloPredict.error.toStdString();
+  EXPECT_EQ( jobs[2]->results.value( "R2" ).toDouble(), soloPredict.outputs.value( "R2" ).toDouble() ) << "the predict run beside the trainings equals its run alone";
 }
 
 TEST( TrainEmbed, FileInputsAreOpenedOnTheMainThreadInPrepare )
@@ -621,8 +641,12 @@ TEST( TrainEmbed, ErrorsCancellationAndNothingLeftBehind )
   QVariantMap cuda = trainParams( *city, city->dir.filePath( "cuda.musecl" ) );
   cuda.insert( "DEVICE", 2 );
   const AlgorithmRun cudaRun = runAlgorithm( "musecl:train", cuda, context );
+  // Either a clear refusal, or (on a CUDA machine) a run that really used CUDA: a silent fallback
+  // to the CPU would fail both branches.
   if ( !cudaRun.ok )
     EXPECT_TRUE( cudaRun.error.contains( "CUDA was requested but is not available" ) ) << cudaRun.error.toStdString();
+  else
+    EXPECT_TRUE( cudaRun.outputs.value( "DEVICE_USED" ).toString().startsWith( QLatin1String( "cuda" ) ) ) << cudaRun.outputs.value( "DEVICE_USED" ).toString().toStdString();
 
   // Flows whose weights are all zero say nothing about mobility: refused, naming the layer and field.
   QgsVectorLayer zeroFlows( QStringLiteral( "LineString?crs=EPSG:32618&field=trips:double" ), QStringLiteral( "zero_flows" ), QStringLiteral( "memory" ) );
