@@ -38,13 +38,6 @@ QIcon MuseclClusterAlgorithm::icon() const { return QIcon( svgIconPath() ); }
 QString MuseclClusterAlgorithm::svgIconPath() const { return QStringLiteral( ":/musecl/icons/cluster.svg" ); }
 MuseclClusterAlgorithm *MuseclClusterAlgorithm::createInstance() const { return new MuseclClusterAlgorithm(); }
 
-// Truthful flags: runs on a worker thread (file inputs are opened in prepareAlgorithm on the main
-// thread, and LibTorch runs take turns on a process-wide lease), stops on cancel within a batch
-// or a feature, and works in batch mode and the modeler. Hence no FlagNoThreading.
-QgsProcessingAlgorithm::Flags MuseclClusterAlgorithm::flags() const
-{
-  return FlagSupportsBatch | FlagCanCancel;
-}
 
 QString MuseclClusterAlgorithm::shortHelpString() const
 {
@@ -71,11 +64,6 @@ void MuseclClusterAlgorithm::initAlgorithm( const QVariantMap & )
   addOutput( new QgsProcessingOutputNumber( QStringLiteral( "REGIONS_WITHOUT_EMBEDDING" ), QObject::tr( "Regions skipped because has_embedding = 0" ) ) );
 }
 
-bool MuseclClusterAlgorithm::prepareAlgorithm( const QVariantMap &parameters, QgsProcessingContext &context, QgsProcessingFeedback * )
-{
-  museclOpenVectorInputs( this, parameters, context );
-  return true;
-}
 
 QVariantMap MuseclClusterAlgorithm::processAlgorithm( const QVariantMap &parameters, QgsProcessingContext &context, QgsProcessingFeedback *feedback )
 {
@@ -99,7 +87,7 @@ QVariantMap MuseclClusterAlgorithm::processAlgorithm( const QVariantMap &paramet
   while ( it.nextFeature( f ) )
   {
     features << f;
-    if ( hasEmbeddingIndex >= 0 && !f.attribute( hasEmbeddingIndex ).isNull() && f.attribute( hasEmbeddingIndex ).toInt() == 0 )
+    if ( museclLacksEmbedding( f, hasEmbeddingIndex ) )
     {
       ++withoutEmbedding;
       rowOf.push_back( -1 );

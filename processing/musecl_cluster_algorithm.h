@@ -1,9 +1,9 @@
 // musecl:cluster — "Cluster regions by embedding": PCA and seeded k-means.
 #pragma once
 
-#include <qgsprocessingalgorithm.h>
+#include "musecl_algorithm.h"
 
-class MuseclClusterAlgorithm : public QgsProcessingAlgorithm
+class MuseclClusterAlgorithm : public MuseclAlgorithm
 {
   public:
     QString name() const override;
@@ -12,7 +12,6 @@ class MuseclClusterAlgorithm : public QgsProcessingAlgorithm
     QString group() const override;
     QString groupId() const override;
     QString shortHelpString() const override;
-    Flags flags() const override;
     QString helpUrl() const override;
     QIcon icon() const override;
     QString svgIconPath() const override;
@@ -20,6 +19,5 @@ class MuseclClusterAlgorithm : public QgsProcessingAlgorithm
     void initAlgorithm( const QVariantMap &configuration = QVariantMap() ) override;
 
   protected:
-    bool prepareAlgorithm( const QVariantMap &parameters, QgsProcessingContext &context, QgsProcessingFeedback *feedback ) override;
     QVariantMap processAlgorithm( const QVariantMap &parameters, QgsProcessingContext &context, QgsProcessingFeedback *feedback ) override;
 };

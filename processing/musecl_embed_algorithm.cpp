@@ -34,13 +34,6 @@ QIcon MuseclEmbedAlgorithm::icon() const { return QIcon( svgIconPath() ); }
 QString MuseclEmbedAlgorithm::svgIconPath() const { return QStringLiteral( ":/musecl/icons/train.svg" ); }
 MuseclEmbedAlgorithm *MuseclEmbedAlgorithm::createInstance() const { return new MuseclEmbedAlgorithm(); }
 
-// Truthful flags: runs on a worker thread (file inputs are opened in prepareAlgorithm on the main
-// thread, and LibTorch runs take turns on a process-wide lease), stops on cancel within a batch
-// or a feature, and works in batch mode and the modeler. Hence no FlagNoThreading.
-QgsProcessingAlgorithm::Flags MuseclEmbedAlgorithm::flags() const
-{
-  return FlagSupportsBatch | FlagCanCancel;
-}
 
 QString MuseclEmbedAlgorithm::shortHelpString() const
 {
@@ -70,16 +63,7 @@ void MuseclEmbedAlgorithm::initAlgorithm( const QVariantMap & )
   addOutput( new QgsProcessingOutputNumber( QStringLiteral( "REGIONS_WITHOUT_GEOMETRY" ), QObject::tr( "Regions skipped for having no polygon geometry" ) ) );
 }
 
-bool MuseclEmbedAlgorithm::checkParameterValues( const QVariantMap &parameters, QgsProcessingContext &context, QString *message ) const
-{
-  return museclCheckParameters( this, parameters, context, message );
-}
 
-bool MuseclEmbedAlgorithm::prepareAlgorithm( const QVariantMap &parameters, QgsProcessingContext &context, QgsProcessingFeedback * )
-{
-  museclOpenVectorInputs( this, parameters, context );
-  return true;
-}
 
 QVariantMap MuseclEmbedAlgorithm::processAlgorithm( const QVariantMap &parameters, QgsProcessingContext &context, QgsProcessingFeedback *feedback )
 {

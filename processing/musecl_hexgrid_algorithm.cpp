@@ -87,13 +87,6 @@ QString MuseclHexGridAlgorithm::shortDescription() const
   return QObject::tr( "Covers a boundary with flat-topped hexagons of a given side length in metres, with ids that are stable across runs and extents." );
 }
 
-// Truthful flags: runs on a worker thread (file inputs are opened in prepareAlgorithm on the main
-// thread, and LibTorch runs take turns on a process-wide lease), stops on cancel within a batch
-// or a feature, and works in batch mode and the modeler. Hence no FlagNoThreading.
-QgsProcessingAlgorithm::Flags MuseclHexGridAlgorithm::flags() const
-{
-  return FlagSupportsBatch | FlagCanCancel;
-}
 
 QString MuseclHexGridAlgorithm::shortHelpString() const
 {
@@ -159,11 +152,6 @@ void MuseclHexGridAlgorithm::initAlgorithm( const QVariantMap & )
   addOutput( new QgsProcessingOutputString( kOutputCrs, QObject::tr( "Output CRS" ) ) );
 }
 
-bool MuseclHexGridAlgorithm::prepareAlgorithm( const QVariantMap &parameters, QgsProcessingContext &context, QgsProcessingFeedback * )
-{
-  museclOpenVectorInputs( this, parameters, context );
-  return true;
-}
 
 QVariantMap MuseclHexGridAlgorithm::processAlgorithm( const QVariantMap &parameters, QgsProcessingContext &context, QgsProcessingFeedback *feedback )
 {

@@ -1,9 +1,9 @@
 // musecl:hexgrid — "Create hexagonal region grid": the region units MuseCL learns embeddings for.
 #pragma once
 
-#include <qgsprocessingalgorithm.h>
+#include "musecl_algorithm.h"
 
-class MuseclHexGridAlgorithm : public QgsProcessingAlgorithm
+class MuseclHexGridAlgorithm : public MuseclAlgorithm
 {
   public:
     enum Coverage
@@ -20,7 +20,6 @@ class MuseclHexGridAlgorithm : public QgsProcessingAlgorithm
     QString groupId() const override;
     QString shortDescription() const override;
     QString shortHelpString() const override;
-    Flags flags() const override;
     QString helpUrl() const override;
     QIcon icon() const override;
     QString svgIconPath() const override;
@@ -28,6 +27,5 @@ class MuseclHexGridAlgorithm : public QgsProcessingAlgorithm
     void initAlgorithm( const QVariantMap &configuration = QVariantMap() ) override;
 
   protected:
-    bool prepareAlgorithm( const QVariantMap &parameters, QgsProcessingContext &context, QgsProcessingFeedback *feedback ) override;
     QVariantMap processAlgorithm( const QVariantMap &parameters, QgsProcessingContext &context, QgsProcessingFeedback *feedback ) override;
 };

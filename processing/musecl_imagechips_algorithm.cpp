@@ -36,13 +36,6 @@ QIcon MuseclImageChipsAlgorithm::icon() const { return QIcon( svgIconPath() ); }
 QString MuseclImageChipsAlgorithm::svgIconPath() const { return QStringLiteral( ":/musecl/icons/imagechips.svg" ); }
 MuseclImageChipsAlgorithm *MuseclImageChipsAlgorithm::createInstance() const { return new MuseclImageChipsAlgorithm(); }
 
-// Truthful flags: runs on a worker thread (file inputs are opened in prepareAlgorithm on the main
-// thread, and LibTorch runs take turns on a process-wide lease), stops on cancel within a batch
-// or a feature, and works in batch mode and the modeler. Hence no FlagNoThreading.
-QgsProcessingAlgorithm::Flags MuseclImageChipsAlgorithm::flags() const
-{
-  return FlagSupportsBatch | FlagCanCancel;
-}
 
 QString MuseclImageChipsAlgorithm::shortHelpString() const
 {
@@ -80,16 +73,7 @@ void MuseclImageChipsAlgorithm::initAlgorithm( const QVariantMap & )
   addOutput( new QgsProcessingOutputNumber( QStringLiteral( "REGIONS_WITHOUT_CHIP" ), QObject::tr( "Regions without valid pixels" ) ) );
 }
 
-bool MuseclImageChipsAlgorithm::checkParameterValues( const QVariantMap &parameters, QgsProcessingContext &context, QString *message ) const
-{
-  return museclCheckParameters( this, parameters, context, message );
-}
 
-bool MuseclImageChipsAlgorithm::prepareAlgorithm( const QVariantMap &parameters, QgsProcessingContext &context, QgsProcessingFeedback * )
-{
-  museclOpenVectorInputs( this, parameters, context );
-  return true;
-}
 
 QVariantMap MuseclImageChipsAlgorithm::processAlgorithm( const QVariantMap &parameters, QgsProcessingContext &context, QgsProcessingFeedback *feedback )
 {

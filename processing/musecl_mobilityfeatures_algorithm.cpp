@@ -42,13 +42,6 @@ QIcon MuseclMobilityFeaturesAlgorithm::icon() const { return QIcon( svgIconPath(
 QString MuseclMobilityFeaturesAlgorithm::svgIconPath() const { return QStringLiteral( ":/musecl/icons/mobilityfeatures.svg" ); }
 MuseclMobilityFeaturesAlgorithm *MuseclMobilityFeaturesAlgorithm::createInstance() const { return new MuseclMobilityFeaturesAlgorithm(); }
 
-// Truthful flags: runs on a worker thread (file inputs are opened in prepareAlgorithm on the main
-// thread, and LibTorch runs take turns on a process-wide lease), stops on cancel within a batch
-// or a feature, and works in batch mode and the modeler. Hence no FlagNoThreading.
-QgsProcessingAlgorithm::Flags MuseclMobilityFeaturesAlgorithm::flags() const
-{
-  return FlagSupportsBatch | FlagCanCancel;
-}
 
 QString MuseclMobilityFeaturesAlgorithm::shortHelpString() const
 {
@@ -91,11 +84,6 @@ void MuseclMobilityFeaturesAlgorithm::initAlgorithm( const QVariantMap & )
   addOutput( new QgsProcessingOutputNumber( QStringLiteral( "WEIGHT_OUTSIDE" ), QObject::tr( "Weight of flows with an end outside every region" ) ) );
 }
 
-bool MuseclMobilityFeaturesAlgorithm::prepareAlgorithm( const QVariantMap &parameters, QgsProcessingContext &context, QgsProcessingFeedback * )
-{
-  museclOpenVectorInputs( this, parameters, context );
-  return true;
-}
 
 QVariantMap MuseclMobilityFeaturesAlgorithm::processAlgorithm( const QVariantMap &parameters, QgsProcessingContext &context, QgsProcessingFeedback *feedback )
 {

@@ -1,9 +1,9 @@
 // musecl:mobilityfeatures — "Summarise mobility per region": inflow and outflow of paper eqs. 1-2.
 #pragma once
 
-#include <qgsprocessingalgorithm.h>
+#include "musecl_algorithm.h"
 
-class MuseclMobilityFeaturesAlgorithm : public QgsProcessingAlgorithm
+class MuseclMobilityFeaturesAlgorithm : public MuseclAlgorithm
 {
   public:
     QString name() const override;
@@ -12,7 +12,6 @@ class MuseclMobilityFeaturesAlgorithm : public QgsProcessingAlgorithm
     QString group() const override;
     QString groupId() const override;
     QString shortHelpString() const override;
-    Flags flags() const override;
     QString helpUrl() const override;
     QIcon icon() const override;
     QString svgIconPath() const override;
@@ -20,6 +19,5 @@ class MuseclMobilityFeaturesAlgorithm : public QgsProcessingAlgorithm
     void initAlgorithm( const QVariantMap &configuration = QVariantMap() ) override;
 
   protected:
-    bool prepareAlgorithm( const QVariantMap &parameters, QgsProcessingContext &context, QgsProcessingFeedback *feedback ) override;
     QVariantMap processAlgorithm( const QVariantMap &parameters, QgsProcessingContext &context, QgsProcessingFeedback *feedback ) override;
 };

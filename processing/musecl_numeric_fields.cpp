@@ -1,5 +1,7 @@
 #include "musecl_numeric_fields.h"
 
+#include <qgsfeature.h>
+
 #include <QRegularExpression>
 
 #include "musecl_region_inputs.h"
@@ -52,3 +54,12 @@ QList<int> museclFeatureFields( const QgsFields &fields, const QStringList &chos
   }
   return indexes;
 }
+
+bool museclLacksEmbedding( const QgsFeature &feature, int hasEmbeddingIndex )
+{
+  if ( hasEmbeddingIndex < 0 )
+    return false;
+  const QVariant flag = feature.attribute( hasEmbeddingIndex );
+  return !flag.isNull() && flag.toInt() == 0;
+}
+

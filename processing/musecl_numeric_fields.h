@@ -13,3 +13,9 @@
 // numeric field, or when the result is empty.
 QList<int> museclFeatureFields( const QgsFields &fields, const QStringList &chosen, const QString &patterns, const QString &layerName,
                                 const QString &exclude = QString() );
+
+class QgsFeature;
+// Whether `feature` says no input reached its region: has_embedding (at `hasEmbeddingIndex`, -1
+// when the layer has no such field) is 0. Such a region carries an all-zero embedding.
+bool museclLacksEmbedding( const QgsFeature &feature, int hasEmbeddingIndex );
+

@@ -35,13 +35,6 @@ QIcon MuseclPoiFeaturesAlgorithm::icon() const { return QIcon( svgIconPath() ); 
 QString MuseclPoiFeaturesAlgorithm::svgIconPath() const { return QStringLiteral( ":/musecl/icons/poifeatures.svg" ); }
 MuseclPoiFeaturesAlgorithm *MuseclPoiFeaturesAlgorithm::createInstance() const { return new MuseclPoiFeaturesAlgorithm(); }
 
-// Truthful flags: runs on a worker thread (file inputs are opened in prepareAlgorithm on the main
-// thread, and LibTorch runs take turns on a process-wide lease), stops on cancel within a batch
-// or a feature, and works in batch mode and the modeler. Hence no FlagNoThreading.
-QgsProcessingAlgorithm::Flags MuseclPoiFeaturesAlgorithm::flags() const
-{
-  return FlagSupportsBatch | FlagCanCancel;
-}
 
 QString MuseclPoiFeaturesAlgorithm::shortHelpString() const
 {
@@ -80,11 +73,6 @@ void MuseclPoiFeaturesAlgorithm::initAlgorithm( const QVariantMap & )
   addOutput( new QgsProcessingOutputNumber( QStringLiteral( "CATEGORY_COUNT" ), QObject::tr( "Number of categories" ) ) );
 }
 
-bool MuseclPoiFeaturesAlgorithm::prepareAlgorithm( const QVariantMap &parameters, QgsProcessingContext &context, QgsProcessingFeedback * )
-{
-  museclOpenVectorInputs( this, parameters, context );
-  return true;
-}
 
 QVariantMap MuseclPoiFeaturesAlgorithm::processAlgorithm( const QVariantMap &parameters, QgsProcessingContext &context, QgsProcessingFeedback *feedback )
 {

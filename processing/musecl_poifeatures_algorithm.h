@@ -1,9 +1,9 @@
 // musecl:poifeatures — "Summarise POIs per region": the POI distribution of paper eq. 3.
 #pragma once
 
-#include <qgsprocessingalgorithm.h>
+#include "musecl_algorithm.h"
 
-class MuseclPoiFeaturesAlgorithm : public QgsProcessingAlgorithm
+class MuseclPoiFeaturesAlgorithm : public MuseclAlgorithm
 {
   public:
     QString name() const override;
@@ -12,7 +12,6 @@ class MuseclPoiFeaturesAlgorithm : public QgsProcessingAlgorithm
     QString group() const override;
     QString groupId() const override;
     QString shortHelpString() const override;
-    Flags flags() const override;
     QString helpUrl() const override;
     QIcon icon() const override;
     QString svgIconPath() const override;
@@ -20,6 +19,5 @@ class MuseclPoiFeaturesAlgorithm : public QgsProcessingAlgorithm
     void initAlgorithm( const QVariantMap &configuration = QVariantMap() ) override;
 
   protected:
-    bool prepareAlgorithm( const QVariantMap &parameters, QgsProcessingContext &context, QgsProcessingFeedback *feedback ) override;
     QVariantMap processAlgorithm( const QVariantMap &parameters, QgsProcessingContext &context, QgsProcessingFeedback *feedback ) override;
 };

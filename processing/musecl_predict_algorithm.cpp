@@ -76,13 +76,6 @@ QIcon MuseclPredictAlgorithm::icon() const { return QIcon( svgIconPath() ); }
 QString MuseclPredictAlgorithm::svgIconPath() const { return QStringLiteral( ":/musecl/icons/predict.svg" ); }
 MuseclPredictAlgorithm *MuseclPredictAlgorithm::createInstance() const { return new MuseclPredictAlgorithm(); }
 
-// Truthful flags: runs on a worker thread (file inputs are opened in prepareAlgorithm on the main
-// thread, and LibTorch runs take turns on a process-wide lease), stops on cancel within a batch
-// or a feature, and works in batch mode and the modeler. Hence no FlagNoThreading.
-QgsProcessingAlgorithm::Flags MuseclPredictAlgorithm::flags() const
-{
-  return FlagSupportsBatch | FlagCanCancel;
-}
 
 QString MuseclPredictAlgorithm::shortHelpString() const
 {
@@ -136,11 +129,6 @@ void MuseclPredictAlgorithm::initAlgorithm( const QVariantMap & )
   addOutput( new QgsProcessingOutputNumber( QStringLiteral( "MAE" ), QObject::tr( "MAE" ) ) );
 }
 
-bool MuseclPredictAlgorithm::prepareAlgorithm( const QVariantMap &parameters, QgsProcessingContext &context, QgsProcessingFeedback * )
-{
-  museclOpenVectorInputs( this, parameters, context );
-  return true;
-}
 
 QVariantMap MuseclPredictAlgorithm::processAlgorithm( const QVariantMap &parameters, QgsProcessingContext &context, QgsProcessingFeedback *feedback )
 {
@@ -175,7 +163,7 @@ QVariantMap MuseclPredictAlgorithm::processAlgorithm( const QVariantMap &paramet
   QgsFeatureIterator it = source->getFeatures();
   while ( it.nextFeature( f ) )
   {
-    if ( hasEmbeddingIndex >= 0 && !f.attribute( hasEmbeddingIndex ).isNull() && f.attribute( hasEmbeddingIndex ).toInt() == 0 )
+    if ( museclLacksEmbedding( f, hasEmbeddingIndex ) )
     {
       ++withoutEmbedding;
       rowOf.push_back( -1 );

@@ -35,13 +35,6 @@ QIcon MuseclStreetViewAlgorithm::icon() const { return QIcon( svgIconPath() ); }
 QString MuseclStreetViewAlgorithm::svgIconPath() const { return QStringLiteral( ":/musecl/icons/streetview.svg" ); }
 MuseclStreetViewAlgorithm *MuseclStreetViewAlgorithm::createInstance() const { return new MuseclStreetViewAlgorithm(); }
 
-// Truthful flags: runs on a worker thread (file inputs are opened in prepareAlgorithm on the main
-// thread, and LibTorch runs take turns on a process-wide lease), stops on cancel within a batch
-// or a feature, and works in batch mode and the modeler. Hence no FlagNoThreading.
-QgsProcessingAlgorithm::Flags MuseclStreetViewAlgorithm::flags() const
-{
-  return FlagSupportsBatch | FlagCanCancel;
-}
 
 QString MuseclStreetViewAlgorithm::shortHelpString() const
 {
@@ -73,11 +66,6 @@ void MuseclStreetViewAlgorithm::initAlgorithm( const QVariantMap & )
   addOutput( new QgsProcessingOutputNumber( QStringLiteral( "IMAGES_REJECTED" ), QObject::tr( "Images missing, unreadable, without path or outside regions" ) ) );
 }
 
-bool MuseclStreetViewAlgorithm::prepareAlgorithm( const QVariantMap &parameters, QgsProcessingContext &context, QgsProcessingFeedback * )
-{
-  museclOpenVectorInputs( this, parameters, context );
-  return true;
-}
 
 QVariantMap MuseclStreetViewAlgorithm::processAlgorithm( const QVariantMap &parameters, QgsProcessingContext &context, QgsProcessingFeedback *feedback )
 {

@@ -64,13 +64,6 @@ QIcon MuseclTrainAlgorithm::icon() const { return QIcon( svgIconPath() ); }
 QString MuseclTrainAlgorithm::svgIconPath() const { return QStringLiteral( ":/musecl/icons/train.svg" ); }
 MuseclTrainAlgorithm *MuseclTrainAlgorithm::createInstance() const { return new MuseclTrainAlgorithm(); }
 
-// Truthful flags: runs on a worker thread (file inputs are opened in prepareAlgorithm on the main
-// thread, and LibTorch runs take turns on a process-wide lease), stops on cancel within a batch
-// or a feature, and works in batch mode and the modeler. Hence no FlagNoThreading.
-QgsProcessingAlgorithm::Flags MuseclTrainAlgorithm::flags() const
-{
-  return FlagSupportsBatch | FlagCanCancel;
-}
 
 QString MuseclTrainAlgorithm::shortHelpString() const
 {
@@ -153,16 +146,7 @@ void MuseclTrainAlgorithm::initAlgorithm( const QVariantMap & )
   addOutput( new QgsProcessingOutputString( QStringLiteral( "DEVICE_USED" ), QObject::tr( "Device used" ) ) );
 }
 
-bool MuseclTrainAlgorithm::checkParameterValues( const QVariantMap &parameters, QgsProcessingContext &context, QString *message ) const
-{
-  return museclCheckParameters( this, parameters, context, message );
-}
 
-bool MuseclTrainAlgorithm::prepareAlgorithm( const QVariantMap &parameters, QgsProcessingContext &context, QgsProcessingFeedback * )
-{
-  museclOpenVectorInputs( this, parameters, context );
-  return true;
-}
 
 QVariantMap MuseclTrainAlgorithm::processAlgorithm( const QVariantMap &parameters, QgsProcessingContext &context, QgsProcessingFeedback *feedback )
 {

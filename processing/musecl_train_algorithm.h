@@ -1,9 +1,9 @@
 // musecl:train — "Train MuseCL region model": learns region embeddings and writes the model file.
 #pragma once
 
-#include <qgsprocessingalgorithm.h>
+#include "musecl_algorithm.h"
 
-class MuseclTrainAlgorithm : public QgsProcessingAlgorithm
+class MuseclTrainAlgorithm : public MuseclAlgorithm
 {
   public:
     QString name() const override;
@@ -12,8 +12,6 @@ class MuseclTrainAlgorithm : public QgsProcessingAlgorithm
     QString group() const override;
     QString groupId() const override;
     QString shortHelpString() const override;
-    Flags flags() const override;
-    bool checkParameterValues( const QVariantMap &parameters, QgsProcessingContext &context, QString *message = nullptr ) const override;
     QString helpUrl() const override;
     QIcon icon() const override;
     QString svgIconPath() const override;
@@ -21,6 +19,5 @@ class MuseclTrainAlgorithm : public QgsProcessingAlgorithm
     void initAlgorithm( const QVariantMap &configuration = QVariantMap() ) override;
 
   protected:
-    bool prepareAlgorithm( const QVariantMap &parameters, QgsProcessingContext &context, QgsProcessingFeedback *feedback ) override;
     QVariantMap processAlgorithm( const QVariantMap &parameters, QgsProcessingContext &context, QgsProcessingFeedback *feedback ) override;
 };
