@@ -60,6 +60,25 @@ ChipExtractor::ChipExtractor(const std::string &rasterPath, const ChipOptions &o
   impl_->mask.resize(n);
 }
 
+namespace {
+// The bounding box of a region's rings; not valid when the region has no point.
+struct Bounds {
+  double minX = std::numeric_limits<double>::infinity(), minY = minX, maxX = -minX, maxY = -minX;
+  bool valid() const { return minX <= maxX; }
+};
+Bounds boundsOf(const RegionRings &rings) {
+  Bounds b;
+  for (const Ring &r : rings)
+    for (const XY &p : r) {
+      b.minX = std::min(b.minX, p.x);
+      b.minY = std::min(b.minY, p.y);
+      b.maxX = std::max(b.maxX, p.x);
+      b.maxY = std::max(b.maxY, p.y);
+    }
+  return b;
+}
+}  // namespace
+
 ChipExtractor::~ChipExtractor() {
   if (impl_ && impl_->dataset) GDALClose(impl_->dataset);
 }
@@ -68,15 +87,9 @@ ChipResult ChipExtractor::extract(const RegionRings &rings, const std::string &o
   ChipResult result;
   const int size = options_.size;
   const auto &gt = info_.geoTransform;
-  double minX = std::numeric_limits<double>::infinity(), minY = minX, maxX = -minX, maxY = -minX;
-  for (const Ring &r : rings)
-    for (const XY &p : r) {
-      minX = std::min(minX, p.x);
-      minY = std::min(minY, p.y);
-      maxX = std::max(maxX, p.x);
-      maxY = std::max(maxY, p.y);
-    }
-  if (!(minX <= maxX)) return result;
+  const Bounds b = boundsOf(rings);
+  if (!b.valid()) return result;
+  const double minX = b.minX, minY = b.minY, maxX = b.maxX, maxY = b.maxY;
   // Square window around the box; a degenerate box gets one source pixel.
   const double half = std::max({maxX - minX, maxY - minY, std::fabs(gt[1]), std::fabs(gt[5])}) / 2.0;
   const double cx = (minX + maxX) / 2.0, cy = (minY + maxY) / 2.0;
@@ -204,15 +217,8 @@ int automaticChipSize(const std::vector<RegionRings> &rings, const std::array<do
   const double pixelX = std::fabs(geoTransform[1]), pixelY = std::fabs(geoTransform[5]);
   std::vector<double> spans;
   for (const RegionRings &region : rings) {
-    double minX = std::numeric_limits<double>::infinity(), minY = minX, maxX = -minX, maxY = -minX;
-    for (const Ring &r : region)
-      for (const XY &p : r) {
-        minX = std::min(minX, p.x);
-        minY = std::min(minY, p.y);
-        maxX = std::max(maxX, p.x);
-        maxY = std::max(maxY, p.y);
-      }
-    if (minX <= maxX && pixelX > 0 && pixelY > 0) spans.push_back(std::max((maxX - minX) / pixelX, (maxY - minY) / pixelY));
+    const Bounds b = boundsOf(region);
+    if (b.valid() && pixelX > 0 && pixelY > 0) spans.push_back(std::max((b.maxX - b.minX) / pixelX, (b.maxY - b.minY) / pixelY));
   }
   if (spans.empty()) return 256;
   std::nth_element(spans.begin(), spans.begin() + static_cast<std::ptrdiff_t>(spans.size() / 2), spans.end());

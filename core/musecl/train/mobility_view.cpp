@@ -39,7 +39,8 @@ torch::Tensor volumeFeatures(const RegionTable &t) {
 }
 
 // The graph view of standardised node features `x` on graph `g`: every encoder's output side by side.
-torch::Tensor encodeAll(MobilityModel &m, const torch::Tensor &x, const FlowGraphTensors &g, const torch::Device &device) {
+// Each encoder's output on the CPU, in the encoders' order.
+std::vector<torch::Tensor> encoderOutputs(MobilityModel &m, const torch::Tensor &x, const FlowGraphTensors &g, const torch::Device &device) {
   torch::NoGradGuard noGrad;
   std::vector<torch::Tensor> outputs;
   for (auto &encoder : m.encoders) {
@@ -48,12 +49,22 @@ torch::Tensor encodeAll(MobilityModel &m, const torch::Tensor &x, const FlowGrap
     outputs.push_back(encoder->forward(x, g).to(torch::kCPU));
     encoder->to(torch::kCPU);
   }
+  return outputs;
+}
+
+// The view from the encoders' outputs: rotated and averaged when the model has rotations, else
+// side by side (files from before the ensemble).
+torch::Tensor combineOutputs(const MobilityModel &m, const std::vector<torch::Tensor> &outputs) {
   if (m.rotations.size() == outputs.size()) {
     torch::Tensor sum = torch::zeros_like(outputs[0]);
     for (std::size_t k = 0; k < outputs.size(); ++k) sum += outputs[k].mm(m.rotations[k]);
     return (sum / static_cast<double>(outputs.size())).contiguous();
   }
   return torch::cat(outputs, 1).contiguous();
+}
+
+torch::Tensor encodeAll(MobilityModel &m, const torch::Tensor &x, const FlowGraphTensors &g, const torch::Device &device) {
+  return combineOutputs(m, encoderOutputs(m, x, g, device));
 }
 
 // The rotation that best maps `z` onto `reference` (orthogonal Procrustes: U V^T from the SVD of
@@ -327,29 +338,18 @@ ViewVectors trainMobilityView(const RegionTable &t, Context &ctx, MobilityModel 
     m.encoders.emplace_back(raw.size(1), m.hidden, m.layers, m.dimension);
     trainEncoder(m.encoders.back(), x, g, targets, t, ctx, mix(seed, 20 + run), run, runs);
   }
-  // A seed ensemble: every encoder's output rotated onto the first one's, then averaged.
+  // A seed ensemble: every encoder's output rotated onto the first one's, then averaged. The first
+  // gets the identity (an SVD of a rank-deficient z^T z need not give it).
+  const std::vector<torch::Tensor> outputs = encoderOutputs(m, x, g, ctx.device);
   m.rotations.clear();
-  if (runs > 1) {
-    torch::Tensor reference;
-    for (auto &encoder : m.encoders) {
-      MobilityModel single;
-      single.encoders.push_back(encoder);
-      const torch::Tensor z = encodeAll(single, x, g, ctx.device);
-      if (!reference.defined()) {
-        // The reference itself: the identity (an SVD of a rank-deficient z^T z need not give it).
-        reference = z;
-        m.rotations.push_back(torch::eye(z.size(1)));
-        continue;
-      }
-      m.rotations.push_back(procrustes(z, reference));
-    }
-  }
+  if (runs > 1)
+    for (const torch::Tensor &z : outputs) m.rotations.push_back(m.rotations.empty() ? torch::eye(z.size(1)) : procrustes(z, outputs.front()));
   ctx.decide("mobility: graph encoder (" + std::to_string(m.layers) + " rounds of message passing along " + std::to_string(g.origin.numel()) +
              " origin-destination pairs, " + std::to_string(raw.size(1)) + " region features) trained to reproduce log trip counts" +
              (targets.dense ? " between all region pairs" : " on every flow and as many random pairs per epoch") + "; " +
              (runs == 1 ? std::string("1 encoder") : std::to_string(runs) + " encoders from different initial weights, rotated onto the first (orthogonal Procrustes) and averaged") +
              " (" + std::to_string(m.dimension) + "-d view)");
-  return {encodeAll(m, x, g, ctx.device), regionsWithTrips(t)};  // the trained encoders on the features and graph already built
+  return {combineOutputs(m, outputs), regionsWithTrips(t)};  // the trained encoders' outputs on the features and graph already built
 }
 
 ViewVectors applyMobilityView(const RegionTable &t, MobilityModel &m, Context &ctx) {
