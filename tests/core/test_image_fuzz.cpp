@@ -3,6 +3,8 @@
 // must each decode to a full buffer or return false -- never crash, hang or leave a short buffer.
 #include <gtest/gtest.h>
 
+#include "test_bytes.h"
+
 #include "musecl/image_io.h"
 
 #include <gdal_priv.h>
@@ -19,16 +21,6 @@
 #include <vector>
 
 namespace {
-
-std::vector<char> readAll(const std::string &path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-void writeAll(const std::string &path, const std::vector<char> &bytes) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
 
 // A 48 x 40 RGB gradient written by GDAL's `driver` (through a MEM dataset and CreateCopy, as
 // PNG and JPEG need).
@@ -59,7 +51,7 @@ TEST(ImageDecoderFuzz, DamagedPngJpegAndTiffDecodeOrFailCleanly) {
     const std::string source = makeImage(dir, driver, name);
     std::vector<std::uint8_t> chw;
     ASSERT_TRUE(musecl::loadImageRgb(source, 32, chw)) << driver;
-    const std::vector<char> original = readAll(source);
+    const std::vector<char> original = readAllBytes(source);
     const std::string damaged = (dir / (std::string("damaged_") + name)).string();
     for (int k = 0; k < perFormat; ++k) {
       std::vector<char> bytes = original;
@@ -78,7 +70,7 @@ TEST(ImageDecoderFuzz, DamagedPngJpegAndTiffDecodeOrFailCleanly) {
           for (int f = 0; f < 1 + static_cast<int>(rng() % 3); ++f) bytes[rng() % std::min<std::size_t>(n, 64)] = static_cast<char>(rng());
           break;
       }
-      writeAll(damaged, bytes);
+      writeAllBytes(damaged, bytes);
       chw.assign(7, 0);
       if (musecl::loadImageRgb(damaged, 32, chw)) {
         ++decoded;

@@ -4,6 +4,8 @@
 // -- never a crash, a hang or a silently wrong model. Seeded: the same cases every run.
 #include <gtest/gtest.h>
 
+#include "test_bytes.h"
+
 #include "musecl/training.h"
 
 #include <unistd.h>
@@ -21,16 +23,6 @@
 using namespace musecl;
 
 namespace {
-
-std::vector<char> readAll(const std::string &path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-void writeAll(const std::string &path, const std::vector<char> &bytes) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
 
 // A 9-region city with POIs and flows only (no images): the model holds the skip-gram words,
 // the mobility encoder and the fusion, every part the reader restores.
@@ -59,10 +51,8 @@ RegionTable smallCity() {
   return t;
 }
 
-}  // namespace
-
-TEST(ModelFileFuzz, EveryDamagedFileIsRefusedCleanly) {
-  const RegionTable city = smallCity();
+// A few epochs of each stage: the file's content matters here, not its quality.
+TrainingOptions quickOptions() {
   TrainingOptions o;
   o.embeddingSize = 8;
   o.fusionEpochs = 2;
@@ -70,11 +60,19 @@ TEST(ModelFileFuzz, EveryDamagedFileIsRefusedCleanly) {
   o.wordEpochs = 2;
   o.mobilityEpochs = 5;
   o.threads = 1;
+  return o;
+}
+
+}  // namespace
+
+TEST(ModelFileFuzz, EveryDamagedFileIsRefusedCleanly) {
+  const RegionTable city = smallCity();
+  const TrainingOptions o = quickOptions();
   const std::filesystem::path dir = std::filesystem::temp_directory_path() / ("musecl_fuzz_" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   const std::string good = (dir / "good.musecl").string(), bad = (dir / "bad.musecl").string();
   const TrainingResult trained = trainMuseCL(city, o, {}, {}, {}, good);
-  const std::vector<char> original = readAll(good);
+  const std::vector<char> original = readAllBytes(good);
   ASSERT_GT(original.size(), 1000u);
   ASSERT_NO_THROW(readModelInfo(good));
 
@@ -101,7 +99,7 @@ TEST(ModelFileFuzz, EveryDamagedFileIsRefusedCleanly) {
         for (int f = 0; f < 1 + static_cast<int>(rng() % 3); ++f) bytes[n - 1 - rng() % std::min<std::size_t>(n, 600)] = static_cast<char>(rng());
         break;
     }
-    writeAll(bad, bytes);
+    writeAllBytes(bad, bytes);
     try {
       readModelInfo(bad);
       const TrainingResult applied = embedWithModel(bad, city, {}, DeviceChoice::Cpu, 1, {}, {});
@@ -124,23 +122,17 @@ TEST(ModelFileFuzz, EveryDamagedFileIsRefusedCleanly) {
 
 TEST(ModelFileFuzz, OneFlippedBitIsNamedAsDamageAndOlderFilesWithoutChecksumStillLoad) {
   const RegionTable city = smallCity();
-  TrainingOptions o;
-  o.embeddingSize = 8;
-  o.fusionEpochs = 2;
-  o.wordDimension = 4;
-  o.wordEpochs = 2;
-  o.mobilityEpochs = 5;
-  o.threads = 1;
+  const TrainingOptions o = quickOptions();
   const std::filesystem::path dir = std::filesystem::temp_directory_path() / ("musecl_flip_" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   const std::string good = (dir / "good.musecl").string(), bad = (dir / "bad.musecl").string();
   const TrainingResult trained = trainMuseCL(city, o, {}, {}, {}, good);
-  std::vector<char> bytes = readAll(good);
+  std::vector<char> bytes = readAllBytes(good);
   ASSERT_EQ(std::string(bytes.end() - 8, bytes.end()), "MUSECLck") << "the file ends with the integrity marker";
 
   std::vector<char> flipped = bytes;
   flipped[flipped.size() / 2] ^= 0x10;
-  writeAll(bad, flipped);
+  writeAllBytes(bad, flipped);
   try {
     readModelInfo(bad);
     ADD_FAILURE() << "a flipped bit was not detected";
@@ -150,7 +142,7 @@ TEST(ModelFileFuzz, OneFlippedBitIsNamedAsDamageAndOlderFilesWithoutChecksumStil
   }
 
   // A file from before the trailer (format 2 as 0.1.0 wrote it): the archive alone, read unchecked.
-  writeAll(bad, std::vector<char>(bytes.begin(), bytes.end() - 16));
+  writeAllBytes(bad, std::vector<char>(bytes.begin(), bytes.end() - 16));
   const TrainingResult legacy = embedWithModel(bad, city, {}, DeviceChoice::Cpu, 1, {}, {});
   EXPECT_EQ(legacy.embeddings.values, trained.embeddings.values);
   std::filesystem::remove_all(dir);

@@ -3,6 +3,8 @@
 // the JPEG and the test inserts an EXIF block (APP1) by hand.
 #include <gtest/gtest.h>
 
+#include "test_bytes.h"
+
 #include "musecl/image_io.h"
 #include "musecl/photo_io.h"
 
@@ -16,16 +18,6 @@
 #include <vector>
 
 namespace {
-
-std::vector<char> readAll(const std::string &path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-void writeAll(const std::string &path, const std::vector<char> &bytes) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
 
 // A 64 x 32 JPEG: left half red, right half blue.
 std::string redBlueJpeg(const std::filesystem::path &dir) {
@@ -80,7 +72,7 @@ TEST(PhotoIo, ExifOrientationIsApplied) {
   EXPECT_NEAR(meanOf(chw, 32, 0, 0, 16), meanOf(chw, 32, 0, 16, 32), 10);
   // Orientation 6 turns the picture 90 degrees clockwise: the left (red) half becomes the top.
   const std::string rotated = (dir / "rotated.jpg").string();
-  writeAll(rotated, withExifOrientation(readAll(plain), 6));
+  writeAllBytes(rotated, withExifOrientation(readAllBytes(plain), 6));
   ASSERT_TRUE(musecl::decodePhotoRgb(rotated, 32, chw));
   EXPECT_GT(meanOf(chw, 32, 0, 0, 12), 200) << "red on top";
   EXPECT_LT(meanOf(chw, 32, 0, 20, 32), 50) << "no red at the bottom";
@@ -96,10 +88,10 @@ TEST(PhotoIo, TruncatedAndCorruptPhotosAreRefusedWithAReason) {
   const std::filesystem::path dir = std::filesystem::temp_directory_path() / ("musecl_photo_cut_" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   const std::string plain = redBlueJpeg(dir);
-  std::vector<char> bytes = readAll(plain);
+  std::vector<char> bytes = readAllBytes(plain);
   const std::string cut = (dir / "cut.jpg").string(), junk = (dir / "junk.png").string();
-  writeAll(cut, std::vector<char>(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(bytes.size() * 2 / 3)));
-  writeAll(junk, std::vector<char>{'n', 'o', 't', ' ', 'a', ' ', 'p', 'n', 'g'});
+  writeAllBytes(cut, std::vector<char>(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(bytes.size() * 2 / 3)));
+  writeAllBytes(junk, std::vector<char>{'n', 'o', 't', ' ', 'a', ' ', 'p', 'n', 'g'});
   std::string why;
   EXPECT_TRUE(musecl::photoIsDecodable(plain, &why)) << why;
   EXPECT_FALSE(musecl::photoIsDecodable(cut, &why));

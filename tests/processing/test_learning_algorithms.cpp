@@ -548,40 +548,31 @@ TEST( TrainEmbed, DesktopStyleParallelRunsOnOneGeoPackageFinishWithTheirSoloResu
     ASSERT_TRUE( job->done ) << job->algorithm.toStdString() << " did not finish within 300 s";
     EXPECT_TRUE( job->ok ) << job->algorithm.toStdString() << ": " << job->feedback.textLog().toStdString();
   }
-  // Same seed and data: run "a" (1 thread, like the solo run) reproduces it exactly.
-  QgsVectorLayer soloLayer( city->dir.filePath( "solo.gpkg" ), "solo", "ogr" ), aLayer( city->dir.filePath( "a.gpkg" ), "a", "ogr" );
-  ASSERT_TRUE( soloLayer.isValid() && aLayer.isValid() );
-  QMap<QString, double> soloValues;
-  QgsFeature f;
-  QgsFeatureIterator it = soloLayer.getFeatures();
-  while ( it.nextFeature( f ) )
-    soloValues.insert( f.attribute( "region_id" ).toString(), f.attribute( "emb_3" ).toDouble() );
-  it = aLayer.getFeatures();
-  int compared = 0;
-  while ( it.nextFeature( f ) )
-  {
-    EXPECT_EQ( f.attribute( "emb_3" ).toDouble(), soloValues.value( f.attribute( "region_id" ).toString() ) );
-    ++compared;
-  }
-  EXPECT_EQ( compared, 16 );
+  // Same seed, data and threads: each parallel training reproduces its run alone exactly.
+  auto expectSameEmbeddings = [&]( const QString & alone, const QString & together ) {
+    QgsVectorLayer aloneLayer( city->dir.filePath( alone + ".gpkg" ), "alone", "ogr" ), togetherLayer( city->dir.filePath( together + ".gpkg" ), "together", "ogr" );
+    ASSERT_TRUE( aloneLayer.isValid() && togetherLayer.isValid() );
+    QMap<QString, double> aloneValues;
+    QgsFeature f;
+    QgsFeatureIterator it = aloneLayer.getFeatures();
+    while ( it.nextFeature( f ) )
+      aloneValues.insert( f.attribute( "region_id" ).toString(), f.attribute( "emb_3" ).toDouble() );
+    it = togetherLayer.getFeatures();
+    int compared = 0;
+    while ( it.nextFeature( f ) )
+    {
+      EXPECT_EQ( f.attribute( "emb_3" ).toDouble(), aloneValues.value( f.attribute( "region_id" ).toString() ) ) << together.toStdString();
+      ++compared;
+    }
+    EXPECT_EQ( compared, 16 ) << together.toStdString();
+  };
+  expectSameEmbeddings( "solo", "a" );
   EXPECT_GT( jobs[2]->results.value( "R2" ).toDouble(), 0.9 );
   // The others against their runs alone as well: training "b" (2 threads) and the predict.
   QgsProcessingContext soloTwoContext, soloPredictContext;
   const AlgorithmRun soloTwo = runAlgorithm( "musecl:train", paramsFor( "solo2", 2 ), soloTwoContext );
   ASSERT_TRUE( soloTwo.ok ) << soloTwo.error.toStdString();
-  QgsVectorLayer soloTwoLayer( city->dir.filePath( "solo2.gpkg" ), "solo2", "ogr" ), bLayer( city->dir.filePath( "b.gpkg" ), "b", "ogr" );
-  QMap<QString, double> soloTwoValues;
-  it = soloTwoLayer.getFeatures();
-  while ( it.nextFeature( f ) )
-    soloTwoValues.insert( f.attribute( "region_id" ).toString(), f.attribute( "emb_3" ).toDouble() );
-  it = bLayer.getFeatures();
-  int comparedB = 0;
-  while ( it.nextFeature( f ) )
-  {
-    EXPECT_EQ( f.attribute( "emb_3" ).toDouble(), soloTwoValues.value( f.attribute( "region_id" ).toString() ) );
-    ++comparedB;
-  }
-  EXPECT_EQ( comparedB, 16 );
+  expectSameEmbeddings( "solo2", "b" );
   const AlgorithmRun soloPredict = runAlgorithm( "musecl:predict", predict, soloPredictContext );
   ASSERT_TRUE( soloPredict.ok ) << soloPredict.error.toStdString();
   EXPECT_EQ( jobs[2]->results.value( "R2" ).toDouble(), soloPredict.outputs.value( "R2" ).toDouble() ) << "the predict run beside the trainings equals its run alone";
