@@ -4,7 +4,8 @@
 //  - "same work": the plain loop that bench/pytorch_triplet.py runs in Python (96 images encoded per
 //    step), so the two differ only in the language around the same LibTorch;
 //  - "pipeline": musecl::trainMuseCL on a synthetic city, with its batch prefetching and
-//    one encoding per distinct region per batch (triplets of a batch share regions).
+//    one encoding per distinct region per batch (triplets of a batch share regions), once per
+//    augmentation level (basic, the default; full; none), with each rate as a ratio of basic's.
 // Builds with LibTorch alone (it is part of the MUSECL_LEARNING_ONLY build).
 //
 // Usage: bench_training [steps, default 4] [threads, default all] [device cpu|cuda] [batch, default 32]
@@ -63,8 +64,10 @@ int main(int argc, char **argv) {
     std::printf("same work (C++ loop): %.1f images/s (%.2f s per step)\n", 3.0 * batch * steps / seconds, seconds / steps);
   }
 
-  // The real pipeline on a synthetic city: 2 x batch regions, so each epoch is 2 batches.
-  {
+  // The real pipeline on a synthetic city: 2 x batch regions, so each epoch is 2 batches. Run with
+  // each augmentation level side by side, so their cost shows as a ratio of one run.
+  double basicRate = 0;
+  for (const Augmentation level : {Augmentation::Basic, Augmentation::Full, Augmentation::None}) {
     RegionTable city;
     city.poiCategories = {"a", "b", "c"};
     const int regions = 2 * batch;
@@ -86,6 +89,7 @@ int main(int argc, char **argv) {
     o.device = cuda ? DeviceChoice::Cuda : DeviceChoice::Cpu;
     o.threads = threads;
     o.imagesPerPass = imagesPerPass;
+    o.augmentation = level;
     const TrainingResult r = trainMuseCL(city, o, loader, {}, {}, "/tmp/bench_training.musecl");
     double seconds = 0;
     int epochs = 0;
@@ -94,9 +98,12 @@ int main(int argc, char **argv) {
         seconds += e.seconds;
         ++epochs;
       }
-    std::printf("pipeline (trainMuseCL, %s): %.1f images/s (%d triplets per epoch, %.2f s per epoch)\n",
-                imagesPerPass > 0 ? ("at most " + std::to_string(imagesPerPass) + " images per pass").c_str() : "whole batch per pass",
-                3.0 * regions * epochs / seconds, regions, seconds / epochs);
+    const double rate = 3.0 * regions * epochs / seconds;
+    if (level == Augmentation::Basic) basicRate = rate;
+    const char *name = level == Augmentation::None ? "none" : level == Augmentation::Basic ? "basic" : "full";
+    std::printf("pipeline (trainMuseCL, %s, augmentation %s): %.1f images/s (%d triplets per epoch, %.2f s per epoch; %.3f x the basic rate)\n",
+                imagesPerPass > 0 ? ("at most " + std::to_string(imagesPerPass) + " images per pass").c_str() : "whole batch per pass", name,
+                rate, regions, seconds / epochs, rate / basicRate);
     std::remove("/tmp/bench_training.musecl");
   }
   return 0;

@@ -7,6 +7,7 @@
 #include "musecl_region_table_builder.h"
 
 #include "musecl/image_io.h"
+#include "musecl/raster_bands.h"
 #include "musecl/training.h"
 
 #include <qgsexception.h>
@@ -91,14 +92,23 @@ QVariantMap MuseclEmbedAlgorithm::processAlgorithm( const QVariantMap &parameter
 
   QTemporaryDir chipFolder( QDir::temp().absoluteFilePath( QStringLiteral( "musecl-chips-XXXXXX" ) ) );
   int chipSize = info.chipSize;  // the model's; 0 (a model without a raster view) lets the raster choose
-  const musecl::RegionTable table = museclBuildRegionTable( this, parameters, regions, chipSize, chipFolder.path(), context, feedback, 40 );
+  // The model fixes the bands; the scene's own range over them is measured only to be compared.
+  const musecl::RegionTable table = museclBuildRegionTable( this, parameters, regions, chipSize, chipFolder.path(), context, feedback, 40,
+                                    info.radiometry.defined(), QString::fromStdString( info.radiometry.bandList() ) );
+  if ( info.radiometry.defined() && table.chipRadiometry.defined() )
+  {
+    const std::string mismatch = musecl::radiometryMismatch( info.radiometry, table.chipRadiometry );
+    if ( !mismatch.empty() )
+      feedback->pushWarning( QObject::tr( "The raster's values are far from those the model was trained on (%1); chips are scaled as in training, so embeddings may not be comparable" )
+                             .arg( QString::fromStdString( mismatch ) ) );
+  }
   const musecl::DeviceChoice device = museclDeviceChoice( parameterAsEnum( parameters, kDevice, context ) );
   musecl::TrainingResult result;
   try
   {
     result = musecl::embedWithModel( modelPath.toStdString(), table, musecl::loadImageRgb,
                                      device, parameterAsInt( parameters, kThreads, context ), museclTrainingProgress( feedback, 40, 95 ),
-    [feedback]( const std::string & line ) { feedback->pushInfo( QString::fromStdString( line ) ); } );
+    [feedback]( const std::string & line ) { feedback->pushInfo( QString::fromStdString( line ) ); }, musecl::loadChipRgb );
   }
   catch ( const musecl::TrainingCancelled & )
   {

@@ -211,12 +211,77 @@ MuseclFlowSummary museclSummariseFlows( const MuseclRegionSet &regions, QgsProce
   return s;
 }
 
+std::vector<musecl::RegionRings> museclRingsInRasterCrs( const MuseclRegionSet &regions, QgsRasterLayer *raster, const QgsRectangle &rasterExtent, QgsProcessingContext &context )
+{
+  const QgsCoordinateTransform toRaster( regions.crs, raster->crs(), context.transformContext() );
+  QgsRectangle regionExtentInRaster;
+  try
+  {
+    regionExtentInRaster = toRaster.transformBoundingBox( regions.extent );
+  }
+  catch ( QgsCsException &e )
+  {
+    throw QgsProcessingException( QObject::tr( "Could not transform regions of “%1” to the CRS of raster “%2” (%3): %4" ).arg( regions.layerName, raster->name(), raster->crs().authid(), e.what() ) );
+  }
+  if ( !regionExtentInRaster.intersects( rasterExtent ) )
+    throw QgsProcessingException( QObject::tr( "Raster “%1” does not overlap the regions of “%2”: raster extent %3, region extent %4 (both in %5)" )
+                                  .arg( raster->name(), regions.layerName, rasterExtent.toString( 2 ), regionExtentInRaster.toString( 2 ), raster->crs().authid() ) );
+  std::vector<musecl::RegionRings> rings;
+  rings.reserve( static_cast<std::size_t>( regions.size() ) );
+  for ( int i = 0; i < regions.size(); ++i )
+  {
+    try
+    {
+      rings.push_back( regions.rings( i, &toRaster ) );
+    }
+    catch ( QgsCsException &e )
+    {
+      throw QgsProcessingException( QObject::tr( "Could not transform region “%1” to %2: %3" ).arg( regions.ids.at( i ), raster->crs().authid(), e.what() ) );
+    }
+  }
+  return rings;
+}
+
+QString museclGdalRasterPath( QgsRasterLayer *raster, const QString &role )
+{
+  if ( raster->providerType() != QLatin1String( "gdal" ) )
+    throw QgsProcessingException( QObject::tr( "Raster “%1” comes from the %2 provider; %3 needs a file GDAL can read" ).arg( raster->name(), raster->providerType(), role ) );
+  return QgsProviderRegistry::instance()->decodeUri( QStringLiteral( "gdal" ), raster->source() ).value( QStringLiteral( "path" ) ).toString();
+}
+
+musecl::ZonalStatistics museclSummariseRaster( const MuseclRegionSet &regions, QgsRasterLayer *raster, QgsProcessingContext &context, QgsProcessingFeedback *feedback,
+    double progressFrom, double progressTo )
+{
+  const QString path = museclGdalRasterPath( raster, QObject::tr( "an embedding raster" ) );
+  const QgsRectangle extent = raster->extent();
+  const std::vector<musecl::RegionRings> rings = museclRingsInRasterCrs( regions, raster, extent, context );
+  if ( regions.crs != raster->crs() )
+    feedback->pushInfo( QObject::tr( "Embedding raster “%1” is in %2, the regions in %3: regions are transformed to the raster's CRS" )
+                        .arg( raster->name(), raster->crs().authid(), regions.crs.authid() ) );
+  musecl::ZonalStatistics z;
+  try
+  {
+    z = musecl::zonalBandStatistics( path.toStdString(), rings, [&]( std::size_t done )
+    {
+      feedback->setProgress( progressFrom + ( progressTo - progressFrom ) * static_cast<double>( done ) / std::max<std::size_t>( 1, rings.size() ) );
+      return !feedback->isCanceled();
+    } );
+  }
+  catch ( const std::exception &e )
+  {
+    if ( feedback->isCanceled() )
+      throw QgsProcessingException( QObject::tr( "Cancelled while summarising the embedding raster" ) );
+    throw QgsProcessingException( QObject::tr( "Embedding raster “%1”: %2" ).arg( raster->name(), QString::fromStdString( e.what() ) ) );
+  }
+  if ( z.regionsWithValues() == 0 )
+    throw QgsProcessingException( QObject::tr( "Embedding raster “%1” has no valid pixel in any band under the regions of “%2”" ).arg( raster->name(), regions.layerName ) );
+  return z;
+}
+
 MuseclChipRun museclExtractChips( const MuseclRegionSet &regions, QgsRasterLayer *raster, const musecl::ChipOptions &options, int threads,
                                   MuseclStagedFiles &files, QgsProcessingContext &context, QgsProcessingFeedback *feedback, double progressFrom, double progressTo )
 {
-  if ( raster->providerType() != QLatin1String( "gdal" ) )
-    throw QgsProcessingException( QObject::tr( "Raster “%1” comes from the %2 provider; chips need a file GDAL can read" ).arg( raster->name(), raster->providerType() ) );
-  const QString rasterPath = QgsProviderRegistry::instance()->decodeUri( QStringLiteral( "gdal" ), raster->source() ).value( QStringLiteral( "path" ) ).toString();
+  const QString rasterPath = museclGdalRasterPath( raster, QObject::tr( "cutting chips" ) );
   if ( threads <= 0 )
     threads = std::max( 1, QThread::idealThreadCount() );
   threads = std::max( 1, std::min( threads, regions.size() ) );
@@ -237,34 +302,8 @@ MuseclChipRun museclExtractChips( const MuseclRegionSet &regions, QgsRasterLayer
   }
   const musecl::RasterInfo info = probe->info();
 
-  const QgsCoordinateTransform toRaster( regions.crs, raster->crs(), context.transformContext() );
-  QgsRectangle regionExtentInRaster;
-  try
-  {
-    regionExtentInRaster = toRaster.transformBoundingBox( regions.extent );
-  }
-  catch ( QgsCsException &e )
-  {
-    throw QgsProcessingException( QObject::tr( "Could not transform regions of “%1” to the CRS of raster “%2” (%3): %4" ).arg( regions.layerName, raster->name(), raster->crs().authid(), e.what() ) );
-  }
-  const QgsRectangle rasterExtent( info.minX, info.minY, info.maxX, info.maxY );
-  if ( !regionExtentInRaster.intersects( rasterExtent ) )
-    throw QgsProcessingException( QObject::tr( "Raster “%1” does not overlap the regions of “%2”: raster extent %3, region extent %4 (both in %5)" )
-                                  .arg( raster->name(), regions.layerName, rasterExtent.toString( 2 ), regionExtentInRaster.toString( 2 ), raster->crs().authid() ) );
+  const std::vector<musecl::RegionRings> rings = museclRingsInRasterCrs( regions, raster, QgsRectangle( info.minX, info.minY, info.maxX, info.maxY ), context );
   MuseclChipRun run;
-  std::vector<musecl::RegionRings> rings;
-  rings.reserve( static_cast<std::size_t>( regions.size() ) );
-  for ( int i = 0; i < regions.size(); ++i )
-  {
-    try
-    {
-      rings.push_back( regions.rings( i, &toRaster ) );
-    }
-    catch ( QgsCsException &e )
-    {
-      throw QgsProcessingException( QObject::tr( "Could not transform region “%1” to %2: %3" ).arg( regions.ids.at( i ), raster->crs().authid(), e.what() ) );
-    }
-  }
 
   QString sizeRule;
   if ( options.size == 0 )

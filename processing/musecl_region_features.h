@@ -6,6 +6,7 @@
 #include "musecl_region_inputs.h"
 
 #include "musecl/chip_extractor.h"
+#include "musecl/zonal_stats.h"
 
 #include <QList>
 #include <QStringList>
@@ -65,6 +66,19 @@ struct MuseclChipRun
   long long written = 0;
   int size = 0;  // chip side in pixels actually used (resolved when the options asked for 0, automatic)
 };
+
+// The regions' rings in the raster's CRS; refuses regions that do not overlap `rasterExtent` (in
+// the raster's CRS), naming both extents, and rings that cannot be transformed.
+std::vector<musecl::RegionRings> museclRingsInRasterCrs( const MuseclRegionSet &regions, QgsRasterLayer *raster, const QgsRectangle &rasterExtent,
+    QgsProcessingContext &context );
+// The file behind a GDAL raster layer; refuses other providers, saying what `role` needs the file.
+QString museclGdalRasterPath( QgsRasterLayer *raster, const QString &role );
+
+// Mean and standard deviation of every band per region (musecl::zonalBandStatistics), regions
+// transformed to the raster's CRS; progress and cancel per region. Refuses a raster without any
+// valid pixel under the regions.
+musecl::ZonalStatistics museclSummariseRaster( const MuseclRegionSet &regions, QgsRasterLayer *raster, QgsProcessingContext &context,
+    QgsProcessingFeedback *feedback, double progressFrom, double progressTo );
 
 // Extracts one chip per region into `files` (staged; the caller commits). `options.size` 0 chooses
 // the size from the raster's resolution (musecl::automaticChipSize). Refuses a non-GDAL raster,

@@ -301,7 +301,9 @@ bool museclCheckParameters( const QgsProcessingAlgorithm *algorithm, const QVari
   QString base;
   if ( algorithm->QgsProcessingAlgorithm::checkParameterValues( parameters, context, &base ) )
     return true;
-  const QString raster = museclRasterProblem( parameters, QStringLiteral( "RASTER" ) );
+  QString raster = museclRasterProblem( parameters, QStringLiteral( "RASTER" ) );
+  if ( raster.isEmpty() )
+    raster = museclRasterProblem( parameters, QStringLiteral( "EMBEDDING_RASTER" ) );
   if ( message )
     *message = raster.isEmpty() ? base : raster;
   return false;

@@ -4,6 +4,7 @@
 #include "musecl_output_fields.h"
 #include "musecl_region_features.h"
 
+#include "musecl/raster_bands.h"
 #include "musecl/training.h"
 #include "musecl/utm_zone.h"
 
@@ -11,6 +12,7 @@
 #include <qgsexception.h>
 #include <qgsprocessingalgorithm.h>
 #include <qgsprocessingparameters.h>
+#include <qgsproviderregistry.h>
 #include <qgsrasterlayer.h>
 #include <qgsvectorlayer.h>
 
@@ -41,7 +43,13 @@ QList<QgsProcessingParameterDefinition *> museclModalityParameters( bool withChi
                                              QgsProcessingParameterNumber::Integer, 0, false, 0, 1024 );
     chip->setFlags( chip->flags() | QgsProcessingParameterDefinition::FlagAdvanced );
     p << chip;
+    auto bands = new QgsProcessingParameterString( QStringLiteral( "RS_BANDS" ), QObject::tr( "Raster bands shown to the encoder as R,G,B (e.g. 4,3,2; one band = grey; empty = the raster's RGB bands, else 1,2,3)" ),
+        QVariant(), false, true );
+    bands->setFlags( bands->flags() | QgsProcessingParameterDefinition::FlagAdvanced );
+    p << bands;
   }
+  p << new QgsProcessingParameterRasterLayer( QStringLiteral( "EMBEDDING_RASTER" ),
+                                             QObject::tr( "Embedding raster (continuous bands, e.g. foundation-model embeddings; mean and std per region)" ), QVariant(), true );
   p << new QgsProcessingParameterFeatureSource( QStringLiteral( "STREETVIEW" ), QObject::tr( "Street-view image points" ), QList<int>() << QgsProcessing::TypeVectorPoint, QVariant(), true );
   p << new QgsProcessingParameterField( QStringLiteral( "SV_PATH_FIELD" ), QObject::tr( "Street-view image path field" ), QVariant(), QStringLiteral( "STREETVIEW" ),
                                         QgsProcessingParameterField::String, false, true );
@@ -134,7 +142,8 @@ namespace
 }
 
 musecl::RegionTable museclBuildRegionTable( const QgsProcessingAlgorithm *algorithm, const QVariantMap &parameters, const MuseclRegionSet &regions,
-    int &chipSize, const QString &chipFolder, QgsProcessingContext &context, QgsProcessingFeedback *feedback, double progressTo )
+    int &chipSize, const QString &chipFolder, QgsProcessingContext &context, QgsProcessingFeedback *feedback, double progressTo,
+    bool measureRadiometry, const QString &rsBands )
 {
   auto definition = [&]( const char *name ) { return algorithm->parameterDefinition( QString::fromLatin1( name ) ); };
   auto given = [&]( const char *name ) {
@@ -147,7 +156,7 @@ musecl::RegionTable museclBuildRegionTable( const QgsProcessingAlgorithm *algori
 
   addGeometry( t, regions, context );
 
-  const double step = ( progressTo - 5 ) / 4.0;
+  const double step = ( progressTo - 5 ) / 5.0;
   double at = 5;
   QStringList used;
   if ( given( "POIS" ) )
@@ -183,6 +192,19 @@ musecl::RegionTable museclBuildRegionTable( const QgsProcessingAlgorithm *algori
     QgsRasterLayer *raster = museclRasterInput( algorithm, parameters, QStringLiteral( "RASTER" ), context );
     if ( !raster )
       throw QgsProcessingException( QObject::tr( "Could not load the raster given as RASTER" ) );
+    if ( measureRadiometry && raster->providerType() == QLatin1String( "gdal" ) )
+    {
+      const QString path = QgsProviderRegistry::instance()->decodeUri( QStringLiteral( "gdal" ), raster->source() ).value( QStringLiteral( "path" ) ).toString();
+      try
+      {
+        t.chipRadiometry = musecl::measureRadiometry( path.toStdString(), musecl::chooseRgbBands( path.toStdString(), rsBands.trimmed().toStdString() ) );
+      }
+      catch ( const std::exception &e )
+      {
+        throw QgsProcessingException( QString::fromStdString( e.what() ) );
+      }
+      feedback->pushInfo( QObject::tr( "Raster radiometry of “%1”: %2" ).arg( raster->name(), QString::fromStdString( t.chipRadiometry.describe() ) ) );
+    }
     musecl::ChipOptions options;
     options.size = chipSize;
     MuseclStagedFiles files( chipFolder, QObject::tr( "training chips" ) );
@@ -192,6 +214,25 @@ musecl::RegionTable museclBuildRegionTable( const QgsProcessingAlgorithm *algori
     for ( const QString &path : run.paths )
       t.chipPaths.push_back( path.toStdString() );
     used << QObject::tr( "remote sensing (%1 chips from “%2”)" ).arg( run.written ).arg( raster->name() );
+  }
+  at += step;
+  if ( given( "EMBEDDING_RASTER" ) )
+  {
+    QgsRasterLayer *raster = museclRasterInput( algorithm, parameters, QStringLiteral( "EMBEDDING_RASTER" ), context );
+    const musecl::ZonalStatistics z = museclSummariseRaster( regions, raster, context, feedback, at, at + step );
+    t.embeddingRasterStats.assign( t.size(), {} );
+    QStringList without;
+    for ( std::size_t r = 0; r < t.size(); ++r )
+    {
+      if ( z.has[r] )
+        t.embeddingRasterStats[r].assign( z.values.begin() + static_cast<std::ptrdiff_t>( r * 2 * z.bands ), z.values.begin() + static_cast<std::ptrdiff_t>( ( r + 1 ) * 2 * z.bands ) );
+      else
+        without << regions.ids.at( static_cast<int>( r ) );
+    }
+    if ( !without.isEmpty() )
+      feedback->pushWarning( QObject::tr( "Embedding raster “%1”: %2 region(s) have no valid pixel in some band and lack this view (%3)" )
+                             .arg( raster->name() ).arg( without.size() ).arg( without.mid( 0, 10 ).join( QStringLiteral( ", " ) ) + ( without.size() > 10 ? QStringLiteral( ", …" ) : QString() ) ) );
+    used << QObject::tr( "embedding raster (mean and std of %1 band(s) of “%2” in %3 of %4 regions)" ).arg( z.bands ).arg( raster->name() ).arg( z.regionsWithValues() ).arg( t.size() );
   }
   at += step;
   if ( given( "STREETVIEW" ) )
@@ -210,7 +251,7 @@ musecl::RegionTable museclBuildRegionTable( const QgsProcessingAlgorithm *algori
     used << QObject::tr( "street view (%1 images)" ).arg( s.assigned );
   }
   if ( used.isEmpty() )
-    throw QgsProcessingException( QObject::tr( "No input was given besides the regions: give at least one of RASTER, STREETVIEW, POIS or FLOWS" ) );
+    throw QgsProcessingException( QObject::tr( "No input was given besides the regions: give at least one of RASTER, EMBEDDING_RASTER, STREETVIEW, POIS or FLOWS" ) );
   feedback->pushInfo( QObject::tr( "Inputs: %1" ).arg( used.join( QStringLiteral( "; " ) ) ) );
   return t;
 }

@@ -21,9 +21,13 @@ QList<QgsProcessingParameterDefinition *> museclModalityParameters( bool withChi
 
 // Fills ids, centroids (metric), and every modality whose layer is given; chips go to `chipFolder`.
 // Logs which modalities were given. Throws QgsProcessingException when none is. `chipSize` 0 asks
-// for the automatic size; on return it holds the size the chips were cut at.
+// for the automatic size; on return it holds the size the chips were cut at. With `measureRadiometry`
+// the raster's bands `rsBands` ("4,3,2"; empty: its RGB bands, else the first three) are measured
+// into the table's chipRadiometry (radiometry.h); a bad band list or an all-nodata band is a
+// QgsProcessingException naming the raster.
 musecl::RegionTable museclBuildRegionTable( const QgsProcessingAlgorithm *algorithm, const QVariantMap &parameters, const MuseclRegionSet &regions,
-    int &chipSize, const QString &chipFolder, QgsProcessingContext &context, QgsProcessingFeedback *feedback, double progressTo );
+    int &chipSize, const QString &chipFolder, QgsProcessingContext &context, QgsProcessingFeedback *feedback, double progressTo,
+    bool measureRadiometry = false, const QString &rsBands = QString() );
 
 // Typical region size in metres: the side of a square with the mean region area.
 double museclTypicalRegionSize( const MuseclRegionSet &regions, QgsProcessingContext &context );

@@ -9,6 +9,7 @@
 #include "musecl_region_table_builder.h"
 
 #include "musecl/image_io.h"
+#include "musecl/raster_bands.h"
 #include "musecl/training.h"
 
 #include <qgsexception.h>
@@ -37,6 +38,7 @@ namespace
   const QString kSvSize = QStringLiteral( "SV_SIZE" );
   const QString kSimilarity = QStringLiteral( "SIMILARITY" );
   const QString kTripletsPerAnchor = QStringLiteral( "TRIPLETS_PER_ANCHOR" );
+  const QString kAugmentation = QStringLiteral( "AUGMENTATION" );
   const QString kMobilitySize = QStringLiteral( "MOBILITY_SIZE" );
   const QString kMobilityEpochs = QStringLiteral( "MOBILITY_EPOCHS" );
   const QString kMobilityRuns = QStringLiteral( "MOBILITY_RUNS" );
@@ -73,7 +75,11 @@ QString MuseclTrainAlgorithm::shortHelpString() const
            "<b>Inputs</b> (every one optional, at least one needed): a remote-sensing <b>raster</b> (one chip per region is cut "
            "automatically, around the region's bounding box; CHIP_SIZE 0, the default, sizes chips to the raster's resolution: twice "
            "the median region's longer side in raster pixels, rounded up to a multiple of 32 within 64–256, so a 30 m Landsat scene of "
-           "Manhattan is cut at 64 px instead of being upsampled to 256 px at ~16× the compute; the size is stored in the model); <b>street-view</b> points with an image path field; <b>POIs</b> with a category field and optional "
+           "Manhattan is cut at 64 px instead of being upsampled to 256 px at ~16× the compute; the size is stored in the model. RS_BANDS picks the "
+           "bands shown as R,G,B, e.g. 4,3,2 for Landsat 8 true colour or 5,4,3 for false colour; by default the raster's Red/Green/Blue bands, "
+           "else bands 1-3. Brightness is scaled once per raster, not per chip, so a dark and a bright region stay different: 8-bit bands "
+           "keep 0-255, other bands map their 2nd-98th percentiles (nodata excluded, GDAL scale/offset applied) to 0-255; the bands and "
+           "ranges are stored in the model, and musecl:embed scales another scene the same way and warns when its range is far off); <b>street-view</b> points with an image path field; <b>POIs</b> with a category field and optional "
            "text fields; <b>mobility</b> flows (OD lines, or trip end points) with an optional weight field.\n\n"
            "<b>What it does</b>: builds one view per kind of data and fuses them. (1) <b>Remote sensing</b>: an image encoder "
            "trained with a triplet loss whose positive regions have a similar POI distribution (and, when flows are given, similar "
@@ -131,6 +137,9 @@ void MuseclTrainAlgorithm::initAlgorithm( const QVariantMap & )
   addParameter( advanced( new QgsProcessingParameterEnum( kSimilarity, QObject::tr( "Count scale for similarity" ),
                           QStringList() << QObject::tr( "log1p (default)" ) << QObject::tr( "Raw counts (paper form)" ), false, 0 ) ) );
   addParameter( advanced( new QgsProcessingParameterNumber( kTripletsPerAnchor, QObject::tr( "Image triplets per region and epoch" ), QgsProcessingParameterNumber::Integer, 1, false, 1, 1000 ) ) );
+  addParameter( advanced( new QgsProcessingParameterEnum( kAugmentation, QObject::tr( "Image augmentation in triplet training" ),
+                          QStringList() << QObject::tr( "None" ) << QObject::tr( "Basic: chips rotated by 90°, photos mirrored" )
+                          << QObject::tr( "Full: also mirrored chips, random resized crops, brightness/contrast jitter" ), false, 1 ) ) );
   addParameter( advanced( new QgsProcessingParameterNumber( kMobilitySize, QObject::tr( "Mobility view size" ), QgsProcessingParameterNumber::Integer, 16, false, 1, 1024 ) ) );
   addParameter( advanced( new QgsProcessingParameterNumber( kMobilityEpochs, QObject::tr( "Mobility view epochs (whole flow graph per epoch)" ), QgsProcessingParameterNumber::Integer, 1000, false, 0, 100000 ) ) );
   addParameter( advanced( new QgsProcessingParameterNumber( kMobilityRuns, QObject::tr( "Mobility encoders (trained from different initial weights, rotated onto the first and averaged)" ),
@@ -176,6 +185,8 @@ QVariantMap MuseclTrainAlgorithm::processAlgorithm( const QVariantMap &parameter
   o.streetViewPretrained = parameterAsFile( parameters, kSvPretrained, context ).toStdString();
   o.similarityScale = parameterAsEnum( parameters, kSimilarity, context ) == 1 ? musecl::SimilarityScale::Raw : musecl::SimilarityScale::Log1p;
   o.tripletsPerAnchor = parameterAsInt( parameters, kTripletsPerAnchor, context );
+  const int augmentation = parameterAsEnum( parameters, kAugmentation, context );
+  o.augmentation = augmentation == 0 ? musecl::Augmentation::None : augmentation == 2 ? musecl::Augmentation::Full : musecl::Augmentation::Basic;
   o.mobilityDimension = parameterAsInt( parameters, kMobilitySize, context );
   o.mobilityEpochs = parameterAsInt( parameters, kMobilityEpochs, context );
   o.mobilityRuns = parameterAsInt( parameters, kMobilityRuns, context );
@@ -193,13 +204,14 @@ QVariantMap MuseclTrainAlgorithm::processAlgorithm( const QVariantMap &parameter
   // fails or is cancelled anywhere leaves every previous file as it was.
   MuseclStagedFile model( modelPath, QObject::tr( "model file" ) );
   QTemporaryDir chipFolder( QDir::temp().absoluteFilePath( QStringLiteral( "musecl-chips-XXXXXX" ) ) );
-  const musecl::RegionTable table = museclBuildRegionTable( this, parameters, regions, o.chipSize, chipFolder.path(), context, feedback, 25 );
+  const musecl::RegionTable table = museclBuildRegionTable( this, parameters, regions, o.chipSize, chipFolder.path(), context, feedback, 25,
+                                    true, parameterAsString( parameters, QStringLiteral( "RS_BANDS" ), context ) );
 
   musecl::TrainingResult result;
   try
   {
     result = musecl::trainMuseCL( table, o, musecl::loadImageRgb, museclTrainingProgress( feedback, 25, 95 ),
-    [feedback]( const std::string & line ) { feedback->pushInfo( QString::fromStdString( line ) ); }, model.stagingPath().toStdString() );
+    [feedback]( const std::string & line ) { feedback->pushInfo( QString::fromStdString( line ) ); }, model.stagingPath().toStdString(), musecl::loadChipRgb );
   }
   catch ( const musecl::TrainingCancelled & )
   {

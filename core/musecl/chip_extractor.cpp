@@ -185,7 +185,15 @@ ChipResult ChipExtractor::extract(const RegionRings &rings, const std::string &o
     if (band->RasterIO(GF_Write, 0, 0, size, size, impl_->pixels.data() + b * plane, size, size, impl_->type, 0, 0, nullptr) != CE_None)
       throw std::runtime_error(std::string("cannot assemble the chip: ") + CPLGetLastErrorMsg());
     if (info_.hasNoData || options_.maskOutsideRegion) band->SetNoDataValue(fill);
-    band->SetColorInterpretation(impl_->dataset->GetRasterBand(b + 1)->GetColorInterpretation());
+    GDALRasterBand *source = impl_->dataset->GetRasterBand(b + 1);
+    band->SetColorInterpretation(source->GetColorInterpretation());
+    // Scale and offset travel with the chip: they make its values physical (radiometry.h).
+    int hasScale = 0, hasOffset = 0;
+    const double scale = source->GetScale(&hasScale), offset = source->GetOffset(&hasOffset);
+    if ((hasScale && scale != 1.0) || (hasOffset && offset != 0.0)) {
+      band->SetScale(hasScale ? scale : 1.0);
+      band->SetOffset(hasOffset ? offset : 0.0);
+    }
   }
   double chipTransform[6] = {wx0, cell, 0.0, wy1, 0.0, -cell};
   mem->SetGeoTransform(chipTransform);

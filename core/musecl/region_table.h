@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "musecl/radiometry.h"
+
 namespace musecl {
 
 struct RegionTable {
@@ -44,7 +46,14 @@ struct RegionTable {
 
   // Imagery: one remote-sensing chip per region (empty path: none), any number of street-view images.
   std::vector<std::string> chipPaths;
+  // How the chips' bands become RGB, measured on the raster they were cut from (radiometry.h).
+  // Undefined: each chip is stretched on its own (models from before the radiometry).
+  Radiometry chipRadiometry;
   std::vector<std::vector<std::string>> streetViewPaths;
+
+  // A continuous raster (e.g. foundation-model embeddings) summarised per region: the mean of each
+  // band, then each band's standard deviation (zonal_stats.h). An empty row: no valid pixel.
+  std::vector<std::vector<float>> embeddingRasterStats;
 
   std::size_t size() const { return ids.size(); }
   bool hasPois() const { return !poiCounts.empty(); }
@@ -52,6 +61,7 @@ struct RegionTable {
   bool hasFlowGraph() const { return !flows.empty(); }
   bool hasChips() const { return !chipPaths.empty(); }
   bool hasStreetView() const { return !streetViewPaths.empty(); }
+  bool hasEmbeddingRaster() const { return !embeddingRasterStats.empty(); }
 };
 
 }  // namespace musecl

@@ -8,6 +8,7 @@
 #include "musecl/train/image_view.h"
 #include "musecl/train/mobility_view.h"
 #include "musecl/train/model_file.h"
+#include "musecl/train/embedding_raster_view.h"
 #include "musecl/train/poi_view.h"
 
 #include <torch/torch.h>
@@ -107,9 +108,14 @@ ViewVectors trainImageView(const RegionTable &table, const Inputs &in, const Ima
   TripletOptions to;
   to.positivePool = o.positivePool;
   const TripletSampler sampler(tripletSimilarity(table, in, remoteSensing, ctx), regions, to);
-  ctx.decide(stage.name + ": " + nn::backboneName(backbone) + " encoder on " + std::to_string(regions.size()) + " of " + std::to_string(table.size()) + " regions " +
+  const std::string input = encoder->inputConvention() == nn::InputConvention::MinusOneToOne ? "inputs scaled to [-1, 1], as its torchvision weights expect"
+                                                                                             : "inputs standardised with ImageNet's mean and std";
+  ctx.decide(stage.name + ": " + nn::backboneName(backbone) + " encoder (" + input + ") on " + std::to_string(regions.size()) + " of " + std::to_string(table.size()) + " regions " +
              (remoteSensing ? "with a chip (" + std::to_string(o.chipSize) + " px)" : "with images (" + std::to_string(o.streetViewSize) + " px; one image drawn per region and batch)") +
-             "; " + std::to_string(std::max(1, o.tripletsPerAnchor)) + " triplet(s) per region and epoch; " +
+             "; " + std::to_string(std::max(1, o.tripletsPerAnchor)) + " triplet(s) per region and epoch; augmentation " +
+             (o.augmentation == Augmentation::None ? std::string("none")
+              : o.augmentation == Augmentation::Basic ? std::string(remoteSensing ? "basic (90-degree rotations)" : "basic (left-right mirroring)")
+                                                      : std::string(remoteSensing ? "full (rotations, mirroring, " : "full (mirroring, ") + "resized crops, brightness/contrast jitter)") + "; " +
              (o.imagesPerPass > 0 ? "at most " + std::to_string(o.imagesPerPass) + " images per encoder pass (gradients accumulated over a batch)"
                                   : "each batch encoded in one pass"));
   ctx.advance(cursor, share * 0.9);
@@ -138,6 +144,9 @@ ModelInfo describe(const TrainingOptions &o, const ViewSet &views, const RegionE
   i.streetView = views[static_cast<int>(View::StreetView)].defined();
   i.poiText = views[static_cast<int>(View::PoiText)].defined();
   i.mobility = views[static_cast<int>(View::Mobility)].defined();
+  const ViewVectors &er = views[static_cast<int>(View::EmbeddingRaster)];
+  i.embeddingRaster = er.defined();
+  i.embeddingRasterValues = er.defined() ? static_cast<int>(er.values.size(1)) : 0;
   i.chipSize = o.chipSize;
   i.streetViewSize = o.streetViewSize;
   i.remoteSensingBackbone = o.remoteSensingBackbone;
@@ -147,6 +156,13 @@ ModelInfo describe(const TrainingOptions &o, const ViewSet &views, const RegionE
   i.seed = o.seed;
   i.optionsSummary = summariseOptions(o);
   return i;
+}
+
+// The remote-sensing chips' loader: the raster-wide radiometry when there is one (and a chip loader
+// to apply it), otherwise the generic loader's per-chip stretch.
+ImageLoader remoteSensingLoader(const ImageLoader &loadImage, const RasterChipLoader &loadChip, const Radiometry &radiometry) {
+  if (!loadChip || !radiometry.defined()) return loadImage;
+  return [loadChip, radiometry](const std::string &path, int size, std::vector<std::uint8_t> &chw) { return loadChip(path, size, radiometry, chw); };
 }
 
 void reportMissing(const RegionEmbeddings &e, const Context &ctx) {
@@ -160,7 +176,7 @@ void reportMissing(const RegionEmbeddings &e, const Context &ctx) {
 // ------------------------------------------------------------------------------------------------
 
 TrainingResult trainMuseCL(const RegionTable &table, const TrainingOptions &o, const ImageLoader &loadImage, const ProgressCallback &progress,
-                           const LogCallback &log, const std::string &modelPath) {
+                           const LogCallback &log, const std::string &modelPath, const RasterChipLoader &loadChip) {
   validateTable(table);
   checkOptions(o);
   TrainingResult result;
@@ -173,6 +189,8 @@ TrainingResult trainMuseCL(const RegionTable &table, const TrainingOptions &o, c
 
   const Inputs in = inputsOf(table);
   ImageCache cache(loadImage, static_cast<std::size_t>(1) << 30);
+  const ImageLoader rsLoader = remoteSensingLoader(loadImage, loadChip, table.chipRadiometry);
+  ImageCache rsCache(rsLoader, static_cast<std::size_t>(1) << 30);
   const ImageStage rsStage = remoteSensingStage(table, o.chipSize);
   const ImageStage svStage = streetViewStage(table, o.streetViewSize);
   const bool trainRs = regionsWithImages(rsStage).size() >= 3, trainSv = regionsWithImages(svStage).size() >= 3;
@@ -182,7 +200,10 @@ TrainingResult trainMuseCL(const RegionTable &table, const TrainingOptions &o, c
   ModelParts model;
   model.scale = o.similarityScale;
   ViewSet views;
-  views[static_cast<int>(View::RemoteSensing)] = trainImageView(table, in, rsStage, true, cache, ctx, rsShare, model.rs, cursor);
+  if (trainRs)
+    ctx.decide(table.chipRadiometry.defined() && loadChip ? "remote sensing: chips scaled per raster, not per chip: " + table.chipRadiometry.describe()
+                                                          : "remote sensing: each chip stretched on its own (no raster radiometry given)");
+  views[static_cast<int>(View::RemoteSensing)] = trainImageView(table, in, rsStage, true, rsCache, ctx, rsShare, model.rs, cursor);
   views[static_cast<int>(View::StreetView)] = trainImageView(table, in, svStage, false, cache, ctx, svShare, model.sv, cursor);
   ctx.advance(cursor, rest * 0.15);
   views[static_cast<int>(View::PoiText)] = trainPoiView(table, ctx, model.words, mix(o.seed, 3));
@@ -191,17 +212,24 @@ TrainingResult trainMuseCL(const RegionTable &table, const TrainingOptions &o, c
     views[static_cast<int>(View::Mobility)] = trainMobilityView(table, ctx, model.mobility, mix(o.seed, 5));
   else
     ctx.decide(table.hasMobility() ? "mobility: every flow weight is 0; no mobility view" : "mobility: no flows given; no mobility view");
+  views[static_cast<int>(View::EmbeddingRaster)] = embeddingRasterView(table);
+  if (const ViewVectors &er = views[static_cast<int>(View::EmbeddingRaster)]; er.defined())
+    ctx.decide("embedding raster: mean and standard deviation of " + std::to_string(er.values.size(1) / 2) + " band(s) in " + std::to_string(er.count()) + " of " +
+               std::to_string(table.size()) + " regions, fused as a view (it has no encoder of its own)");
+  else if (table.hasEmbeddingRaster())
+    ctx.decide("embedding raster: no region has a valid pixel in every band; not used");
   if (std::none_of(views.begin(), views.end(), [](const ViewVectors &v) { return v.defined(); })) {
     // Say why each given input gave no view (e.g. one region with a chip: a triplet needs three).
     std::string why;
     for (const std::string &d : result.decisions) why += (why.empty() ? "" : "; ") + d;
-    throw std::invalid_argument("no usable view: " + why + ". Give a raster (chips for at least 3 regions), street-view images, POIs with text, or mobility flows");
+    throw std::invalid_argument("no usable view: " + why + ". Give a raster (chips for at least 3 regions), street-view images, POIs with text, mobility flows or an embedding raster");
   }
 
   ctx.advance(cursor, 1.0 - cursor);
   result.embeddings = trainFusion(table, views, ctx, model.fusion, mix(o.seed, 4));
   reportMissing(result.embeddings, ctx);
   model.info = describe(o, views, result.embeddings);
+  if (model.info.remoteSensing && loadChip) model.info.radiometry = table.chipRadiometry;
   writeModel(modelPath, model);
   ctx.say("Model written to " + modelPath);
   return result;
@@ -210,7 +238,7 @@ TrainingResult trainMuseCL(const RegionTable &table, const TrainingOptions &o, c
 ModelInfo readModelInfo(const std::string &modelPath) { return readModel(modelPath).info; }
 
 TrainingResult embedWithModel(const std::string &modelPath, const RegionTable &table, const ImageLoader &loadImage, DeviceChoice deviceChoice, int threads,
-                              const ProgressCallback &progress, const LogCallback &log) {
+                              const ProgressCallback &progress, const LogCallback &log, const RasterChipLoader &loadChip) {
   validateTable(table);
   ModelParts model = readModel(modelPath);
   TrainingResult result;
@@ -225,22 +253,32 @@ TrainingResult embedWithModel(const std::string &modelPath, const RegionTable &t
 
   ViewSet views;
   ImageCache cache(loadImage, static_cast<std::size_t>(1) << 30);
+  const ImageLoader rsLoader = remoteSensingLoader(loadImage, loadChip, model.info.radiometry);
+  ImageCache rsCache(rsLoader, static_cast<std::size_t>(1) << 30);
+  if (model.rs && model.info.radiometry.defined() && table.hasChips())
+    ctx.decide("remote sensing: chips scaled with the model's radiometry: " + model.info.radiometry.describe());
   auto missing = [&](int view, const std::string &what) { ctx.decide(std::string("the model has a ") + viewName(view) + " view but no " + what + " were given: it is masked out"); };
-  auto applyEncoder = [&](nn::ImageEncoder &encoder, const ImageStage &stage, int view, const std::string &what, double to) {
+  auto applyEncoder = [&](nn::ImageEncoder &encoder, const ImageStage &stage, int view, const std::string &what, double to, ImageCache &images) {
     if (!encoder) return;
     if (regionsWithImages(stage).empty()) return missing(view, what);
     encoder->to(device);
     ctx.fractionTo = to;
-    views[static_cast<std::size_t>(view)] = embedImages(encoder, stage, cache, ctx);
+    views[static_cast<std::size_t>(view)] = embedImages(encoder, stage, images, ctx);
     ctx.fractionFrom = to;
   };
-  applyEncoder(model.rs, remoteSensingStage(table, model.info.chipSize), static_cast<int>(View::RemoteSensing), "raster chips", 0.45);
-  applyEncoder(model.sv, streetViewStage(table, model.info.streetViewSize), static_cast<int>(View::StreetView), "street-view images", 0.9);
+  applyEncoder(model.rs, remoteSensingStage(table, model.info.chipSize), static_cast<int>(View::RemoteSensing), "raster chips", 0.45, rsCache);
+  applyEncoder(model.sv, streetViewStage(table, model.info.streetViewSize), static_cast<int>(View::StreetView), "street-view images", 0.9, cache);
   if (model.info.poiText) {
     if (table.poiCategoryTokens.empty())
       missing(static_cast<int>(View::PoiText), "POIs");
     else
       views[static_cast<int>(View::PoiText)] = poiView(table, model.words);
+  }
+  if (model.info.embeddingRaster) {
+    if (!table.hasEmbeddingRaster())
+      missing(static_cast<int>(View::EmbeddingRaster), "embedding raster");
+    else
+      views[static_cast<int>(View::EmbeddingRaster)] = embeddingRasterView(table);
   }
   if (model.info.mobility) {
     if (!table.hasMobility())

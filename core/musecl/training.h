@@ -31,11 +31,17 @@ namespace musecl {
 enum class DeviceChoice { Auto, Cpu, Cuda };
 
 // The views a model can fuse, in the order of RegionEmbeddings::viewWeight and of the model file.
-enum class View { RemoteSensing = 0, StreetView = 1, PoiText = 2, Mobility = 3 };
-constexpr int kViewCount = 4;
-const char *viewKey(int view);   // "rs", "sv", "poi", "mob": field suffixes and model keys
-const char *viewName(int view);  // "remote sensing", "street view", "POI text", "mobility"
+enum class View { RemoteSensing = 0, StreetView = 1, PoiText = 2, Mobility = 3, EmbeddingRaster = 4 };
+constexpr int kViewCount = 5;
+const char *viewKey(int view);   // "rs", "sv", "poi", "mob", "er": field suffixes and model keys
+const char *viewName(int view);  // "remote sensing", "street view", "POI text", "mobility", "embedding raster"
 enum class TripletDistance { L2, Cosine };
+// Augmentation of the images of triplet training, drawn from each batch's seed on the thread that
+// decodes the next batch. Basic (the default, as the reference training): overhead chips rotated by
+// a multiple of 90 degrees, street-view photos mirrored left-right at random. Full adds mirrored
+// chips, random resized crops (70-100 % of the area, aspect 3:4 to 4:3, resized back with
+// bilinear interpolation) and brightness/contrast jitter (+-15 %). Embedding never augments.
+enum class Augmentation { None, Basic, Full };
 
 struct TrainingOptions {
   int embeddingSize = 128;
@@ -56,6 +62,7 @@ struct TrainingOptions {
   double cosineMargin = 0.5;
   int lrStepEpochs = 10;    // learning-rate decay: x0.7 every this many epochs
   double lrDecay = 0.7;
+  Augmentation augmentation = Augmentation::Basic;
   int chipSize = 256;       // remote-sensing input size
   int streetViewSize = 299; // street-view input size
   std::string remoteSensingBackbone = "resnet18";
@@ -102,6 +109,10 @@ using ProgressCallback = std::function<bool(const TrainingProgress &)>;
 using LogCallback = std::function<void(const std::string &)>;
 // Decodes an image file into 3 x size x size bytes (channel-major, RGB); false if unreadable.
 using ImageLoader = std::function<bool(const std::string &path, int size, std::vector<std::uint8_t> &chw)>;
+// Decodes a raster chip with a raster-wide radiometry (raster_bands.h: loadChipRgb). Used for the
+// remote-sensing chips when the table (training) or the model (embedding) has a radiometry;
+// otherwise chips go through the ImageLoader.
+using RasterChipLoader = std::function<bool(const std::string &path, int size, const Radiometry &radiometry, std::vector<std::uint8_t> &chw)>;
 
 struct TrainingCancelled : std::runtime_error {
   using std::runtime_error::runtime_error;
@@ -140,7 +151,8 @@ struct TrainingResult {
 // Throws std::invalid_argument for unusable inputs, std::runtime_error for NaN losses, CUDA
 // requested but absent, unreadable files, and TrainingCancelled on cancel.
 TrainingResult trainMuseCL(const RegionTable &table, const TrainingOptions &options, const ImageLoader &loadImage,
-                           const ProgressCallback &progress, const LogCallback &log, const std::string &modelPath);
+                           const ProgressCallback &progress, const LogCallback &log, const std::string &modelPath,
+                           const RasterChipLoader &loadChip = {});
 
 struct ModelInfo {
   std::string pluginVersion;
@@ -152,7 +164,10 @@ struct ModelInfo {
   bool poiText = false;
   bool mobility = false;
   std::string mobilityKind;  // "graph" (OD flows) or "volume" (trip end points)
+  bool embeddingRaster = false;
+  int embeddingRasterValues = 0;  // 2 x the raster's band count (mean and std of each band)
   int chipSize = 0;
+  Radiometry radiometry;  // the remote-sensing chips' bands and scaling (undefined: per-chip stretch)
   int streetViewSize = 0;
   std::string remoteSensingBackbone;
   std::string streetViewBackbone;
@@ -170,8 +185,10 @@ ModelInfo readModelInfo(const std::string &modelPath);
 // Embeds the regions of `table` with a trained model (the same city or another one). A view the
 // model has but `table` lacks is masked: the output keeps the model's dimension and meaning.
 // Throws std::invalid_argument when none of the model's views is given.
+// Chips are scaled with the model's radiometry (table.chipRadiometry, the scene's own, is only
+// for comparing: see radiometryMismatch).
 TrainingResult embedWithModel(const std::string &modelPath, const RegionTable &table, const ImageLoader &loadImage, DeviceChoice device,
-                              int threads, const ProgressCallback &progress, const LogCallback &log);
+                              int threads, const ProgressCallback &progress, const LogCallback &log, const RasterChipLoader &loadChip = {});
 
 // LibTorch's intra-op thread pool (and the BLAS under it) is one per process, and the QGIS desktop
 // runs each algorithm in its own thread: two runs with different THREADS would change each other's

@@ -213,6 +213,24 @@ TEST(Encoders, OutputShapesAndTorchvisionParameterNames) {
   EXPECT_THROW(nn::backboneFromName("vgg16"), std::invalid_argument);
 }
 
+TEST(Encoders, EachBackboneSeesTheInputRangeItsTorchvisionWeightsExpect) {
+  torch::NoGradGuard g;
+  EXPECT_EQ(nn::ImageEncoder(nn::Backbone::InceptionV3, 8)->inputConvention(), nn::InputConvention::MinusOneToOne);
+  EXPECT_EQ(nn::ImageEncoder(nn::Backbone::ResNet18, 8)->inputConvention(), nn::InputConvention::ImageNet);
+  EXPECT_EQ(nn::ImageEncoder(nn::Backbone::Light, 8)->inputConvention(), nn::InputConvention::ImageNet);
+  EXPECT_EQ(nn::inputConventionFromName(nn::inputConventionName(nn::InputConvention::MinusOneToOne)), nn::InputConvention::MinusOneToOne);
+  EXPECT_THROW(nn::inputConventionFromName("bgr"), std::runtime_error);
+  // The conventions differ where it matters: mid-grey is 0 in [-1, 1] but about 0.1 after
+  // ImageNet standardisation, so the same weights see different inputs and give different outputs.
+  nn::ImageEncoder encoder(nn::Backbone::Light, 8);
+  encoder->eval();
+  const torch::Tensor grey = torch::full({1, 3, 32, 32}, 0.5);
+  const torch::Tensor imagenet = encoder->forward(grey);
+  encoder->setInputConvention(nn::InputConvention::MinusOneToOne);
+  EXPECT_FALSE(torch::allclose(imagenet, encoder->forward(grey)));
+  EXPECT_TRUE(torch::allclose(encoder->forward(grey), encoder->forward(torch::full({1, 3, 32, 32}, 0.5))));
+}
+
 TEST(Encoders, PretrainedBackboneFileErrorsAreClear) {
   nn::ImageEncoder encoder(nn::Backbone::Light, 8);
   const std::string path = tempPath("not_torchscript.pt");
@@ -381,8 +399,9 @@ TEST(Training, TinyRunLowersTheLossesAndWritesAModelThatReproducesTheEmbeddings)
   for (float v : r.embeddings.values) ASSERT_TRUE(std::isfinite(v));
   for (std::size_t i = 0; i < 20; ++i) {
     double sum = 0;
-    for (const auto &weights : r.embeddings.viewWeight) sum += weights[i];  // every region has all four views: no NaN
+    for (int v = 0; v < 4; ++v) sum += r.embeddings.viewWeight[static_cast<std::size_t>(v)][i];  // every region has all four views: no NaN
     EXPECT_NEAR(sum, 1.0, 1e-5) << "region " << i;
+    EXPECT_TRUE(std::isnan(r.embeddings.viewWeight[static_cast<int>(View::EmbeddingRaster)][i])) << "no embedding raster given";
     EXPECT_EQ(r.embeddings.viewsOf(i), "rs+sv+poi+mob");
   }
   EXPECT_TRUE(mentions(r, "remote sensing: positives and negatives by POI-distribution and mobility (inflow/outflow) similarity"));
@@ -418,6 +437,31 @@ TEST(Training, SameSeedSameDeviceGivesIdenticalEmbeddings) {
   EXPECT_NE(first.embeddings.values, other.embeddings.values);
   std::remove(a.c_str());
   std::remove(b.c_str());
+}
+
+TEST(Training, AugmentationIsSeededAndEachLevelChangesWhatTheEncoderSees) {
+  // Chips only, so the embedding is the remote-sensing encoder's. The full augmentation (mirroring,
+  // resized crops, jitter on top of the rotations) is drawn from the batch seeds: two runs are
+  // bitwise identical; each level trains a different encoder.
+  const RegionTable city = toyCity(12, true, false, false, false);
+  TrainingOptions o = tinyOptions();
+  o.imageEpochs = 2;
+  o.fusionEpochs = 0;
+  const std::string path = tempPath("augment.musecl");
+  std::vector<float> byLevel[3];
+  for (const Augmentation level : {Augmentation::None, Augmentation::Basic, Augmentation::Full}) {
+    o.augmentation = level;
+    const TrainingResult r = trainMuseCL(city, o, toyLoader, {}, {}, path);
+    byLevel[static_cast<int>(level)] = r.embeddings.values;
+    if (level == Augmentation::Full) {
+      EXPECT_TRUE(mentions(r, "augmentation full (rotations, mirroring, resized crops, brightness/contrast jitter)"));
+      EXPECT_EQ(trainMuseCL(city, o, toyLoader, {}, {}, path).embeddings.values, r.embeddings.values) << "bitwise identical";
+    }
+    if (level == Augmentation::Basic) EXPECT_TRUE(mentions(r, "augmentation basic (90-degree rotations)"));
+  }
+  EXPECT_NE(byLevel[0], byLevel[1]);
+  EXPECT_NE(byLevel[1], byLevel[2]);
+  std::remove(path.c_str());
 }
 
 TEST(Training, CancellationStopsWithinABatchAndLeavesNoModelFile) {

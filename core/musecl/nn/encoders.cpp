@@ -243,7 +243,7 @@ torch::Tensor LightCnnImpl::forward(torch::Tensor x) {
 
 // ---------------------------------------------------------------------------------- encoder
 
-ImageEncoderImpl::ImageEncoderImpl(Backbone backbone, int64_t embeddingSize) : backbone_(backbone) {
+ImageEncoderImpl::ImageEncoderImpl(Backbone backbone, int64_t embeddingSize) : backbone_(backbone), input_(defaultInputConvention(backbone)) {
   switch (backbone) {
     case Backbone::ResNet18: {
       ResNet18 m(0);
@@ -270,8 +270,21 @@ ImageEncoderImpl::ImageEncoderImpl(Backbone backbone, int64_t embeddingSize) : b
   projection = register_module("projection", torch::nn::Linear(featureSize_, embeddingSize));
 }
 
+InputConvention defaultInputConvention(Backbone backbone) {
+  return backbone == Backbone::InceptionV3 ? InputConvention::MinusOneToOne : InputConvention::ImageNet;
+}
+
+std::string inputConventionName(InputConvention c) { return c == InputConvention::MinusOneToOne ? "minus1to1" : "imagenet"; }
+
+InputConvention inputConventionFromName(const std::string &name) {
+  if (name == "imagenet") return InputConvention::ImageNet;
+  if (name == "minus1to1") return InputConvention::MinusOneToOne;
+  throw std::runtime_error("unknown image input convention '" + name + "' (imagenet, minus1to1)");
+}
+
 torch::Tensor ImageEncoderImpl::forward(torch::Tensor images) {
-  // ImageNet statistics, so that user-supplied ImageNet weights see the inputs they were trained on.
+  // The inputs the backbone's pretrained weights were trained on (see InputConvention).
+  if (input_ == InputConvention::MinusOneToOne) return projection(net.forward(images * 2.0 - 1.0));
   static const auto mean = torch::tensor({0.485f, 0.456f, 0.406f}).view({1, 3, 1, 1});
   static const auto stdev = torch::tensor({0.229f, 0.224f, 0.225f}).view({1, 3, 1, 1});
   images = (images - mean.to(images.device())) / stdev.to(images.device());

@@ -22,6 +22,16 @@ enum class Backbone { ResNet18, InceptionV3, Light };
 Backbone backboneFromName(const std::string &name);  // "resnet18" | "inception_v3" | "light"
 std::string backboneName(Backbone backbone);
 
+// How [0, 1] pixels are scaled before the backbone, matching the weights a user may load:
+// torchvision's ResNet weights were trained on ImageNet-standardised inputs (mean 0.485/0.456/0.406,
+// std 0.229/0.224/0.225); its Inception v3 weights (ported from TensorFlow) on [-1, 1], which
+// torchvision's own model reaches by undoing the ImageNet standardisation in `transform_input`.
+// Stored in the model file; files written before it was recorded used ImageNet for every backbone.
+enum class InputConvention { ImageNet, MinusOneToOne };
+InputConvention defaultInputConvention(Backbone backbone);  // Inception: [-1, 1]; others: ImageNet
+std::string inputConventionName(InputConvention c);         // "imagenet" | "minus1to1"
+InputConvention inputConventionFromName(const std::string &name);
+
 struct ConvBnImpl : torch::nn::Module {
   // torchvision's BasicConv2d: conv without bias, batch norm (eps 0.001), ReLU.
   ConvBnImpl(int64_t in, int64_t out, torch::ExpandingArray<2> kernel, torch::ExpandingArray<2> stride = 1, torch::ExpandingArray<2> padding = 0);
@@ -74,6 +84,8 @@ struct ImageEncoderImpl : torch::nn::Module {
   torch::Tensor forward(torch::Tensor images);
   int64_t featureSize() const { return featureSize_; }
   Backbone backbone() const { return backbone_; }
+  InputConvention inputConvention() const { return input_; }
+  void setInputConvention(InputConvention c) { input_ = c; }
   // Copies parameters and buffers by name from a TorchScript file (e.g. torchvision ImageNet
   // weights exported with torch.jit.script). Returns the number of tensors copied; throws
   // std::runtime_error for an unreadable file, a shape mismatch, or a file that matches nothing.
@@ -86,6 +98,7 @@ struct ImageEncoderImpl : torch::nn::Module {
  private:
   Backbone backbone_;
   int64_t featureSize_;
+  InputConvention input_;
 };
 TORCH_MODULE(ImageEncoder);
 

@@ -9,12 +9,12 @@
 namespace musecl {
 
 const char *viewKey(int view) {
-  static const char *keys[kViewCount] = {"rs", "sv", "poi", "mob"};
+  static const char *keys[kViewCount] = {"rs", "sv", "poi", "mob", "er"};
   return view >= 0 && view < kViewCount ? keys[view] : "?";
 }
 
 const char *viewName(int view) {
-  static const char *names[kViewCount] = {"remote sensing", "street view", "POI text", "mobility"};
+  static const char *names[kViewCount] = {"remote sensing", "street view", "POI text", "mobility", "embedding raster"};
   return view >= 0 && view < kViewCount ? names[view] : "?";
 }
 

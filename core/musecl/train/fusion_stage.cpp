@@ -78,8 +78,10 @@ void FusionModel::load(torch::serialize::InputArchive &a) {
   torch::Tensor t;
   t = readTensor(a, "fusion.sizes");
   t = t.to(torch::kLong).contiguous();
-  if (t.numel() != kViewCount) throw std::runtime_error("the fusion's view list has " + std::to_string(t.numel()) + " entries");
+  // Models from before the embedding-raster view list 4 views; the views after them are absent.
+  if (t.numel() < 4 || t.numel() > kViewCount) throw std::runtime_error("the fusion's view list has " + std::to_string(t.numel()) + " entries");
   sizes.assign(t.data_ptr<int64_t>(), t.data_ptr<int64_t>() + t.numel());
+  sizes.resize(kViewCount, 0);
   t = readTensor(a, "fusion.shape");
   t = t.to(torch::kLong);
   shared = t[0].item<int64_t>();

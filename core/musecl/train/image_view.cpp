@@ -4,6 +4,7 @@
 #include "musecl/encoder_passes.h"
 #include "musecl/nn/fusion.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -19,18 +20,43 @@ namespace {
 
 constexpr int kMaxStreetViewImagesPerRegion = 16;  // for embedding; training draws one per batch
 
-torch::Tensor augmented(const torch::Tensor &chw, Augment augment, std::mt19937_64 &rng) {
-  switch (augment) {
-    case Augment::Rotate90: {
-      const int k = std::uniform_int_distribution<int>(0, 3)(rng);  // 0/90/180/270 degrees
-      return k == 0 ? chw : torch::rot90(chw, k, {1, 2});
+// A random crop of 70-100 % of the area with aspect 3:4 to 4:3, resized back to the input size.
+torch::Tensor randomResizedCrop(const torch::Tensor &x, std::mt19937_64 &rng) {
+  const int64_t h = x.size(1), w = x.size(2);
+  const double area = std::uniform_real_distribution<double>(0.7, 1.0)(rng) * static_cast<double>(h * w);
+  const double aspect = std::exp(std::uniform_real_distribution<double>(std::log(3.0 / 4.0), std::log(4.0 / 3.0))(rng));
+  const int64_t ch = std::clamp<int64_t>(std::llround(std::sqrt(area / aspect)), 1, h), cw = std::clamp<int64_t>(std::llround(std::sqrt(area * aspect)), 1, w);
+  const int64_t y0 = std::uniform_int_distribution<int64_t>(0, h - ch)(rng), x0 = std::uniform_int_distribution<int64_t>(0, w - cw)(rng);
+  namespace F = torch::nn::functional;
+  return F::interpolate(x.slice(1, y0, y0 + ch).slice(2, x0, x0 + cw).unsqueeze(0),
+                        F::InterpolateFuncOptions().size(std::vector<int64_t>{h, w}).mode(torch::kBilinear).align_corners(false))
+      .squeeze(0);
+}
+
+// [3, S, S] uint8 in, float in [0, 255] out. The draws happen in a fixed order, so a batch seed
+// gives the same images on every run.
+torch::Tensor augmented(const torch::Tensor &chw, Augment kind, Augmentation level, std::mt19937_64 &rng) {
+  torch::Tensor x = chw;
+  if (level != Augmentation::None) switch (kind) {
+      case Augment::Rotate90: {
+        const int k = std::uniform_int_distribution<int>(0, 3)(rng);  // 0/90/180/270 degrees
+        if (k != 0) x = torch::rot90(x, k, {1, 2});
+        if (level == Augmentation::Full && std::bernoulli_distribution(0.5)(rng)) x = x.flip({2});  // with rotations: all 8 symmetries
+        break;
+      }
+      case Augment::HorizontalFlip:
+        if (std::bernoulli_distribution(0.5)(rng)) x = x.flip({2});
+        break;
+      case Augment::None:
+        break;
     }
-    case Augment::HorizontalFlip:
-      return std::bernoulli_distribution(0.5)(rng) ? chw.flip({2}) : chw;
-    case Augment::None:
-      return chw;
-  }
-  return chw;
+  x = x.to(torch::kFloat32);
+  if (level != Augmentation::Full) return x;
+  x = randomResizedCrop(x, rng);
+  const double brightness = 255.0 * std::uniform_real_distribution<double>(-0.15, 0.15)(rng);
+  const double contrast = std::uniform_real_distribution<double>(0.85, 1.15)(rng);
+  const torch::Tensor mean = x.mean();
+  return ((x - mean) * contrast + mean + brightness).clamp_(0.0, 255.0);
 }
 
 struct PreparedBatch {
@@ -41,7 +67,7 @@ struct PreparedBatch {
 
 // Every distinct region of the batch is decoded and encoded once, whatever number of triplets it is in.
 PreparedBatch prepareBatch(const ImageStage &stage, const std::vector<Triplet> &triplets, std::size_t from, std::size_t to, ImageCache &cache,
-                           std::uint64_t batchSeed) {
+                           Augmentation level, std::uint64_t batchSeed) {
   std::mt19937_64 rng(batchSeed);
   std::map<std::uint32_t, std::int64_t> slot;
   std::vector<torch::Tensor> images;
@@ -52,7 +78,7 @@ PreparedBatch prepareBatch(const ImageStage &stage, const std::vector<Triplet> &
     const std::string &path = paths[std::uniform_int_distribution<std::size_t>(0, paths.size() - 1)(rng)];
     torch::Tensor img = cache.get(path, stage.size);
     if (!img.defined()) throw std::runtime_error("cannot decode image '" + path + "' (" + stage.name + ")");
-    images.push_back(augmented(img, stage.augment, rng));
+    images.push_back(augmented(img, stage.augment, level, rng));
     return slot[region] = static_cast<std::int64_t>(images.size() - 1);
   };
   PreparedBatch batch;
@@ -61,7 +87,7 @@ PreparedBatch prepareBatch(const ImageStage &stage, const std::vector<Triplet> &
     batch.positive.push_back(indexOf(triplets[i].positive));
     batch.negative.push_back(indexOf(triplets[i].negative));
   }
-  batch.images = torch::stack(images).to(torch::kFloat32).div_(255.0);
+  batch.images = torch::stack(images).div_(255.0);
   return batch;
 }
 
@@ -123,7 +149,7 @@ void trainImageEncoder(ImageEncoder &encoder, const ImageStage &stage, const Tri
     const int batches = static_cast<int>((triplets.size() + batchSize - 1) / batchSize);
     auto prepare = [&](int b) {
       const std::size_t from = static_cast<std::size_t>(b) * batchSize;
-      return prepareBatch(stage, triplets, from, std::min(triplets.size(), from + batchSize), cache, mix(stageSeed, mix(epoch, b)));
+      return prepareBatch(stage, triplets, from, std::min(triplets.size(), from + batchSize), cache, o.augmentation, mix(stageSeed, mix(epoch, b)));
     };
     // Decode and augment the next batch while this one trains.
     std::future<PreparedBatch> next = std::async(std::launch::async, prepare, 0);

@@ -54,6 +54,7 @@ double readDouble(torch::serialize::InputArchive &a, const std::string &key) {
 
 void writeEncoder(torch::serialize::OutputArchive &a, const char *key, const nn::ImageEncoder &encoder) {
   if (!encoder) return;
+  writeString(a, std::string("musecl.") + key + "_input", nn::inputConventionName(encoder->inputConvention()));
   torch::serialize::OutputArchive sub;
   encoder->save(sub);
   a.write(key, sub);
@@ -61,6 +62,10 @@ void writeEncoder(torch::serialize::OutputArchive &a, const char *key, const nn:
 
 nn::ImageEncoder readEncoder(torch::serialize::InputArchive &a, const char *key, const std::string &backbone, int embeddingSize) {
   nn::ImageEncoder encoder(nn::backboneFromName(backbone), embeddingSize);
+  // Files from before the convention was recorded scaled every backbone's input by ImageNet's statistics.
+  c10::IValue input;
+  encoder->setInputConvention(a.try_read(std::string("musecl.") + key + "_input", input) ? nn::inputConventionFromName(input.toStringRef())
+                                                                                        : nn::InputConvention::ImageNet);
   torch::serialize::InputArchive sub;
   a.read(key, sub);
   encoder->load(sub);
@@ -83,6 +88,11 @@ void readInfo(torch::serialize::InputArchive &archive, ModelParts &m) {
   i.streetView = readInt(archive, "musecl.has_street_view") != 0;
   i.poiText = readInt(archive, "musecl.has_poi_text") != 0;
   i.mobility = readInt(archive, "musecl.has_mobility") != 0;
+  c10::IValue er;
+  if (archive.try_read("musecl.embedding_raster_values", er)) {  // absent in files from before the view
+    i.embeddingRasterValues = static_cast<int>(er.toInt());
+    i.embeddingRaster = i.embeddingRasterValues > 0;
+  }
   i.chipSize = static_cast<int>(readInt(archive, "musecl.chip_size"));
   i.streetViewSize = static_cast<int>(readInt(archive, "musecl.street_view_size"));
   i.remoteSensingBackbone = readString(archive, "musecl.rs_backbone");
@@ -92,6 +102,17 @@ void readInfo(torch::serialize::InputArchive &archive, ModelParts &m) {
   i.seed = static_cast<std::uint64_t>(readInt(archive, "musecl.seed"));
   i.optionsSummary = readString(archive, "musecl.options");
   m.scale = readInt(archive, "musecl.similarity_log1p") != 0 ? SimilarityScale::Log1p : SimilarityScale::Raw;
+  // Models written before the raster radiometry have none: their chips are stretched one by one.
+  c10::IValue bands, lo, hi;
+  if (archive.try_read("musecl.rs_bands", bands) && archive.try_read("musecl.rs_lo", lo) && archive.try_read("musecl.rs_hi", hi)) {
+    const auto b = bands.toIntVector();
+    const auto l = lo.toDoubleVector(), h = hi.toDoubleVector();
+    if (b.size() != 3 || l.size() != 3 || h.size() != 3) throw std::runtime_error("the remote-sensing radiometry does not have three channels");
+    for (std::size_t c = 0; c < 3; ++c) {
+      if (b[c] < 1 || !(h[c] > l[c])) throw std::runtime_error("the remote-sensing radiometry of channel " + std::to_string(c + 1) + " is invalid");
+      i.radiometry.channels.push_back({static_cast<int>(b[c]), l[c], h[c]});
+    }
+  }
 }
 
 }  // namespace
@@ -105,7 +126,7 @@ std::string summariseOptions(const TrainingOptions &o) {
     << " rs_backbone=" << o.remoteSensingBackbone << " sv_backbone=" << o.streetViewBackbone
     << " similarity=" << (o.similarityScale == SimilarityScale::Log1p ? "log1p" : "raw") << " positive_pool=" << o.positivePool
     << " word_dimension=" << o.wordDimension << " word_epochs=" << o.wordEpochs << " fusion_hidden=" << o.fusionHidden << " temperature=" << o.infoNceTemperature
-    << " mobility=" << o.mobilityDimension << "d/" << o.mobilityHidden << "h/" << o.mobilityLayers << "l/" << o.mobilityEpochs << "e x" << o.mobilityRuns << " seed=" << o.seed;
+    << " mobility=" << o.mobilityDimension << "d/" << o.mobilityHidden << "h/" << o.mobilityLayers << "l/" << o.mobilityEpochs << "e x" << o.mobilityRuns << " augmentation=" << (o.augmentation == Augmentation::None ? "none" : o.augmentation == Augmentation::Basic ? "basic" : "full") << " seed=" << o.seed;
   return s.str();
 }
 
@@ -122,6 +143,7 @@ void writeModel(const std::string &modelPath, const ModelParts &m) {
   writeInt(archive, "musecl.has_street_view", i.streetView);
   writeInt(archive, "musecl.has_poi_text", i.poiText);
   writeInt(archive, "musecl.has_mobility", i.mobility);
+  writeInt(archive, "musecl.embedding_raster_values", i.embeddingRasterValues);
   writeInt(archive, "musecl.chip_size", i.chipSize);
   writeInt(archive, "musecl.street_view_size", i.streetViewSize);
   writeString(archive, "musecl.rs_backbone", i.remoteSensingBackbone);
@@ -131,6 +153,18 @@ void writeModel(const std::string &modelPath, const ModelParts &m) {
   writeInt(archive, "musecl.seed", static_cast<std::int64_t>(i.seed));
   writeString(archive, "musecl.options", i.optionsSummary);
   writeInt(archive, "musecl.similarity_log1p", m.scale == SimilarityScale::Log1p);
+  if (i.radiometry.defined()) {
+    std::vector<std::int64_t> bands;
+    std::vector<double> lo, hi;
+    for (const BandScaling &c : i.radiometry.channels) {
+      bands.push_back(c.band);
+      lo.push_back(c.lo);
+      hi.push_back(c.hi);
+    }
+    archive.write("musecl.rs_bands", c10::IValue(bands));
+    archive.write("musecl.rs_lo", c10::IValue(lo));
+    archive.write("musecl.rs_hi", c10::IValue(hi));
+  }
   writeEncoder(archive, "rs_encoder", m.rs);
   writeEncoder(archive, "sv_encoder", m.sv);
   if (i.poiText) {

@@ -1,0 +1,157 @@
+#include "musecl/raster_bands.h"
+
+#include <gdal_priv.h>
+
+#include <algorithm>
+#include <cmath>
+#include <memory>
+#include <sstream>
+#include <stdexcept>
+
+namespace musecl {
+
+namespace {
+
+std::unique_ptr<GDALDataset> openRaster(const std::string &path) {
+  GDALAllRegister();
+  std::unique_ptr<GDALDataset> ds(GDALDataset::Open(path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY));
+  if (!ds || ds->GetRasterCount() < 1) throw std::runtime_error("cannot read raster '" + path + "': " + CPLGetLastErrorMsg());
+  return ds;
+}
+
+// The physical value of a raw one: raw * scale + offset (GDAL's defaults are 1 and 0).
+struct Calibration {
+  double scale = 1, offset = 0;
+  explicit Calibration(GDALRasterBand &band) {
+    int ok = 0;
+    const double s = band.GetScale(&ok);
+    if (ok && s != 0) scale = s;
+    const double o = band.GetOffset(&ok);
+    if (ok) offset = o;
+  }
+  bool identity() const { return scale == 1 && offset == 0; }
+};
+
+// A band read at `w` x `h` (resampled by GDAL) as floats, with a validity mask from its mask band.
+bool readBand(GDALRasterBand &band, int w, int h, GDALRIOResampleAlg resampling, std::vector<float> &values, std::vector<unsigned char> &valid) {
+  GDALRasterIOExtraArg extra;
+  INIT_RASTERIO_EXTRA_ARG(extra);
+  extra.eResampleAlg = resampling;
+  const auto n = static_cast<std::size_t>(w) * static_cast<std::size_t>(h);
+  values.resize(n);
+  valid.assign(n, 255);
+  if (band.RasterIO(GF_Read, 0, 0, band.GetXSize(), band.GetYSize(), values.data(), w, h, GDT_Float32, 0, 0, &extra) != CE_None) return false;
+  if ((band.GetMaskFlags() & GMF_ALL_VALID) == 0) {
+    GDALRasterIOExtraArg nearest;
+    INIT_RASTERIO_EXTRA_ARG(nearest);
+    if (band.GetMaskBand()->RasterIO(GF_Read, 0, 0, band.GetXSize(), band.GetYSize(), valid.data(), w, h, GDT_Byte, 0, 0, &nearest) != CE_None) return false;
+  }
+  for (std::size_t k = 0; k < n; ++k)
+    if (!std::isfinite(values[k])) valid[k] = 0;
+  return true;
+}
+
+}  // namespace
+
+std::vector<int> chooseRgbBands(const std::string &rasterPath, const std::string &spec) {
+  const auto ds = openRaster(rasterPath);
+  const int count = ds->GetRasterCount();
+  std::vector<int> bands;
+  if (!spec.empty()) {
+    std::stringstream in(spec);
+    std::string item;
+    while (std::getline(in, item, ',')) {
+      std::size_t used = 0;
+      int band = 0;
+      try {
+        band = std::stoi(item, &used);
+      } catch (const std::exception &) {
+        used = 0;
+      }
+      while (used < item.size() && item[used] == ' ') ++used;
+      if (used == 0 || used != item.size())
+        throw std::runtime_error("RS_BANDS '" + spec + "' is not a list of band numbers (e.g. 4,3,2); '" + item + "' is not a number");
+      if (band < 1 || band > count)
+        throw std::runtime_error("band " + std::to_string(band) + " of the band list '" + spec + "' is beyond raster '" + rasterPath + "', which has " + std::to_string(count) + " band(s)");
+      bands.push_back(band);
+    }
+    if (bands.size() == 1) bands.assign(3, bands.front());
+    if (bands.size() != 3)
+      throw std::runtime_error("RS_BANDS '" + spec + "' names " + std::to_string(bands.size()) + " bands; give three (R,G,B, e.g. 4,3,2) or one (grey)");
+    return bands;
+  }
+  int rgb[3] = {0, 0, 0};
+  for (int b = 1; b <= count; ++b) {
+    const GDALColorInterp c = ds->GetRasterBand(b)->GetColorInterpretation();
+    const int slot = c == GCI_RedBand ? 0 : c == GCI_GreenBand ? 1 : c == GCI_BlueBand ? 2 : -1;
+    if (slot >= 0 && rgb[slot] == 0) rgb[slot] = b;
+  }
+  if (rgb[0] && rgb[1] && rgb[2]) return {rgb[0], rgb[1], rgb[2]};
+  if (count >= 3) return {1, 2, 3};
+  return {1, 1, 1};
+}
+
+Radiometry measureRadiometry(const std::string &rasterPath, const std::vector<int> &bands) {
+  const auto ds = openRaster(rasterPath);
+  Radiometry r;
+  const int w = std::min(ds->GetRasterXSize(), 1024), h = std::min(ds->GetRasterYSize(), 1024);
+  std::vector<float> values;
+  std::vector<unsigned char> valid;
+  for (int b : bands) {
+    if (b < 1 || b > ds->GetRasterCount())
+      throw std::runtime_error("raster '" + rasterPath + "' has " + std::to_string(ds->GetRasterCount()) + " band(s); band " + std::to_string(b) + " is needed");
+    GDALRasterBand &band = *ds->GetRasterBand(b);
+    const Calibration cal(band);
+    BandScaling s;
+    s.band = b;
+    if (band.GetRasterDataType() == GDT_Byte && cal.identity()) {
+      r.channels.push_back(s);  // 0-255: display values already
+      continue;
+    }
+    if (!readBand(band, w, h, GRIORA_NearestNeighbour, values, valid))
+      throw std::runtime_error("reading band " + std::to_string(b) + " of raster '" + rasterPath + "' failed: " + CPLGetLastErrorMsg());
+    std::vector<double> physical;
+    physical.reserve(values.size());
+    for (std::size_t k = 0; k < values.size(); ++k)
+      if (valid[k]) physical.push_back(values[k] * cal.scale + cal.offset);
+    if (physical.empty())
+      throw std::runtime_error("band " + std::to_string(b) + " of raster '" + rasterPath + "' has no valid pixel (all nodata)");
+    auto at = [&physical](double q) {
+      const auto k = static_cast<std::ptrdiff_t>(std::llround(q * static_cast<double>(physical.size() - 1)));
+      std::nth_element(physical.begin(), physical.begin() + k, physical.end());
+      return physical[static_cast<std::size_t>(k)];
+    };
+    s.lo = at(0.02);
+    s.hi = at(0.98);
+    if (!(s.hi > s.lo)) s.hi = s.lo + 1;  // a constant band: every pixel maps to 0
+    r.channels.push_back(s);
+  }
+  return r;
+}
+
+bool loadChipRgb(const std::string &path, int size, const Radiometry &radiometry, std::vector<std::uint8_t> &chw) {
+  if (size < 1 || radiometry.channels.size() != 3) return false;
+  GDALAllRegister();
+  CPLPushErrorHandler(CPLQuietErrorHandler);
+  std::unique_ptr<GDALDataset> ds(GDALDataset::Open(path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY));
+  CPLPopErrorHandler();
+  if (!ds) return false;
+  const auto plane = static_cast<std::size_t>(size) * static_cast<std::size_t>(size);
+  chw.assign(3 * plane, 0);
+  std::vector<float> values;
+  std::vector<unsigned char> valid;
+  for (std::size_t c = 0; c < 3; ++c) {
+    const BandScaling &s = radiometry.channels[c];
+    if (s.band < 1 || s.band > ds->GetRasterCount()) return false;
+    GDALRasterBand &band = *ds->GetRasterBand(s.band);
+    const Calibration cal(band);
+    if (!readBand(band, size, size, GRIORA_Bilinear, values, valid)) return false;
+    std::uint8_t *out = chw.data() + c * plane;
+    const double span = s.hi - s.lo;
+    for (std::size_t k = 0; k < plane; ++k)
+      if (valid[k]) out[k] = static_cast<std::uint8_t>(std::clamp(std::lround((values[k] * cal.scale + cal.offset - s.lo) / span * 255.0), 0L, 255L));
+  }
+  return true;
+}
+
+}  // namespace musecl

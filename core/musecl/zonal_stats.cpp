@@ -1,0 +1,112 @@
+#include "musecl/zonal_stats.h"
+
+#include <gdal_priv.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <memory>
+#include <stdexcept>
+
+namespace musecl {
+
+std::size_t ZonalStatistics::regionsWithValues() const { return static_cast<std::size_t>(std::count(has.begin(), has.end(), 1)); }
+
+namespace {
+
+struct Window {
+  int x0 = 0, y0 = 0, w = 0, h = 0;
+};
+
+// The pixel window of a region's bounding box, clipped to the raster; empty when outside.
+Window windowOf(const RegionRings &rings, const double gt[6], int width, int height) {
+  double minX = std::numeric_limits<double>::infinity(), minY = minX, maxX = -minX, maxY = -minX;
+  for (const Ring &r : rings)
+    for (const XY &p : r) {
+      minX = std::min(minX, p.x), maxX = std::max(maxX, p.x);
+      minY = std::min(minY, p.y), maxY = std::max(maxY, p.y);
+    }
+  if (!(minX <= maxX)) return {};
+  double c0 = (minX - gt[0]) / gt[1], c1 = (maxX - gt[0]) / gt[1], r0 = (maxY - gt[3]) / gt[5], r1 = (minY - gt[3]) / gt[5];
+  if (c0 > c1) std::swap(c0, c1);
+  if (r0 > r1) std::swap(r0, r1);
+  Window w;
+  w.x0 = std::max(0, static_cast<int>(std::floor(c0)));
+  w.y0 = std::max(0, static_cast<int>(std::floor(r0)));
+  const int x1 = std::min(width, static_cast<int>(std::floor(c1)) + 1), y1 = std::min(height, static_cast<int>(std::floor(r1)) + 1);
+  w.w = std::max(0, x1 - w.x0);
+  w.h = std::max(0, y1 - w.y0);
+  return w;
+}
+
+}  // namespace
+
+ZonalStatistics zonalBandStatistics(const std::string &rasterPath, const std::vector<RegionRings> &rings, const std::function<bool(std::size_t)> &keepGoing) {
+  GDALAllRegister();
+  std::unique_ptr<GDALDataset> ds(GDALDataset::Open(rasterPath.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY));
+  if (!ds || ds->GetRasterCount() < 1) throw std::runtime_error("cannot read raster '" + rasterPath + "': " + CPLGetLastErrorMsg());
+  double gt[6];
+  if (ds->GetGeoTransform(gt) != CE_None) throw std::runtime_error("raster '" + rasterPath + "' is not georeferenced (no geotransform)");
+  if (gt[2] != 0.0 || gt[4] != 0.0) throw std::runtime_error("raster '" + rasterPath + "' is rotated; warp it to a north-up grid first (e.g. gdalwarp)");
+  ZonalStatistics z;
+  z.bands = ds->GetRasterCount();
+  const auto b = static_cast<std::size_t>(z.bands);
+  for (const char *stat : {"_mean", "_std"})
+    for (int k = 1; k <= z.bands; ++k) {
+      const char *description = ds->GetRasterBand(k)->GetDescription();
+      z.names.push_back((description && *description ? std::string(description) : "b" + std::to_string(k)) + stat);
+    }
+  z.values.assign(rings.size() * 2 * b, 0.0f);
+  z.has.assign(rings.size(), 0);
+  std::vector<float> pixels;
+  std::vector<unsigned char> valid;
+  std::vector<double> sum(b), sumSq(b);
+  std::vector<std::size_t> count(b);
+  for (std::size_t r = 0; r < rings.size(); ++r) {
+    if (keepGoing && !keepGoing(r)) throw std::runtime_error("cancelled");
+    const Window w = windowOf(rings[r], gt, ds->GetRasterXSize(), ds->GetRasterYSize());
+    if (w.w == 0 || w.h == 0) continue;
+    const auto n = static_cast<std::size_t>(w.w) * static_cast<std::size_t>(w.h);
+    pixels.resize(n * b);
+    if (ds->RasterIO(GF_Read, w.x0, w.y0, w.w, w.h, pixels.data(), w.w, w.h, GDT_Float32, z.bands, nullptr, 0, 0, 0, nullptr) != CE_None)
+      throw std::runtime_error("reading raster '" + rasterPath + "' failed: " + CPLGetLastErrorMsg());
+    // Pixels whose centre is in the region; none (a region smaller than a pixel): the centre pixel.
+    std::vector<std::size_t> inside;
+    for (int j = 0; j < w.h; ++j)
+      for (int i = 0; i < w.w; ++i)
+        if (pointInRings(rings[r], {gt[0] + (w.x0 + i + 0.5) * gt[1], gt[3] + (w.y0 + j + 0.5) * gt[5]}))
+          inside.push_back(static_cast<std::size_t>(j) * static_cast<std::size_t>(w.w) + static_cast<std::size_t>(i));
+    if (inside.empty()) inside.push_back(static_cast<std::size_t>(w.h / 2) * static_cast<std::size_t>(w.w) + static_cast<std::size_t>(w.w / 2));
+    std::fill(sum.begin(), sum.end(), 0.0);
+    std::fill(sumSq.begin(), sumSq.end(), 0.0);
+    std::fill(count.begin(), count.end(), 0);
+    for (int k = 0; k < z.bands; ++k) {
+      GDALRasterBand *band = ds->GetRasterBand(k + 1);
+      valid.assign(n, 255);
+      if ((band->GetMaskFlags() & GMF_ALL_VALID) == 0 &&
+          band->GetMaskBand()->RasterIO(GF_Read, w.x0, w.y0, w.w, w.h, valid.data(), w.w, w.h, GDT_Byte, 0, 0, nullptr) != CE_None)
+        throw std::runtime_error("reading the mask of raster '" + rasterPath + "' failed: " + CPLGetLastErrorMsg());
+      const float *plane = pixels.data() + static_cast<std::size_t>(k) * n;
+      for (std::size_t p : inside)
+        if (valid[p] && std::isfinite(plane[p])) {
+          sum[static_cast<std::size_t>(k)] += plane[p];
+          sumSq[static_cast<std::size_t>(k)] += static_cast<double>(plane[p]) * plane[p];
+          ++count[static_cast<std::size_t>(k)];
+        }
+    }
+    // A region counts when every band has a valid pixel; a band without one leaves the region out
+    // rather than writing a made-up 0 into the view.
+    if (std::find(count.begin(), count.end(), 0) != count.end()) continue;
+    float *out = z.values.data() + r * 2 * b;
+    for (std::size_t k = 0; k < b; ++k) {
+      const double mean = sum[k] / static_cast<double>(count[k]);
+      out[k] = static_cast<float>(mean);
+      out[b + k] = static_cast<float>(std::sqrt(std::max(0.0, sumSq[k] / static_cast<double>(count[k]) - mean * mean)));
+    }
+    z.has[r] = 1;
+  }
+  if (keepGoing && !keepGoing(rings.size())) throw std::runtime_error("cancelled");
+  return z;
+}
+
+}  // namespace musecl
