@@ -91,10 +91,15 @@ QVariantMap MuseclEmbedAlgorithm::processAlgorithm( const QVariantMap &parameter
                            .arg( size, 0, 'f', 0 ).arg( info.regionSizeMetres, 0, 'f', 0 ) );
 
   QTemporaryDir chipFolder( QDir::temp().absoluteFilePath( QStringLiteral( "musecl-chips-XXXXXX" ) ) );
-  int chipSize = info.chipSize;  // the model's; 0 (a model without a raster view) lets the raster choose
-  // The model fixes the bands; the scene's own range over them is measured only to be compared.
-  const musecl::RegionTable table = museclBuildRegionTable( this, parameters, regions, chipSize, chipFolder.path(), context, feedback, 40,
-                                    info.radiometry.defined(), QString::fromStdString( info.radiometry.bandList() ) );
+  // The model's chip size and window; 0 (a model without a raster view) lets the raster choose. The
+  // model fixes the bands; the scene's own range over them is measured only to be compared.
+  MuseclChipPlan chips;
+  chips.size = info.chipSize;
+  chips.windowMetres = info.chipWindowMetres;
+  chips.measureRadiometry = info.radiometry.defined();
+  chips.rsBands = QString::fromStdString( info.radiometry.bandList() );
+  chips.allBands = info.radiometry.channels.size() != 3;
+  const musecl::RegionTable table = museclBuildRegionTable( this, parameters, regions, chips, chipFolder.path(), context, feedback, 40 );
   if ( info.radiometry.defined() && table.chipRadiometry.defined() )
   {
     const std::string mismatch = musecl::radiometryMismatch( info.radiometry, table.chipRadiometry );
@@ -108,7 +113,7 @@ QVariantMap MuseclEmbedAlgorithm::processAlgorithm( const QVariantMap &parameter
   {
     result = musecl::embedWithModel( modelPath.toStdString(), table, musecl::loadImageRgb,
                                      device, parameterAsInt( parameters, kThreads, context ), museclTrainingProgress( feedback, 40, 95 ),
-    [feedback]( const std::string & line ) { feedback->pushInfo( QString::fromStdString( line ) ); }, musecl::loadChipRgb );
+    [feedback]( const std::string & line ) { feedback->pushInfo( QString::fromStdString( line ) ); }, musecl::loadChipBands );
   }
   catch ( const musecl::TrainingCancelled & )
   {

@@ -44,6 +44,9 @@ QString MuseclImageChipsAlgorithm::shortHelpString() const
            "input of MuseCL's image encoder.\n\n"
            "Each chip covers the square centred on the region's bounding box (in the raster's CRS) whose side is the box's longer "
            "side, resampled bilinearly to CHIP_SIZE × CHIP_SIZE pixels (default 256, the ResNet input of the paper). With "
+           "CHIP_WINDOW (metres) every chip covers that fixed square of ground centred on its region instead, so all chips share "
+           "one scale: small regions keep their surroundings, large ones are cut to their centre (needs a projected raster CRS). "
+           "Band scale and offset are kept in the chips. With "
            "<b>MASK</b> the pixels whose centre is outside the region are set to nodata. Pixels outside the raster or nodata in it "
            "are nodata in the chip (the raster's nodata value, else 0).\n\n"
            "Chips are GeoTIFF (any data type, georeferenced) or PNG (Byte or UInt16, with a world file), named "
@@ -61,6 +64,8 @@ void MuseclImageChipsAlgorithm::initAlgorithm( const QVariantMap & )
                 QgsProcessingParameterField::Any, false, true ) );
   addParameter( new QgsProcessingParameterRasterLayer( kRaster, QObject::tr( "Raster (remote sensing image)" ) ) );
   addParameter( new QgsProcessingParameterNumber( kChipSize, QObject::tr( "Chip size (pixels)" ), QgsProcessingParameterNumber::Integer, 256, false, 8, 4096 ) );
+  addParameter( new QgsProcessingParameterNumber( QStringLiteral( "CHIP_WINDOW" ), QObject::tr( "Ground window per chip (metres; 0 = each region's bounding box)" ),
+                QgsProcessingParameterNumber::Double, 0, true, 0 ) );
   addParameter( new QgsProcessingParameterBoolean( kMask, QObject::tr( "Set pixels outside the region to nodata" ), false ) );
   addParameter( new QgsProcessingParameterEnum( kFormat, QObject::tr( "Chip format" ), QStringList() << QStringLiteral( "GeoTIFF" ) << QStringLiteral( "PNG" ), false, 0 ) );
   auto threads = std::make_unique<QgsProcessingParameterNumber>( kThreads, QObject::tr( "Threads (0 = all cores)" ), QgsProcessingParameterNumber::Integer, 0, false, 0, 256 );
@@ -84,6 +89,7 @@ QVariantMap MuseclImageChipsAlgorithm::processAlgorithm( const QVariantMap &para
   musecl::ChipOptions options;
   options.size = parameterAsInt( parameters, kChipSize, context );
   options.maskOutsideRegion = parameterAsBoolean( parameters, kMask, context );
+  options.groundWindow = parameterAsDouble( parameters, QStringLiteral( "CHIP_WINDOW" ), context );  // metres; converted to the raster's units
   options.format = parameterAsEnum( parameters, kFormat, context ) == 1 ? musecl::ChipFormat::Png : musecl::ChipFormat::GeoTiff;
   MuseclStagedFiles files( parameterAsString( parameters, kOutputFolder, context ), QObject::tr( "image chips" ) );
   const MuseclChipRun run = museclExtractChips( regions, raster, options, parameterAsInt( parameters, kThreads, context ), files, context, feedback, 5, 95 );

@@ -10,6 +10,7 @@
 #include <qgsexception.h>
 #include <qgsproviderregistry.h>
 #include <qgsrasterlayer.h>
+#include <qgsunittypes.h>
 #include <qgsvectorlayer.h>
 
 #include <QDir>
@@ -291,6 +292,14 @@ MuseclChipRun museclExtractChips( const MuseclRegionSet &regions, QgsRasterLayer
   musecl::ChipOptions chosen = options;
   if ( chosen.size == 0 )
     chosen.size = 256;
+  // The window is given in metres; the extractor works in the raster's CRS units.
+  if ( chosen.groundWindow > 0 )
+  {
+    if ( raster->crs().isGeographic() )
+      throw QgsProcessingException( QObject::tr( "A chip window in metres (CHIP_WINDOW %1) needs a raster in a projected CRS; “%2” is in %3 (degrees): warp it first (e.g. gdalwarp -t_srs to its UTM zone)" )
+                                    .arg( options.groundWindow ).arg( raster->name(), raster->crs().authid() ) );
+    chosen.groundWindow *= QgsUnitTypes::fromUnitToUnitFactor( QgsUnitTypes::DistanceMeters, raster->crs().mapUnits() );
+  }
   std::unique_ptr<musecl::ChipExtractor> probe;
   try
   {
@@ -308,10 +317,14 @@ MuseclChipRun museclExtractChips( const MuseclRegionSet &regions, QgsRasterLayer
   QString sizeRule;
   if ( options.size == 0 )
   {
-    chosen.size = musecl::automaticChipSize( rings, info.geoTransform );
+    chosen.size = musecl::automaticChipSize( rings, info.geoTransform, chosen.groundWindow );
     probe = std::make_unique<musecl::ChipExtractor>( rasterPath.toStdString(), chosen );
-    sizeRule = QObject::tr( " (automatic: twice the median region's longer side in raster pixels, rounded up to a multiple of 32 within 64–256)" );
+    sizeRule = chosen.groundWindow > 0 ? QObject::tr( " (automatic: twice the window's side in raster pixels, rounded up to a multiple of 32 within 64–256)" )
+               : QObject::tr( " (automatic: twice the median region's longer side in raster pixels, rounded up to a multiple of 32 within 64–256)" );
   }
+  const QString windowRule = options.groundWindow > 0
+                             ? QObject::tr( "each covering a fixed %1 m square centred on its region (small regions keep their context, large ones are cut to their centre)" ).arg( options.groundWindow )
+                             : QObject::tr( "each covering the square around its region's bounding box (aspect kept)" );
   run.size = chosen.size;
 
   const QString extension = options.format == musecl::ChipFormat::Png ? QStringLiteral( ".png" ) : QStringLiteral( ".tif" );
@@ -319,9 +332,9 @@ MuseclChipRun museclExtractChips( const MuseclRegionSet &regions, QgsRasterLayer
   QStringList fileNames;
   for ( const QString &id : regions.ids )
     fileNames << QString::fromStdString( musecl::uniqueFieldName( "chip_", id.toStdString(), takenNames ) ) + extension;
-  feedback->pushInfo( QObject::tr( "Raster “%1”: %2 × %3 pixels, %4 band(s) of %5, %6; %7 chips of %8 px%9 with %10 thread(s)" )
+  feedback->pushInfo( QObject::tr( "Raster “%1”: %2 × %3 pixels, %4 band(s) of %5, %6; %7 chips of %8 px%9, %10, with %11 thread(s)" )
                       .arg( raster->name() ).arg( info.width ).arg( info.height ).arg( info.bands ).arg( QString::fromStdString( info.dataType ), raster->crs().authid() )
-                      .arg( regions.size() ).arg( chosen.size ).arg( sizeRule ).arg( threads ) );
+                      .arg( regions.size() ).arg( chosen.size ).arg( sizeRule, windowRule ).arg( threads ) );
 
   run.results.resize( rings.size() );
   std::atomic<std::size_t> next { 0 };

@@ -43,10 +43,18 @@ QList<QgsProcessingParameterDefinition *> museclModalityParameters( bool withChi
                                              QgsProcessingParameterNumber::Integer, 0, false, 0, 1024 );
     chip->setFlags( chip->flags() | QgsProcessingParameterDefinition::FlagAdvanced );
     p << chip;
+    auto window = new QgsProcessingParameterNumber( QStringLiteral( "CHIP_WINDOW" ), QObject::tr( "Remote-sensing chip window (metres of ground per chip; 0 = each region's bounding box)" ),
+        QgsProcessingParameterNumber::Double, 0, false, 0 );
+    window->setFlags( window->flags() | QgsProcessingParameterDefinition::FlagAdvanced );
+    p << window;
     auto bands = new QgsProcessingParameterString( QStringLiteral( "RS_BANDS" ), QObject::tr( "Raster bands shown to the encoder as R,G,B (e.g. 4,3,2; one band = grey; empty = the raster's RGB bands, else 1,2,3)" ),
         QVariant(), false, true );
     bands->setFlags( bands->flags() | QgsProcessingParameterDefinition::FlagAdvanced );
     p << bands;
+    auto all = new QgsProcessingParameterBoolean( QStringLiteral( "RS_ALL_BANDS" ),
+        QObject::tr( "Feed every band to the encoder (RS_BANDS lists them, empty = all; the first convolution takes N channels)" ), false );
+    all->setFlags( all->flags() | QgsProcessingParameterDefinition::FlagAdvanced );
+    p << all;
   }
   p << new QgsProcessingParameterRasterLayer( QStringLiteral( "EMBEDDING_RASTER" ),
                                              QObject::tr( "Embedding raster (continuous bands, e.g. foundation-model embeddings; mean and std per region)" ), QVariant(), true );
@@ -142,8 +150,7 @@ namespace
 }
 
 musecl::RegionTable museclBuildRegionTable( const QgsProcessingAlgorithm *algorithm, const QVariantMap &parameters, const MuseclRegionSet &regions,
-    int &chipSize, const QString &chipFolder, QgsProcessingContext &context, QgsProcessingFeedback *feedback, double progressTo,
-    bool measureRadiometry, const QString &rsBands )
+    MuseclChipPlan &chips, const QString &chipFolder, QgsProcessingContext &context, QgsProcessingFeedback *feedback, double progressTo )
 {
   auto definition = [&]( const char *name ) { return algorithm->parameterDefinition( QString::fromLatin1( name ) ); };
   auto given = [&]( const char *name ) {
@@ -192,12 +199,14 @@ musecl::RegionTable museclBuildRegionTable( const QgsProcessingAlgorithm *algori
     QgsRasterLayer *raster = museclRasterInput( algorithm, parameters, QStringLiteral( "RASTER" ), context );
     if ( !raster )
       throw QgsProcessingException( QObject::tr( "Could not load the raster given as RASTER" ) );
-    if ( measureRadiometry && raster->providerType() == QLatin1String( "gdal" ) )
+    if ( chips.measureRadiometry && raster->providerType() == QLatin1String( "gdal" ) )
     {
       const QString path = QgsProviderRegistry::instance()->decodeUri( QStringLiteral( "gdal" ), raster->source() ).value( QStringLiteral( "path" ) ).toString();
       try
       {
-        t.chipRadiometry = musecl::measureRadiometry( path.toStdString(), musecl::chooseRgbBands( path.toStdString(), rsBands.trimmed().toStdString() ) );
+        const std::string spec = chips.rsBands.trimmed().toStdString();
+        t.chipRadiometry = musecl::measureRadiometry( path.toStdString(), chips.allBands ? musecl::chooseAllBands( path.toStdString(), spec )
+                           : musecl::chooseRgbBands( path.toStdString(), spec ) );
       }
       catch ( const std::exception &e )
       {
@@ -206,11 +215,12 @@ musecl::RegionTable museclBuildRegionTable( const QgsProcessingAlgorithm *algori
       feedback->pushInfo( QObject::tr( "Raster radiometry of “%1”: %2" ).arg( raster->name(), QString::fromStdString( t.chipRadiometry.describe() ) ) );
     }
     musecl::ChipOptions options;
-    options.size = chipSize;
+    options.size = chips.size;
+    options.groundWindow = chips.windowMetres;  // metres: museclExtractChips converts to the raster's units
     MuseclStagedFiles files( chipFolder, QObject::tr( "training chips" ) );
     const MuseclChipRun run = museclExtractChips( regions, raster, options, 0, files, context, feedback, at, at + step );
     files.commit();
-    chipSize = run.size;
+    chips.size = run.size;
     for ( const QString &path : run.paths )
       t.chipPaths.push_back( path.toStdString() );
     used << QObject::tr( "remote sensing (%1 chips from “%2”)" ).arg( run.written ).arg( raster->name() );

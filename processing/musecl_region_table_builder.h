@@ -19,15 +19,21 @@ class QgsProcessingParameterDefinition;
 // SV_PATH_FIELD, POIS, CATEGORY_FIELD, TEXT_FIELDS, FLOWS, FLOW_TYPE, WEIGHT_FIELD, ROLE_FIELD).
 QList<QgsProcessingParameterDefinition *> museclModalityParameters( bool withChipSize );
 
+// How the remote-sensing raster becomes chips.
+struct MuseclChipPlan
+{
+  int size = 0;                   // 0: automatic; on return, the size the chips were cut at
+  double windowMetres = 0;        // > 0: a fixed ground window per chip; 0: each region's bounding box
+  bool measureRadiometry = false; // measure bands `rsBands` into the table's chipRadiometry
+  QString rsBands;                // "4,3,2"; empty: the raster's RGB bands, else the first three
+  bool allBands = false;          // every band of `rsBands` (empty: of the raster) as its own encoder channel
+};
+
 // Fills ids, centroids (metric), and every modality whose layer is given; chips go to `chipFolder`.
-// Logs which modalities were given. Throws QgsProcessingException when none is. `chipSize` 0 asks
-// for the automatic size; on return it holds the size the chips were cut at. With `measureRadiometry`
-// the raster's bands `rsBands` ("4,3,2"; empty: its RGB bands, else the first three) are measured
-// into the table's chipRadiometry (radiometry.h); a bad band list or an all-nodata band is a
-// QgsProcessingException naming the raster.
+// Logs which modalities were given. Throws QgsProcessingException when none is, and for a bad band
+// list or an all-nodata band (naming the raster).
 musecl::RegionTable museclBuildRegionTable( const QgsProcessingAlgorithm *algorithm, const QVariantMap &parameters, const MuseclRegionSet &regions,
-    int &chipSize, const QString &chipFolder, QgsProcessingContext &context, QgsProcessingFeedback *feedback, double progressTo,
-    bool measureRadiometry = false, const QString &rsBands = QString() );
+    MuseclChipPlan &chips, const QString &chipFolder, QgsProcessingContext &context, QgsProcessingFeedback *feedback, double progressTo );
 
 // Typical region size in metres: the side of a square with the mean region area.
 double museclTypicalRegionSize( const MuseclRegionSet &regions, QgsProcessingContext &context );

@@ -39,6 +39,7 @@ namespace
   const QString kSimilarity = QStringLiteral( "SIMILARITY" );
   const QString kTripletsPerAnchor = QStringLiteral( "TRIPLETS_PER_ANCHOR" );
   const QString kAugmentation = QStringLiteral( "AUGMENTATION" );
+  const QString kEmbeddingOutput = QStringLiteral( "EMBEDDING_OUTPUT" );
   const QString kMobilitySize = QStringLiteral( "MOBILITY_SIZE" );
   const QString kMobilityEpochs = QStringLiteral( "MOBILITY_EPOCHS" );
   const QString kMobilityRuns = QStringLiteral( "MOBILITY_RUNS" );
@@ -75,11 +76,16 @@ QString MuseclTrainAlgorithm::shortHelpString() const
            "<b>Inputs</b> (every one optional, at least one needed): a remote-sensing <b>raster</b> (one chip per region is cut "
            "automatically, around the region's bounding box; CHIP_SIZE 0, the default, sizes chips to the raster's resolution: twice "
            "the median region's longer side in raster pixels, rounded up to a multiple of 32 within 64–256, so a 30 m Landsat scene of "
-           "Manhattan is cut at 64 px instead of being upsampled to 256 px at ~16× the compute; the size is stored in the model. RS_BANDS picks the "
+           "Manhattan is cut at 64 px instead of being upsampled to 256 px at ~16× the compute; the size is stored in the model. CHIP_WINDOW "
+           "(metres) cuts every chip at one fixed ground window centred on its region instead of its bounding box, so the encoder "
+           "sees regions at one scale (small ones with context); the log says which, and the model keeps it. RS_BANDS picks the "
            "bands shown as R,G,B, e.g. 4,3,2 for Landsat 8 true colour or 5,4,3 for false colour; by default the raster's Red/Green/Blue bands, "
            "else bands 1-3. Brightness is scaled once per raster, not per chip, so a dark and a bright region stay different: 8-bit bands "
            "keep 0-255, other bands map their 2nd-98th percentiles (nodata excluded, GDAL scale/offset applied) to 0-255; the bands and "
-           "ranges are stored in the model, and musecl:embed scales another scene the same way and warns when its range is far off); <b>street-view</b> points with an image path field; <b>POIs</b> with a category field and optional "
+           "ranges are stored in the model, and musecl:embed scales another scene the same way and warns when its range is far off. RS_ALL_BANDS "
+           "feeds every band of RS_BANDS (empty: every band of the raster) to the encoder as its own channel, e.g. all 6 reflective "
+           "Landsat bands; with a pretrained RGB backbone the first convolution's extra channels start from the mean of its R, G, B "
+           "filters, all scaled by 3/N); <b>street-view</b> points with an image path field; <b>POIs</b> with a category field and optional "
            "text fields; <b>mobility</b> flows (OD lines, or trip end points) with an optional weight field.\n\n"
            "<b>What it does</b>: builds one view per kind of data and fuses them. (1) <b>Remote sensing</b>: an image encoder "
            "trained with a triplet loss whose positive regions have a similar POI distribution (and, when flows are given, similar "
@@ -119,6 +125,8 @@ void MuseclTrainAlgorithm::initAlgorithm( const QVariantMap & )
     addParameter( p );
   addParameter( new QgsProcessingParameterNumber( kEmbeddingSize, QObject::tr( "Embedding size" ), QgsProcessingParameterNumber::Integer, 128, false, 2, 2048 ) );
   addParameter( new QgsProcessingParameterNumber( kImageEpochs, QObject::tr( "Epochs per image encoder" ), QgsProcessingParameterNumber::Integer, 10, false, 0, 10000 ) );
+  addParameter( advanced( new QgsProcessingParameterEnum( kEmbeddingOutput, QObject::tr( "Embedding output" ),
+                          QStringList() << QObject::tr( "Fused vector (the paper)" ) << QObject::tr( "Fused vector followed by each view's projection" ), false, 0 ) ) );
   addParameter( advanced( new QgsProcessingParameterNumber( kFusionEpochs, QObject::tr( "Fusion epochs" ), QgsProcessingParameterNumber::Integer, 100, false, 0, 100000 ) ) );
   addParameter( advanced( new QgsProcessingParameterNumber( kBatchSize, QObject::tr( "Batch size (triplets)" ), QgsProcessingParameterNumber::Integer, 32, false, 2, 4096 ) ) );
   addParameter( advanced( new QgsProcessingParameterNumber( kImagesPerPass, QObject::tr( "Most images per encoder pass (caps memory; 0 = whole batch)" ),
@@ -185,6 +193,7 @@ QVariantMap MuseclTrainAlgorithm::processAlgorithm( const QVariantMap &parameter
   o.streetViewPretrained = parameterAsFile( parameters, kSvPretrained, context ).toStdString();
   o.similarityScale = parameterAsEnum( parameters, kSimilarity, context ) == 1 ? musecl::SimilarityScale::Raw : musecl::SimilarityScale::Log1p;
   o.tripletsPerAnchor = parameterAsInt( parameters, kTripletsPerAnchor, context );
+  o.embeddingWithViews = parameterAsEnum( parameters, kEmbeddingOutput, context ) == 1;
   const int augmentation = parameterAsEnum( parameters, kAugmentation, context );
   o.augmentation = augmentation == 0 ? musecl::Augmentation::None : augmentation == 2 ? musecl::Augmentation::Full : musecl::Augmentation::Basic;
   o.mobilityDimension = parameterAsInt( parameters, kMobilitySize, context );
@@ -204,14 +213,21 @@ QVariantMap MuseclTrainAlgorithm::processAlgorithm( const QVariantMap &parameter
   // fails or is cancelled anywhere leaves every previous file as it was.
   MuseclStagedFile model( modelPath, QObject::tr( "model file" ) );
   QTemporaryDir chipFolder( QDir::temp().absoluteFilePath( QStringLiteral( "musecl-chips-XXXXXX" ) ) );
-  const musecl::RegionTable table = museclBuildRegionTable( this, parameters, regions, o.chipSize, chipFolder.path(), context, feedback, 25,
-                                    true, parameterAsString( parameters, QStringLiteral( "RS_BANDS" ), context ) );
+  MuseclChipPlan chips;
+  chips.size = o.chipSize;
+  chips.windowMetres = parameterAsDouble( parameters, QStringLiteral( "CHIP_WINDOW" ), context );
+  chips.measureRadiometry = true;
+  chips.rsBands = parameterAsString( parameters, QStringLiteral( "RS_BANDS" ), context );
+  chips.allBands = parameterAsBoolean( parameters, QStringLiteral( "RS_ALL_BANDS" ), context );
+  const musecl::RegionTable table = museclBuildRegionTable( this, parameters, regions, chips, chipFolder.path(), context, feedback, 25 );
+  o.chipSize = chips.size;
+  o.chipWindowMetres = chips.windowMetres;
 
   musecl::TrainingResult result;
   try
   {
     result = musecl::trainMuseCL( table, o, musecl::loadImageRgb, museclTrainingProgress( feedback, 25, 95 ),
-    [feedback]( const std::string & line ) { feedback->pushInfo( QString::fromStdString( line ) ); }, model.stagingPath().toStdString(), musecl::loadChipRgb );
+    [feedback]( const std::string & line ) { feedback->pushInfo( QString::fromStdString( line ) ); }, model.stagingPath().toStdString(), musecl::loadChipBands );
   }
   catch ( const musecl::TrainingCancelled & )
   {

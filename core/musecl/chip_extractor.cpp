@@ -91,7 +91,8 @@ ChipResult ChipExtractor::extract(const RegionRings &rings, const std::string &o
   if (!b.valid()) return result;
   const double minX = b.minX, minY = b.minY, maxX = b.maxX, maxY = b.maxY;
   // Square window around the box; a degenerate box gets one source pixel.
-  const double half = std::max({maxX - minX, maxY - minY, std::fabs(gt[1]), std::fabs(gt[5])}) / 2.0;
+  const double half = options_.groundWindow > 0 ? options_.groundWindow / 2.0
+                                                : std::max({maxX - minX, maxY - minY, std::fabs(gt[1]), std::fabs(gt[5])}) / 2.0;
   const double cx = (minX + maxX) / 2.0, cy = (minY + maxY) / 2.0;
   const double wx0 = cx - half, wy1 = cy + half;
   const double cell = 2.0 * half / size;  // chip pixel size in CRS units
@@ -221,10 +222,12 @@ bool imageIsReadable(const std::string &path) {
   return ok;
 }
 
-int automaticChipSize(const std::vector<RegionRings> &rings, const std::array<double, 6> &geoTransform) {
+int automaticChipSize(const std::vector<RegionRings> &rings, const std::array<double, 6> &geoTransform, double groundWindow) {
   const double pixelX = std::fabs(geoTransform[1]), pixelY = std::fabs(geoTransform[5]);
   std::vector<double> spans;
+  if (groundWindow > 0 && pixelX > 0 && pixelY > 0) spans.push_back(std::max(groundWindow / pixelX, groundWindow / pixelY));
   for (const RegionRings &region : rings) {
+    if (groundWindow > 0) break;
     const Bounds b = boundsOf(region);
     if (b.valid() && pixelX > 0 && pixelY > 0) spans.push_back(std::max((b.maxX - b.minX) / pixelX, (b.maxY - b.minY) / pixelY));
   }

@@ -21,6 +21,10 @@ enum class ChipFormat { GeoTiff, Png };
 
 struct ChipOptions {
   int size = 256;
+  // > 0: every chip covers this fixed square of ground (raster CRS units) centred on the region's
+  // bounding box, so chips show regions at one scale: a small region keeps its context, a large
+  // one is cut to its centre. 0: the square around the region's bounding box (its longer side).
+  double groundWindow = 0;
   bool maskOutsideRegion = false;
   ChipFormat format = ChipFormat::GeoTiff;
 };
@@ -71,7 +75,8 @@ class ChipExtractor {
 // (BENCHMARKS.md, 3 training seeds) 32, 64 and 256 px gave the same accuracy within seed noise
 // (32 px: -0.11 R2 on spatially blocked check-ins, +0.05 on spatially blocked crime against 64). `rings` in the raster's CRS; regions without a ring are ignored, and none at
 // all gives 256.
-int automaticChipSize(const std::vector<RegionRings> &rings, const std::array<double, 6> &geoTransform);
+// With a ground window (> 0, raster CRS units) the span is the window's instead of the regions'.
+int automaticChipSize(const std::vector<RegionRings> &rings, const std::array<double, 6> &geoTransform, double groundWindow = 0);
 
 // Whether GDAL can open the file as an image (headers only; cheap). Used to report unreadable
 // street-view images before training.

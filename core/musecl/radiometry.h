@@ -20,7 +20,7 @@ struct BandScaling {
 };
 
 struct Radiometry {
-  std::vector<BandScaling> channels;  // the encoder's R, G, B inputs, in that order
+  std::vector<BandScaling> channels;  // the encoder's inputs in order: R, G, B, or N bands
   bool defined() const { return !channels.empty(); }
   // "bands 4,3,2; band 4 0.012-0.31, ..." for logs.
   std::string describe() const;
@@ -50,7 +50,7 @@ inline std::string Radiometry::bandList() const {
 }
 
 inline std::string Radiometry::describe() const {
-  std::string s = "bands " + bandList() + " as R,G,B";
+  std::string s = "bands " + bandList() + (channels.size() == 3 ? std::string(" as R,G,B") : " as " + std::to_string(channels.size()) + " input channels");
   for (const BandScaling &c : channels) s += "; band " + std::to_string(c.band) + " " + radiometry_detail::number(c.lo) + " to " + radiometry_detail::number(c.hi);
   return s;
 }

@@ -53,11 +53,11 @@ bool readBand(GDALRasterBand &band, int w, int h, GDALRIOResampleAlg resampling,
 
 }  // namespace
 
-std::vector<int> chooseRgbBands(const std::string &rasterPath, const std::string &spec) {
-  const auto ds = openRaster(rasterPath);
-  const int count = ds->GetRasterCount();
+namespace {
+// "4,3,2" as band numbers, each within the raster's `count` bands.
+std::vector<int> parseBandList(const std::string &rasterPath, const std::string &spec, int count) {
   std::vector<int> bands;
-  if (!spec.empty()) {
+  {
     std::stringstream in(spec);
     std::string item;
     while (std::getline(in, item, ',')) {
@@ -75,6 +75,26 @@ std::vector<int> chooseRgbBands(const std::string &rasterPath, const std::string
         throw std::runtime_error("band " + std::to_string(band) + " of the band list '" + spec + "' is beyond raster '" + rasterPath + "', which has " + std::to_string(count) + " band(s)");
       bands.push_back(band);
     }
+  }
+  return bands;
+}
+}  // namespace
+
+std::vector<int> chooseAllBands(const std::string &rasterPath, const std::string &spec) {
+  const auto ds = openRaster(rasterPath);
+  const int count = ds->GetRasterCount();
+  if (!spec.empty()) return parseBandList(rasterPath, spec, count);
+  std::vector<int> bands;
+  for (int b = 1; b <= count; ++b) bands.push_back(b);
+  return bands;
+}
+
+std::vector<int> chooseRgbBands(const std::string &rasterPath, const std::string &spec) {
+  const auto ds = openRaster(rasterPath);
+  const int count = ds->GetRasterCount();
+  std::vector<int> bands;
+  if (!spec.empty()) {
+    bands = parseBandList(rasterPath, spec, count);
     if (bands.size() == 1) bands.assign(3, bands.front());
     if (bands.size() != 3)
       throw std::runtime_error("RS_BANDS '" + spec + "' names " + std::to_string(bands.size()) + " bands; give three (R,G,B, e.g. 4,3,2) or one (grey)");
@@ -129,18 +149,18 @@ Radiometry measureRadiometry(const std::string &rasterPath, const std::vector<in
   return r;
 }
 
-bool loadChipRgb(const std::string &path, int size, const Radiometry &radiometry, std::vector<std::uint8_t> &chw) {
-  if (size < 1 || radiometry.channels.size() != 3) return false;
+bool loadChipBands(const std::string &path, int size, const Radiometry &radiometry, std::vector<std::uint8_t> &chw) {
+  if (size < 1 || radiometry.channels.empty()) return false;
   GDALAllRegister();
   CPLPushErrorHandler(CPLQuietErrorHandler);
   std::unique_ptr<GDALDataset> ds(GDALDataset::Open(path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY));
   CPLPopErrorHandler();
   if (!ds) return false;
   const auto plane = static_cast<std::size_t>(size) * static_cast<std::size_t>(size);
-  chw.assign(3 * plane, 0);
+  chw.assign(radiometry.channels.size() * plane, 0);
   std::vector<float> values;
   std::vector<unsigned char> valid;
-  for (std::size_t c = 0; c < 3; ++c) {
+  for (std::size_t c = 0; c < radiometry.channels.size(); ++c) {
     const BandScaling &s = radiometry.channels[c];
     if (s.band < 1 || s.band > ds->GetRasterCount()) return false;
     GDALRasterBand &band = *ds->GetRasterBand(s.band);

@@ -17,6 +17,10 @@ namespace musecl {
 // raster's count.
 std::vector<int> chooseRgbBands(const std::string &rasterPath, const std::string &spec);
 
+// For an encoder fed every chosen band (RS_ALL_BANDS): `spec` lists any number of bands ("2,3,4,8"),
+// empty means every band of the raster. Same errors as chooseRgbBands.
+std::vector<int> chooseAllBands(const std::string &rasterPath, const std::string &spec);
+
 // Each band's display range: Byte bands without scale/offset keep 0-255 (they are display values
 // already); every other band gets the 2nd and 98th percentiles of its physical values (band
 // scale and offset applied), nodata and NaN excluded, from at most 1024 x 1024 samples read
@@ -24,9 +28,10 @@ std::vector<int> chooseRgbBands(const std::string &rasterPath, const std::string
 // and band when a band has no valid pixel.
 Radiometry measureRadiometry(const std::string &rasterPath, const std::vector<int> &bands);
 
-// A chip (which keeps every raster band, with their scale and offset) as 3 x size x size bytes,
-// channel-major: each channel is its band's physical value mapped from [lo, hi] to [0, 255],
-// clamped; invalid pixels are 0. False if the file cannot be read or lacks a band.
-bool loadChipRgb(const std::string &path, int size, const Radiometry &radiometry, std::vector<std::uint8_t> &chw);
+// A chip (which keeps every raster band, with their scale and offset) as C x size x size bytes,
+// channel-major, one channel per entry of `radiometry` (3 for RGB, N for an N-band encoder): each
+// channel is its band's physical value mapped from [lo, hi] to [0, 255], clamped; invalid pixels
+// are 0. False if the file cannot be read or lacks a band.
+bool loadChipBands(const std::string &path, int size, const Radiometry &radiometry, std::vector<std::uint8_t> &chw);
 
 }  // namespace musecl

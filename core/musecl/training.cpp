@@ -102,7 +102,7 @@ ViewVectors trainImageView(const RegionTable &table, const Inputs &in, const Ima
   const std::string &pretrained = remoteSensing ? o.remoteSensingPretrained : o.streetViewPretrained;
   const std::uint64_t seed = mix(o.seed, remoteSensing ? 1 : 2);
   torch::manual_seed(seed);
-  encoder = nn::ImageEncoder(backbone, o.embeddingSize);
+  encoder = nn::ImageEncoder(backbone, o.embeddingSize, stage.channels);
   if (!pretrained.empty()) ctx.decide(stage.name + ": " + std::to_string(encoder->loadPretrainedBackbone(pretrained)) + " pretrained tensors from " + pretrained);
   encoder->to(ctx.device);
   TripletOptions to;
@@ -148,6 +148,7 @@ ModelInfo describe(const TrainingOptions &o, const ViewSet &views, const RegionE
   i.embeddingRaster = er.defined();
   i.embeddingRasterValues = er.defined() ? static_cast<int>(er.values.size(1)) : 0;
   i.chipSize = o.chipSize;
+  i.chipWindowMetres = o.chipWindowMetres;
   i.streetViewSize = o.streetViewSize;
   i.remoteSensingBackbone = o.remoteSensingBackbone;
   i.streetViewBackbone = o.streetViewBackbone;
@@ -190,8 +191,11 @@ TrainingResult trainMuseCL(const RegionTable &table, const TrainingOptions &o, c
   const Inputs in = inputsOf(table);
   ImageCache cache(loadImage, static_cast<std::size_t>(1) << 30);
   const ImageLoader rsLoader = remoteSensingLoader(loadImage, loadChip, table.chipRadiometry);
-  ImageCache rsCache(rsLoader, static_cast<std::size_t>(1) << 30);
-  const ImageStage rsStage = remoteSensingStage(table, o.chipSize);
+  // With a raster radiometry the chips have one channel per chosen band (3, or N for RS_ALL_BANDS).
+  const int rsChannels = table.chipRadiometry.defined() && loadChip ? static_cast<int>(table.chipRadiometry.channels.size()) : 3;
+  ImageCache rsCache(rsLoader, static_cast<std::size_t>(1) << 30, rsChannels);
+  ImageStage rsStage = remoteSensingStage(table, o.chipSize);
+  rsStage.channels = rsChannels;
   const ImageStage svStage = streetViewStage(table, o.streetViewSize);
   const bool trainRs = regionsWithImages(rsStage).size() >= 3, trainSv = regionsWithImages(svStage).size() >= 3;
   const double rsShare = trainRs ? 0.4 : 0, svShare = trainSv ? 0.4 : 0, rest = 1.0 - rsShare - svShare;
@@ -227,6 +231,9 @@ TrainingResult trainMuseCL(const RegionTable &table, const TrainingOptions &o, c
 
   ctx.advance(cursor, 1.0 - cursor);
   result.embeddings = trainFusion(table, views, ctx, model.fusion, mix(o.seed, 4));
+  if (o.embeddingWithViews)
+    ctx.decide("embedding: the fused vector followed by each view's projection, " + std::to_string(result.embeddings.dimension) +
+               " values (zeros in the block of a view a region lacks)");
   reportMissing(result.embeddings, ctx);
   model.info = describe(o, views, result.embeddings);
   if (model.info.remoteSensing && loadChip) model.info.radiometry = table.chipRadiometry;
@@ -254,7 +261,9 @@ TrainingResult embedWithModel(const std::string &modelPath, const RegionTable &t
   ViewSet views;
   ImageCache cache(loadImage, static_cast<std::size_t>(1) << 30);
   const ImageLoader rsLoader = remoteSensingLoader(loadImage, loadChip, model.info.radiometry);
-  ImageCache rsCache(rsLoader, static_cast<std::size_t>(1) << 30);
+  ImageCache rsCache(rsLoader, static_cast<std::size_t>(1) << 30, model.rs ? static_cast<int>(model.rs->inChannels()) : 3);
+  if (model.rs && model.rs->inChannels() != 3 && !(loadChip && model.info.radiometry.defined()))
+    throw std::invalid_argument("the model's remote-sensing encoder takes " + std::to_string(model.rs->inChannels()) + " bands, but no raster chip loader was given");
   if (model.rs && model.info.radiometry.defined() && table.hasChips())
     ctx.decide("remote sensing: chips scaled with the model's radiometry: " + model.info.radiometry.describe());
   auto missing = [&](int view, const std::string &what) { ctx.decide(std::string("the model has a ") + viewName(view) + " view but no " + what + " were given: it is masked out"); };

@@ -64,6 +64,7 @@ struct TrainingOptions {
   double lrDecay = 0.7;
   Augmentation augmentation = Augmentation::Basic;
   int chipSize = 256;       // remote-sensing input size
+  double chipWindowMetres = 0;  // ground per chip (0: each region's bounding box); recorded for musecl:embed
   int streetViewSize = 299; // street-view input size
   std::string remoteSensingBackbone = "resnet18";
   std::string streetViewBackbone = "inception_v3";
@@ -75,6 +76,9 @@ struct TrainingOptions {
   int wordEpochs = 10;
   int wordWindow = 5;
   int fusionHidden = 64;
+  // The embedding is the fused vector (the paper); with this, each view's projection follows it
+  // (embeddingSize x (1 + views) values; see fusion_stage.h).
+  bool embeddingWithViews = false;
   double infoNceTemperature = 0.1;
   // Mobility view: graph encoder width, output size and training length (full-graph epochs).
   int mobilityDimension = 16;
@@ -109,7 +113,7 @@ using ProgressCallback = std::function<bool(const TrainingProgress &)>;
 using LogCallback = std::function<void(const std::string &)>;
 // Decodes an image file into 3 x size x size bytes (channel-major, RGB); false if unreadable.
 using ImageLoader = std::function<bool(const std::string &path, int size, std::vector<std::uint8_t> &chw)>;
-// Decodes a raster chip with a raster-wide radiometry (raster_bands.h: loadChipRgb). Used for the
+// Decodes a raster chip with a raster-wide radiometry (raster_bands.h: loadChipBands). Used for the
 // remote-sensing chips when the table (training) or the model (embedding) has a radiometry;
 // otherwise chips go through the ImageLoader.
 using RasterChipLoader = std::function<bool(const std::string &path, int size, const Radiometry &radiometry, std::vector<std::uint8_t> &chw)>;
@@ -167,6 +171,7 @@ struct ModelInfo {
   bool embeddingRaster = false;
   int embeddingRasterValues = 0;  // 2 x the raster's band count (mean and std of each band)
   int chipSize = 0;
+  double chipWindowMetres = 0;  // 0: chips cover each region's bounding box
   Radiometry radiometry;  // the remote-sensing chips' bands and scaling (undefined: per-chip stretch)
   int streetViewSize = 0;
   std::string remoteSensingBackbone;

@@ -33,3 +33,11 @@ TEST(AutomaticChipSize, NoUsableRegionFallsBackTo256) {
   EXPECT_EQ(musecl::automaticChipSize({}, k30m), 256);
   EXPECT_EQ(musecl::automaticChipSize({musecl::RegionRings{}}, k30m), 256);
 }
+
+TEST(AutomaticChipSize, AGroundWindowSetsTheSpanWhateverTheRegions) {
+  // A 1200 m window over 30 m pixels spans 40 pixels: twice is 80, rounded up to 96, for small and
+  // large regions alike.
+  EXPECT_EQ(musecl::automaticChipSize({box(30, 30)}, k30m, 1200), 96);
+  EXPECT_EQ(musecl::automaticChipSize({box(100000, 100000)}, k30m, 1200), 96);
+  EXPECT_EQ(musecl::automaticChipSize({}, k30m, 1200), 96);
+}

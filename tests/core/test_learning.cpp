@@ -231,6 +231,28 @@ TEST(Encoders, EachBackboneSeesTheInputRangeItsTorchvisionWeightsExpect) {
   EXPECT_TRUE(torch::allclose(encoder->forward(grey), encoder->forward(torch::full({1, 3, 32, 32}, 0.5))));
 }
 
+TEST(Encoders, MultispectralEncodersAndTheRgbWeightRule) {
+  torch::NoGradGuard g;
+  for (const nn::Backbone b : {nn::Backbone::Light, nn::Backbone::ResNet18}) {
+    nn::ImageEncoder six(b, 8, 6);
+    six->eval();
+    EXPECT_EQ(six->inChannels(), 6);
+    EXPECT_EQ(six->forward(torch::rand({2, 6, 64, 64})).sizes(), (std::vector<int64_t>{2, 8}));
+  }
+  EXPECT_THROW(nn::ImageEncoder(nn::Backbone::Light, 8, 0), std::invalid_argument);
+  // RGB filters into 6 channels: R, G, B kept, the extra three the mean of R, G, B, all x 3/6, so a
+  // uniform input excites every filter exactly as it did with 3 channels.
+  const torch::Tensor rgb = torch::randn({4, 3, 7, 7});
+  const torch::Tensor w6 = nn::adaptFirstConvWeight(rgb, 6);
+  ASSERT_EQ(w6.sizes(), (std::vector<int64_t>{4, 6, 7, 7}));
+  EXPECT_TRUE(torch::allclose(w6.narrow(1, 0, 3), rgb * 0.5));
+  for (int c = 3; c < 6; ++c) EXPECT_TRUE(torch::allclose(w6.narrow(1, c, 1), rgb.mean(1, true) * 0.5));
+  EXPECT_TRUE(torch::allclose(w6.sum(1), rgb.sum(1), 1e-5, 1e-5));
+  // One band (grey): the mean filter x 3.
+  EXPECT_TRUE(torch::allclose(nn::adaptFirstConvWeight(rgb, 1), rgb.mean(1, true) * 3.0));
+  EXPECT_TRUE(torch::allclose(nn::adaptFirstConvWeight(rgb, 1).sum(1), rgb.sum(1), 1e-5, 1e-5));
+}
+
 TEST(Encoders, PretrainedBackboneFileErrorsAreClear) {
   nn::ImageEncoder encoder(nn::Backbone::Light, 8);
   const std::string path = tempPath("not_torchscript.pt");
@@ -461,6 +483,35 @@ TEST(Training, AugmentationIsSeededAndEachLevelChangesWhatTheEncoderSees) {
   }
   EXPECT_NE(byLevel[0], byLevel[1]);
   EXPECT_NE(byLevel[1], byLevel[2]);
+  std::remove(path.c_str());
+}
+
+TEST(Training, EmbeddingWithViewsAppendsEachViewsProjectionAfterTheSameFusedVector) {
+  RegionTable city = toyCity(12, true, false, true, true);  // remote sensing, POI text, mobility
+  city.chipPaths[5].clear();                                 // region 5 lacks the raster view
+  TrainingOptions o = tinyOptions();
+  o.imageEpochs = 1;
+  o.fusionEpochs = 5;
+  const std::string path = tempPath("with_views.musecl");
+  const TrainingResult fused = trainMuseCL(city, o, toyLoader, {}, {}, path);
+  o.embeddingWithViews = true;
+  const TrainingResult wide = trainMuseCL(city, o, toyLoader, {}, {}, path);
+  ASSERT_EQ(fused.embeddings.dimension, 16);
+  ASSERT_EQ(wide.embeddings.dimension, 16 * 4) << "fused + remote sensing + POI text + mobility";
+  EXPECT_TRUE(mentions(wide, "the fused vector followed by each view's projection, 64 values"));
+  for (std::size_t r = 0; r < 12; ++r)
+    for (int k = 0; k < 16; ++k) ASSERT_EQ(wide.embeddings.values[r * 64 + k], fused.embeddings.values[r * 16 + k]) << "the fused block is unchanged";
+  double rsBlockOfRegion5 = 0, rsBlockOfRegion4 = 0;
+  for (int k = 16; k < 32; ++k) {
+    rsBlockOfRegion5 += std::fabs(wide.embeddings.values[5 * 64 + k]);
+    rsBlockOfRegion4 += std::fabs(wide.embeddings.values[4 * 64 + k]);
+  }
+  EXPECT_EQ(rsBlockOfRegion5, 0.0) << "a missing view's block is zeros";
+  EXPECT_GT(rsBlockOfRegion4, 0.0);
+  // The model applies the same way.
+  const TrainingResult applied = embedWithModel(path, city, toyLoader, DeviceChoice::Cpu, 2, {}, {});
+  ASSERT_EQ(applied.embeddings.values.size(), wide.embeddings.values.size());
+  for (std::size_t i = 0; i < applied.embeddings.values.size(); ++i) ASSERT_NEAR(applied.embeddings.values[i], wide.embeddings.values[i], 1e-5);
   std::remove(path.c_str());
 }
 

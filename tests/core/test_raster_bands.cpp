@@ -12,6 +12,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <memory>
 #include <random>
 #include <stdexcept>
 #include <string>
@@ -159,8 +160,8 @@ TEST_F(RasterBands, ChipsOfTwoGainsNormaliseToTheSameBytes) {
     const std::string pa = (dir_ / ("a" + std::to_string(k) + ".tif")).string(), pb = (dir_ / ("b" + std::to_string(k) + ".tif")).string();
     ASSERT_TRUE(ea.extract(region, pa).written);
     ASSERT_TRUE(eb.extract(region, pb).written);
-    ASSERT_TRUE(musecl::loadChipRgb(pa, 64, r, ca));
-    ASSERT_TRUE(musecl::loadChipRgb(pb, 64, r, cb));
+    ASSERT_TRUE(musecl::loadChipBands(pa, 64, r, ca));
+    ASSERT_TRUE(musecl::loadChipBands(pb, 64, r, cb));
     ASSERT_EQ(ca.size(), cb.size());
     for (std::size_t i = 0; i < ca.size(); ++i) maxDiff = std::max(maxDiff, std::abs(int(ca[i]) - int(cb[i])));
     if (k == 0) cDark = ca;
@@ -196,7 +197,7 @@ TEST_F(RasterBands, ByteRastersKeepTheirValues) {
     EXPECT_EQ(c.hi, 255);
   }
   std::vector<std::uint8_t> chw;
-  ASSERT_TRUE(musecl::loadChipRgb(path, 8, r, chw));
+  ASSERT_TRUE(musecl::loadChipBands(path, 8, r, chw));
   for (int b = 0; b < 3; ++b)
     for (int i = 0; i < 64; ++i) ASSERT_EQ(chw[static_cast<std::size_t>(b * 64 + i)], static_cast<std::uint8_t>(i * (b + 1))) << "band " << b + 1 << " pixel " << i;
 }
@@ -236,4 +237,25 @@ TEST_F(RasterBands, ZonalStatisticsAreExactAndSkipNodata) {
   EXPECT_FLOAT_EQ(z.values[6], 0.0f);
   // Cancelling stops.
   EXPECT_THROW(musecl::zonalBandStatistics(path, regions, [](std::size_t done) { return done < 1; }), std::runtime_error);
+}
+
+TEST_F(RasterBands, AGroundWindowCutsEveryChipAtOneScaleCentredOnItsRegion) {
+  const std::string path = writeScene(dir_ / "scene.tif", Scene{});
+  musecl::ChipOptions o;
+  o.size = 64;
+  o.groundWindow = 1500;  // metres (the scene's CRS units)
+  musecl::ChipExtractor e(path, o);
+  // A 300 m and a 900 m region: both chips cover 1500 m, centred on the region.
+  for (const double side : {300.0, 900.0}) {
+    const std::string chip = (dir_ / ("w" + std::to_string(static_cast<int>(side)) + ".tif")).string();
+    const double x0 = 501000, y0 = 4498000;
+    ASSERT_TRUE(e.extract(box(x0, y0, side), chip).written);
+    std::unique_ptr<GDALDataset> ds(GDALDataset::Open(chip.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY));
+    ASSERT_TRUE(ds);
+    double gt[6];
+    ASSERT_EQ(ds->GetGeoTransform(gt), CE_None);
+    EXPECT_DOUBLE_EQ(gt[1] * 64, 1500.0) << "side " << side;
+    EXPECT_DOUBLE_EQ(gt[0], x0 + side / 2 - 750) << "centred, side " << side;
+    EXPECT_DOUBLE_EQ(gt[3], y0 + side / 2 + 750) << "centred, side " << side;
+  }
 }

@@ -481,7 +481,21 @@ TEST( TrainEmbed, ChipSizeFollowsTheRasterAndTheModelKeepsIt )
   const AlgorithmRun embed = runAlgorithm( "musecl:embed", { { "MODEL", model }, { "REGIONS", QVariant::fromValue( city->regions.get() ) },
     { "RASTER", city->raster }, { "OUTPUT", "memory:" } }, context, &embedFeedback );
   ASSERT_TRUE( embed.ok ) << embed.error.toStdString();
-  EXPECT_TRUE( embedFeedback.textLog().contains( "16 chips of 128 px with" ) ) << embedFeedback.textLog().toStdString();
+  EXPECT_TRUE( embedFeedback.textLog().contains( "16 chips of 128 px, each covering the square around its region's bounding box" ) ) << embedFeedback.textLog().toStdString();
+
+  // A fixed ground window: 1000 m over 10 m pixels is 100 pixels, so chips of 224 px (twice,
+  // rounded up to a multiple of 32); the model keeps the window and musecl:embed cuts the same.
+  params.insert( "CHIP_WINDOW", 1000 );
+  params.insert( "OUTPUT_MODEL", city->dir.filePath( "window.musecl" ) );
+  QgsProcessingFeedback windowTrain, windowEmbed;
+  const AlgorithmRun windowed = runAlgorithm( "musecl:train", params, context, &windowTrain );
+  ASSERT_TRUE( windowed.ok ) << windowed.error.toStdString();
+  EXPECT_TRUE( windowTrain.textLog().contains( "16 chips of 224 px (automatic: twice the window's side" ) &&
+               windowTrain.textLog().contains( "each covering a fixed 1000 m square centred on its region" ) ) << windowTrain.textLog().toStdString();
+  const AlgorithmRun windowedEmbed = runAlgorithm( "musecl:embed", { { "MODEL", city->dir.filePath( "window.musecl" ) }, { "REGIONS", QVariant::fromValue( city->regions.get() ) },
+    { "RASTER", city->raster }, { "OUTPUT", "memory:" } }, context, &windowEmbed );
+  ASSERT_TRUE( windowedEmbed.ok ) << windowedEmbed.error.toStdString();
+  EXPECT_TRUE( windowEmbed.textLog().contains( "16 chips of 224 px, each covering a fixed 1000 m square" ) ) << windowEmbed.textLog().toStdString();
 }
 
 namespace
@@ -583,6 +597,26 @@ TEST( TrainEmbed, SixBandUInt16SceneTrainsOnChosenBandsAndAnotherGainEmbedsAlike
   EXPECT_FALSE( gainFeedback.textLog().contains( "far from those the model was trained on" ) ) << gainFeedback.textLog().toStdString();
   EXPECT_TRUE( brightFeedback.textLog().contains( "far from those the model was trained on" ) && brightFeedback.textLog().contains( "band 4 spans" ) )
       << brightFeedback.textLog().toStdString();
+
+  // Every band as its own encoder channel: 6 input channels; the model embeds its own scene as in
+  // training and refuses a 3-band raster by band number.
+  params.insert( "RS_BANDS", QString() );
+  params.insert( "RS_ALL_BANDS", true );
+  params.insert( "OUTPUT_MODEL", city->dir.filePath( "six_all.musecl" ) );
+  QgsProcessingFeedback allFeedback;
+  const AlgorithmRun allBands = runAlgorithm( "musecl:train", params, context, &allFeedback );
+  ASSERT_TRUE( allBands.ok ) << allBands.error.toStdString();
+  EXPECT_TRUE( allFeedback.textLog().contains( "bands 1,2,3,4,5,6 as 6 input channels" ) ) << allFeedback.textLog().toStdString();
+  const AlgorithmRun allEmbed = runAlgorithm( "musecl:embed", { { "MODEL", city->dir.filePath( "six_all.musecl" ) }, { "REGIONS", QVariant::fromValue( city->regions.get() ) },
+    { "RASTER", scene }, { "THREADS", 2 }, { "OUTPUT", "memory:" } }, context );
+  ASSERT_TRUE( allEmbed.ok ) << allEmbed.error.toStdString();
+  EXPECT_LT( largestDifference( embeddingsById( allBands, context, 8 ), embeddingsById( allEmbed, context, 8 ) ), 1e-5 );
+  EXPECT_GT( largestDifference( embeddingsById( allBands, context, 8 ), trained ), 0.01 * scale ) << "six channels train another encoder than three";
+  const AlgorithmRun rgbOnly = runAlgorithm( "musecl:embed", { { "MODEL", city->dir.filePath( "six_all.musecl" ) }, { "REGIONS", QVariant::fromValue( city->regions.get() ) },
+    { "RASTER", city->raster }, { "OUTPUT", "memory:" } }, context );
+  EXPECT_FALSE( rgbOnly.ok );
+  EXPECT_TRUE( rgbOnly.error.contains( "band 4" ) && rgbOnly.error.contains( "3 band(s)" ) ) << rgbOnly.error.toStdString();
+  params.insert( "RS_ALL_BANDS", false );
 
   // A band the raster does not have.
   params.insert( "RS_BANDS", "4,7,2" );

@@ -58,8 +58,8 @@ torch::Tensor BasicBlockImpl::forward(const torch::Tensor &x) {
   return torch::relu(out + (downsample ? downsample->forward(x) : x));
 }
 
-ResNet18Impl::ResNet18Impl(int64_t classes) {
-  conv1 = register_module("conv1", Conv2d(Conv2dOptions(3, 64, 7).stride(2).padding(3).bias(false)));
+ResNet18Impl::ResNet18Impl(int64_t classes, int64_t inChannels) {
+  conv1 = register_module("conv1", Conv2d(Conv2dOptions(inChannels, 64, 7).stride(2).padding(3).bias(false)));
   bn1 = register_module("bn1", BatchNorm2d(64));
   auto stage = [](int64_t in, int64_t out, int64_t stride) { return torch::nn::Sequential(BasicBlock(in, out, stride), BasicBlock(out, out, 1)); };
   layer1 = register_module("layer1", stage(64, 64, 1));
@@ -186,7 +186,7 @@ TORCH_MODULE(InceptionAux);
 
 }  // namespace
 
-InceptionV3Impl::InceptionV3Impl(int64_t classes, bool aux) {
+InceptionV3Impl::InceptionV3Impl(int64_t classes, bool aux, int64_t inChannels) {
   // Stem and mixed blocks are registered directly on this module so that names match torchvision
   // ("Conv2d_1a_3x3.conv.weight", "Mixed_5b.branch1x1.bn.running_mean").
   auto add = [this](const std::string &name, auto module) {
@@ -194,7 +194,7 @@ InceptionV3Impl::InceptionV3Impl(int64_t classes, bool aux) {
     return torch::nn::AnyModule(module);
   };
   std::vector<torch::nn::AnyModule> blocks;
-  blocks.push_back(add("Conv2d_1a_3x3", ConvBn(3, 32, 3, 2)));
+  blocks.push_back(add("Conv2d_1a_3x3", ConvBn(inChannels, 32, 3, 2)));
   blocks.push_back(add("Conv2d_2a_3x3", ConvBn(32, 32, 3)));
   blocks.push_back(add("Conv2d_2b_3x3", ConvBn(32, 64, 3, 1, 1)));
   blocks.push_back(torch::nn::AnyModule(torch::nn::MaxPool2d(torch::nn::MaxPool2dOptions(3).stride(2))));
@@ -227,9 +227,9 @@ torch::Tensor InceptionV3Impl::forward(torch::Tensor x) {
 
 // ---------------------------------------------------------------------------------- light CNN
 
-LightCnnImpl::LightCnnImpl() {
+LightCnnImpl::LightCnnImpl(int64_t inChannels) {
   features = torch::nn::Sequential();
-  int64_t in = 3;
+  int64_t in = inChannels;
   for (int64_t out : {32, 64, 128, 256}) {
     features->push_back(ConvBn(in, out, 3, 2, 1));
     in = out;
@@ -243,24 +243,26 @@ torch::Tensor LightCnnImpl::forward(torch::Tensor x) {
 
 // ---------------------------------------------------------------------------------- encoder
 
-ImageEncoderImpl::ImageEncoderImpl(Backbone backbone, int64_t embeddingSize) : backbone_(backbone), input_(defaultInputConvention(backbone)) {
+ImageEncoderImpl::ImageEncoderImpl(Backbone backbone, int64_t embeddingSize, int64_t inChannels)
+    : backbone_(backbone), inChannels_(inChannels), input_(defaultInputConvention(backbone)) {
+  if (inChannels < 1) throw std::invalid_argument("an image encoder needs at least one input channel, got " + std::to_string(inChannels));
   switch (backbone) {
     case Backbone::ResNet18: {
-      ResNet18 m(0);
+      ResNet18 m(0, inChannels);
       netModule = register_module("backbone", m.ptr());
       net = torch::nn::AnyModule(m);
       featureSize_ = 512;
       break;
     }
     case Backbone::InceptionV3: {
-      InceptionV3 m(0, false);
+      InceptionV3 m(0, false, inChannels);
       netModule = register_module("backbone", m.ptr());
       net = torch::nn::AnyModule(m);
       featureSize_ = 2048;
       break;
     }
     case Backbone::Light: {
-      LightCnn m;
+      LightCnn m(inChannels);
       netModule = register_module("backbone", m.ptr());
       net = torch::nn::AnyModule(m);
       featureSize_ = 256;
@@ -285,10 +287,22 @@ InputConvention inputConventionFromName(const std::string &name) {
 torch::Tensor ImageEncoderImpl::forward(torch::Tensor images) {
   // The inputs the backbone's pretrained weights were trained on (see InputConvention).
   if (input_ == InputConvention::MinusOneToOne) return projection(net.forward(images * 2.0 - 1.0));
-  static const auto mean = torch::tensor({0.485f, 0.456f, 0.406f}).view({1, 3, 1, 1});
-  static const auto stdev = torch::tensor({0.229f, 0.224f, 0.225f}).view({1, 3, 1, 1});
-  images = (images - mean.to(images.device())) / stdev.to(images.device());
+  // ImageNet's statistics for the first three channels (R, G, B); their averages for any further
+  // band of a multispectral input, which has no ImageNet statistics of its own.
+  std::vector<float> mean{0.485f, 0.456f, 0.406f}, stdev{0.229f, 0.224f, 0.225f};
+  mean.resize(static_cast<std::size_t>(inChannels_), 0.449f);
+  stdev.resize(static_cast<std::size_t>(inChannels_), 0.226f);
+  const auto view = std::vector<int64_t>{1, inChannels_, 1, 1};
+  images = (images - torch::tensor(mean).view(view).to(images.device())) / torch::tensor(stdev).view(view).to(images.device());
   return projection(net.forward(images));
+}
+
+torch::Tensor adaptFirstConvWeight(const torch::Tensor &rgb, int64_t channels) {
+  if (rgb.dim() != 4 || rgb.size(1) != 3) throw std::invalid_argument("adaptFirstConvWeight expects an RGB convolution weight [out, 3, kh, kw]");
+  std::vector<torch::Tensor> planes;
+  const torch::Tensor grey = rgb.mean(1, true);
+  for (int64_t c = 0; c < channels; ++c) planes.push_back(channels >= 3 && c < 3 ? rgb.narrow(1, c, 1) : grey);
+  return torch::cat(planes, 1) * (3.0 / static_cast<double>(channels));
 }
 
 int ImageEncoderImpl::loadPretrainedBackbone(const std::string &path) {
@@ -306,6 +320,13 @@ int ImageEncoderImpl::loadPretrainedBackbone(const std::string &path) {
   auto copyMatching = [&](const std::string &name, torch::Tensor &target) {
     const auto it = source.find(name);
     if (it == source.end()) return;
+    // The first convolution of an N-band encoder against RGB weights: see adaptFirstConvWeight.
+    if (inChannels_ != 3 && it->second.dim() == 4 && target.dim() == 4 && it->second.size(1) == 3 && target.size(1) == inChannels_ &&
+        it->second.size(0) == target.size(0) && it->second.size(2) == target.size(2) && it->second.size(3) == target.size(3)) {
+      target.copy_(adaptFirstConvWeight(it->second.to(torch::kFloat32), inChannels_).to(target.device(), target.scalar_type()));
+      ++copied;
+      return;
+    }
     if (it->second.sizes() != target.sizes())
       throw std::runtime_error("pretrained backbone '" + path + "': tensor " + name + " has shape " + c10::str(it->second.sizes()) +
                                ", the " + backboneName(backbone_) + " backbone expects " + c10::str(target.sizes()));

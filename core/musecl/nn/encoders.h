@@ -52,7 +52,7 @@ TORCH_MODULE(BasicBlock);
 
 struct ResNet18Impl : torch::nn::Module {
   // classes > 0 adds torchvision's final fc (for parameter-count checks); 0 = features only (512).
-  explicit ResNet18Impl(int64_t classes = 0);
+  explicit ResNet18Impl(int64_t classes = 0, int64_t inChannels = 3);
   torch::Tensor forward(torch::Tensor x);
   torch::nn::Conv2d conv1{nullptr};
   torch::nn::BatchNorm2d bn1{nullptr};
@@ -64,7 +64,7 @@ TORCH_MODULE(ResNet18);
 struct InceptionV3Impl : torch::nn::Module {
   // classes > 0 adds the final fc; auxLogits adds the auxiliary head (not used in forward here,
   // kept so parameter counts and weight names match torchvision). 0 classes = features (2048).
-  explicit InceptionV3Impl(int64_t classes = 0, bool auxLogits = false);
+  explicit InceptionV3Impl(int64_t classes = 0, bool auxLogits = false, int64_t inChannels = 3);
   torch::Tensor forward(torch::Tensor x);
   torch::nn::Sequential stem{nullptr};  // forward order; its modules are registered by name above
   torch::nn::Linear fc{nullptr};
@@ -72,15 +72,18 @@ struct InceptionV3Impl : torch::nn::Module {
 TORCH_MODULE(InceptionV3);
 
 struct LightCnnImpl : torch::nn::Module {
-  LightCnnImpl();
+  explicit LightCnnImpl(int64_t inChannels = 3);
   torch::Tensor forward(torch::Tensor x);
   torch::nn::Sequential features{nullptr};
 };
 TORCH_MODULE(LightCnn);
 
-// A backbone plus a linear projection to the embedding size; input [B, 3, H, W] in [0, 1].
+// A backbone plus a linear projection to the embedding size; input [B, C, H, W] in [0, 1] with C
+// input channels: 3 for RGB, or the N bands of a multispectral raster (the first convolution takes
+// N channels).
 struct ImageEncoderImpl : torch::nn::Module {
-  ImageEncoderImpl(Backbone backbone, int64_t embeddingSize);
+  ImageEncoderImpl(Backbone backbone, int64_t embeddingSize, int64_t inChannels = 3);
+  int64_t inChannels() const { return inChannels_; }
   torch::Tensor forward(torch::Tensor images);
   int64_t featureSize() const { return featureSize_; }
   Backbone backbone() const { return backbone_; }
@@ -97,11 +100,19 @@ struct ImageEncoderImpl : torch::nn::Module {
 
  private:
   Backbone backbone_;
+  int64_t inChannels_;
   int64_t featureSize_;
   InputConvention input_;
 };
 TORCH_MODULE(ImageEncoder);
 
 int64_t parameterCount(const torch::nn::Module &module);
+
+// RGB first-convolution weights [out, 3, kh, kw] for an input of `channels` bands: channels 1-3
+// take the R, G, B filters, every further channel (every channel, below 3) the mean of the three,
+// and the whole is scaled
+// by 3 / channels so that a uniform input excites the layer as it did in RGB. The rule used when
+// pretrained RGB weights are loaded into an N-band encoder.
+torch::Tensor adaptFirstConvWeight(const torch::Tensor &rgb, int64_t channels);
 
 }  // namespace musecl::nn

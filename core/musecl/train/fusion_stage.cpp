@@ -63,7 +63,7 @@ std::string viewList(const FusionModel &m) {
 
 void FusionModel::save(torch::serialize::OutputArchive &a) const {
   a.write("fusion.sizes", torch::tensor(sizes, torch::kLong));
-  a.write("fusion.shape", torch::tensor(std::vector<int64_t>{shared, hidden, trained ? 1 : 0}, torch::kLong));
+  a.write("fusion.shape", torch::tensor(std::vector<int64_t>{shared, hidden, trained ? 1 : 0, withViews ? 1 : 0}, torch::kLong));
   for (int v = 0; v < kViewCount; ++v)
     if (sizes[static_cast<std::size_t>(v)] > 0) {
       a.write(std::string("fusion.mean_") + viewKey(v), torch::tensor(mean[static_cast<std::size_t>(v)]));
@@ -87,6 +87,7 @@ void FusionModel::load(torch::serialize::InputArchive &a) {
   shared = t[0].item<int64_t>();
   hidden = t[1].item<int64_t>();
   trained = t[2].item<int64_t>() != 0;
+  withViews = t.numel() > 3 && t[3].item<int64_t>() != 0;  // files from before the option: fused vector only
   for (int v = 0; v < kViewCount; ++v)
     if (sizes[static_cast<std::size_t>(v)] > 0) {
       t = readTensor(a, std::string("fusion.mean_") + viewKey(v));
@@ -117,6 +118,7 @@ RegionEmbeddings trainFusion(const RegionTable &table, const ViewSet &views, Con
     m.stdev[static_cast<std::size_t>(v)].assign(stdev.data_ptr<float>(), stdev.data_ptr<float>() + stdev.numel());
   }
   m.shared = o.embeddingSize;
+  m.withViews = o.embeddingWithViews;
   m.hidden = o.fusionHidden;
   torch::manual_seed(seed);
   m.fusion = nn::Fusion(m.sizes, m.shared, m.hidden);
@@ -172,8 +174,16 @@ RegionEmbeddings applyFusion(const RegionTable &table, const ViewSet &views, Fus
   m.fusion->to(ctx.device);
   const std::size_t n = table.size();
   const auto [inputs, maskOnDevice] = fusionInputs(views, m, n, ctx.device);
-  const auto [fusedOnDevice, betaOnDevice] = m.fusion->fuse(m.fusion->project(inputs), maskOnDevice);
-  const torch::Tensor fused = fusedOnDevice.cpu().contiguous(), beta = betaOnDevice.cpu().contiguous();
+  const torch::Tensor projected = m.fusion->project(inputs);
+  const auto [fusedOnDevice, betaOnDevice] = m.fusion->fuse(projected, maskOnDevice);
+  torch::Tensor output = fusedOnDevice;
+  if (m.withViews) {
+    std::vector<torch::Tensor> parts{fusedOnDevice};
+    for (int v = 0; v < kViewCount; ++v)
+      if (m.sizes[static_cast<std::size_t>(v)] > 0) parts.push_back(projected.select(1, v) * maskOnDevice.select(1, v).unsqueeze(1).to(projected.scalar_type()));
+    output = torch::cat(parts, 1);
+  }
+  const torch::Tensor fused = output.cpu().contiguous(), beta = betaOnDevice.cpu().contiguous();
   const torch::Tensor mask = maskOnDevice.cpu().contiguous();
   m.fusion->to(torch::kCPU);
   RegionEmbeddings out;

@@ -9,7 +9,10 @@
 // city's views are scaled as the training city's were.
 //
 // Output: the fused vector, embeddingSize wide for every region whatever views it has (a missing
-// view is masked out of the softmax), plus beta per view. Internal header (LibTorch).
+// view is masked out of the softmax), plus beta per view. With `withViews` the fused vector is
+// followed by each of the model's views' projections (zeros where a region lacks the view): the
+// attention-weighted sum can dilute a strong view with weak ones, and ridge on top can then still
+// use each view on its own. Internal header (LibTorch).
 #pragma once
 
 #include "musecl/nn/fusion.h"
@@ -23,6 +26,7 @@ struct FusionModel {
   int64_t shared = 0, hidden = 0;
   nn::Fusion fusion{nullptr};
   bool trained = false;
+  bool withViews = false;  // output = [fused, projection of each model view]
 
   void save(torch::serialize::OutputArchive &archive) const;
   void load(torch::serialize::InputArchive &archive);

@@ -33,7 +33,7 @@ torch::Tensor randomResizedCrop(const torch::Tensor &x, std::mt19937_64 &rng) {
       .squeeze(0);
 }
 
-// [3, S, S] uint8 in, float in [0, 255] out. The draws happen in a fixed order, so a batch seed
+// [C, S, S] uint8 in, float in [0, 255] out. The draws happen in a fixed order, so a batch seed
 // gives the same images on every run.
 torch::Tensor augmented(const torch::Tensor &chw, Augment kind, Augmentation level, std::mt19937_64 &rng) {
   torch::Tensor x = chw;
@@ -98,8 +98,8 @@ torch::Tensor ImageCache::get(const std::string &path, int size) {
   const auto it = cache_.find(key);
   if (it != cache_.end()) return it->second;
   std::vector<std::uint8_t> bytes;
-  if (!loader_ || !loader_(path, size, bytes) || bytes.size() != static_cast<std::size_t>(3) * size * size) return {};
-  torch::Tensor t = torch::from_blob(bytes.data(), {3, size, size}, torch::kUInt8).clone();
+  if (!loader_ || !loader_(path, size, bytes) || bytes.size() != static_cast<std::size_t>(channels_) * size * size) return {};
+  torch::Tensor t = torch::from_blob(bytes.data(), {channels_, size, size}, torch::kUInt8).clone();
   if (used_ + t.numel() <= budget_) {
     used_ += static_cast<std::size_t>(t.numel());
     cache_.emplace(key, t);

@@ -16,13 +16,15 @@ namespace musecl::train {
 // Decoded images, kept while they fit a memory budget so that later epochs decode nothing.
 class ImageCache {
  public:
-  ImageCache(const ImageLoader &loader, std::size_t budgetBytes) : loader_(loader), budget_(budgetBytes) {}
-  // [3, size, size] uint8, or an undefined tensor if the file cannot be decoded.
+  // `channels`: what the loader writes per pixel (3 for RGB, N for an N-band chip).
+  ImageCache(const ImageLoader &loader, std::size_t budgetBytes, int channels = 3) : loader_(loader), budget_(budgetBytes), channels_(channels) {}
+  // [channels, size, size] uint8, or an undefined tensor if the file cannot be decoded.
   torch::Tensor get(const std::string &path, int size);
 
  private:
   const ImageLoader &loader_;
   std::size_t budget_;
+  int channels_;
   std::size_t used_ = 0;
   std::unordered_map<std::string, torch::Tensor> cache_;
 };
@@ -34,6 +36,7 @@ struct ImageStage {
   std::vector<std::vector<std::string>> imagesPerRegion;  // empty: region has none
   int size = 256;
   Augment augment = Augment::None;
+  int channels = 3;  // input channels of the encoder: 3 (RGB) or the N bands of a multispectral chip
 };
 
 ImageStage remoteSensingStage(const RegionTable &table, int size);

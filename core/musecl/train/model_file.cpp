@@ -55,13 +55,16 @@ double readDouble(torch::serialize::InputArchive &a, const std::string &key) {
 void writeEncoder(torch::serialize::OutputArchive &a, const char *key, const nn::ImageEncoder &encoder) {
   if (!encoder) return;
   writeString(a, std::string("musecl.") + key + "_input", nn::inputConventionName(encoder->inputConvention()));
+  writeInt(a, std::string("musecl.") + key + "_channels", encoder->inChannels());
   torch::serialize::OutputArchive sub;
   encoder->save(sub);
   a.write(key, sub);
 }
 
 nn::ImageEncoder readEncoder(torch::serialize::InputArchive &a, const char *key, const std::string &backbone, int embeddingSize) {
-  nn::ImageEncoder encoder(nn::backboneFromName(backbone), embeddingSize);
+  c10::IValue channels;  // absent before N-band encoders: RGB
+  nn::ImageEncoder encoder(nn::backboneFromName(backbone), embeddingSize,
+                           a.try_read(std::string("musecl.") + key + "_channels", channels) ? channels.toInt() : 3);
   // Files from before the convention was recorded scaled every backbone's input by ImageNet's statistics.
   c10::IValue input;
   encoder->setInputConvention(a.try_read(std::string("musecl.") + key + "_input", input) ? nn::inputConventionFromName(input.toStringRef())
@@ -94,6 +97,8 @@ void readInfo(torch::serialize::InputArchive &archive, ModelParts &m) {
     i.embeddingRaster = i.embeddingRasterValues > 0;
   }
   i.chipSize = static_cast<int>(readInt(archive, "musecl.chip_size"));
+  c10::IValue window;
+  if (archive.try_read("musecl.chip_window_m", window)) i.chipWindowMetres = window.toDouble();  // absent before the option: bounding boxes
   i.streetViewSize = static_cast<int>(readInt(archive, "musecl.street_view_size"));
   i.remoteSensingBackbone = readString(archive, "musecl.rs_backbone");
   i.streetViewBackbone = readString(archive, "musecl.sv_backbone");
@@ -107,8 +112,8 @@ void readInfo(torch::serialize::InputArchive &archive, ModelParts &m) {
   if (archive.try_read("musecl.rs_bands", bands) && archive.try_read("musecl.rs_lo", lo) && archive.try_read("musecl.rs_hi", hi)) {
     const auto b = bands.toIntVector();
     const auto l = lo.toDoubleVector(), h = hi.toDoubleVector();
-    if (b.size() != 3 || l.size() != 3 || h.size() != 3) throw std::runtime_error("the remote-sensing radiometry does not have three channels");
-    for (std::size_t c = 0; c < 3; ++c) {
+    if (b.empty() || l.size() != b.size() || h.size() != b.size()) throw std::runtime_error("the remote-sensing radiometry's band list is inconsistent");
+    for (std::size_t c = 0; c < b.size(); ++c) {
       if (b[c] < 1 || !(h[c] > l[c])) throw std::runtime_error("the remote-sensing radiometry of channel " + std::to_string(c + 1) + " is invalid");
       i.radiometry.channels.push_back({static_cast<int>(b[c]), l[c], h[c]});
     }
@@ -122,10 +127,10 @@ std::string summariseOptions(const TrainingOptions &o) {
   s << "embedding_size=" << o.embeddingSize << " image_epochs=" << o.imageEpochs << " fusion_epochs=" << o.fusionEpochs << " batch_size=" << o.batchSize
     << " images_per_pass=" << o.imagesPerPass << " triplets_per_anchor=" << o.tripletsPerAnchor << " learning_rate=" << o.learningRate
     << " triplet=" << (o.tripletDistance == TripletDistance::L2 ? "l2" : "cosine") << " margin=" << (o.tripletDistance == TripletDistance::L2 ? o.margin : o.cosineMargin)
-    << " lr_step=" << o.lrStepEpochs << "x" << o.lrDecay << " chip_size=" << o.chipSize << " street_view_size=" << o.streetViewSize
+    << " lr_step=" << o.lrStepEpochs << "x" << o.lrDecay << " chip_size=" << o.chipSize << " chip_window_m=" << o.chipWindowMetres << " street_view_size=" << o.streetViewSize
     << " rs_backbone=" << o.remoteSensingBackbone << " sv_backbone=" << o.streetViewBackbone
     << " similarity=" << (o.similarityScale == SimilarityScale::Log1p ? "log1p" : "raw") << " positive_pool=" << o.positivePool
-    << " word_dimension=" << o.wordDimension << " word_epochs=" << o.wordEpochs << " fusion_hidden=" << o.fusionHidden << " temperature=" << o.infoNceTemperature
+    << " word_dimension=" << o.wordDimension << " word_epochs=" << o.wordEpochs << " fusion_hidden=" << o.fusionHidden << " embedding_with_views=" << (o.embeddingWithViews ? 1 : 0) << " temperature=" << o.infoNceTemperature
     << " mobility=" << o.mobilityDimension << "d/" << o.mobilityHidden << "h/" << o.mobilityLayers << "l/" << o.mobilityEpochs << "e x" << o.mobilityRuns << " augmentation=" << (o.augmentation == Augmentation::None ? "none" : o.augmentation == Augmentation::Basic ? "basic" : "full") << " seed=" << o.seed;
   return s.str();
 }
@@ -145,6 +150,7 @@ void writeModel(const std::string &modelPath, const ModelParts &m) {
   writeInt(archive, "musecl.has_mobility", i.mobility);
   writeInt(archive, "musecl.embedding_raster_values", i.embeddingRasterValues);
   writeInt(archive, "musecl.chip_size", i.chipSize);
+  writeDouble(archive, "musecl.chip_window_m", i.chipWindowMetres);
   writeInt(archive, "musecl.street_view_size", i.streetViewSize);
   writeString(archive, "musecl.rs_backbone", i.remoteSensingBackbone);
   writeString(archive, "musecl.sv_backbone", i.streetViewBackbone);
