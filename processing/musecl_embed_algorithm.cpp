@@ -11,6 +11,7 @@
 #include "musecl/training.h"
 
 #include <qgsexception.h>
+#include <qgsrasterlayer.h>
 
 #include <QIcon>
 #include <QRegularExpression>
@@ -100,6 +101,20 @@ QVariantMap MuseclEmbedAlgorithm::processAlgorithm( const QVariantMap &parameter
   chips.rsBands = QString::fromStdString( info.radiometry.bandList() );
   chips.allBands = info.radiometry.channels.size() != 3;
   const musecl::RegionTable table = museclBuildRegionTable( this, parameters, regions, chips, chipFolder.path(), context, feedback, 40 );
+  // An embedding raster must have the training raster's band count (the model's view width is two
+  // values per band); said before any chip is encoded. Band order cannot be checked: keep it.
+  if ( info.embeddingRaster && table.hasEmbeddingRaster() )
+  {
+    std::size_t width = 0;
+    for ( const auto &row : table.embeddingRasterStats )
+      width = std::max( width, row.size() );
+    if ( width != 0 && static_cast<int>( width ) != info.embeddingRasterValues )
+    {
+      QgsRasterLayer *raster = museclRasterInput( this, parameters, QStringLiteral( "EMBEDDING_RASTER" ), context );
+      throw QgsProcessingException( QObject::tr( "Embedding raster “%1” (%2) has %3 band(s); the model was trained on an embedding raster of %4 band(s)" )
+                                    .arg( raster ? raster->name() : QString(), raster ? raster->source() : QString() ).arg( width / 2 ).arg( info.embeddingRasterValues / 2 ) );
+    }
+  }
   if ( info.radiometry.defined() && table.chipRadiometry.defined() )
   {
     const std::string mismatch = musecl::radiometryMismatch( info.radiometry, table.chipRadiometry );

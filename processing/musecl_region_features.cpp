@@ -275,7 +275,15 @@ musecl::ZonalStatistics museclSummariseRaster( const MuseclRegionSet &regions, Q
     throw QgsProcessingException( QObject::tr( "Embedding raster “%1”: %2" ).arg( raster->name(), QString::fromStdString( e.what() ) ) );
   }
   if ( z.regionsWithValues() == 0 )
-    throw QgsProcessingException( QObject::tr( "Embedding raster “%1” has no valid pixel in any band under the regions of “%2”" ).arg( raster->name(), regions.layerName ) );
+  {
+    QStringList empty;
+    for ( int k = 0; k < z.bands; ++k )
+      if ( z.validPixels[static_cast<std::size_t>( k )] == 0 )
+        empty << QString::number( k + 1 );
+    throw QgsProcessingException( empty.isEmpty()
+                                  ? QObject::tr( "Embedding raster “%1” (%2): no region of “%3” has a valid pixel in every band" ).arg( raster->name(), path, regions.layerName )
+                                  : QObject::tr( "Embedding raster “%1” (%2): band(s) %3 have no valid pixel under the regions of “%4”" ).arg( raster->name(), path, empty.join( QStringLiteral( ", " ) ), regions.layerName ) );
+  }
   return z;
 }
 

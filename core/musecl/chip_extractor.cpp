@@ -160,6 +160,15 @@ ChipResult ChipExtractor::extract(const RegionRings &rings, const std::string &o
   }
   std::size_t valid = 0;
   const double fill = info_.hasNoData ? info_.noData : 0.0;
+  // Each band keeps its own nodata value (a band's nodata pixels stay nodata in its chip band, and
+  // the chip loader leaves them out); bands without one take band 1's fill.
+  std::vector<double> bandFill(static_cast<std::size_t>(info_.bands), fill);
+  std::vector<bool> bandHasNoData(static_cast<std::size_t>(info_.bands), info_.hasNoData);
+  for (int b = 0; b < info_.bands; ++b) {
+    int has = 0;
+    const double v = impl_->dataset->GetRasterBand(b + 1)->GetNoDataValue(&has);
+    if (has) bandFill[static_cast<std::size_t>(b)] = v, bandHasNoData[static_cast<std::size_t>(b)] = true;
+  }
   for (int j = 0; j < size; ++j)
     for (int i = 0; i < size; ++i) {
       const std::size_t k = static_cast<std::size_t>(j) * size + i;
@@ -170,7 +179,7 @@ ChipResult ChipExtractor::extract(const RegionRings &rings, const std::string &o
         continue;
       }
       for (int b = 0; b < info_.bands; ++b)
-        GDALCopyWords64(&fill, GDT_Float64, 0, impl_->pixels.data() + b * plane + k * typeSize, impl_->type, 0, 1);
+        GDALCopyWords64(&bandFill[static_cast<std::size_t>(b)], GDT_Float64, 0, impl_->pixels.data() + b * plane + k * typeSize, impl_->type, 0, 1);
     }
   result.validFraction = static_cast<double>(valid) / (static_cast<double>(size) * size);
   if (valid == 0) return result;
@@ -185,7 +194,7 @@ ChipResult ChipExtractor::extract(const RegionRings &rings, const std::string &o
     GDALRasterBand *band = mem->GetRasterBand(b + 1);
     if (band->RasterIO(GF_Write, 0, 0, size, size, impl_->pixels.data() + b * plane, size, size, impl_->type, 0, 0, nullptr) != CE_None)
       throw std::runtime_error(std::string("cannot assemble the chip: ") + CPLGetLastErrorMsg());
-    if (info_.hasNoData || options_.maskOutsideRegion) band->SetNoDataValue(fill);
+    if (bandHasNoData[static_cast<std::size_t>(b)] || options_.maskOutsideRegion) band->SetNoDataValue(bandFill[static_cast<std::size_t>(b)]);
     GDALRasterBand *source = impl_->dataset->GetRasterBand(b + 1);
     band->SetColorInterpretation(source->GetColorInterpretation());
     // Scale and offset travel with the chip: they make its values physical (radiometry.h).

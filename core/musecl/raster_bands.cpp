@@ -57,6 +57,7 @@ namespace {
 // "4,3,2" as band numbers, each within the raster's `count` bands.
 std::vector<int> parseBandList(const std::string &rasterPath, const std::string &spec, int count) {
   std::vector<int> bands;
+  if (spec.back() == ',') throw std::runtime_error("RS_BANDS '" + spec + "' ends with a comma; give band numbers such as 4,3,2");
   {
     std::stringstream in(spec);
     std::string item;
@@ -84,8 +85,15 @@ std::vector<int> chooseAllBands(const std::string &rasterPath, const std::string
   const auto ds = openRaster(rasterPath);
   const int count = ds->GetRasterCount();
   if (!spec.empty()) return parseBandList(rasterPath, spec, count);
+  // Every band; the Red, Green and Blue bands first when the raster names them, because the first
+  // three channels take a pretrained backbone's R, G, B filters (nn::adaptFirstConvWeight).
   std::vector<int> bands;
-  for (int b = 1; b <= count; ++b) bands.push_back(b);
+  if (count >= 3) {
+    const std::vector<int> rgb = chooseRgbBands(rasterPath, "");
+    if (rgb != std::vector<int>{1, 2, 3}) bands = rgb;
+  }
+  for (int b = 1; b <= count; ++b)
+    if (std::find(bands.begin(), bands.end(), b) == bands.end()) bands.push_back(b);
   return bands;
 }
 
@@ -124,12 +132,15 @@ Radiometry measureRadiometry(const std::string &rasterPath, const std::vector<in
     const Calibration cal(band);
     BandScaling s;
     s.band = b;
-    if (band.GetRasterDataType() == GDT_Byte && cal.identity()) {
-      r.channels.push_back(s);  // 0-255: display values already
-      continue;
-    }
     if (!readBand(band, w, h, GRIORA_NearestNeighbour, values, valid))
       throw std::runtime_error("reading band " + std::to_string(b) + " of raster '" + rasterPath + "' failed: " + CPLGetLastErrorMsg());
+    if (band.GetRasterDataType() == GDT_Byte && cal.identity()) {
+      // 0-255: display values already (so no scene of 8-bit imagery is ever "far" from another).
+      if (std::all_of(valid.begin(), valid.end(), [](unsigned char v) { return v == 0; }))
+        throw std::runtime_error("band " + std::to_string(b) + " of raster '" + rasterPath + "' has no valid pixel (all nodata)");
+      r.channels.push_back(s);
+      continue;
+    }
     std::vector<double> physical;
     physical.reserve(values.size());
     for (std::size_t k = 0; k < values.size(); ++k)

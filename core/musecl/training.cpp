@@ -189,11 +189,11 @@ TrainingResult trainMuseCL(const RegionTable &table, const TrainingOptions &o, c
   ctx.say("Device " + result.device + ", " + std::to_string(result.threads) + " thread(s), " + describeTorchRuntime(torchRuntimeInfo()) + ", seed " + std::to_string(o.seed));
 
   const Inputs in = inputsOf(table);
-  ImageCache cache(loadImage, static_cast<std::size_t>(1) << 30);
+  ImageCache cache(loadImage, static_cast<std::size_t>(1) << 29);  // half of the 1 GiB image budget; rsCache has the other
   const ImageLoader rsLoader = remoteSensingLoader(loadImage, loadChip, table.chipRadiometry);
   // With a raster radiometry the chips have one channel per chosen band (3, or N for RS_ALL_BANDS).
   const int rsChannels = table.chipRadiometry.defined() && loadChip ? static_cast<int>(table.chipRadiometry.channels.size()) : 3;
-  ImageCache rsCache(rsLoader, static_cast<std::size_t>(1) << 30, rsChannels);
+  ImageCache rsCache(rsLoader, static_cast<std::size_t>(1) << 29, rsChannels);
   ImageStage rsStage = remoteSensingStage(table, o.chipSize);
   rsStage.channels = rsChannels;
   const ImageStage svStage = streetViewStage(table, o.streetViewSize);
@@ -259,9 +259,9 @@ TrainingResult embedWithModel(const std::string &modelPath, const RegionTable &t
           model.info.torchVersion);
 
   ViewSet views;
-  ImageCache cache(loadImage, static_cast<std::size_t>(1) << 30);
+  ImageCache cache(loadImage, static_cast<std::size_t>(1) << 29);  // half of the 1 GiB image budget; rsCache has the other
   const ImageLoader rsLoader = remoteSensingLoader(loadImage, loadChip, model.info.radiometry);
-  ImageCache rsCache(rsLoader, static_cast<std::size_t>(1) << 30, model.rs ? static_cast<int>(model.rs->inChannels()) : 3);
+  ImageCache rsCache(rsLoader, static_cast<std::size_t>(1) << 29, model.rs ? static_cast<int>(model.rs->inChannels()) : 3);
   if (model.rs && model.rs->inChannels() != 3 && !(loadChip && model.info.radiometry.defined()))
     throw std::invalid_argument("the model's remote-sensing encoder takes " + std::to_string(model.rs->inChannels()) + " bands, but no raster chip loader was given");
   if (model.rs && model.info.radiometry.defined() && table.hasChips())

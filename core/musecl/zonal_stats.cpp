@@ -7,6 +7,7 @@
 #include <limits>
 #include <memory>
 #include <stdexcept>
+#include <utility>
 
 namespace musecl {
 
@@ -19,7 +20,8 @@ struct Window {
 };
 
 // The pixel window of a region's bounding box, clipped to the raster; empty when outside.
-Window windowOf(const RegionRings &rings, const double gt[6], int width, int height) {
+// `centre`: the raster pixel (column, row) under the box's centre, possibly off the raster.
+Window windowOf(const RegionRings &rings, const double gt[6], int width, int height, std::pair<long, long> &centre) {
   double minX = std::numeric_limits<double>::infinity(), minY = minX, maxX = -minX, maxY = -minX;
   for (const Ring &r : rings)
     for (const XY &p : r) {
@@ -27,6 +29,7 @@ Window windowOf(const RegionRings &rings, const double gt[6], int width, int hei
       minY = std::min(minY, p.y), maxY = std::max(maxY, p.y);
     }
   if (!(minX <= maxX)) return {};
+  centre = {static_cast<long>(std::floor(((minX + maxX) / 2 - gt[0]) / gt[1])), static_cast<long>(std::floor(((minY + maxY) / 2 - gt[3]) / gt[5]))};
   double c0 = (minX - gt[0]) / gt[1], c1 = (maxX - gt[0]) / gt[1], r0 = (maxY - gt[3]) / gt[5], r1 = (minY - gt[3]) / gt[5];
   if (c0 > c1) std::swap(c0, c1);
   if (r0 > r1) std::swap(r0, r1);
@@ -58,13 +61,23 @@ ZonalStatistics zonalBandStatistics(const std::string &rasterPath, const std::ve
     }
   z.values.assign(rings.size() * 2 * b, 0.0f);
   z.has.assign(rings.size(), 0);
+  z.validPixels.assign(b, 0);
+  std::vector<double> scale(b, 1.0), offset(b, 0.0);
+  for (int k = 0; k < z.bands; ++k) {
+    int ok = 0;
+    const double s = ds->GetRasterBand(k + 1)->GetScale(&ok);
+    if (ok && s != 0) scale[static_cast<std::size_t>(k)] = s;
+    const double o = ds->GetRasterBand(k + 1)->GetOffset(&ok);
+    if (ok) offset[static_cast<std::size_t>(k)] = o;
+  }
   std::vector<float> pixels;
   std::vector<unsigned char> valid;
   std::vector<double> sum(b), sumSq(b);
   std::vector<std::size_t> count(b);
   for (std::size_t r = 0; r < rings.size(); ++r) {
     if (keepGoing && !keepGoing(r)) throw std::runtime_error("cancelled");
-    const Window w = windowOf(rings[r], gt, ds->GetRasterXSize(), ds->GetRasterYSize());
+    std::pair<long, long> centre{-1, -1};
+    const Window w = windowOf(rings[r], gt, ds->GetRasterXSize(), ds->GetRasterYSize(), centre);
     if (w.w == 0 || w.h == 0) continue;
     const auto n = static_cast<std::size_t>(w.w) * static_cast<std::size_t>(w.h);
     pixels.resize(n * b);
@@ -76,7 +89,8 @@ ZonalStatistics zonalBandStatistics(const std::string &rasterPath, const std::ve
       for (int i = 0; i < w.w; ++i)
         if (pointInRings(rings[r], {gt[0] + (w.x0 + i + 0.5) * gt[1], gt[3] + (w.y0 + j + 0.5) * gt[5]}))
           inside.push_back(static_cast<std::size_t>(j) * static_cast<std::size_t>(w.w) + static_cast<std::size_t>(i));
-    if (inside.empty()) inside.push_back(static_cast<std::size_t>(w.h / 2) * static_cast<std::size_t>(w.w) + static_cast<std::size_t>(w.w / 2));
+    if (inside.empty() && centre.first >= w.x0 && centre.first < w.x0 + w.w && centre.second >= w.y0 && centre.second < w.y0 + w.h)
+      inside.push_back(static_cast<std::size_t>(centre.second - w.y0) * static_cast<std::size_t>(w.w) + static_cast<std::size_t>(centre.first - w.x0));
     std::fill(sum.begin(), sum.end(), 0.0);
     std::fill(sumSq.begin(), sumSq.end(), 0.0);
     std::fill(count.begin(), count.end(), 0);
@@ -89,11 +103,13 @@ ZonalStatistics zonalBandStatistics(const std::string &rasterPath, const std::ve
       const float *plane = pixels.data() + static_cast<std::size_t>(k) * n;
       for (std::size_t p : inside)
         if (valid[p] && std::isfinite(plane[p])) {
-          sum[static_cast<std::size_t>(k)] += plane[p];
-          sumSq[static_cast<std::size_t>(k)] += static_cast<double>(plane[p]) * plane[p];
+          const double v = plane[p] * scale[static_cast<std::size_t>(k)] + offset[static_cast<std::size_t>(k)];
+          sum[static_cast<std::size_t>(k)] += v;
+          sumSq[static_cast<std::size_t>(k)] += v * v;
           ++count[static_cast<std::size_t>(k)];
         }
     }
+    for (std::size_t k = 0; k < b; ++k) z.validPixels[k] += count[k];
     // A region counts when every band has a valid pixel; a band without one leaves the region out
     // rather than writing a made-up 0 into the view.
     if (std::find(count.begin(), count.end(), 0) != count.end()) continue;

@@ -227,8 +227,13 @@ TEST(Encoders, EachBackboneSeesTheInputRangeItsTorchvisionWeightsExpect) {
   const torch::Tensor grey = torch::full({1, 3, 32, 32}, 0.5);
   const torch::Tensor imagenet = encoder->forward(grey);
   encoder->setInputConvention(nn::InputConvention::MinusOneToOne);
+  const torch::Tensor image = torch::rand({2, 3, 32, 32});
+  const torch::Tensor minusOneToOne = encoder->forward(image);
   EXPECT_FALSE(torch::allclose(imagenet, encoder->forward(grey)));
-  EXPECT_TRUE(torch::allclose(encoder->forward(grey), encoder->forward(torch::full({1, 3, 32, 32}, 0.5))));
+  // Exactly 2x - 1: the ImageNet path fed the input that standardises to 2x - 1 gives the same output.
+  encoder->setInputConvention(nn::InputConvention::ImageNet);
+  const torch::Tensor mean = torch::tensor({0.485f, 0.456f, 0.406f}).view({1, 3, 1, 1}), stdev = torch::tensor({0.229f, 0.224f, 0.225f}).view({1, 3, 1, 1});
+  EXPECT_TRUE(torch::allclose(encoder->forward((image * 2 - 1) * stdev + mean), minusOneToOne, 1e-4, 1e-5));
 }
 
 TEST(Encoders, MultispectralEncodersAndTheRgbWeightRule) {

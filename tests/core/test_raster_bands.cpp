@@ -259,3 +259,98 @@ TEST_F(RasterBands, AGroundWindowCutsEveryChipAtOneScaleCentredOnItsRegion) {
     EXPECT_DOUBLE_EQ(gt[3], y0 + side / 2 + 750) << "centred, side " << side;
   }
 }
+
+TEST_F(RasterBands, AllBandsPutRgbFirstAndListsMustBeWellFormed) {
+  Scene s;
+  s.rgbInterp = true;  // bands 3, 2, 1 are R, G, B
+  const std::string path = writeScene(dir_ / "rgb6.tif", s);
+  EXPECT_EQ(musecl::chooseAllBands(path, ""), (std::vector<int>{3, 2, 1, 4, 5, 6}));
+  EXPECT_EQ(musecl::chooseAllBands(path, "2,5"), (std::vector<int>{2, 5}));
+  EXPECT_EQ(musecl::chooseAllBands(writeScene(dir_ / "plain6.tif", Scene{}), ""), (std::vector<int>{1, 2, 3, 4, 5, 6}));
+  EXPECT_THROW(musecl::chooseAllBands(path, "4,3,2,"), std::runtime_error) << "a trailing comma is a typo, not a band";
+}
+
+TEST_F(RasterBands, EachBandsNodataStaysNodataInItsChipBand) {
+  // Band 1 has no nodata; band 2's nodata is 9999 and fills its left half. Band 2's chip band must
+  // keep 9999 as nodata, so the loader leaves those pixels out (0) instead of showing them as 255.
+  GDALAllRegister();
+  const std::string path = (dir_ / "holes.tif").string();
+  GDALDataset *ds = GetGDALDriverManager()->GetDriverByName("GTiff")->Create(path.c_str(), 16, 16, 2, GDT_UInt16, nullptr);
+  double gt[6] = {0, 1, 0, 16, 0, -1};
+  ds->SetGeoTransform(gt);
+  std::vector<std::uint16_t> b1(256, 50), b2(256, 50);
+  for (int k = 0; k < 256; ++k)
+    if (k % 16 < 8) b2[static_cast<std::size_t>(k)] = 9999;
+  ASSERT_EQ(ds->GetRasterBand(1)->RasterIO(GF_Write, 0, 0, 16, 16, b1.data(), 16, 16, GDT_UInt16, 0, 0, nullptr), CE_None);
+  ASSERT_EQ(ds->GetRasterBand(2)->RasterIO(GF_Write, 0, 0, 16, 16, b2.data(), 16, 16, GDT_UInt16, 0, 0, nullptr), CE_None);
+  ds->GetRasterBand(2)->SetNoDataValue(9999);
+  GDALClose(ds);
+  musecl::ChipOptions o;
+  o.size = 16;
+  musecl::ChipExtractor e(path, o);
+  const std::string chip = (dir_ / "chip.tif").string();
+  ASSERT_TRUE(e.extract(box(0, 0, 16), chip).written);
+  musecl::Radiometry r;
+  r.channels = {{1, 0, 100}, {2, 0, 100}, {2, 0, 100}};
+  std::vector<std::uint8_t> chw;
+  ASSERT_TRUE(musecl::loadChipBands(chip, 16, r, chw));
+  int zeros = 0, half = 0;
+  for (int k = 0; k < 256; ++k) {
+    EXPECT_EQ(chw[static_cast<std::size_t>(k)], 128) << "band 1 is all valid (50 of 0-100)";
+    const std::uint8_t v = chw[static_cast<std::size_t>(256 + k)];
+    zeros += v == 0;
+    half += v == 128;
+  }
+  EXPECT_GE(zeros, 16 * 7) << "band 2's nodata half is left out";
+  EXPECT_GE(half, 16 * 7) << "band 2's valid half keeps its value";
+  EXPECT_EQ(zeros + half, 256) << "no nodata value is shown as data";
+}
+
+TEST_F(RasterBands, ZonalStatisticsArePhysicalAndNameEmptyBands) {
+  GDALAllRegister();
+  const std::string path = (dir_ / "scaled.tif").string();
+  GDALDataset *ds = GetGDALDriverManager()->GetDriverByName("GTiff")->Create(path.c_str(), 4, 4, 2, GDT_Int16, nullptr);
+  double gt[6] = {0, 1, 0, 4, 0, -1};
+  ds->SetGeoTransform(gt);
+  std::vector<std::int16_t> b1(16, 10), b2(16, -1);
+  ASSERT_EQ(ds->GetRasterBand(1)->RasterIO(GF_Write, 0, 0, 4, 4, b1.data(), 4, 4, GDT_Int16, 0, 0, nullptr), CE_None);
+  ASSERT_EQ(ds->GetRasterBand(2)->RasterIO(GF_Write, 0, 0, 4, 4, b2.data(), 4, 4, GDT_Int16, 0, 0, nullptr), CE_None);
+  ds->GetRasterBand(1)->SetScale(0.5);
+  ds->GetRasterBand(1)->SetOffset(1);
+  ds->GetRasterBand(2)->SetNoDataValue(-1);  // band 2: all nodata
+  GDALClose(ds);
+  // One region on the raster, and one whose box is half off it with its centre off it too.
+  const musecl::ZonalStatistics z = musecl::zonalBandStatistics(path, {box(0, 0, 4), box(3.9, 1, 0.3)});
+  EXPECT_EQ(z.validPixels, (std::vector<std::size_t>{16, 0})) << "band 1 from the first region, band 2 nothing";
+  EXPECT_EQ(z.has, (std::vector<std::uint8_t>{0, 0})) << "band 2 has no valid pixel anywhere";
+  // Band 1 alone: its physical value is 10 x 0.5 + 1 = 6.
+  const std::string one = (dir_ / "one.tif").string();
+  ds = GetGDALDriverManager()->GetDriverByName("GTiff")->Create(one.c_str(), 4, 4, 1, GDT_Int16, nullptr);
+  ds->SetGeoTransform(gt);
+  ASSERT_EQ(ds->GetRasterBand(1)->RasterIO(GF_Write, 0, 0, 4, 4, b1.data(), 4, 4, GDT_Int16, 0, 0, nullptr), CE_None);
+  ds->GetRasterBand(1)->SetScale(0.5);
+  ds->GetRasterBand(1)->SetOffset(1);
+  GDALClose(ds);
+  const musecl::ZonalStatistics y = musecl::zonalBandStatistics(one, {box(0, 0, 4), box(3.9, 1, 0.3)});
+  EXPECT_EQ(y.has, (std::vector<std::uint8_t>{1, 0})) << "the sliver's centre (4.05, 1.15) is off the raster: no made-up pixel";
+  EXPECT_FLOAT_EQ(y.values[0], 6.0f);
+}
+
+TEST_F(RasterBands, AnAllNodataByteBandIsNamedToo) {
+  GDALAllRegister();
+  const std::string path = (dir_ / "byte_hole.tif").string();
+  GDALDataset *ds = GetGDALDriverManager()->GetDriverByName("GTiff")->Create(path.c_str(), 8, 8, 3, GDT_Byte, nullptr);
+  double gt[6] = {0, 1, 0, 8, 0, -1};
+  ds->SetGeoTransform(gt);
+  // GeoTIFF keeps one nodata value for all bands: bands 1-2 hold 100, band 3 stays 0 (all nodata).
+  std::vector<std::uint8_t> px(64, 100);
+  for (int b = 1; b <= 2; ++b) ASSERT_EQ(ds->GetRasterBand(b)->RasterIO(GF_Write, 0, 0, 8, 8, px.data(), 8, 8, GDT_Byte, 0, 0, nullptr), CE_None);
+  for (int b = 1; b <= 3; ++b) ds->GetRasterBand(b)->SetNoDataValue(0);
+  GDALClose(ds);
+  try {
+    musecl::measureRadiometry(path, {1, 2, 3});
+    FAIL() << "an all-nodata 8-bit band was accepted";
+  } catch (const std::runtime_error &e) {
+    EXPECT_NE(std::string(e.what()).find("band 3"), std::string::npos) << e.what();
+  }
+}
