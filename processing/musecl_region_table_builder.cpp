@@ -12,7 +12,6 @@
 #include <qgsexception.h>
 #include <qgsprocessingalgorithm.h>
 #include <qgsprocessingparameters.h>
-#include <qgsproviderregistry.h>
 #include <qgsrasterlayer.h>
 #include <qgsvectorlayer.h>
 
@@ -147,6 +146,57 @@ namespace
     return QObject::tr( "mobility (weight %1 inside, %2 origin-destination pairs from %3 origin regions)" )
          .arg( s.weightInside, 0, 'f', 0 ).arg( t.flows.size() ).arg( origins.size() );
   }
+
+  // The radiometry (when asked for) and one chip per region; returns the "Inputs" log entry.
+  QString addRasterChips( musecl::RegionTable &t, QgsRasterLayer *raster, const MuseclRegionSet &regions, MuseclChipPlan &chips, const QString &chipFolder,
+                          QgsProcessingContext &context, QgsProcessingFeedback *feedback, double from, double to )
+  {
+    if ( chips.measureRadiometry && raster->providerType() == QLatin1String( "gdal" ) )
+    {
+      const QString path = museclGdalRasterPath( raster, QObject::tr( "measuring its radiometry" ) );
+      try
+      {
+        const std::string spec = chips.rsBands.trimmed().toStdString();
+        t.chipRadiometry = musecl::measureRadiometry( path.toStdString(), chips.allBands ? musecl::chooseAllBands( path.toStdString(), spec )
+                           : musecl::chooseRgbBands( path.toStdString(), spec ) );
+      }
+      catch ( const std::exception &e )
+      {
+        throw QgsProcessingException( QString::fromStdString( e.what() ) );
+      }
+      feedback->pushInfo( QObject::tr( "Raster radiometry of “%1”: %2" ).arg( raster->name(), QString::fromStdString( t.chipRadiometry.describe() ) ) );
+    }
+    musecl::ChipOptions options;
+    options.size = chips.size;
+    options.groundWindow = chips.windowMetres;  // metres: museclExtractChips converts to the raster's units
+    MuseclStagedFiles files( chipFolder, QObject::tr( "training chips" ) );
+    const MuseclChipRun run = museclExtractChips( regions, raster, options, 0, files, context, feedback, from, to );
+    files.commit();
+    chips.size = run.size;
+    for ( const QString &path : run.paths )
+      t.chipPaths.push_back( path.toStdString() );
+    return QObject::tr( "remote sensing (%1 chips from “%2”)" ).arg( run.written ).arg( raster->name() );
+  }
+
+  // Mean and std of every band per region; returns the "Inputs" log entry.
+  QString addEmbeddingRaster( musecl::RegionTable &t, QgsRasterLayer *raster, const MuseclRegionSet &regions, QgsProcessingContext &context,
+                              QgsProcessingFeedback *feedback, double from, double to )
+  {
+    const musecl::ZonalStatistics z = museclSummariseRaster( regions, raster, context, feedback, from, to );
+    t.embeddingRasterStats.assign( t.size(), {} );
+    QStringList without;
+    for ( std::size_t r = 0; r < t.size(); ++r )
+    {
+      if ( z.has[r] )
+        t.embeddingRasterStats[r].assign( z.values.begin() + static_cast<std::ptrdiff_t>( r * 2 * z.bands ), z.values.begin() + static_cast<std::ptrdiff_t>( ( r + 1 ) * 2 * z.bands ) );
+      else
+        without << regions.ids.at( static_cast<int>( r ) );
+    }
+    if ( !without.isEmpty() )
+      feedback->pushWarning( QObject::tr( "Embedding raster “%1”: %2 region(s) have no valid pixel in some band and lack this view (%3)" )
+                             .arg( raster->name() ).arg( without.size() ).arg( without.mid( 0, 10 ).join( QStringLiteral( ", " ) ) + ( without.size() > 10 ? QStringLiteral( ", …" ) : QString() ) ) );
+    return QObject::tr( "embedding raster (mean and std of %1 band(s) of “%2” in %3 of %4 regions)" ).arg( z.bands ).arg( raster->name() ).arg( z.regionsWithValues() ).arg( t.size() );
+  }
 }
 
 musecl::RegionTable museclBuildRegionTable( const QgsProcessingAlgorithm *algorithm, const QVariantMap &parameters, const MuseclRegionSet &regions,
@@ -199,50 +249,13 @@ musecl::RegionTable museclBuildRegionTable( const QgsProcessingAlgorithm *algori
     QgsRasterLayer *raster = museclRasterInput( algorithm, parameters, QStringLiteral( "RASTER" ), context );
     if ( !raster )
       throw QgsProcessingException( QObject::tr( "Could not load the raster given as RASTER" ) );
-    if ( chips.measureRadiometry && raster->providerType() == QLatin1String( "gdal" ) )
-    {
-      const QString path = QgsProviderRegistry::instance()->decodeUri( QStringLiteral( "gdal" ), raster->source() ).value( QStringLiteral( "path" ) ).toString();
-      try
-      {
-        const std::string spec = chips.rsBands.trimmed().toStdString();
-        t.chipRadiometry = musecl::measureRadiometry( path.toStdString(), chips.allBands ? musecl::chooseAllBands( path.toStdString(), spec )
-                           : musecl::chooseRgbBands( path.toStdString(), spec ) );
-      }
-      catch ( const std::exception &e )
-      {
-        throw QgsProcessingException( QString::fromStdString( e.what() ) );
-      }
-      feedback->pushInfo( QObject::tr( "Raster radiometry of “%1”: %2" ).arg( raster->name(), QString::fromStdString( t.chipRadiometry.describe() ) ) );
-    }
-    musecl::ChipOptions options;
-    options.size = chips.size;
-    options.groundWindow = chips.windowMetres;  // metres: museclExtractChips converts to the raster's units
-    MuseclStagedFiles files( chipFolder, QObject::tr( "training chips" ) );
-    const MuseclChipRun run = museclExtractChips( regions, raster, options, 0, files, context, feedback, at, at + step );
-    files.commit();
-    chips.size = run.size;
-    for ( const QString &path : run.paths )
-      t.chipPaths.push_back( path.toStdString() );
-    used << QObject::tr( "remote sensing (%1 chips from “%2”)" ).arg( run.written ).arg( raster->name() );
+    used << addRasterChips( t, raster, regions, chips, chipFolder, context, feedback, at, at + step );
   }
   at += step;
   if ( given( "EMBEDDING_RASTER" ) )
   {
     QgsRasterLayer *raster = museclRasterInput( algorithm, parameters, QStringLiteral( "EMBEDDING_RASTER" ), context );
-    const musecl::ZonalStatistics z = museclSummariseRaster( regions, raster, context, feedback, at, at + step );
-    t.embeddingRasterStats.assign( t.size(), {} );
-    QStringList without;
-    for ( std::size_t r = 0; r < t.size(); ++r )
-    {
-      if ( z.has[r] )
-        t.embeddingRasterStats[r].assign( z.values.begin() + static_cast<std::ptrdiff_t>( r * 2 * z.bands ), z.values.begin() + static_cast<std::ptrdiff_t>( ( r + 1 ) * 2 * z.bands ) );
-      else
-        without << regions.ids.at( static_cast<int>( r ) );
-    }
-    if ( !without.isEmpty() )
-      feedback->pushWarning( QObject::tr( "Embedding raster “%1”: %2 region(s) have no valid pixel in some band and lack this view (%3)" )
-                             .arg( raster->name() ).arg( without.size() ).arg( without.mid( 0, 10 ).join( QStringLiteral( ", " ) ) + ( without.size() > 10 ? QStringLiteral( ", …" ) : QString() ) ) );
-    used << QObject::tr( "embedding raster (mean and std of %1 band(s) of “%2” in %3 of %4 regions)" ).arg( z.bands ).arg( raster->name() ).arg( z.regionsWithValues() ).arg( t.size() );
+    used << addEmbeddingRaster( t, raster, regions, context, feedback, at, at + step );
   }
   at += step;
   if ( given( "STREETVIEW" ) )

@@ -60,24 +60,6 @@ ChipExtractor::ChipExtractor(const std::string &rasterPath, const ChipOptions &o
   impl_->mask.resize(n);
 }
 
-namespace {
-// The bounding box of a region's rings; not valid when the region has no point.
-struct Bounds {
-  double minX = std::numeric_limits<double>::infinity(), minY = minX, maxX = -minX, maxY = -minX;
-  bool valid() const { return minX <= maxX; }
-};
-Bounds boundsOf(const RegionRings &rings) {
-  Bounds b;
-  for (const Ring &r : rings)
-    for (const XY &p : r) {
-      b.minX = std::min(b.minX, p.x);
-      b.minY = std::min(b.minY, p.y);
-      b.maxX = std::max(b.maxX, p.x);
-      b.maxY = std::max(b.maxY, p.y);
-    }
-  return b;
-}
-}  // namespace
 
 ChipExtractor::~ChipExtractor() {
   if (impl_ && impl_->dataset) GDALClose(impl_->dataset);
@@ -87,7 +69,7 @@ ChipResult ChipExtractor::extract(const RegionRings &rings, const std::string &o
   ChipResult result;
   const int size = options_.size;
   const auto &gt = info_.geoTransform;
-  const Bounds b = boundsOf(rings);
+  const RegionBounds b = regionBounds(rings);
   if (!b.valid()) return result;
   const double minX = b.minX, minY = b.minY, maxX = b.maxX, maxY = b.maxY;
   // Square window around the box; a degenerate box gets one source pixel.
@@ -237,7 +219,7 @@ int automaticChipSize(const std::vector<RegionRings> &rings, const std::array<do
   if (groundWindow > 0 && pixelX > 0 && pixelY > 0) spans.push_back(std::max(groundWindow / pixelX, groundWindow / pixelY));
   for (const RegionRings &region : rings) {
     if (groundWindow > 0) break;
-    const Bounds b = boundsOf(region);
+    const RegionBounds b = regionBounds(region);
     if (b.valid() && pixelX > 0 && pixelY > 0) spans.push_back(std::max((b.maxX - b.minX) / pixelX, (b.maxY - b.minY) / pixelY));
   }
   if (spans.empty()) return 256;

@@ -10,6 +10,14 @@
 
 namespace musecl {
 
+BandCalibration::BandCalibration(GDALRasterBand &band) {
+  int ok = 0;
+  const double s = band.GetScale(&ok);
+  if (ok && s != 0) scale = s;
+  const double o = band.GetOffset(&ok);
+  if (ok) offset = o;
+}
+
 namespace {
 
 std::unique_ptr<GDALDataset> openRaster(const std::string &path) {
@@ -18,19 +26,6 @@ std::unique_ptr<GDALDataset> openRaster(const std::string &path) {
   if (!ds || ds->GetRasterCount() < 1) throw std::runtime_error("cannot read raster '" + path + "': " + CPLGetLastErrorMsg());
   return ds;
 }
-
-// The physical value of a raw one: raw * scale + offset (GDAL's defaults are 1 and 0).
-struct Calibration {
-  double scale = 1, offset = 0;
-  explicit Calibration(GDALRasterBand &band) {
-    int ok = 0;
-    const double s = band.GetScale(&ok);
-    if (ok && s != 0) scale = s;
-    const double o = band.GetOffset(&ok);
-    if (ok) offset = o;
-  }
-  bool identity() const { return scale == 1 && offset == 0; }
-};
 
 // A band read at `w` x `h` (resampled by GDAL) as floats, with a validity mask from its mask band.
 bool readBand(GDALRasterBand &band, int w, int h, GDALRIOResampleAlg resampling, std::vector<float> &values, std::vector<unsigned char> &valid) {
@@ -51,34 +46,42 @@ bool readBand(GDALRasterBand &band, int w, int h, GDALRIOResampleAlg resampling,
   return true;
 }
 
-}  // namespace
-
-namespace {
 // "4,3,2" as band numbers, each within the raster's `count` bands.
 std::vector<int> parseBandList(const std::string &rasterPath, const std::string &spec, int count) {
   std::vector<int> bands;
   if (spec.back() == ',') throw std::runtime_error("RS_BANDS '" + spec + "' ends with a comma; give band numbers such as 4,3,2");
-  {
-    std::stringstream in(spec);
-    std::string item;
-    while (std::getline(in, item, ',')) {
-      std::size_t used = 0;
-      int band = 0;
-      try {
-        band = std::stoi(item, &used);
-      } catch (const std::exception &) {
-        used = 0;
-      }
-      while (used < item.size() && item[used] == ' ') ++used;
-      if (used == 0 || used != item.size())
-        throw std::runtime_error("RS_BANDS '" + spec + "' is not a list of band numbers (e.g. 4,3,2); '" + item + "' is not a number");
-      if (band < 1 || band > count)
-        throw std::runtime_error("band " + std::to_string(band) + " of the band list '" + spec + "' is beyond raster '" + rasterPath + "', which has " + std::to_string(count) + " band(s)");
-      bands.push_back(band);
+  std::stringstream in(spec);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    std::size_t used = 0;
+    int band = 0;
+    try {
+      band = std::stoi(item, &used);
+    } catch (const std::exception &) {
+      used = 0;
     }
+    while (used < item.size() && item[used] == ' ') ++used;
+    if (used == 0 || used != item.size())
+      throw std::runtime_error("RS_BANDS '" + spec + "' is not a list of band numbers (e.g. 4,3,2); '" + item + "' is not a number");
+    if (band < 1 || band > count)
+      throw std::runtime_error("band " + std::to_string(band) + " of the band list '" + spec + "' is beyond raster '" + rasterPath + "', which has " + std::to_string(count) + " band(s)");
+    bands.push_back(band);
   }
   return bands;
 }
+
+// The bands whose colour interpretation is Red, Green and Blue, in that order; empty unless all three are named.
+std::vector<int> colourBands(GDALDataset &ds) {
+  int rgb[3] = {0, 0, 0};
+  for (int b = 1; b <= ds.GetRasterCount(); ++b) {
+    const GDALColorInterp c = ds.GetRasterBand(b)->GetColorInterpretation();
+    const int slot = c == GCI_RedBand ? 0 : c == GCI_GreenBand ? 1 : c == GCI_BlueBand ? 2 : -1;
+    if (slot >= 0 && rgb[slot] == 0) rgb[slot] = b;
+  }
+  if (rgb[0] && rgb[1] && rgb[2]) return {rgb[0], rgb[1], rgb[2]};
+  return {};
+}
+
 }  // namespace
 
 std::vector<int> chooseAllBands(const std::string &rasterPath, const std::string &spec) {
@@ -87,11 +90,7 @@ std::vector<int> chooseAllBands(const std::string &rasterPath, const std::string
   if (!spec.empty()) return parseBandList(rasterPath, spec, count);
   // Every band; the Red, Green and Blue bands first when the raster names them, because the first
   // three channels take a pretrained backbone's R, G, B filters (nn::adaptFirstConvWeight).
-  std::vector<int> bands;
-  if (count >= 3) {
-    const std::vector<int> rgb = chooseRgbBands(rasterPath, "");
-    if (rgb != std::vector<int>{1, 2, 3}) bands = rgb;
-  }
+  std::vector<int> bands = colourBands(*ds);
   for (int b = 1; b <= count; ++b)
     if (std::find(bands.begin(), bands.end(), b) == bands.end()) bands.push_back(b);
   return bands;
@@ -108,13 +107,7 @@ std::vector<int> chooseRgbBands(const std::string &rasterPath, const std::string
       throw std::runtime_error("RS_BANDS '" + spec + "' names " + std::to_string(bands.size()) + " bands; give three (R,G,B, e.g. 4,3,2) or one (grey)");
     return bands;
   }
-  int rgb[3] = {0, 0, 0};
-  for (int b = 1; b <= count; ++b) {
-    const GDALColorInterp c = ds->GetRasterBand(b)->GetColorInterpretation();
-    const int slot = c == GCI_RedBand ? 0 : c == GCI_GreenBand ? 1 : c == GCI_BlueBand ? 2 : -1;
-    if (slot >= 0 && rgb[slot] == 0) rgb[slot] = b;
-  }
-  if (rgb[0] && rgb[1] && rgb[2]) return {rgb[0], rgb[1], rgb[2]};
+  if (std::vector<int> rgb = colourBands(*ds); !rgb.empty()) return rgb;
   if (count >= 3) return {1, 2, 3};
   return {1, 1, 1};
 }
@@ -129,7 +122,7 @@ Radiometry measureRadiometry(const std::string &rasterPath, const std::vector<in
     if (b < 1 || b > ds->GetRasterCount())
       throw std::runtime_error("raster '" + rasterPath + "' has " + std::to_string(ds->GetRasterCount()) + " band(s); band " + std::to_string(b) + " is needed");
     GDALRasterBand &band = *ds->GetRasterBand(b);
-    const Calibration cal(band);
+    const BandCalibration cal(band);
     BandScaling s;
     s.band = b;
     if (!readBand(band, w, h, GRIORA_NearestNeighbour, values, valid))
@@ -175,7 +168,7 @@ bool loadChipBands(const std::string &path, int size, const Radiometry &radiomet
     const BandScaling &s = radiometry.channels[c];
     if (s.band < 1 || s.band > ds->GetRasterCount()) return false;
     GDALRasterBand &band = *ds->GetRasterBand(s.band);
-    const Calibration cal(band);
+    const BandCalibration cal(band);
     if (!readBand(band, size, size, GRIORA_Bilinear, values, valid)) return false;
     std::uint8_t *out = chw.data() + c * plane;
     const double span = s.hi - s.lo;

@@ -8,7 +8,16 @@
 #include <string>
 #include <vector>
 
+class GDALRasterBand;
+
 namespace musecl {
+
+// A band's GDAL scale and offset (1 and 0 when unset): physical value = raw * scale + offset.
+struct BandCalibration {
+  double scale = 1, offset = 0;
+  explicit BandCalibration(GDALRasterBand &band);
+  bool identity() const { return scale == 1 && offset == 0; }
+};
 
 // The bands that feed the encoder's R, G, B. `spec`: "4,3,2" (three band numbers) or "5" (one
 // band, shown as grey); empty: the bands whose colour interpretation is Red, Green and Blue,

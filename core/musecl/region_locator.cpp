@@ -20,6 +20,18 @@ bool pointInRings(const RegionRings &rings, XY p) {
   return inside;
 }
 
+RegionBounds regionBounds(const RegionRings &rings) {
+  RegionBounds b;
+  for (const Ring &r : rings)
+    for (const XY &p : r) {
+      b.minX = std::min(b.minX, p.x);
+      b.minY = std::min(b.minY, p.y);
+      b.maxX = std::max(b.maxX, p.x);
+      b.maxY = std::max(b.maxY, p.y);
+    }
+  return b;
+}
+
 RegionLocator::RegionLocator(std::vector<RegionRings> regions) : regions_(std::move(regions)) {
   if (regions_.size() >= std::numeric_limits<std::uint32_t>::max()) throw std::length_error("too many regions");
   double minX = std::numeric_limits<double>::infinity(), minY = minX;
@@ -27,17 +39,9 @@ RegionLocator::RegionLocator(std::vector<RegionRings> regions) : regions_(std::m
   boxes_.reserve(regions_.size());
   double sumWidth = 0;
   for (const RegionRings &rings : regions_) {
-    Box b{std::numeric_limits<double>::infinity(), std::numeric_limits<double>::infinity(),
-          -std::numeric_limits<double>::infinity(), -std::numeric_limits<double>::infinity()};
-    for (const Ring &r : rings)
-      for (const XY &p : r) {
-        b.minX = std::min(b.minX, p.x);
-        b.minY = std::min(b.minY, p.y);
-        b.maxX = std::max(b.maxX, p.x);
-        b.maxY = std::max(b.maxY, p.y);
-      }
+    const Box b = regionBounds(rings);
     boxes_.push_back(b);
-    if (b.minX <= b.maxX) {
+    if (b.valid()) {
       minX = std::min(minX, b.minX);
       minY = std::min(minY, b.minY);
       maxX = std::max(maxX, b.maxX);
@@ -69,7 +73,7 @@ RegionLocator::RegionLocator(std::vector<RegionRings> regions) : regions_(std::m
       for (std::int64_t x = x0; x <= std::min(x1, bucketsX_ - 1); ++x) fn(static_cast<std::size_t>(y * bucketsX_ + x));
   };
   for (const Box &b : boxes_)
-    if (b.minX <= b.maxX) forEachBucket(b, [&](std::size_t k) { ++counts[k + 1]; });
+    if (b.valid()) forEachBucket(b, [&](std::size_t k) { ++counts[k + 1]; });
   for (std::size_t k = 0; k < total; ++k) counts[k + 1] += counts[k];
   bucketStart_ = counts;
   bucketRegions_.resize(counts[total]);

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <unordered_map>
 #include <vector>
@@ -20,6 +21,13 @@ namespace musecl {
 using RegionRings = std::vector<Ring>;
 
 bool pointInRings(const RegionRings &rings, XY p);
+
+// The bounding box of a region's rings; not valid when the region has no vertex.
+struct RegionBounds {
+  double minX = std::numeric_limits<double>::infinity(), minY = minX, maxX = -minX, maxY = -minX;
+  bool valid() const { return minX <= maxX; }
+};
+RegionBounds regionBounds(const RegionRings &rings);
 
 class RegionLocator {
  public:
@@ -38,9 +46,7 @@ class RegionLocator {
   bool usesHexLattice() const { return lattice_.has_value(); }
 
  private:
-  struct Box {
-    double minX, minY, maxX, maxY;
-  };
+  using Box = RegionBounds;
   std::int64_t locateByGrid(XY p) const;
 
   std::vector<RegionRings> regions_;

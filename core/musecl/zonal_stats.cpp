@@ -1,5 +1,7 @@
 #include "musecl/zonal_stats.h"
 
+#include "musecl/raster_bands.h"  // BandCalibration
+
 #include <gdal_priv.h>
 
 #include <algorithm>
@@ -22,13 +24,9 @@ struct Window {
 // The pixel window of a region's bounding box, clipped to the raster; empty when outside.
 // `centre`: the raster pixel (column, row) under the box's centre, possibly off the raster.
 Window windowOf(const RegionRings &rings, const double gt[6], int width, int height, std::pair<long, long> &centre) {
-  double minX = std::numeric_limits<double>::infinity(), minY = minX, maxX = -minX, maxY = -minX;
-  for (const Ring &r : rings)
-    for (const XY &p : r) {
-      minX = std::min(minX, p.x), maxX = std::max(maxX, p.x);
-      minY = std::min(minY, p.y), maxY = std::max(maxY, p.y);
-    }
-  if (!(minX <= maxX)) return {};
+  const RegionBounds box = regionBounds(rings);
+  if (!box.valid()) return {};
+  const double minX = box.minX, minY = box.minY, maxX = box.maxX, maxY = box.maxY;
   centre = {static_cast<long>(std::floor(((minX + maxX) / 2 - gt[0]) / gt[1])), static_cast<long>(std::floor(((minY + maxY) / 2 - gt[3]) / gt[5]))};
   double c0 = (minX - gt[0]) / gt[1], c1 = (maxX - gt[0]) / gt[1], r0 = (maxY - gt[3]) / gt[5], r1 = (minY - gt[3]) / gt[5];
   if (c0 > c1) std::swap(c0, c1);
@@ -62,14 +60,8 @@ ZonalStatistics zonalBandStatistics(const std::string &rasterPath, const std::ve
   z.values.assign(rings.size() * 2 * b, 0.0f);
   z.has.assign(rings.size(), 0);
   z.validPixels.assign(b, 0);
-  std::vector<double> scale(b, 1.0), offset(b, 0.0);
-  for (int k = 0; k < z.bands; ++k) {
-    int ok = 0;
-    const double s = ds->GetRasterBand(k + 1)->GetScale(&ok);
-    if (ok && s != 0) scale[static_cast<std::size_t>(k)] = s;
-    const double o = ds->GetRasterBand(k + 1)->GetOffset(&ok);
-    if (ok) offset[static_cast<std::size_t>(k)] = o;
-  }
+  std::vector<BandCalibration> calibration;
+  for (int k = 1; k <= z.bands; ++k) calibration.emplace_back(*ds->GetRasterBand(k));
   std::vector<float> pixels;
   std::vector<unsigned char> valid;
   std::vector<double> sum(b), sumSq(b);
@@ -103,7 +95,7 @@ ZonalStatistics zonalBandStatistics(const std::string &rasterPath, const std::ve
       const float *plane = pixels.data() + static_cast<std::size_t>(k) * n;
       for (std::size_t p : inside)
         if (valid[p] && std::isfinite(plane[p])) {
-          const double v = plane[p] * scale[static_cast<std::size_t>(k)] + offset[static_cast<std::size_t>(k)];
+          const double v = plane[p] * calibration[static_cast<std::size_t>(k)].scale + calibration[static_cast<std::size_t>(k)].offset;
           sum[static_cast<std::size_t>(k)] += v;
           sumSq[static_cast<std::size_t>(k)] += v * v;
           ++count[static_cast<std::size_t>(k)];

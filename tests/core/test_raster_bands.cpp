@@ -71,6 +71,16 @@ class RasterBands : public ::testing::Test {
 
 musecl::RegionRings box(double x0, double y0, double side) { return {{{x0, y0}, {x0 + side, y0}, {x0 + side, y0 + side}, {x0, y0 + side}, {x0, y0}}}; }
 
+// A size x size GeoTIFF of 1-unit pixels whose top-left corner is (0, size): pixel (col, row)
+// covers x col..col+1, y size-row-1..size-row. Close it with GDALClose.
+GDALDataset *unitGridTiff(const std::string &path, int size, int bands, GDALDataType type) {
+  GDALAllRegister();
+  GDALDataset *ds = GetGDALDriverManager()->GetDriverByName("GTiff")->Create(path.c_str(), size, size, bands, type, nullptr);
+  double gt[6] = {0, 1, 0, static_cast<double>(size), 0, -1};
+  ds->SetGeoTransform(gt);
+  return ds;
+}
+
 }  // namespace
 
 TEST_F(RasterBands, DefaultIsTheRgbColourInterpretationElseTheFirstThree) {
@@ -180,11 +190,8 @@ TEST_F(RasterBands, ChipsOfTwoGainsNormaliseToTheSameBytes) {
 }
 
 TEST_F(RasterBands, ByteRastersKeepTheirValues) {
-  GDALAllRegister();
   const std::string path = (dir_ / "byte.tif").string();
-  GDALDataset *ds = GetGDALDriverManager()->GetDriverByName("GTiff")->Create(path.c_str(), 8, 8, 3, GDT_Byte, nullptr);
-  double gt[6] = {0, 1, 0, 8, 0, -1};
-  ds->SetGeoTransform(gt);
+  GDALDataset *ds = unitGridTiff(path, 8, 3, GDT_Byte);
   std::vector<std::uint8_t> px(64);
   for (int b = 1; b <= 3; ++b) {
     for (int i = 0; i < 64; ++i) px[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(i * b);
@@ -206,11 +213,8 @@ TEST_F(RasterBands, ZonalStatisticsAreExactAndSkipNodata) {
   // 10 x 10 pixels of 1 unit, two bands: band 1 = column index, band 2 = 5 everywhere except a
   // nodata (-1) column 0. Region A covers columns 0-3 of rows 0-1; B is a sliver inside one pixel;
   // C lies outside the raster.
-  GDALAllRegister();
   const std::string path = (dir_ / "zonal.tif").string();
-  GDALDataset *ds = GetGDALDriverManager()->GetDriverByName("GTiff")->Create(path.c_str(), 10, 10, 2, GDT_Float32, nullptr);
-  double gt[6] = {0, 1, 0, 10, 0, -1};
-  ds->SetGeoTransform(gt);
+  GDALDataset *ds = unitGridTiff(path, 10, 2, GDT_Float32);
   std::vector<float> b1(100), b2(100);
   for (int k = 0; k < 100; ++k) {
     b1[static_cast<std::size_t>(k)] = static_cast<float>(k % 10);
@@ -273,11 +277,8 @@ TEST_F(RasterBands, AllBandsPutRgbFirstAndListsMustBeWellFormed) {
 TEST_F(RasterBands, EachBandsNodataStaysNodataInItsChipBand) {
   // Band 1 has no nodata; band 2's nodata is 9999 and fills its left half. Band 2's chip band must
   // keep 9999 as nodata, so the loader leaves those pixels out (0) instead of showing them as 255.
-  GDALAllRegister();
   const std::string path = (dir_ / "holes.tif").string();
-  GDALDataset *ds = GetGDALDriverManager()->GetDriverByName("GTiff")->Create(path.c_str(), 16, 16, 2, GDT_UInt16, nullptr);
-  double gt[6] = {0, 1, 0, 16, 0, -1};
-  ds->SetGeoTransform(gt);
+  GDALDataset *ds = unitGridTiff(path, 16, 2, GDT_UInt16);
   std::vector<std::uint16_t> b1(256, 50), b2(256, 50);
   for (int k = 0; k < 256; ++k)
     if (k % 16 < 8) b2[static_cast<std::size_t>(k)] = 9999;
@@ -307,11 +308,8 @@ TEST_F(RasterBands, EachBandsNodataStaysNodataInItsChipBand) {
 }
 
 TEST_F(RasterBands, ZonalStatisticsArePhysicalAndNameEmptyBands) {
-  GDALAllRegister();
   const std::string path = (dir_ / "scaled.tif").string();
-  GDALDataset *ds = GetGDALDriverManager()->GetDriverByName("GTiff")->Create(path.c_str(), 4, 4, 2, GDT_Int16, nullptr);
-  double gt[6] = {0, 1, 0, 4, 0, -1};
-  ds->SetGeoTransform(gt);
+  GDALDataset *ds = unitGridTiff(path, 4, 2, GDT_Int16);
   std::vector<std::int16_t> b1(16, 10), b2(16, -1);
   ASSERT_EQ(ds->GetRasterBand(1)->RasterIO(GF_Write, 0, 0, 4, 4, b1.data(), 4, 4, GDT_Int16, 0, 0, nullptr), CE_None);
   ASSERT_EQ(ds->GetRasterBand(2)->RasterIO(GF_Write, 0, 0, 4, 4, b2.data(), 4, 4, GDT_Int16, 0, 0, nullptr), CE_None);
@@ -325,8 +323,7 @@ TEST_F(RasterBands, ZonalStatisticsArePhysicalAndNameEmptyBands) {
   EXPECT_EQ(z.has, (std::vector<std::uint8_t>{0, 0})) << "band 2 has no valid pixel anywhere";
   // Band 1 alone: its physical value is 10 x 0.5 + 1 = 6.
   const std::string one = (dir_ / "one.tif").string();
-  ds = GetGDALDriverManager()->GetDriverByName("GTiff")->Create(one.c_str(), 4, 4, 1, GDT_Int16, nullptr);
-  ds->SetGeoTransform(gt);
+  ds = unitGridTiff(one, 4, 1, GDT_Int16);
   ASSERT_EQ(ds->GetRasterBand(1)->RasterIO(GF_Write, 0, 0, 4, 4, b1.data(), 4, 4, GDT_Int16, 0, 0, nullptr), CE_None);
   ds->GetRasterBand(1)->SetScale(0.5);
   ds->GetRasterBand(1)->SetOffset(1);
@@ -337,11 +334,8 @@ TEST_F(RasterBands, ZonalStatisticsArePhysicalAndNameEmptyBands) {
 }
 
 TEST_F(RasterBands, AnAllNodataByteBandIsNamedToo) {
-  GDALAllRegister();
   const std::string path = (dir_ / "byte_hole.tif").string();
-  GDALDataset *ds = GetGDALDriverManager()->GetDriverByName("GTiff")->Create(path.c_str(), 8, 8, 3, GDT_Byte, nullptr);
-  double gt[6] = {0, 1, 0, 8, 0, -1};
-  ds->SetGeoTransform(gt);
+  GDALDataset *ds = unitGridTiff(path, 8, 3, GDT_Byte);
   // GeoTIFF keeps one nodata value for all bands: bands 1-2 hold 100, band 3 stays 0 (all nodata).
   std::vector<std::uint8_t> px(64, 100);
   for (int b = 1; b <= 2; ++b) ASSERT_EQ(ds->GetRasterBand(b)->RasterIO(GF_Write, 0, 0, 8, 8, px.data(), 8, 8, GDT_Byte, 0, 0, nullptr), CE_None);

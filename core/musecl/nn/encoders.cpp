@@ -246,6 +246,14 @@ torch::Tensor LightCnnImpl::forward(torch::Tensor x) {
 ImageEncoderImpl::ImageEncoderImpl(Backbone backbone, int64_t embeddingSize, int64_t inChannels)
     : backbone_(backbone), inChannels_(inChannels), input_(defaultInputConvention(backbone)) {
   if (inChannels < 1) throw std::invalid_argument("an image encoder needs at least one input channel, got " + std::to_string(inChannels));
+  // ImageNet's statistics for the first three channels (R, G, B); their averages for any further
+  // band of a multispectral input, which has no ImageNet statistics of its own. Plain members, not
+  // buffers: they follow from the channel count and are not saved in model files.
+  std::vector<float> mean{0.485f, 0.456f, 0.406f}, stdev{0.229f, 0.224f, 0.225f};
+  mean.resize(static_cast<std::size_t>(inChannels), 0.449f);
+  stdev.resize(static_cast<std::size_t>(inChannels), 0.226f);
+  inputMean_ = torch::tensor(mean).view({1, inChannels, 1, 1});
+  inputStd_ = torch::tensor(stdev).view({1, inChannels, 1, 1});
   switch (backbone) {
     case Backbone::ResNet18: {
       ResNet18 m(0, inChannels);
@@ -287,13 +295,7 @@ InputConvention inputConventionFromName(const std::string &name) {
 torch::Tensor ImageEncoderImpl::forward(torch::Tensor images) {
   // The inputs the backbone's pretrained weights were trained on (see InputConvention).
   if (input_ == InputConvention::MinusOneToOne) return projection(net.forward(images * 2.0 - 1.0));
-  // ImageNet's statistics for the first three channels (R, G, B); their averages for any further
-  // band of a multispectral input, which has no ImageNet statistics of its own.
-  std::vector<float> mean{0.485f, 0.456f, 0.406f}, stdev{0.229f, 0.224f, 0.225f};
-  mean.resize(static_cast<std::size_t>(inChannels_), 0.449f);
-  stdev.resize(static_cast<std::size_t>(inChannels_), 0.226f);
-  const auto view = std::vector<int64_t>{1, inChannels_, 1, 1};
-  images = (images - torch::tensor(mean).view(view).to(images.device())) / torch::tensor(stdev).view(view).to(images.device());
+  images = (images - inputMean_.to(images.device())) / inputStd_.to(images.device());
   return projection(net.forward(images));
 }
 

@@ -103,6 +103,7 @@ struct ImageEncoderImpl : torch::nn::Module {
   int64_t inChannels_;
   int64_t featureSize_;
   InputConvention input_;
+  torch::Tensor inputMean_, inputStd_;  // [1, C, 1, 1] ImageNet standardisation (InputConvention::ImageNet)
 };
 TORCH_MODULE(ImageEncoder);
 
