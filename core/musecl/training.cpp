@@ -4,6 +4,7 @@
 
 #include "musecl/torch_runtime.h"
 #include "musecl/train/context.h"
+#include "musecl/train/data_parallel.h"
 #include "musecl/train/fusion_stage.h"
 #include "musecl/train/image_view.h"
 #include "musecl/train/mobility_view.h"
@@ -166,6 +167,52 @@ ImageLoader remoteSensingLoader(const ImageLoader &loadImage, const RasterChipLo
   return [loadChip, radiometry](const std::string &path, int size, std::vector<std::uint8_t> &chw) { return loadChip(path, size, radiometry, chw); };
 }
 
+// FNV-1a over the regions and the options that shape training: equal on every rank of a job that
+// was given the same inputs.
+std::uint64_t jobFingerprint(const RegionTable &table, const TrainingOptions &o) {
+  std::uint64_t h = 1469598103934665603ULL;
+  auto add = [&h](const std::string &s) {
+    for (const unsigned char c : s) h = (h ^ c) * 1099511628211ULL;
+    h = (h ^ 0xFF) * 1099511628211ULL;
+  };
+  for (const std::string &id : table.ids) add(id);
+  add(summariseOptions(o));
+  add(std::to_string(o.seed));
+  return h;
+}
+
+// Every rank compares its inputs with rank 0's, and all stop together with one message when any
+// differs (the ranks would otherwise pair up mismatched collectives until the timeout).
+void checkSameJob(const DataParallel &parallel, const RegionTable &table, const TrainingOptions &o) {
+  if (!parallel.active()) return;
+  const std::uint64_t mine = jobFingerprint(table, o);
+  torch::Tensor rank0 = torch::tensor({static_cast<double>(mine >> 32), static_cast<double>(mine & 0xFFFFFFFFULL), static_cast<double>(table.size())}, torch::kFloat64);
+  parallel.broadcast({rank0}, "the input check");
+  const bool differs = static_cast<std::uint64_t>(rank0[0].item<double>()) != (mine >> 32) || static_cast<std::uint64_t>(rank0[1].item<double>()) != (mine & 0xFFFFFFFFULL);
+  const double differing = parallel.sum(differs ? 1 : 0, "the input check");
+  if (differing > 0)
+    throw std::invalid_argument(std::to_string(static_cast<int>(differing)) + " rank(s) of the job were given other regions or options than rank 0 (rank 0 has " +
+                                std::to_string(static_cast<long long>(rank0[2].item<double>())) + " regions, rank " + std::to_string(parallel.rank()) + " has " +
+                                std::to_string(table.size()) + (differs ? ", and differs" : ", and agrees") + "); every rank must run with the same inputs and options");
+}
+
+// Rank 0's view vectors go to every rank before fusion, and its fusion and embeddings after, so
+// that every rank ends with the model rank 0 writes, even across machines that round differently.
+void shareViews(const DataParallel &parallel, ViewSet &views) {
+  std::vector<torch::Tensor> values;
+  for (ViewVectors &v : views)
+    if (v.defined()) values.push_back(v.values);
+  parallel.broadcast(values, "the view vectors");
+}
+
+void shareFusion(const DataParallel &parallel, FusionModel &fusion, RegionEmbeddings &e) {
+  if (!parallel.active()) return;
+  std::vector<torch::Tensor> state = fusion.fusion->parameters();
+  state.push_back(torch::from_blob(e.values.data(), {static_cast<int64_t>(e.values.size())}, torch::kFloat32));
+  torch::NoGradGuard noGrad;
+  parallel.broadcast(state, "the fusion weights");
+}
+
 void reportMissing(const RegionEmbeddings &e, const Context &ctx) {
   const auto missing = std::count(e.hasEmbedding.begin(), e.hasEmbedding.end(), 0);
   if (missing > 0)
@@ -176,10 +223,12 @@ void reportMissing(const RegionEmbeddings &e, const Context &ctx) {
 
 // ------------------------------------------------------------------------------------------------
 
-TrainingResult trainMuseCL(const RegionTable &table, const TrainingOptions &o, const ImageLoader &loadImage, const ProgressCallback &progress,
+TrainingResult trainMuseCL(const RegionTable &table, const TrainingOptions &given, const ImageLoader &loadImage, const ProgressCallback &progress,
                            const LogCallback &log, const std::string &modelPath, const RasterChipLoader &loadChip) {
   validateTable(table);
-  checkOptions(o);
+  checkOptions(given);
+  TrainingOptions o = given;
+  o.distributed = resolveDistributed(given.distributed);
   TrainingResult result;
   const torch::Device device = resolveDevice(o.device, result.device);
   const TorchThreadsLease lease(o.threads, [&progress] { return !progress || progress(TrainingProgress{"waiting for another run", 0, 0, 0, 0, 0, 0}); }, log);
@@ -187,6 +236,14 @@ TrainingResult trainMuseCL(const RegionTable &table, const TrainingOptions &o, c
   torch::manual_seed(o.seed);
   Context ctx{o, progress, log, device, result.log, result.decisions};
   ctx.say("Device " + result.device + ", " + std::to_string(result.threads) + " thread(s), " + describeTorchRuntime(torchRuntimeInfo()) + ", seed " + std::to_string(o.seed));
+  const DistributedOptions &dist = o.distributed;
+  if (dist.active()) ctx.say("Joining a data-parallel job as " + describeDistributed(dist) + "; waiting for every rank");
+  const DataParallel parallel(dist, device);
+  ctx.parallel = &parallel;
+  checkSameJob(parallel, table, o);
+  if (parallel.active())
+    ctx.decide("data-parallel: " + describeDistributed(dist) + " over c10d " + parallel.backend() +
+               "; each rank encodes its share of every triplet batch and the gradients are summed over the ranks; skip-gram, mobility and fusion run on every rank and rank 0's are kept; rank 0 writes the model");
 
   const Inputs in = inputsOf(table);
   ImageCache cache(loadImage, static_cast<std::size_t>(1) << 29);  // half of the 1 GiB image budget; rsCache has the other
@@ -230,15 +287,22 @@ TrainingResult trainMuseCL(const RegionTable &table, const TrainingOptions &o, c
   }
 
   ctx.advance(cursor, 1.0 - cursor);
+  shareViews(parallel, views);
   result.embeddings = trainFusion(table, views, ctx, model.fusion, mix(o.seed, 4));
+  shareFusion(parallel, model.fusion, result.embeddings);
   if (o.embeddingWithViews)
     ctx.decide("embedding: the fused vector followed by each view's projection, " + std::to_string(result.embeddings.dimension) +
                " values (zeros in the block of a view a region lacks)");
   reportMissing(result.embeddings, ctx);
   model.info = describe(o, views, result.embeddings);
   if (model.info.remoteSensing && loadChip) model.info.radiometry = table.chipRadiometry;
-  writeModel(modelPath, model);
-  ctx.say("Model written to " + modelPath);
+  if (parallel.rank() == 0) {
+    writeModel(modelPath, model);
+    ctx.say("Model written to " + modelPath);
+  } else {
+    ctx.say("Rank " + std::to_string(parallel.rank()) + ": the model file is written by rank 0");
+  }
+  parallel.barrier("the end of training");
   return result;
 }
 

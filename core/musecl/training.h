@@ -16,6 +16,7 @@
 //    fused vector: one space and one dimension per model, whatever views a region has.
 #pragma once
 
+#include "musecl/distributed.h"
 #include "musecl/region_table.h"
 #include "musecl/similarity.h"
 
@@ -94,6 +95,10 @@ struct TrainingOptions {
   std::uint64_t seed = 42;
   DeviceChoice device = DeviceChoice::Auto;
   int threads = 0;  // 0: all cores
+  // Data-parallel job this run is one rank of (distributed.h). The image encoders' triplet batches
+  // are split across ranks and their gradients summed; the light stages (skip-gram, mobility,
+  // fusion) run on every rank and rank 0's result is broadcast; rank 0 alone writes the model file.
+  DistributedOptions distributed;
   // Recorded in the model file so that applying it elsewhere can be checked.
   std::string crs;
   double regionSizeMetres = 0;

@@ -14,6 +14,8 @@
 
 namespace musecl::train {
 
+class DataParallel;
+
 // The loss's value (one device-to-host copy per batch), or an error naming where it stopped being finite.
 double finiteLoss(const torch::Tensor &loss, const std::string &stage, int epoch, int batch);
 
@@ -38,6 +40,7 @@ struct Context {
   std::vector<std::string> &decisions;
   double fractionFrom = 0;
   double fractionTo = 1;
+  const DataParallel *parallel = nullptr;  // the job this run is a rank of; null: one process
 
   // Throws TrainingCancelled when the callback asks to stop.
   void report(const std::string &stage, int epoch, int epochs, int batch, int batches, double loss) const;

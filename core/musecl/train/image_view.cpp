@@ -3,6 +3,7 @@
 
 #include "musecl/encoder_passes.h"
 #include "musecl/nn/fusion.h"
+#include "musecl/train/data_parallel.h"
 
 #include <algorithm>
 #include <chrono>
@@ -66,14 +67,16 @@ struct PreparedBatch {
 
 
 // Every distinct region of the batch is decoded and encoded once, whatever number of triplets it is in.
+// A region's image and augmentation are drawn from the batch seed and the region alone, so a rank
+// holding part of a batch sees exactly the images one process holding the whole batch would.
 PreparedBatch prepareBatch(const ImageStage &stage, const std::vector<Triplet> &triplets, std::size_t from, std::size_t to, ImageCache &cache,
                            Augmentation level, std::uint64_t batchSeed) {
-  std::mt19937_64 rng(batchSeed);
   std::map<std::uint32_t, std::int64_t> slot;
   std::vector<torch::Tensor> images;
   auto indexOf = [&](std::uint32_t region) -> std::int64_t {
     const auto it = slot.find(region);
     if (it != slot.end()) return it->second;
+    std::mt19937_64 rng(mix(batchSeed, region));
     const auto &paths = stage.imagesPerRegion[region];
     const std::string &path = paths[std::uniform_int_distribution<std::size_t>(0, paths.size() - 1)(rng)];
     torch::Tensor img = cache.get(path, stage.size);
@@ -87,8 +90,29 @@ PreparedBatch prepareBatch(const ImageStage &stage, const std::vector<Triplet> &
     batch.positive.push_back(indexOf(triplets[i].positive));
     batch.negative.push_back(indexOf(triplets[i].negative));
   }
-  batch.images = torch::stack(images).div_(255.0);
+  if (!images.empty()) batch.images = torch::stack(images).div_(255.0);
   return batch;
+}
+
+// One batch's forward and backward passes over this rank's triplets; returns their share of the
+// batch loss (the mean over all the batch's triplets, on every rank together).
+double batchPasses(ImageEncoder &encoder, const PreparedBatch &batch, std::size_t tripletsInBatch, const ImageStage &stage, const Context &ctx, int epoch, int b) {
+  const TrainingOptions &o = ctx.options;
+  double batchLoss = 0;
+  if (batch.anchor.empty()) return 0;
+  const std::vector<EncoderPassPlan> passes = planEncoderPasses(batch.anchor, batch.positive, batch.negative, batch.images.size(0), o.imagesPerPass);
+  for (const EncoderPassPlan &pass : passes) {
+    const torch::Tensor images = passes.size() == 1 ? batch.images : batch.images.index_select(0, torch::tensor(pass.images, torch::kLong));
+    const torch::Tensor embeddings = encoder->forward(images.to(ctx.device));
+    auto pick = [&](const std::vector<std::int64_t> &rows) { return embeddings.index_select(0, torch::tensor(rows, torch::kLong).to(ctx.device)); };
+    const torch::Tensor loss = nn::tripletLoss(pick(pass.anchor), pick(pass.positive), pick(pass.negative), o.tripletDistance == TripletDistance::L2,
+                                               o.tripletDistance == TripletDistance::L2 ? o.margin : o.cosineMargin);
+    const double value = finiteLoss(loss, stage.name, epoch, b + 1);
+    const double share = static_cast<double>(pass.anchor.size()) / static_cast<double>(tripletsInBatch);
+    (loss * share).backward();
+    batchLoss += value * share;
+  }
+  return batchLoss;
 }
 
 }  // namespace
@@ -134,6 +158,15 @@ void trainImageEncoder(ImageEncoder &encoder, const ImageStage &stage, const Tri
                        std::uint64_t stageSeed) {
   const TrainingOptions &o = ctx.options;
   encoder->train();
+  static const DataParallel kOneProcess;
+  const DataParallel &parallel = ctx.parallel ? *ctx.parallel : kOneProcess;
+  // Same seed, same initial weights on every rank; the broadcast makes it so whatever the machine.
+  std::vector<torch::Tensor> state = encoder->parameters();
+  for (const torch::Tensor &b : floatingBuffers(*encoder)) state.push_back(b);
+  {
+    torch::NoGradGuard noGrad;
+    parallel.broadcast(state, stage.name + " initial weights");
+  }
   torch::optim::Adam optimizer(encoder->parameters(), torch::optim::AdamOptions(o.learningRate).amsgrad(true));
   std::mt19937_64 rng(stageSeed);
   for (int epoch = 1; epoch <= o.imageEpochs; ++epoch) {
@@ -147,9 +180,11 @@ void trainImageEncoder(ImageEncoder &encoder, const ImageStage &stage, const Tri
     }
     const std::size_t batchSize = static_cast<std::size_t>(std::max(1, o.batchSize));
     const int batches = static_cast<int>((triplets.size() + batchSize - 1) / batchSize);
+    // Each rank takes its contiguous part of every batch (all of it in one process).
     auto prepare = [&](int b) {
       const std::size_t from = static_cast<std::size_t>(b) * batchSize;
-      return prepareBatch(stage, triplets, from, std::min(triplets.size(), from + batchSize), cache, o.augmentation, mix(stageSeed, mix(epoch, b)));
+      const auto [first, last] = parallel.shard(from, std::min(triplets.size(), from + batchSize));
+      return prepareBatch(stage, triplets, first, last, cache, o.augmentation, mix(stageSeed, mix(epoch, b)));
     };
     // Decode and augment the next batch while this one trains.
     std::future<PreparedBatch> next = std::async(std::launch::async, prepare, 0);
@@ -158,30 +193,24 @@ void trainImageEncoder(ImageEncoder &encoder, const ImageStage &stage, const Tri
       PreparedBatch batch = next.get();
       if (b + 1 < batches) next = std::async(std::launch::async, prepare, b + 1);
       // The batch loss is the mean over its triplets, so each pass's mean counts by its share of them.
-      const std::size_t tripletsInBatch = batch.anchor.size();
-      optimizer.zero_grad();
-      double batchLoss = 0;
-      const std::vector<EncoderPassPlan> passes = planEncoderPasses(batch.anchor, batch.positive, batch.negative, batch.images.size(0), o.imagesPerPass);
-      for (const EncoderPassPlan &pass : passes) {
-        const torch::Tensor images = passes.size() == 1 ? batch.images : batch.images.index_select(0, torch::tensor(pass.images, torch::kLong));
-        const torch::Tensor embeddings = encoder->forward(images.to(ctx.device));
-        auto pick = [&](const std::vector<std::int64_t> &rows) { return embeddings.index_select(0, torch::tensor(rows, torch::kLong).to(ctx.device)); };
-        const torch::Tensor loss = nn::tripletLoss(pick(pass.anchor), pick(pass.positive), pick(pass.negative), o.tripletDistance == TripletDistance::L2,
-                                                   o.tripletDistance == TripletDistance::L2 ? o.margin : o.cosineMargin);
-        const double value = finiteLoss(loss, stage.name, epoch, b + 1);
-        const double share = static_cast<double>(pass.anchor.size()) / static_cast<double>(tripletsInBatch);
-        (loss * share).backward();
-        batchLoss += value * share;
-      }
-      optimizer.step();
-      sum += batchLoss;
+      const std::size_t from = static_cast<std::size_t>(b) * batchSize;
+      const std::size_t tripletsInBatch = std::min(triplets.size(), from + batchSize) - from;
       try {
+        optimizer.zero_grad();
+        double batchLoss = batchPasses(encoder, batch, tripletsInBatch, stage, ctx, epoch, b);
+        const std::string where = stage.name + " epoch " + std::to_string(epoch) + " batch " + std::to_string(b + 1);
+        parallel.sumGradients(encoder->parameters(), where);
+        batchLoss = parallel.sum(batchLoss, where);
+        optimizer.step();
+        sum += batchLoss;
         ctx.report(stage.name, epoch, o.imageEpochs, b + 1, batches, sum / (b + 1));
       } catch (...) {
         if (next.valid()) next.wait();  // never leave a decoding thread behind
         throw;
       }
     }
+    // Batch-norm statistics saw only this rank's images: their mean over the ranks stands for all.
+    parallel.averageTensors(floatingBuffers(*encoder), stage.name + " epoch " + std::to_string(epoch) + " batch-norm statistics");
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     ctx.epochLog.push_back({stage.name, epoch, sum / std::max(1, batches), seconds});
     char line[160];

@@ -132,6 +132,7 @@ std::string summariseOptions(const TrainingOptions &o) {
     << " similarity=" << (o.similarityScale == SimilarityScale::Log1p ? "log1p" : "raw") << " positive_pool=" << o.positivePool
     << " word_dimension=" << o.wordDimension << " word_epochs=" << o.wordEpochs << " fusion_hidden=" << o.fusionHidden << " embedding_with_views=" << (o.embeddingWithViews ? 1 : 0) << " temperature=" << o.infoNceTemperature
     << " mobility=" << o.mobilityDimension << "d/" << o.mobilityHidden << "h/" << o.mobilityLayers << "l/" << o.mobilityEpochs << "e x" << o.mobilityRuns << " augmentation=" << (o.augmentation == Augmentation::None ? "none" : o.augmentation == Augmentation::Basic ? "basic" : "full") << " seed=" << o.seed;
+  if (o.distributed.active()) s << " data_parallel_ranks=" << o.distributed.worldSize;
   return s.str();
 }
 
