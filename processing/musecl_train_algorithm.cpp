@@ -46,6 +46,10 @@ namespace
   const QString kSeed = QStringLiteral( "SEED" );
   const QString kDevice = QStringLiteral( "DEVICE" );
   const QString kThreads = QStringLiteral( "THREADS" );
+  const QString kWorldSize = QStringLiteral( "WORLD_SIZE" );
+  const QString kRank = QStringLiteral( "RANK" );
+  const QString kRendezvous = QStringLiteral( "RENDEZVOUS" );
+  const QString kDistTimeout = QStringLiteral( "DIST_TIMEOUT" );
   const QString kOutputModel = QStringLiteral( "OUTPUT_MODEL" );
   const QString kOutput = QStringLiteral( "OUTPUT" );
   const QString kOutputLog = QStringLiteral( "OUTPUT_LOG" );
@@ -114,6 +118,13 @@ QString MuseclTrainAlgorithm::shortHelpString() const
            "statistics are the only difference). "
            "Same SEED, same device and threads: "
            "identical results on CPU.\n\n"
+           "<b>Several machines</b>: run this algorithm once per rank, with the same inputs and parameters, WORLD_SIZE ranks, "
+           "each its own RANK (0 to WORLD_SIZE − 1), and one RENDEZVOUS they all reach: tcp://HOST:PORT, where rank 0 listens, or "
+           "file:///PATH on shared storage. Unset, they come from WORLD_SIZE, RANK, MASTER_ADDR and MASTER_PORT as PyTorch's launchers "
+           "set them. Each rank encodes its share of every image-triplet batch and the gradients are summed over the ranks with LibTorch's "
+           "c10d (Gloo); the skip-gram, mobility and fusion stages run on every rank and rank 0's result is kept; rank 0 alone writes "
+           "the model file. A rank that dies stops the others with an error at once; one that hangs or never arrives, after "
+           "DIST_TIMEOUT seconds. Gloo picks the network interface from GLOO_SOCKET_IFNAME when set.\n\n"
            "Pretrained backbones: a TorchScript file with torchvision's parameter names, e.g. "
            "torch.jit.script(torchvision.models.resnet18(weights='IMAGENET1K_V1')).save('resnet18.pt')." );
 }
@@ -157,6 +168,14 @@ void MuseclTrainAlgorithm::initAlgorithm( const QVariantMap & )
   addParameter( new QgsProcessingParameterNumber( kSeed, QObject::tr( "Random seed" ), QgsProcessingParameterNumber::Integer, 42, false, 0 ) );
   for ( QgsProcessingParameterDefinition *p : museclDeviceParameters() )
     addParameter( p );
+  addParameter( advanced( new QgsProcessingParameterNumber( kWorldSize, QObject::tr( "Data-parallel job: number of ranks (0 = environment variable WORLD_SIZE, else 1)" ),
+                          QgsProcessingParameterNumber::Integer, 0, false, 0, 4096 ) ) );
+  addParameter( advanced( new QgsProcessingParameterNumber( kRank, QObject::tr( "Data-parallel job: this run's rank (-1 = environment variable RANK, else 0)" ),
+                          QgsProcessingParameterNumber::Integer, -1, false, -1, 4095 ) ) );
+  addParameter( advanced( new QgsProcessingParameterString( kRendezvous, QObject::tr( "Data-parallel job: rendezvous (tcp://HOST:PORT or file:///PATH; empty = MASTER_ADDR and MASTER_PORT)" ),
+                          QVariant(), false, true ) ) );
+  addParameter( advanced( new QgsProcessingParameterNumber( kDistTimeout, QObject::tr( "Data-parallel job: seconds to wait for the other ranks" ),
+                          QgsProcessingParameterNumber::Integer, 300, false, 1, 86400 ) ) );
   addParameter( new QgsProcessingParameterFileDestination( kOutputModel, QObject::tr( "Model file" ), QObject::tr( "MuseCL model (*.musecl)" ) ) );
   addParameter( new QgsProcessingParameterFeatureSink( kOutput, QObject::tr( "Region embeddings" ), QgsProcessing::TypeVectorPolygon ) );
   addParameter( new QgsProcessingParameterFeatureSink( kOutputLog, QObject::tr( "Training log" ), QgsProcessing::TypeVector, QVariant(), true, false ) );
@@ -204,6 +223,18 @@ QVariantMap MuseclTrainAlgorithm::processAlgorithm( const QVariantMap &parameter
   o.seed = static_cast<std::uint64_t>( parameterAsInt( parameters, kSeed, context ) );
   o.device = museclDeviceChoice( parameterAsEnum( parameters, kDevice, context ) );
   o.threads = parameterAsInt( parameters, kThreads, context );
+  o.distributed.worldSize = parameterAsInt( parameters, kWorldSize, context );
+  o.distributed.rank = parameterAsInt( parameters, kRank, context );
+  o.distributed.rendezvous = parameterAsString( parameters, kRendezvous, context ).trimmed().toStdString();
+  o.distributed.timeoutSeconds = parameterAsInt( parameters, kDistTimeout, context );
+  try
+  {
+    o.distributed = musecl::resolveDistributed( o.distributed );
+  }
+  catch ( const std::invalid_argument &e )
+  {
+    throw QgsProcessingException( QObject::tr( "Data-parallel job (WORLD_SIZE, RANK, RENDEZVOUS): %1" ).arg( QString::fromStdString( e.what() ) ) );
+  }
   o.crs = regions.crs.authid().toStdString();
   o.regionSizeMetres = museclTypicalRegionSize( regions, context );
 
@@ -262,7 +293,9 @@ QVariantMap MuseclTrainAlgorithm::processAlgorithm( const QVariantMap &parameter
   if ( feedback->isCanceled() )
     throw QgsProcessingException( QObject::tr( "Cancelled before the outputs were saved; no file was changed" ) );
   // Renames only from here on.
-  outputs.insert( kOutputModel, model.publish() );
+  // Rank 0 alone writes the model file (to the path it was given); other ranks only log.
+  if ( o.distributed.rank == 0 )
+    outputs.insert( kOutputModel, model.publish() );
   outputs.insert( kOutput, embeddings->publish() );
   if ( log )
     outputs.insert( kOutputLog, log->publish() );

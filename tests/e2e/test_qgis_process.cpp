@@ -20,6 +20,11 @@
 #include <cmath>
 #include <csignal>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 namespace
 {
   struct ProcessResult
@@ -261,6 +266,70 @@ TEST_F( QgisProcess, TrainedModelFileIsAcceptedByEmbedAndGivesIdenticalEmbedding
   for ( const QgsAttributes &row : trained )
     distinct.insert( row.at( a.fields().lookupField( "emb_0" ) ).toDouble() );
   EXPECT_GT( distinct.size(), MUSECL_DEMO_HEX_COUNT / 2 ) << "emb_0 varies between regions";
+}
+
+// A free TCP port on loopback for a rendezvous (the kernel's choice; released before use).
+static int freeLoopbackPort()
+{
+  const int fd = socket( AF_INET, SOCK_STREAM, 0 );
+  sockaddr_in addr {};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl( INADDR_LOOPBACK );
+  bind( fd, reinterpret_cast<sockaddr *>( &addr ), sizeof( addr ) );
+  socklen_t len = sizeof( addr );
+  getsockname( fd, reinterpret_cast<sockaddr *>( &addr ), &len );
+  close( fd );
+  return ntohs( addr.sin_port );
+}
+
+TEST_F( QgisProcess, TwoRunsFormOneDataParallelJobFromParametersAndTheLaunchersEnvironment )
+{
+  QTemporaryDir out;
+  const QString data = QStringLiteral( MUSECL_SOURCE_DIR "/data/synthetic_city" );
+  const ProcessResult grid = run( { "run", "musecl:hexgrid", "--", "INPUT=" + data + "/boundary.geojson", "HEX_SIZE=500", "OUTPUT=" + out.filePath( "hex.gpkg" ) } );
+  ASSERT_EQ( grid.exitCode, 0 ) << grid.output.toStdString();
+  const QStringList inputs { "run", "musecl:train", "--", "REGIONS=" + out.filePath( "hex.gpkg" ), "POIS=" + data + "/pois.gpkg", "CATEGORY_FIELD=category",
+                             "RASTER=" + data + "/satellite_rgb.tif", "CHIP_SIZE=32", "RS_BACKBONE=1", "IMAGE_EPOCHS=1", "FUSION_EPOCHS=5", "EMBEDDING_SIZE=8",
+                             "THREADS=1", "DIST_TIMEOUT=120", "OUTPUT_MODEL=" + out.filePath( "job.musecl" ) };
+  const QString port = QString::number( freeLoopbackPort() );
+  // Rank 0 from parameters; rank 1 from the variables PyTorch's launchers set.
+  QProcess rank0, rank1;
+  for ( QProcess *p : { &rank0, &rank1 } )
+    p->setProcessChannelMode( QProcess::MergedChannels );
+  rank0.setProcessEnvironment( environment() );
+  QProcessEnvironment env1 = environment();
+  env1.insert( "WORLD_SIZE", "2" );
+  env1.insert( "RANK", "1" );
+  env1.insert( "MASTER_ADDR", "127.0.0.1" );
+  env1.insert( "MASTER_PORT", port );
+  rank1.setProcessEnvironment( env1 );
+  rank0.start( "/usr/bin/qgis_process.bin", inputs + QStringList { "WORLD_SIZE=2", "RANK=0", "RENDEZVOUS=tcp://127.0.0.1:" + port, "OUTPUT=" + out.filePath( "rank0.gpkg" ) } );
+  rank1.start( "/usr/bin/qgis_process.bin", inputs + QStringList { "OUTPUT=" + out.filePath( "rank1.gpkg" ) } );
+  ASSERT_TRUE( rank0.waitForFinished( 300000 ) );
+  ASSERT_TRUE( rank1.waitForFinished( 60000 ) );
+  const QString log0 = QString::fromUtf8( rank0.readAll() ), log1 = QString::fromUtf8( rank1.readAll() );
+  ASSERT_EQ( rank0.exitCode(), 0 ) << log0.toStdString();
+  ASSERT_EQ( rank1.exitCode(), 0 ) << log1.toStdString();
+  EXPECT_TRUE( log0.contains( "data-parallel: rank 0 of 2 (tcp://127.0.0.1:" + port ) ) << log0.toStdString();
+  EXPECT_TRUE( log1.contains( "data-parallel: rank 1 of 2 (tcp://127.0.0.1:" + port ) ) << log1.toStdString();
+  EXPECT_TRUE( log1.contains( "Rank 1: the model file is written by rank 0" ) ) << log1.toStdString();
+  EXPECT_TRUE( QFileInfo::exists( out.filePath( "job.musecl" ) ) );
+  // Both ranks end with rank 0's embeddings.
+  QgsVectorLayer a( out.filePath( "rank0.gpkg" ), "a", "ogr" ), b( out.filePath( "rank1.gpkg" ), "b", "ogr" );
+  ASSERT_EQ( a.featureCount(), MUSECL_DEMO_HEX_COUNT );
+  ASSERT_EQ( b.featureCount(), MUSECL_DEMO_HEX_COUNT );
+  QgsFeature fa, fb;
+  QgsFeatureIterator ia = a.getFeatures(), ib = b.getFeatures();
+  int compared = 0;
+  while ( ia.nextFeature( fa ) && ib.nextFeature( fb ) )
+    for ( int k = 0; k < 8; ++k, ++compared )
+      EXPECT_EQ( fa.attribute( QStringLiteral( "emb_%1" ).arg( k ) ), fb.attribute( QStringLiteral( "emb_%1" ).arg( k ) ) );
+  EXPECT_EQ( compared, MUSECL_DEMO_HEX_COUNT * 8 );
+
+  // A malformed rendezvous is refused before any work, quoting it.
+  const ProcessResult bad = run( inputs + QStringList { "WORLD_SIZE=2", "RANK=0", "RENDEZVOUS=udp://127.0.0.1:1", "OUTPUT=" + out.filePath( "bad.gpkg" ) } );
+  EXPECT_NE( bad.exitCode, 0 );
+  EXPECT_TRUE( bad.output.contains( "RENDEZVOUS" ) && bad.output.contains( "'udp://127.0.0.1:1' is neither tcp://HOST:PORT nor file:///PATH" ) ) << bad.output.toStdString();
 }
 
 TEST_F( QgisProcess, InterruptedTrainingLeavesNoModelFile )
