@@ -5,6 +5,8 @@
 
 #include "musecl_provider.h"
 #include "musecl_region_table_builder.h"
+#include "musecl_block_feedback.h"
+#include "musecl_atomic_sink.h"
 
 #include "musecl/image_io.h"
 #include "musecl/raster_bands.h"
@@ -16,6 +18,7 @@
 #include <QIcon>
 #include <QRegularExpression>
 #include <QTemporaryDir>
+#include <limits>
 
 namespace
 {
@@ -25,6 +28,7 @@ namespace
   const QString kDevice = QStringLiteral( "DEVICE" );
   const QString kThreads = QStringLiteral( "THREADS" );
   const QString kOutput = QStringLiteral( "OUTPUT" );
+  const QString kBlockSize = QStringLiteral( "BLOCK_SIZE" );
 }
 
 QString MuseclEmbedAlgorithm::name() const { return QStringLiteral( "embed" ); }
@@ -47,7 +51,13 @@ QString MuseclEmbedAlgorithm::shortHelpString() const
            "corrupt or foreign file is refused. With the same inputs, the embeddings equal those written by training.\n\n"
            "Output: the regions with emb_0…emb_{d−1}, the attention weight of each view (beta_rs, beta_sv, beta_poi, beta_mob), views and has_embedding. "
            "A view the model has but you do not give is masked out of the fusion: the embedding keeps the model's dimension and meaning, and "
-           "views says which views each region had. The run is refused only when none of the model's views is given." );
+           "views says which views each region had. The run is refused only when none of the model's views is given.\n\n"
+           "<b>Large layers</b> are read, cut into chips and embedded in blocks of BLOCK_SIZE regions (default 8192), and written as they "
+           "go: memory depends on the block size, not on the number of regions, and cancelling stops within a block. Each block reads "
+           "only the POIs, photos and raster windows within its extent, so give regions in a spatial order (musecl:hexgrid writes them "
+           "row by row). A model with a mobility view over OD flows embeds all regions in one block, because its graph encoder needs "
+           "every flow. For a country, split the grid into tiles and run one embed per tile and machine; the region ids (region_id of "
+           "musecl:hexgrid) stay the same, so the tiles merge back with Merge vector layers." );
 }
 
 void MuseclEmbedAlgorithm::initAlgorithm( const QVariantMap & )
@@ -60,6 +70,10 @@ void MuseclEmbedAlgorithm::initAlgorithm( const QVariantMap & )
     addParameter( p );
   for ( QgsProcessingParameterDefinition *p : museclDeviceParameters() )
     addParameter( p );
+  auto blockSize = new QgsProcessingParameterNumber( kBlockSize, QObject::tr( "Regions per block (memory grows with it, not with the layer; 0 = all at once)" ),
+      QgsProcessingParameterNumber::Integer, 8192, false, 0 );
+  blockSize->setFlags( blockSize->flags() | QgsProcessingParameterDefinition::FlagAdvanced );
+  addParameter( blockSize );
   addParameter( new QgsProcessingParameterFeatureSink( kOutput, QObject::tr( "Region embeddings" ), QgsProcessing::TypeVectorPolygon ) );
   addOutput( new QgsProcessingOutputNumber( QStringLiteral( "EMBEDDING_DIMENSION" ), QObject::tr( "Embedding dimension" ) ) );
   addOutput( new QgsProcessingOutputNumber( QStringLiteral( "REGIONS_WITHOUT_GEOMETRY" ), QObject::tr( "Regions skipped for having no polygon geometry" ) ) );
@@ -67,81 +81,168 @@ void MuseclEmbedAlgorithm::initAlgorithm( const QVariantMap & )
 
 
 
+namespace
+{
+  // What the first block checks once for the whole run: the embedding raster's band count, and the
+  // scene's radiometry against the model's.
+  void checkRasterInputs( const QgsProcessingAlgorithm *algorithm, const QVariantMap &parameters, const musecl::ModelInfo &info, const musecl::RegionTable &table,
+                          QgsProcessingContext &context, QgsProcessingFeedback *feedback )
+  {
+    // An embedding raster must have the training raster's band count (the model's view width is two
+    // values per band); said before any chip is encoded. Band order cannot be checked: keep it.
+    if ( info.embeddingRaster && table.hasEmbeddingRaster() )
+    {
+      std::size_t width = 0;
+      for ( const auto &row : table.embeddingRasterStats )
+        width = std::max( width, row.size() );
+      if ( width != 0 && static_cast<int>( width ) != info.embeddingRasterValues )
+      {
+        QgsRasterLayer *raster = museclRasterInput( algorithm, parameters, QStringLiteral( "EMBEDDING_RASTER" ), context );
+        throw QgsProcessingException( QObject::tr( "Embedding raster “%1” (%2) has %3 band(s); the model was trained on an embedding raster of %4 band(s)" )
+                                      .arg( raster ? raster->name() : QString(), raster ? raster->source() : QString() ).arg( width / 2 ).arg( info.embeddingRasterValues / 2 ) );
+      }
+    }
+    if ( info.radiometry.defined() && table.chipRadiometry.defined() )
+    {
+      const std::string mismatch = musecl::radiometryMismatch( info.radiometry, table.chipRadiometry );
+      if ( !mismatch.empty() )
+        feedback->pushWarning( QObject::tr( "The raster's values are far from those the model was trained on (%1); chips are scaled as in training, so embeddings may not be comparable" )
+                               .arg( QString::fromStdString( mismatch ) ) );
+    }
+  }
+
+  bool given( const QVariantMap &parameters, const QString &name )
+  {
+    const QVariant v = parameters.value( name );
+    return v.isValid() && !v.isNull() && !( v.type() == QVariant::String && v.toString().isEmpty() );
+  }
+
+  // Streamed blocks may each lack an input (a block beyond the raster's edge); the layer as a whole
+  // must not: an input that gave no region its view is refused, as it is for a layer in one block.
+  void museclCheckStreamedViews( const MuseclEmbeddingWriter &writer, const musecl::ModelInfo &info, const QVariantMap &parameters )
+  {
+    const struct
+    {
+      bool inModel;
+      const char *parameter;
+      musecl::View view;
+    } inputs[] = { { info.remoteSensing, "RASTER", musecl::View::RemoteSensing }, { info.streetView, "STREETVIEW", musecl::View::StreetView },
+      { info.poiText, "POIS", musecl::View::PoiText }, { info.mobility, "FLOWS", musecl::View::Mobility }, { info.embeddingRaster, "EMBEDDING_RASTER", musecl::View::EmbeddingRaster } };
+    for ( const auto &input : inputs )
+      if ( input.inModel && given( parameters, QString::fromLatin1( input.parameter ) ) && writer.regionsWithView( static_cast<int>( input.view ) ) == 0 )
+        throw QgsProcessingException( QObject::tr( "%1 was given, but no region of the layer has data from it (does it overlap the regions?); no output was written" )
+                                      .arg( QString::fromLatin1( input.parameter ) ) );
+  }
+
+  // Regions per block: the mobility view's flow graph needs every region at once.
+  long long blockLimit( const QgsProcessingAlgorithm *algorithm, const QVariantMap &parameters, const musecl::ModelInfo &info, QgsProcessingContext &context,
+                        QgsProcessingFeedback *feedback )
+  {
+    const long long blockSize = QgsProcessingParameters::parameterAsInt( algorithm->parameterDefinition( kBlockSize ), parameters, context );
+    const bool odFlows = info.mobility && given( parameters, QStringLiteral( "FLOWS" ) )
+                         && QgsProcessingParameters::parameterAsEnum( algorithm->parameterDefinition( QStringLiteral( "FLOW_TYPE" ) ), parameters, context ) == 0;
+    if ( odFlows && blockSize > 0 )
+      feedback->pushInfo( QObject::tr( "The model's mobility view passes messages along the OD flows between all regions, so the regions are embedded in one block (BLOCK_SIZE is not used)" ) );
+    return blockSize <= 0 || odFlows ? std::numeric_limits<long long>::max() : blockSize;
+  }
+}
+
 QVariantMap MuseclEmbedAlgorithm::processAlgorithm( const QVariantMap &parameters, QgsProcessingContext &context, QgsProcessingFeedback *feedback )
 {
   const QString modelPath = parameterAsFile( parameters, kModel, context );
-  musecl::ModelInfo info;
+  std::unique_ptr<musecl::LoadedModel> model;
   try
   {
-    info = musecl::readModelInfo( modelPath.toStdString() );
+    model = std::make_unique<musecl::LoadedModel>( modelPath.toStdString() );
   }
   catch ( const std::exception &e )
   {
     throw QgsProcessingException( QString::fromStdString( e.what() ) );
   }
+  const musecl::ModelInfo &info = model->info();
   feedback->pushInfo( QObject::tr( "Model: MuseCL %1 (LibTorch %2), %3-d, uses %4; trained on regions in %5 of about %6 m; %7" )
                       .arg( QString::fromStdString( info.pluginVersion ), QString::fromStdString( info.torchVersion ) ).arg( info.outputDimension )
                       .arg( QStringList( { info.remoteSensing ? QObject::tr( "remote sensing" ) : QString(), info.streetView ? QObject::tr( "street view" ) : QString(),
                                            info.poiText ? QObject::tr( "POI text" ) : QString(),
                                            info.mobility ? QObject::tr( "mobility (%1)" ).arg( QString::fromStdString( info.mobilityKind ) ) : QString() } ).filter( QRegularExpression( QStringLiteral( "." ) ) ).join( QStringLiteral( ", " ) ) )
                       .arg( QString::fromStdString( info.crs ) ).arg( info.regionSizeMetres, 0, 'f', 0 ).arg( QString::fromStdString( info.optionsSummary ) ) );
-  const MuseclRegionSet regions = museclReadRegions( this, parameters, kRegions, kRegionId, context, feedback );
-  const double size = museclTypicalRegionSize( regions, context );
-  if ( info.regionSizeMetres > 0 && ( size > 2 * info.regionSizeMetres || size < 0.5 * info.regionSizeMetres ) )
-    feedback->pushWarning( QObject::tr( "These regions are about %1 m across, the model was trained on regions of about %2 m: embeddings may not be comparable" )
-                           .arg( size, 0, 'f', 0 ).arg( info.regionSizeMetres, 0, 'f', 0 ) );
 
-  QTemporaryDir chipFolder( QDir::temp().absoluteFilePath( QStringLiteral( "musecl-chips-XXXXXX" ) ) );
+  MuseclRegionReader reader( this, parameters, kRegions, kRegionId, context );
+  const long long limit = blockLimit( this, parameters, info, context, feedback );
+  const long long total = std::max<long long>( 1, reader.featureCount() );
+  const bool streamed = reader.featureCount() > limit;
   // The model's chip size and window; 0 (a model without a raster view) lets the raster choose. The
-  // model fixes the bands; the scene's own range over them is measured only to be compared.
+  // model fixes the bands; the scene's own range over them is measured (once) only to be compared.
   MuseclChipPlan chips;
   chips.size = info.chipSize;
   chips.windowMetres = info.chipWindowMetres;
   chips.measureRadiometry = info.radiometry.defined();
   chips.rsBands = QString::fromStdString( info.radiometry.bandList() );
   chips.allBands = info.radiometry.channels.size() != 3;
-  const musecl::RegionTable table = museclBuildRegionTable( this, parameters, regions, chips, chipFolder.path(), context, feedback, 40 );
-  // An embedding raster must have the training raster's band count (the model's view width is two
-  // values per band); said before any chip is encoded. Band order cannot be checked: keep it.
-  if ( info.embeddingRaster && table.hasEmbeddingRaster() )
-  {
-    std::size_t width = 0;
-    for ( const auto &row : table.embeddingRasterStats )
-      width = std::max( width, row.size() );
-    if ( width != 0 && static_cast<int>( width ) != info.embeddingRasterValues )
-    {
-      QgsRasterLayer *raster = museclRasterInput( this, parameters, QStringLiteral( "EMBEDDING_RASTER" ), context );
-      throw QgsProcessingException( QObject::tr( "Embedding raster “%1” (%2) has %3 band(s); the model was trained on an embedding raster of %4 band(s)" )
-                                    .arg( raster ? raster->name() : QString(), raster ? raster->source() : QString() ).arg( width / 2 ).arg( info.embeddingRasterValues / 2 ) );
-    }
-  }
-  if ( info.radiometry.defined() && table.chipRadiometry.defined() )
-  {
-    const std::string mismatch = musecl::radiometryMismatch( info.radiometry, table.chipRadiometry );
-    if ( !mismatch.empty() )
-      feedback->pushWarning( QObject::tr( "The raster's values are far from those the model was trained on (%1); chips are scaled as in training, so embeddings may not be comparable" )
-                             .arg( QString::fromStdString( mismatch ) ) );
-  }
   const musecl::DeviceChoice device = museclDeviceChoice( parameterAsEnum( parameters, kDevice, context ) );
-  musecl::TrainingResult result;
-  try
+  const int threads = parameterAsInt( parameters, kThreads, context );
+
+  std::unique_ptr<MuseclEmbeddingWriter> writer;
+  MuseclRegionSet block;
+  long long done = 0;
+  int blocks = 0;
+  int dimension = 0;
+  while ( reader.next( block, limit, feedback ) )
   {
-    result = musecl::embedWithModel( modelPath.toStdString(), table, musecl::loadImageRgb,
-                                     device, parameterAsInt( parameters, kThreads, context ), museclTrainingProgress( feedback, 40, 95 ),
-    [feedback]( const std::string & line ) { feedback->pushInfo( QString::fromStdString( line ) ); }, musecl::loadChipBands );
+    block.partOfLayer = streamed;
+    const double from = 95.0 * static_cast<double>( done ) / static_cast<double>( total );
+    const double to = 95.0 * static_cast<double>( std::min( total, done + block.size() ) ) / static_cast<double>( total );
+    MuseclBlockFeedback blockFeedback( feedback, from, to, blocks == 0 );
+    if ( blocks == 0 )
+    {
+      if ( streamed )
+        feedback->pushInfo( QObject::tr( "%1 regions streamed in blocks of %2 (BLOCK_SIZE); the log below is the first block's, warnings come from every block" )
+                            .arg( reader.featureCount() ).arg( limit ) );
+      const double size = museclTypicalRegionSize( block, context );
+      if ( info.regionSizeMetres > 0 && ( size > 2 * info.regionSizeMetres || size < 0.5 * info.regionSizeMetres ) )
+        feedback->pushWarning( QObject::tr( "These regions are about %1 m across, the model was trained on regions of about %2 m: embeddings may not be comparable" )
+                               .arg( size, 0, 'f', 0 ).arg( info.regionSizeMetres, 0, 'f', 0 ) );
+    }
+    QTemporaryDir chipFolder( QDir::temp().absoluteFilePath( QStringLiteral( "musecl-chips-XXXXXX" ) ) );
+    const musecl::RegionTable table = museclBuildRegionTable( this, parameters, block, chips, chipFolder.path(), context, &blockFeedback, 40 );
+    if ( blocks == 0 )
+    {
+      checkRasterInputs( this, parameters, info, table, context, feedback );
+      chips.measureRadiometry = false;
+    }
+    musecl::TrainingResult result;
+    try
+    {
+      result = model->embed( table, musecl::loadImageRgb, device, threads, museclTrainingProgress( &blockFeedback, 40, 100 ),
+                             [&blockFeedback]( const std::string & line ) { blockFeedback.pushInfo( QString::fromStdString( line ) ); }, musecl::loadChipBands );
+    }
+    catch ( const musecl::TrainingCancelled & )
+    {
+      throw QgsProcessingException( QObject::tr( "Cancelled; no output was written" ) );
+    }
+    catch ( const std::exception &e )
+    {
+      throw QgsProcessingException( QObject::tr( "Embedding with “%1” failed: %2" ).arg( modelPath, QString::fromStdString( e.what() ) ) );
+    }
+    if ( !writer )
+      writer = std::make_unique<MuseclEmbeddingWriter>( this, parameters, kOutput, block, result.embeddings.dimension, context );
+    writer->add( block, result.embeddings, feedback );
+    dimension = result.embeddings.dimension;
+    done += block.size();
+    ++blocks;
+    if ( streamed )
+      feedback->setProgressText( QObject::tr( "Block %1: %2 of about %3 regions embedded" ).arg( blocks ).arg( done ).arg( reader.featureCount() ) );
   }
-  catch ( const musecl::TrainingCancelled & )
-  {
-    throw QgsProcessingException( QObject::tr( "Cancelled; no output was written" ) );
-  }
-  catch ( const std::exception &e )
-  {
-    throw QgsProcessingException( QObject::tr( "Embedding with “%1” failed: %2" ).arg( modelPath, QString::fromStdString( e.what() ) ) );
-  }
+  if ( !writer )
+    throw QgsProcessingException( QObject::tr( "Region layer “%1” has no polygon features" ).arg( reader.layerName() ) );
+  if ( streamed )
+    museclCheckStreamedViews( *writer, info, parameters );
+  std::unique_ptr<MuseclAtomicSink> sink = writer->finish( feedback );
+  feedback->pushInfo( QObject::tr( "%1 regions embedded in %2 block(s)" ).arg( done ).arg( blocks ) );
   QVariantMap outputs;
-  outputs.insert( kOutput, museclStageEmbeddings( this, parameters, kOutput, regions, result.embeddings, context, feedback )->publish() );
-  outputs.insert( QStringLiteral( "EMBEDDING_DIMENSION" ), result.embeddings.dimension );
-  outputs.insert( QStringLiteral( "REGIONS_WITHOUT_GEOMETRY" ), regions.withoutGeometry );
+  outputs.insert( kOutput, sink->publish() );
+  outputs.insert( QStringLiteral( "EMBEDDING_DIMENSION" ), dimension );
+  outputs.insert( QStringLiteral( "REGIONS_WITHOUT_GEOMETRY" ), reader.withoutGeometry() );
   return outputs;
 }
 

@@ -106,7 +106,7 @@ MuseclPoiSummary museclSummarisePois( const MuseclRegionSet &regions, QgsProcess
     }
   } );
   s.inside = s.stats.features - s.stats.withoutGeometry - s.outside;
-  if ( s.inside == 0 )
+  if ( s.inside == 0 && !regions.partOfLayer )
     throw QgsProcessingException( overlapHint( QObject::tr( "POI" ), pois, regions ) );
   std::sort( s.located.begin(), s.located.end() );
   if ( s.stats.transformFailed )
@@ -199,7 +199,7 @@ MuseclFlowSummary museclSummariseFlows( const MuseclRegionSet &regions, QgsProce
     s.od[{ static_cast<std::uint32_t>( origin ), static_cast<std::uint32_t>( destination ) }] += weight;
     s.weightInside += weight;
   } );
-  if ( s.weightInside == 0 && s.flowsOutside == s.stats.features - s.stats.withoutGeometry )
+  if ( s.weightInside == 0 && s.flowsOutside == s.stats.features - s.stats.withoutGeometry && !regions.partOfLayer )
     throw QgsProcessingException( overlapHint( QObject::tr( "flow" ), flows, regions ) );
   feedback->pushInfo( QObject::tr( "Weight %1 in flows with both ends in regions; %2 flows (weight %3) have an end outside every region; %4 features without geometry" )
                       .arg( s.weightInside, 0, 'f', 2 ).arg( s.flowsOutside ).arg( s.weightOutside, 0, 'f', 2 ).arg( s.stats.withoutGeometry ) );
@@ -224,7 +224,7 @@ std::vector<musecl::RegionRings> museclRingsInRasterCrs( const MuseclRegionSet &
   {
     throw QgsProcessingException( QObject::tr( "Could not transform regions of “%1” to the CRS of raster “%2” (%3): %4" ).arg( regions.layerName, raster->name(), raster->crs().authid(), e.what() ) );
   }
-  if ( !regionExtentInRaster.intersects( rasterExtent ) )
+  if ( !regionExtentInRaster.intersects( rasterExtent ) && !regions.partOfLayer )
     throw QgsProcessingException( QObject::tr( "Raster “%1” does not overlap the regions of “%2”: raster extent %3, region extent %4 (both in %5)" )
                                   .arg( raster->name(), regions.layerName, rasterExtent.toString( 2 ), regionExtentInRaster.toString( 2 ), raster->crs().authid() ) );
   std::vector<musecl::RegionRings> rings;
@@ -274,7 +274,7 @@ musecl::ZonalStatistics museclSummariseRaster( const MuseclRegionSet &regions, Q
       throw QgsProcessingException( QObject::tr( "Cancelled while summarising the embedding raster" ) );
     throw QgsProcessingException( QObject::tr( "Embedding raster “%1”: %2" ).arg( raster->name(), QString::fromStdString( e.what() ) ) );
   }
-  if ( z.regionsWithValues() == 0 )
+  if ( z.regionsWithValues() == 0 && !regions.partOfLayer )
   {
     QStringList empty;
     for ( int k = 0; k < z.bands; ++k )
@@ -397,7 +397,7 @@ MuseclChipRun museclExtractChips( const MuseclRegionSet &regions, QgsRasterLayer
     else
       run.regionsWithoutChip << regions.ids.at( static_cast<int>( i ) );
   }
-  if ( run.written == 0 )
+  if ( run.written == 0 && !regions.partOfLayer )
     throw QgsProcessingException( QObject::tr( "No region of “%1” has a valid pixel in raster “%2” (all nodata or outside it)" ).arg( regions.layerName, raster->name() ) );
   if ( !run.regionsWithoutChip.isEmpty() )
     feedback->pushWarning( QObject::tr( "%n region(s) have no valid pixel and get no chip: %1", nullptr, run.regionsWithoutChip.size() )
@@ -440,7 +440,10 @@ MuseclStreetViewSummary museclCollectStreetView( const MuseclRegionSet &regions,
     }
     const QString path = QDir::cleanPath( base.absoluteFilePath( value.toString().trimmed() ) );
     if ( region < 0 )
-      s.outside << value.toString();
+    {
+      if ( !regions.partOfLayer )  // in a block, the point may be in another block's region
+        s.outside << value.toString();
+    }
     else if ( !QFileInfo( path ).isFile() )
       s.missing << path;
     // A full decode (OpenCV for photos), not just a header: a truncated photo is reported here,
@@ -455,7 +458,7 @@ MuseclStreetViewSummary museclCollectStreetView( const MuseclRegionSet &regions,
     s.assigned += static_cast<long long>( paths.size() );
     s.regionsWithImages += paths.empty() ? 0 : 1;
   }
-  if ( s.assigned == 0 )
+  if ( s.assigned == 0 && !regions.partOfLayer )
     throw QgsProcessingException( QObject::tr( "No usable street-view image of layer “%1” lies in a region of “%2”: %3 missing, %4 unreadable, %5 without path, %6 outside every region "
                                   "(layer extent %7 in %8, regions %9 in %10)" )
                                   .arg( layer, regions.layerName ).arg( s.missing.size() ).arg( s.unreadable.size() ).arg( s.withoutPath ).arg( s.outside.size() )

@@ -14,6 +14,7 @@
 #include <QFileInfo>
 #include <QSet>
 #include <cmath>
+#include <limits>
 
 namespace
 {
@@ -83,73 +84,86 @@ int museclRequireField( const QgsFields &fields, const QString &name, const QStr
   return index;
 }
 
-MuseclRegionSet museclReadRegions( const QgsProcessingAlgorithm *algorithm, const QVariantMap &parameters, const QString &regionsParam,
-                                   const QString &idFieldParam, QgsProcessingContext &context, QgsProcessingFeedback *feedback )
+MuseclRegionReader::MuseclRegionReader( const QgsProcessingAlgorithm *algorithm, const QVariantMap &parameters, const QString &regionsParam,
+                                        const QString &idFieldParam, QgsProcessingContext &context )
 {
-  std::unique_ptr<QgsProcessingFeatureSource> source( QgsProcessingParameters::parameterAsSource( algorithm->parameterDefinition( regionsParam ), parameters, context ) );
-  if ( !source )
+  mSource.reset( QgsProcessingParameters::parameterAsSource( algorithm->parameterDefinition( regionsParam ), parameters, context ) );
+  if ( !mSource )
     throw QgsProcessingException( QObject::tr( "Could not load the region layer (%1)" ).arg( regionsParam ) );
-  MuseclRegionSet set;
-  set.layerName = source->sourceName();
-  set.crs = source->sourceCrs();
-  set.fields = source->fields();
-  set.wkbType = source->wkbType();
-  if ( !set.crs.isValid() )
-    throw QgsProcessingException( QObject::tr( "Region layer “%1” has no CRS; set its CRS first" ).arg( set.layerName ) );
+  mLayerName = mSource->sourceName();
+  if ( !mSource->sourceCrs().isValid() )
+    throw QgsProcessingException( QObject::tr( "Region layer “%1” has no CRS; set its CRS first" ).arg( mLayerName ) );
+  mIdField = idFieldParam.isEmpty() ? QString() : QgsProcessingParameters::parameterAsString( algorithm->parameterDefinition( idFieldParam ), parameters, context );
+  if ( !mIdField.isEmpty() )
+    mIdIndex = museclRequireField( mSource->fields(), mIdField, mLayerName, idFieldParam );
+  else if ( ( mIdIndex = mSource->fields().lookupField( QStringLiteral( "region_id" ) ) ) >= 0 )
+    mIdField = QStringLiteral( "region_id" );
+  mTotal = mSource->featureCount();
+  mIterator = mSource->getFeatures();
+}
 
-  QString idField = idFieldParam.isEmpty() ? QString() : QgsProcessingParameters::parameterAsString( algorithm->parameterDefinition( idFieldParam ), parameters, context );
-  int idIndex = -1;
-  if ( !idField.isEmpty() )
-    idIndex = museclRequireField( set.fields, idField, set.layerName, idFieldParam );
-  else if ( ( idIndex = set.fields.lookupField( QStringLiteral( "region_id" ) ) ) >= 0 )
-    idField = QStringLiteral( "region_id" );
-  set.idField = idField;
-
-  QSet<QString> seen;
+bool MuseclRegionReader::next( MuseclRegionSet &set, long long maxRegions, QgsProcessingFeedback *feedback )
+{
+  set = MuseclRegionSet();
+  set.layerName = mLayerName;
+  set.crs = mSource->sourceCrs();
+  set.fields = mSource->fields();
+  set.wkbType = mSource->wkbType();
+  set.idField = mIdField;
   QgsFeature f;
-  QgsFeatureIterator it = source->getFeatures();
-  const long long total = source->featureCount();
-  while ( it.nextFeature( f ) )
+  while ( set.features.size() < maxRegions && mIterator.nextFeature( f ) )
   {
     if ( feedback && feedback->isCanceled() )
-      throw QgsProcessingException( QObject::tr( "Cancelled while reading region layer “%1”; no output was written" ).arg( set.layerName ) );
+      throw QgsProcessingException( QObject::tr( "Cancelled while reading region layer “%1”; no output was written" ).arg( mLayerName ) );
     if ( !f.hasGeometry() || f.geometry().isEmpty() || f.geometry().type() != QgsWkbTypes::PolygonGeometry )
     {
-      feedback->pushWarning( QObject::tr( "Region %1 of layer “%2” has no polygon geometry and is skipped (counted in REGIONS_WITHOUT_GEOMETRY)" ).arg( f.id() ).arg( set.layerName ) );
+      if ( feedback )
+        feedback->pushWarning( QObject::tr( "Region %1 of layer “%2” has no polygon geometry and is skipped (counted in REGIONS_WITHOUT_GEOMETRY)" ).arg( f.id() ).arg( mLayerName ) );
+      ++mWithoutGeometry;
       ++set.withoutGeometry;
       continue;
     }
     QString id;
-    if ( idIndex >= 0 )
+    if ( mIdIndex >= 0 )
     {
-      const QVariant v = f.attribute( idIndex );
+      const QVariant v = f.attribute( mIdIndex );
       if ( v.isNull() || v.toString().isEmpty() )
-        throw QgsProcessingException( QObject::tr( "Region %1 of layer “%2” has a null %3; region ids must be set and unique" ).arg( f.id() ).arg( set.layerName, idField ) );
+        throw QgsProcessingException( QObject::tr( "Region %1 of layer “%2” has a null %3; region ids must be set and unique" ).arg( f.id() ).arg( mLayerName, mIdField ) );
       id = v.toString();
     }
     else
       id = QString::number( f.id() );
-    if ( seen.contains( id ) )
+    if ( mSeen.contains( id ) )
       throw QgsProcessingException( QObject::tr( "Region id “%1” appears twice in field %2 of layer “%3”; region ids must be unique" )
-                                    .arg( id, idField.isEmpty() ? QObject::tr( "(feature id)" ) : idField, set.layerName ) );
-    seen.insert( id );
+                                    .arg( id, mIdField.isEmpty() ? QObject::tr( "(feature id)" ) : mIdField, mLayerName ) );
+    mSeen.insert( id );
     set.ids << id;
     set.extent.combineExtentWith( f.geometry().boundingBox() );
     set.features << f;
-    if ( total > 0 && set.features.size() % 4096 == 0 )
-      feedback->setProgress( 5.0 * set.features.size() / total );
+    ++mRead;
+    if ( feedback && mTotal > 0 && mRead % 4096 == 0 && maxRegions >= mTotal )
+      feedback->setProgress( 5.0 * mRead / mTotal );
   }
   if ( set.features.isEmpty() )
-    throw QgsProcessingException( QObject::tr( "Region layer “%1” has no polygon features" ).arg( set.layerName ) );
-
+    return false;
   std::vector<musecl::RegionRings> rings;
   rings.reserve( static_cast<std::size_t>( set.features.size() ) );
   for ( int i = 0; i < set.features.size(); ++i )
     rings.push_back( set.rings( i ) );
   set.locator = std::make_unique<musecl::RegionLocator>( std::move( rings ) );
   tryHexLattice( set );
+  return true;
+}
+
+MuseclRegionSet museclReadRegions( const QgsProcessingAlgorithm *algorithm, const QVariantMap &parameters, const QString &regionsParam,
+                                   const QString &idFieldParam, QgsProcessingContext &context, QgsProcessingFeedback *feedback )
+{
+  MuseclRegionReader reader( algorithm, parameters, regionsParam, idFieldParam, context );
+  MuseclRegionSet set;
+  if ( !reader.next( set, std::numeric_limits<long long>::max(), feedback ) )
+    throw QgsProcessingException( QObject::tr( "Region layer “%1” has no polygon features" ).arg( reader.layerName() ) );
   feedback->pushInfo( QObject::tr( "%1 regions from “%2” (ids from %3; points located by %4)" )
-                      .arg( set.features.size() ).arg( set.layerName, idField.isEmpty() ? QObject::tr( "feature ids" ) : idField,
+                      .arg( set.features.size() ).arg( set.layerName, set.idField.isEmpty() ? QObject::tr( "feature ids" ) : set.idField,
                             set.locator->usesHexLattice() ? QObject::tr( "hexagon lattice arithmetic" ) : QObject::tr( "a bucket grid index" ) ) );
   return set;
 }
@@ -218,8 +232,25 @@ MuseclLocateStats museclLocateFeatures( QgsProcessingFeatureSource &source, cons
     y.clear();
   };
 
+  // A block of a larger layer reads only what can fall in it. Points outside the extent are in no
+  // region of the block; a line whose box misses it has neither end in it.
+  QgsFeatureRequest blockRequest( request );
+  if ( regions.partOfLayer && !regions.extent.isNull() )
+  {
+    try
+    {
+      QgsCoordinateTransform back( regions.crs, source.sourceCrs(), context.transformContext() );
+      QgsRectangle box = back.transformBoundingBox( regions.extent );
+      box.grow( std::max( box.width(), box.height() ) * 1e-6 );
+      blockRequest.setFilterRect( box );
+    }
+    catch ( QgsCsException & )
+    {
+      // No box in the source's CRS: read everything, as for a whole layer.
+    }
+  }
   QgsFeature f;
-  QgsFeatureIterator it = source.getFeatures( request );
+  QgsFeatureIterator it = source.getFeatures( blockRequest );
   while ( it.nextFeature( f ) )
   {
     ++stats.features;

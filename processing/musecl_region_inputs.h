@@ -13,6 +13,7 @@
 #include <qgsprocessingutils.h>
 #include <qgsrectangle.h>
 
+#include <QSet>
 #include <QString>
 #include <QStringList>
 #include <functional>
@@ -34,6 +35,11 @@ struct MuseclRegionSet
   QgsRectangle extent;
   std::unique_ptr<musecl::RegionLocator> locator;
   long long withoutGeometry = 0;  // features skipped for having no polygon geometry (warned, and an output)
+  // A block of a larger layer (musecl:embed streaming it): point and line inputs are read only
+  // within the block's extent (museclLocateFeatures), so the layer's blocks read each input about
+  // once; and an input with nothing in this block is not an error (another block may have it; the
+  // caller checks the whole layer).
+  bool partOfLayer = false;
 
   int size() const { return features.size(); }
   // Rings of region i, optionally transformed (e.g. into a raster's CRS).
@@ -48,6 +54,32 @@ musecl::RegionRings museclRingsOf( const QgsGeometry &geometry );
 // empty layer, a missing id field, duplicate or null ids, and cancellation.
 MuseclRegionSet museclReadRegions( const QgsProcessingAlgorithm *algorithm, const QVariantMap &parameters, const QString &regionsParam,
                                    const QString &idFieldParam, QgsProcessingContext &context, QgsProcessingFeedback *feedback );
+
+// The region layer read block by block, for runs whose memory must not grow with the layer
+// (musecl:embed). Ids are checked unique across all blocks (only the ids are kept).
+class MuseclRegionReader
+{
+  public:
+    // Opens the layer of `regionsParam`; QgsProcessingException as museclReadRegions.
+    MuseclRegionReader( const QgsProcessingAlgorithm *algorithm, const QVariantMap &parameters, const QString &regionsParam, const QString &idFieldParam,
+                        QgsProcessingContext &context );
+    // The next at most `maxRegions` polygon features (with their locator) into `block`; false when
+    // none is left. Cancellation and bad ids throw QgsProcessingException.
+    bool next( MuseclRegionSet &block, long long maxRegions, QgsProcessingFeedback *feedback );
+    long long featureCount() const { return mTotal; }
+    long long regionsRead() const { return mRead; }
+    long long withoutGeometry() const { return mWithoutGeometry; }
+    const QString &layerName() const { return mLayerName; }
+    const QString &idField() const { return mIdField; }
+
+  private:
+    std::unique_ptr<QgsProcessingFeatureSource> mSource;
+    QString mLayerName, mIdField;
+    int mIdIndex = -1;
+    QgsFeatureIterator mIterator;
+    QSet<QString> mSeen;
+    long long mTotal = 0, mRead = 0, mWithoutGeometry = 0;
+};
 
 // Which vertices of a feature to locate: a point's own position, or a flow line's two ends.
 enum class MuseclLocateVertices

@@ -127,7 +127,8 @@ namespace
 
   // The flow summary into the table: volumes, and the OD pairs with a positive weight as the flow
   // graph. Refuses flows whose joined weight is all zero; warns when they join a single pair.
-  QString museclAddFlows( musecl::RegionTable &t, const MuseclFlowSummary &s, const MuseclFlowOptions &options, const QString &layer, QgsProcessingFeedback *feedback )
+  QString museclAddFlows( musecl::RegionTable &t, const MuseclFlowSummary &s, const MuseclFlowOptions &options, const QString &layer, bool partOfLayer,
+                          QgsProcessingFeedback *feedback )
   {
     t.inflow = s.inflow;
     t.outflow = s.outflow;
@@ -135,13 +136,13 @@ namespace
     for ( const auto &[pair, weight] : s.od )
       if ( weight > 0 )
         t.flows.push_back( { pair.first, pair.second, weight } );
-    if ( s.weightInside <= 0 )
+    if ( s.weightInside <= 0 && !partOfLayer )
       throw QgsProcessingException( QObject::tr( "Every flow of layer “%1” that joins two regions has weight 0 (field %2): the flows say nothing about mobility; fix the weights or leave FLOWS empty" )
                                     .arg( layer, options.weightField.isEmpty() ? QObject::tr( "none" ) : options.weightField ) );
     std::set<std::uint32_t> origins;
     for ( const auto &f : t.flows )
       origins.insert( f.origin );
-    if ( !options.tripPoints && t.flows.size() < 2 )
+    if ( !options.tripPoints && t.flows.size() < 2 && !partOfLayer )
       feedback->pushWarning( QObject::tr( "Flow layer “%1” joins only %2 region pair(s): the mobility view learns almost nothing from it" ).arg( layer ).arg( t.flows.size() ) );
     return QObject::tr( "mobility (weight %1 inside, %2 origin-destination pairs from %3 origin regions)" )
          .arg( s.weightInside, 0, 'f', 0 ).arg( t.flows.size() ).arg( origins.size() );
@@ -241,7 +242,7 @@ musecl::RegionTable museclBuildRegionTable( const QgsProcessingAlgorithm *algori
     options.weightField = QgsProcessingParameters::parameterAsString( definition( "WEIGHT_FIELD" ), parameters, context );
     options.roleField = QgsProcessingParameters::parameterAsString( definition( "ROLE_FIELD" ), parameters, context );
     const MuseclFlowSummary s = museclSummariseFlows( regions, *flows, options, context, feedback, at, at + step );
-    used << museclAddFlows( t, s, options, flows->sourceName(), feedback );
+    used << museclAddFlows( t, s, options, flows->sourceName(), regions.partOfLayer, feedback );
   }
   at += step;
   if ( given( "RASTER" ) )
@@ -279,63 +280,72 @@ musecl::RegionTable museclBuildRegionTable( const QgsProcessingAlgorithm *algori
   return t;
 }
 
-namespace
-{
-  // The city-wide mean attention weight of each view the model has: which data drove the embedding.
-  void reportViewWeights( const musecl::RegionEmbeddings &e, QgsProcessingFeedback *feedback )
-  {
-    QStringList parts;
-    for ( int v = 0; v < musecl::kViewCount; ++v )
-    {
-      if ( !e.modelViews[static_cast<std::size_t>( v )] )
-        continue;
-      double sum = 0;
-      int count = 0;
-      for ( float beta : e.viewWeight[static_cast<std::size_t>( v )] )
-        if ( !std::isnan( beta ) )
-        {
-          sum += beta;
-          ++count;
-        }
-      parts << QObject::tr( "%1 %2 (%3 regions)" ).arg( QString::fromLatin1( musecl::viewName( v ) ) ).arg( count ? sum / count : 0.0, 0, 'f', 3 ).arg( count );
-    }
-    feedback->pushInfo( QObject::tr( "Mean attention weight per view: %1" ).arg( parts.join( QStringLiteral( "; " ) ) ) );
-  }
-}
+static_assert( musecl::kViewCount == 5, "MuseclEmbeddingWriter keeps one attention sum per view" );
 
-std::unique_ptr<MuseclAtomicSink> museclStageEmbeddings( const QgsProcessingAlgorithm *algorithm, const QVariantMap &parameters, const QString &outputParameter,
-    const MuseclRegionSet &regions, const musecl::RegionEmbeddings &e, QgsProcessingContext &context, QgsProcessingFeedback *feedback )
+MuseclEmbeddingWriter::MuseclEmbeddingWriter( const QgsProcessingAlgorithm *algorithm, const QVariantMap &parameters, const QString &outputParameter,
+    const MuseclRegionSet &regions, int dimension, QgsProcessingContext &context )
+  : mFields( std::make_unique<MuseclOutputFields>( regions.fields ) )
+  , mDimension( dimension )
 {
-  MuseclOutputFields outputFields( regions.fields );
-  for ( int k = 0; k < e.dimension; ++k )
-    outputFields.add( "emb_", std::to_string( k ), QVariant::Double );
+  for ( int k = 0; k < dimension; ++k )
+    mFields->add( "emb_", std::to_string( k ), QVariant::Double );
   // One weight per view, whatever the model has, so that every MuseCL layer has the same schema.
   for ( int v = 0; v < musecl::kViewCount; ++v )
-    outputFields.add( "beta_", musecl::viewKey( v ), QVariant::Double );
-  outputFields.add( "", "views", QVariant::String );
-  outputFields.add( "", "has_embedding", QVariant::Int );
-  const QgsFields &fields = outputFields.fields();
-  auto sink = std::make_unique<MuseclAtomicSink>( algorithm, outputParameter, parameters, context, fields, regions.wkbType, regions.crs );
-  for ( int i = 0; i < regions.size(); ++i )
+    mFields->add( "beta_", musecl::viewKey( v ), QVariant::Double );
+  mFields->add( "", "views", QVariant::String );
+  mFields->add( "", "has_embedding", QVariant::Int );
+  mSink = std::make_unique<MuseclAtomicSink>( algorithm, outputParameter, parameters, context, mFields->fields(), regions.wkbType, regions.crs );
+}
+
+MuseclEmbeddingWriter::~MuseclEmbeddingWriter() = default;
+
+void MuseclEmbeddingWriter::add( const MuseclRegionSet &block, const musecl::RegionEmbeddings &e, QgsProcessingFeedback *feedback )
+{
+  for ( int v = 0; v < musecl::kViewCount; ++v )
+    mModelViews[static_cast<std::size_t>( v )] = mModelViews[static_cast<std::size_t>( v )] || e.modelViews[static_cast<std::size_t>( v )];
+  for ( int i = 0; i < block.size(); ++i )
   {
     if ( feedback->isCanceled() )
       throw QgsProcessingException( QObject::tr( "Cancelled while writing embeddings; no output was written" ) );
     const auto r = static_cast<std::size_t>( i );
     QgsAttributes added;
-    for ( int k = 0; k < e.dimension; ++k )
+    for ( int k = 0; k < mDimension; ++k )
       added << static_cast<double>( e.values[r * static_cast<std::size_t>( e.dimension ) + static_cast<std::size_t>( k )] );
     for ( int v = 0; v < musecl::kViewCount; ++v )
     {
       const float beta = e.viewWeight[static_cast<std::size_t>( v )][r];
       added << ( std::isnan( beta ) ? QVariant( QVariant::Double ) : QVariant( static_cast<double>( beta ) ) );
+      if ( !std::isnan( beta ) )
+      {
+        mBetaSum[static_cast<std::size_t>( v )] += beta;
+        ++mBetaCount[static_cast<std::size_t>( v )];
+      }
     }
     added << QString::fromStdString( e.viewsOf( r ) );
     added << static_cast<int>( e.hasEmbedding[r] );
-    sink->addFeature( outputFields.extended( regions.features.at( i ), added ) );
+    mSink->addFeature( mFields->extended( block.features.at( i ), added ) );
   }
-  sink->finish();
-  reportViewWeights( e, feedback );
-  return sink;
+}
+
+std::unique_ptr<MuseclAtomicSink> MuseclEmbeddingWriter::finish( QgsProcessingFeedback *feedback )
+{
+  mSink->finish();
+  // The city-wide mean attention weight of each view the model has: which data drove the embedding.
+  QStringList parts;
+  for ( std::size_t v = 0; v < mBetaSum.size(); ++v )
+    if ( mModelViews[v] )
+      parts << QObject::tr( "%1 %2 (%3 regions)" ).arg( QString::fromLatin1( musecl::viewName( static_cast<int>( v ) ) ) )
+            .arg( mBetaCount[v] ? mBetaSum[v] / static_cast<double>( mBetaCount[v] ) : 0.0, 0, 'f', 3 ).arg( mBetaCount[v] );
+  feedback->pushInfo( QObject::tr( "Mean attention weight per view: %1" ).arg( parts.join( QStringLiteral( "; " ) ) ) );
+  return std::move( mSink );
+}
+
+std::unique_ptr<MuseclAtomicSink> museclStageEmbeddings( const QgsProcessingAlgorithm *algorithm, const QVariantMap &parameters, const QString &outputParameter,
+    const MuseclRegionSet &regions, const musecl::RegionEmbeddings &e, QgsProcessingContext &context, QgsProcessingFeedback *feedback )
+{
+  MuseclEmbeddingWriter writer( algorithm, parameters, outputParameter, regions, e.dimension, context );
+  writer.add( regions, e, feedback );
+  return writer.finish( feedback );
 }
 
 musecl::ProgressCallback museclTrainingProgress( QgsProcessingFeedback *feedback, double from, double to )

@@ -10,10 +10,12 @@
 #include "musecl_atomic_sink.h"
 
 #include <QTemporaryDir>
+#include <array>
 #include <functional>
 #include <memory>
 
 class QgsProcessingParameterDefinition;
+class MuseclOutputFields;
 
 // Parameter definitions both algorithms declare (keys: RASTER, CHIP_SIZE, STREETVIEW,
 // SV_PATH_FIELD, POIS, CATEGORY_FIELD, TEXT_FIELDS, FLOWS, FLOW_TYPE, WEIGHT_FIELD, ROLE_FIELD).
@@ -55,9 +57,32 @@ musecl::DeviceChoice museclDeviceChoice( int deviceEnumValue );
 std::function<bool( const musecl::TrainingProgress & )> museclTrainingProgress( QgsProcessingFeedback *feedback, double from, double to );
 
 // The embeddings layer: the regions with their fields plus emb_0..emb_{d-1}, the attention weight of
-// each view (beta_rs, beta_sv, beta_poi, beta_mob; null where the region lacks the view), views
-// ("rs+poi+mob": which views the region had) and has_embedding. Returns the output written and
-// finished but not yet published: the caller publishes it together with its other outputs.
+// each view (beta_rs, beta_sv, beta_poi, beta_mob, beta_er; null where the region lacks the view), views
+// ("rs+poi+mob": which views the region had) and has_embedding. Written block by block; finish()
+// returns the output written but not yet published (the caller publishes it with its other
+// outputs) and logs the city-wide mean attention weight of each view.
+class MuseclEmbeddingWriter
+{
+  public:
+    MuseclEmbeddingWriter( const QgsProcessingAlgorithm *algorithm, const QVariantMap &parameters, const QString &outputParameter, const MuseclRegionSet &regions,
+                           int dimension, QgsProcessingContext &context );
+    ~MuseclEmbeddingWriter();
+    // Regions of `block` with their rows of `embeddings` (same order); throws on cancel.
+    void add( const MuseclRegionSet &block, const musecl::RegionEmbeddings &embeddings, QgsProcessingFeedback *feedback );
+    std::unique_ptr<MuseclAtomicSink> finish( QgsProcessingFeedback *feedback );
+    // Regions written so far that had view `view` (musecl::View).
+    long long regionsWithView( int view ) const { return mBetaCount[static_cast<std::size_t>( view )]; }
+
+  private:
+    std::unique_ptr<MuseclOutputFields> mFields;
+    std::unique_ptr<MuseclAtomicSink> mSink;
+    int mDimension = 0;
+    std::array<double, 5> mBetaSum {};
+    std::array<long long, 5> mBetaCount {};
+    std::array<bool, 5> mModelViews {};
+};
+
+// The whole layer at once (musecl:train).
 std::unique_ptr<MuseclAtomicSink> museclStageEmbeddings( const QgsProcessingAlgorithm *algorithm, const QVariantMap &parameters, const QString &outputParameter,
                                const MuseclRegionSet &regions, const musecl::RegionEmbeddings &embeddings, QgsProcessingContext &context,
                                QgsProcessingFeedback *feedback );

@@ -310,8 +310,17 @@ ModelInfo readModelInfo(const std::string &modelPath) { return readModel(modelPa
 
 TrainingResult embedWithModel(const std::string &modelPath, const RegionTable &table, const ImageLoader &loadImage, DeviceChoice deviceChoice, int threads,
                               const ProgressCallback &progress, const LogCallback &log, const RasterChipLoader &loadChip) {
+  return LoadedModel(modelPath).embed(table, loadImage, deviceChoice, threads, progress, log, loadChip);
+}
+
+LoadedModel::LoadedModel(const std::string &modelPath) : model_(std::make_shared<ModelParts>(readModel(modelPath))) {}
+
+const ModelInfo &LoadedModel::info() const { return model_->info; }
+
+TrainingResult LoadedModel::embed(const RegionTable &table, const ImageLoader &loadImage, DeviceChoice deviceChoice, int threads, const ProgressCallback &progress,
+                                  const LogCallback &log, const RasterChipLoader &loadChip) {
   validateTable(table);
-  ModelParts model = readModel(modelPath);
+  ModelParts &model = *model_;
   TrainingResult result;
   const torch::Device device = resolveDevice(deviceChoice, result.device);
   const TorchThreadsLease lease(threads, [&progress] { return !progress || progress(TrainingProgress{"waiting for another run", 0, 0, 0, 0, 0, 0}); }, log);

@@ -23,6 +23,7 @@
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -199,6 +200,24 @@ ModelInfo readModelInfo(const std::string &modelPath);
 // for comparing: see radiometryMismatch).
 TrainingResult embedWithModel(const std::string &modelPath, const RegionTable &table, const ImageLoader &loadImage, DeviceChoice device,
                               int threads, const ProgressCallback &progress, const LogCallback &log, const RasterChipLoader &loadChip = {});
+
+namespace train {
+struct ModelParts;
+}
+// A model file read once and applied to many tables: musecl:embed streams a large region layer
+// through it in blocks. embed() is embedWithModel without re-reading the file; a region's
+// embedding does not depend on the other regions of its table (except through the mobility view's
+// flow graph), so blocks give the embeddings of the whole table.
+class LoadedModel {
+ public:
+  explicit LoadedModel(const std::string &modelPath);  // throws as readModelInfo
+  const ModelInfo &info() const;
+  TrainingResult embed(const RegionTable &table, const ImageLoader &loadImage, DeviceChoice device, int threads, const ProgressCallback &progress,
+                       const LogCallback &log, const RasterChipLoader &loadChip = {});
+
+ private:
+  std::shared_ptr<train::ModelParts> model_;
+};
 
 // LibTorch's intra-op thread pool (and the BLAS under it) is one per process, and the QGIS desktop
 // runs each algorithm in its own thread: two runs with different THREADS would change each other's
