@@ -1,4 +1,5 @@
 #include "musecl/image_io.h"
+#include "musecl/raster_bands.h"
 
 #include "musecl/photo_io.h"
 
@@ -15,10 +16,7 @@ bool loadImageRgb(const std::string &path, int size, std::vector<std::uint8_t> &
   // Photos go through OpenCV (EXIF orientation, complete decodes); rasters and anything OpenCV
   // cannot read go through GDAL.
   if (isPhotoPath(path) && decodePhotoRgb(path, size, chw)) return true;
-  GDALAllRegister();
-  CPLPushErrorHandler(CPLQuietErrorHandler);
-  std::unique_ptr<GDALDataset> ds(GDALDataset::Open(path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY));
-  CPLPopErrorHandler();
+  std::unique_ptr<GDALDataset> ds = openRasterQuickly(path);
   if (!ds || ds->GetRasterCount() < 1) return false;
   const int bands = ds->GetRasterCount();
   const auto plane = static_cast<std::size_t>(size) * static_cast<std::size_t>(size);

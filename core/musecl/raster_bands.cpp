@@ -153,12 +153,23 @@ Radiometry measureRadiometry(const std::string &rasterPath, const std::vector<in
   return r;
 }
 
+std::unique_ptr<GDALDataset> openRasterQuickly(const std::string &path) {
+  GDALAllRegister();
+  const std::string auxName = std::string(CPLGetFilename(path.c_str())) + ".aux.xml";
+  VSIStatBufL stat;
+  // A non-null list, even an empty one, tells GDAL the folder holds nothing else.
+  char **siblings = static_cast<char **>(CPLCalloc(1, sizeof(char *)));
+  if (VSIStatL((path + ".aux.xml").c_str(), &stat) == 0) siblings = CSLAddString(siblings, auxName.c_str());
+  CPLPushErrorHandler(CPLQuietErrorHandler);
+  std::unique_ptr<GDALDataset> ds(GDALDataset::Open(path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY, nullptr, nullptr, siblings));
+  CPLPopErrorHandler();
+  CSLDestroy(siblings);
+  return ds;
+}
+
 bool loadChipBands(const std::string &path, int size, const Radiometry &radiometry, std::vector<std::uint8_t> &chw) {
   if (size < 1 || radiometry.channels.empty()) return false;
-  GDALAllRegister();
-  CPLPushErrorHandler(CPLQuietErrorHandler);
-  std::unique_ptr<GDALDataset> ds(GDALDataset::Open(path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY));
-  CPLPopErrorHandler();
+  std::unique_ptr<GDALDataset> ds = openRasterQuickly(path);
   if (!ds) return false;
   const auto plane = static_cast<std::size_t>(size) * static_cast<std::size_t>(size);
   chw.assign(radiometry.channels.size() * plane, 0);
