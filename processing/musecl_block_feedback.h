@@ -1,5 +1,6 @@
 // Feedback for one block of a layer streamed through an algorithm (musecl:embed): progress maps
-// into the block's share of the run, cancelling the run cancels the block, and only the first
+// into the block's share of the run, cancelling the run cancels the block at its next progress
+// step (the block's loops report progress at least every chunk of work), and only the first
 // block's informational lines reach the log (the later ones would repeat them block by block);
 // warnings and errors always do.
 #pragma once
@@ -12,10 +13,14 @@ class MuseclBlockFeedback : public QgsProcessingFeedback
     MuseclBlockFeedback( QgsProcessingFeedback *parent, double progressFrom, double progressTo, bool verbose )
       : mParent( parent ), mVerbose( verbose )
     {
-      QObject::connect( this, &QgsFeedback::progressChanged, parent, [parent, progressFrom, progressTo]( double p ) {
-        parent->setProgress( progressFrom + ( progressTo - progressFrom ) * p / 100.0 );
-      } );
-      QObject::connect( parent, &QgsFeedback::canceled, this, &QgsFeedback::cancel, Qt::DirectConnection );
+      // Direct: the block runs on the algorithm's thread, and so does this. The run's cancellation
+      // is polled here rather than connected: the desktop cancels from the main thread, which must
+      // never call into a block feedback that the worker thread may be destroying.
+      QObject::connect( this, &QgsFeedback::progressChanged, this, [this, progressFrom, progressTo]( double p ) {
+        mParent->setProgress( progressFrom + ( progressTo - progressFrom ) * p / 100.0 );
+        if ( mParent->isCanceled() && !isCanceled() )
+          cancel();
+      }, Qt::DirectConnection );
       if ( parent->isCanceled() )
         cancel();
     }

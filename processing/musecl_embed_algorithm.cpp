@@ -169,8 +169,10 @@ QVariantMap MuseclEmbedAlgorithm::processAlgorithm( const QVariantMap &parameter
 
   MuseclRegionReader reader( this, parameters, kRegions, kRegionId, context );
   const long long limit = blockLimit( this, parameters, info, context, feedback );
+  // Some providers do not know their feature count (-1): such a layer is streamed too, and its
+  // progress is by block.
   const long long total = std::max<long long>( 1, reader.featureCount() );
-  const bool streamed = reader.featureCount() > limit;
+  const bool streamed = reader.featureCount() < 0 || reader.featureCount() > limit;
   // The model's chip size and window; 0 (a model without a raster view) lets the raster choose. The
   // model fixes the bands; the scene's own range over them is measured (once) only to be compared.
   MuseclChipPlan chips;
@@ -187,17 +189,18 @@ QVariantMap MuseclEmbedAlgorithm::processAlgorithm( const QVariantMap &parameter
   long long done = 0;
   int blocks = 0;
   int dimension = 0;
+  bool rasterChecked = false;
   while ( reader.next( block, limit, feedback ) )
   {
     block.partOfLayer = streamed;
-    const double from = 95.0 * static_cast<double>( done ) / static_cast<double>( total );
-    const double to = 95.0 * static_cast<double>( std::min( total, done + block.size() ) ) / static_cast<double>( total );
+    const double from = std::min( 95.0, 95.0 * static_cast<double>( done ) / static_cast<double>( total ) );
+    const double to = std::min( 95.0, 95.0 * static_cast<double>( done + block.size() ) / static_cast<double>( total ) );
     MuseclBlockFeedback blockFeedback( feedback, from, to, blocks == 0 );
     if ( blocks == 0 )
     {
       if ( streamed )
         feedback->pushInfo( QObject::tr( "%1 regions streamed in blocks of %2 (BLOCK_SIZE); the log below is the first block's, warnings come from every block" )
-                            .arg( reader.featureCount() ).arg( limit ) );
+                            .arg( reader.featureCount() < 0 ? QObject::tr( "An unknown number of" ) : QString::number( reader.featureCount() ) ).arg( limit ) );
       const double size = museclTypicalRegionSize( block, context );
       if ( info.regionSizeMetres > 0 && ( size > 2 * info.regionSizeMetres || size < 0.5 * info.regionSizeMetres ) )
         feedback->pushWarning( QObject::tr( "These regions are about %1 m across, the model was trained on regions of about %2 m: embeddings may not be comparable" )
@@ -205,16 +208,19 @@ QVariantMap MuseclEmbedAlgorithm::processAlgorithm( const QVariantMap &parameter
     }
     QTemporaryDir chipFolder( QDir::temp().absoluteFilePath( QStringLiteral( "musecl-chips-XXXXXX" ) ) );
     const musecl::RegionTable table = museclBuildRegionTable( this, parameters, block, chips, chipFolder.path(), context, &blockFeedback, 40 );
-    if ( blocks == 0 )
+    // Once, on the first block that has the raster data to check (a first block at sea has none).
+    if ( !rasterChecked && ( table.hasChips() || table.hasEmbeddingRaster() ) )
     {
       checkRasterInputs( this, parameters, info, table, context, feedback );
-      chips.measureRadiometry = false;
+      rasterChecked = std::any_of( table.chipPaths.begin(), table.chipPaths.end(), []( const std::string &p ) { return !p.empty(); } )
+                      || std::any_of( table.embeddingRasterStats.begin(), table.embeddingRasterStats.end(), []( const auto &row ) { return !row.empty(); } );
     }
+    chips.measureRadiometry = false;  // raster-wide: measured with the first block
     musecl::TrainingResult result;
     try
     {
       result = model->embed( table, musecl::loadImageRgb, device, threads, museclTrainingProgress( &blockFeedback, 40, 100 ),
-                             [&blockFeedback]( const std::string & line ) { blockFeedback.pushInfo( QString::fromStdString( line ) ); }, musecl::loadChipBands );
+                             [&blockFeedback]( const std::string & line ) { blockFeedback.pushInfo( QString::fromStdString( line ) ); }, musecl::loadChipBands, streamed );
     }
     catch ( const musecl::TrainingCancelled & )
     {
@@ -235,6 +241,7 @@ QVariantMap MuseclEmbedAlgorithm::processAlgorithm( const QVariantMap &parameter
   }
   if ( !writer )
     throw QgsProcessingException( QObject::tr( "Region layer “%1” has no polygon features" ).arg( reader.layerName() ) );
+  reader.checkIdsUniqueAcrossBlocks( feedback );
   if ( streamed )
     museclCheckStreamedViews( *writer, info, parameters );
   std::unique_ptr<MuseclAtomicSink> sink = writer->finish( feedback );

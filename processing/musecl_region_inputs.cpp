@@ -13,12 +13,22 @@
 
 #include <QFileInfo>
 #include <QSet>
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
 namespace
 {
   constexpr int kChunk = 8192;
+
+  // FNV-1a over the id's UTF-16: stable, and 8 bytes per region however long the ids are.
+  quint64 idHash( const QString &id )
+  {
+    quint64 h = 1469598103934665603ULL;
+    for ( const QChar c : id )
+      h = ( h ^ c.unicode() ) * 1099511628211ULL;
+    return h;
+  }
 
   // Regions written by musecl:hexgrid (row/col fields, hexagons of one size in a projected CRS) are
   // located by lattice arithmetic; RegionLocator verifies every geometry before agreeing.
@@ -102,8 +112,61 @@ MuseclRegionReader::MuseclRegionReader( const QgsProcessingAlgorithm *algorithm,
   mIterator = mSource->getFeatures();
 }
 
+QString MuseclRegionReader::idOf( const QgsFeature &f ) const
+{
+  if ( mIdIndex < 0 )
+    return QString::number( f.id() );
+  const QVariant v = f.attribute( mIdIndex );
+  if ( v.isNull() || v.toString().isEmpty() )
+    throw QgsProcessingException( QObject::tr( "Region %1 of layer “%2” has a null %3; region ids must be set and unique" ).arg( f.id() ).arg( mLayerName, mIdField ) );
+  return v.toString();
+}
+
+QgsProcessingException MuseclRegionReader::duplicateId( const QString &id ) const
+{
+  return QgsProcessingException( QObject::tr( "Region id “%1” appears twice in field %2 of layer “%3”; region ids must be unique" )
+                                 .arg( id, mIdField.isEmpty() ? QObject::tr( "(feature id)" ) : mIdField, mLayerName ) );
+}
+
+void MuseclRegionReader::checkIdsUniqueAcrossBlocks( QgsProcessingFeedback *feedback )
+{
+  if ( mBlocks < 2 )
+    return;  // one block was checked exactly
+  std::sort( mIdHashes.begin(), mIdHashes.end() );
+  std::vector<quint64> repeated;
+  for ( std::size_t i = 1; i < mIdHashes.size(); ++i )
+    if ( mIdHashes[i] == mIdHashes[i - 1] && ( repeated.empty() || repeated.back() != mIdHashes[i] ) )
+      repeated.push_back( mIdHashes[i] );
+  if ( repeated.empty() )
+    return;
+  // Confirm with the ids themselves: a 64-bit hash may collide (about once in 10^8 layers of a million regions).
+  QHash<quint64, QSet<QString>> seen;
+  QgsFeatureRequest request;
+  request.setFlags( QgsFeatureRequest::NoGeometry );
+  if ( mIdIndex >= 0 )
+    request.setSubsetOfAttributes( QgsAttributeList() << mIdIndex );
+  else
+    request.setNoAttributes();
+  QgsFeatureIterator it = mSource->getFeatures( request );
+  QgsFeature f;
+  while ( it.nextFeature( f ) )
+  {
+    if ( feedback && feedback->isCanceled() )
+      throw QgsProcessingException( QObject::tr( "Cancelled while checking the region ids; no output was written" ) );
+    const QString id = idOf( f );
+    const quint64 h = idHash( id );
+    if ( !std::binary_search( repeated.begin(), repeated.end(), h ) )
+      continue;
+    QSet<QString> &ids = seen[h];
+    if ( ids.contains( id ) )
+      throw duplicateId( id );
+    ids.insert( id );
+  }
+}
+
 bool MuseclRegionReader::next( MuseclRegionSet &set, long long maxRegions, QgsProcessingFeedback *feedback )
 {
+  QSet<QString> seenInBlock;
   set = MuseclRegionSet();
   set.layerName = mLayerName;
   set.crs = mSource->sourceCrs();
@@ -123,20 +186,11 @@ bool MuseclRegionReader::next( MuseclRegionSet &set, long long maxRegions, QgsPr
       ++set.withoutGeometry;
       continue;
     }
-    QString id;
-    if ( mIdIndex >= 0 )
-    {
-      const QVariant v = f.attribute( mIdIndex );
-      if ( v.isNull() || v.toString().isEmpty() )
-        throw QgsProcessingException( QObject::tr( "Region %1 of layer “%2” has a null %3; region ids must be set and unique" ).arg( f.id() ).arg( mLayerName, mIdField ) );
-      id = v.toString();
-    }
-    else
-      id = QString::number( f.id() );
-    if ( mSeen.contains( id ) )
-      throw QgsProcessingException( QObject::tr( "Region id “%1” appears twice in field %2 of layer “%3”; region ids must be unique" )
-                                    .arg( id, mIdField.isEmpty() ? QObject::tr( "(feature id)" ) : mIdField, mLayerName ) );
-    mSeen.insert( id );
+    const QString id = idOf( f );
+    if ( seenInBlock.contains( id ) )
+      throw duplicateId( id );
+    seenInBlock.insert( id );
+    mIdHashes.push_back( idHash( id ) );
     set.ids << id;
     set.extent.combineExtentWith( f.geometry().boundingBox() );
     set.features << f;
@@ -146,6 +200,7 @@ bool MuseclRegionReader::next( MuseclRegionSet &set, long long maxRegions, QgsPr
   }
   if ( set.features.isEmpty() )
     return false;
+  ++mBlocks;
   std::vector<musecl::RegionRings> rings;
   rings.reserve( static_cast<std::size_t>( set.features.size() ) );
   for ( int i = 0; i < set.features.size(); ++i )

@@ -22,6 +22,7 @@
 
 class QgsProcessingAlgorithm;
 class QgsProcessingFeatureSource;
+class QgsProcessingException;
 
 struct MuseclRegionSet
 {
@@ -66,6 +67,10 @@ class MuseclRegionReader
     // The next at most `maxRegions` polygon features (with their locator) into `block`; false when
     // none is left. Cancellation and bad ids throw QgsProcessingException.
     bool next( MuseclRegionSet &block, long long maxRegions, QgsProcessingFeedback *feedback );
+    // After the last block: ids repeated in different blocks are refused, naming one. Within a
+    // block next() checks exactly; across blocks only a 64-bit hash per id is kept (8 bytes per
+    // region), and a repeated hash is confirmed by reading the ids again before anything is said.
+    void checkIdsUniqueAcrossBlocks( QgsProcessingFeedback *feedback );
     long long featureCount() const { return mTotal; }
     long long regionsRead() const { return mRead; }
     long long withoutGeometry() const { return mWithoutGeometry; }
@@ -77,7 +82,10 @@ class MuseclRegionReader
     QString mLayerName, mIdField;
     int mIdIndex = -1;
     QgsFeatureIterator mIterator;
-    QSet<QString> mSeen;
+    QString idOf( const QgsFeature &f ) const;
+    QgsProcessingException duplicateId( const QString &id ) const;
+    std::vector<quint64> mIdHashes;
+    int mBlocks = 0;
     long long mTotal = 0, mRead = 0, mWithoutGeometry = 0;
 };
 

@@ -162,6 +162,8 @@ std::unique_ptr<GDALDataset> openRasterQuickly(const std::string &path) {
   if (VSIStatL((path + ".aux.xml").c_str(), &stat) == 0) siblings = CSLAddString(siblings, auxName.c_str());
   CPLPushErrorHandler(CPLQuietErrorHandler);
   std::unique_ptr<GDALDataset> ds(GDALDataset::Open(path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY, nullptr, nullptr, siblings));
+  // A format that needs another side-car (.hdr, .msk, ...) is opened again the ordinary way.
+  if (!ds) ds.reset(GDALDataset::Open(path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY));
   CPLPopErrorHandler();
   CSLDestroy(siblings);
   return ds;

@@ -15,6 +15,7 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <chrono>
 #include <mutex>
 #include <thread>
@@ -167,8 +168,9 @@ ImageLoader remoteSensingLoader(const ImageLoader &loadImage, const RasterChipLo
   return [loadChip, radiometry](const std::string &path, int size, std::vector<std::uint8_t> &chw) { return loadChip(path, size, radiometry, chw); };
 }
 
-// FNV-1a over the regions and the options that shape training: equal on every rank of a job that
-// was given the same inputs.
+// FNV-1a over the regions, what inputs each has, and the options that shape training: equal on
+// every rank of a job that was given the same inputs, so that every rank runs the same stages and
+// batches (and so the same collectives in the same order).
 std::uint64_t jobFingerprint(const RegionTable &table, const TrainingOptions &o) {
   std::uint64_t h = 1469598103934665603ULL;
   auto add = [&h](const std::string &s) {
@@ -176,6 +178,18 @@ std::uint64_t jobFingerprint(const RegionTable &table, const TrainingOptions &o)
     h = (h ^ 0xFF) * 1099511628211ULL;
   };
   for (const std::string &id : table.ids) add(id);
+  // What decides which stages and how many batches run: each region's inputs, by count.
+  auto count = [&](std::size_t n) { add(std::to_string(n)); };
+  for (std::size_t r = 0; r < table.size(); ++r) {
+    count(r < table.chipPaths.size() && !table.chipPaths[r].empty());
+    count(r < table.streetViewPaths.size() ? table.streetViewPaths[r].size() : 0);
+    count(r < table.poiWords.size() ? table.poiWords[r].size() : 0);
+    count(r < table.poiCategoryTokens.size() ? table.poiCategoryTokens[r].size() : 0);
+    count(r < table.embeddingRasterStats.size() ? table.embeddingRasterStats[r].size() : 0);
+  }
+  count(table.poiCategories.size());
+  count(table.flows.size());
+  count(table.inflow.size());
   add(summariseOptions(o));
   add(std::to_string(o.seed));
   return h;
@@ -230,7 +244,15 @@ TrainingResult trainMuseCL(const RegionTable &table, const TrainingOptions &give
   TrainingOptions o = given;
   o.distributed = resolveDistributed(given.distributed);
   TrainingResult result;
-  const torch::Device device = resolveDevice(o.device, result.device);
+  torch::Device device = resolveDevice(o.device, result.device);
+  // Ranks that share a machine's GPUs take the one their launcher names.
+  if (const char *local = std::getenv("LOCAL_RANK"); local && o.distributed.active() && device.is_cuda()) {
+    const int index = std::atoi(local);
+    if (index >= 0 && index < static_cast<int>(torch::cuda::device_count())) {
+      device = torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(index));
+      result.device = "cuda:" + std::to_string(index);
+    }
+  }
   const TorchThreadsLease lease(o.threads, [&progress] { return !progress || progress(TrainingProgress{"waiting for another run", 0, 0, 0, 0, 0, 0}); }, log);
   result.threads = lease.threads();
   torch::manual_seed(o.seed);
@@ -318,7 +340,7 @@ LoadedModel::LoadedModel(const std::string &modelPath) : model_(std::make_shared
 const ModelInfo &LoadedModel::info() const { return model_->info; }
 
 TrainingResult LoadedModel::embed(const RegionTable &table, const ImageLoader &loadImage, DeviceChoice deviceChoice, int threads, const ProgressCallback &progress,
-                                  const LogCallback &log, const RasterChipLoader &loadChip) {
+                                  const LogCallback &log, const RasterChipLoader &loadChip, bool blockOfLayer) {
   validateTable(table);
   ModelParts &model = *model_;
   TrainingResult result;
@@ -367,6 +389,15 @@ TrainingResult LoadedModel::embed(const RegionTable &table, const ImageLoader &l
       missing(static_cast<int>(View::Mobility), "flows");
     else
       views[static_cast<int>(View::Mobility)] = applyMobilityView(table, model.mobility, ctx);
+  }
+  if (std::none_of(views.begin(), views.end(), [](const ViewVectors &v) { return v.defined(); }) && blockOfLayer) {
+    // A block of a larger layer where none of the given inputs reaches (a block at sea): its regions
+    // lack every view, as any such region does in a whole layer; the layer as a whole is checked by the caller.
+    for (int v = 0; v < kViewCount; ++v)
+      if (const int64_t width = model.fusion.sizes[static_cast<std::size_t>(v)]; width > 0) {
+        views[static_cast<std::size_t>(v)] = ViewVectors{torch::zeros({static_cast<int64_t>(table.size()), width}), std::vector<std::uint8_t>(table.size(), 0)};
+        break;
+      }
   }
   if (std::none_of(views.begin(), views.end(), [](const ViewVectors &v) { return v.defined(); })) {
     std::string needs;

@@ -212,8 +212,10 @@ class LoadedModel {
  public:
   explicit LoadedModel(const std::string &modelPath);  // throws as readModelInfo
   const ModelInfo &info() const;
+  // blockOfLayer: `table` is one block of a larger layer, so a block that none of the inputs
+  // reaches gives regions without an embedding (has_embedding 0) instead of an error.
   TrainingResult embed(const RegionTable &table, const ImageLoader &loadImage, DeviceChoice device, int threads, const ProgressCallback &progress,
-                       const LogCallback &log, const RasterChipLoader &loadChip = {});
+                       const LogCallback &log, const RasterChipLoader &loadChip = {}, bool blockOfLayer = false);
 
  private:
   std::shared_ptr<train::ModelParts> model_;

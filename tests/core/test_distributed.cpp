@@ -111,7 +111,7 @@ int collectivesMain(int rank, int world, const std::string &rendezvous, int time
 
 // A rank: argv = --rank RANK WORLD RENDEZVOUS TIMEOUT OUTDIR MODE. Exit 0 after training, 1 with the
 // error text in OUTDIR/rank<R>.err. MODE: "train"; "die" (rank 1 exits abruptly in its second
-// image batch); "other-seed" (rank 1 is given another seed).
+// image batch); "other-seed" (rank 1 is given another seed); "bad-image" (rank 1 cannot read one chip).
 int rankMain(int argc, char **argv) {
   if (argc < 8) return 2;
   const int rank = std::atoi(argv[2]);
@@ -123,12 +123,17 @@ int rankMain(int argc, char **argv) {
   o.distributed.rendezvous = argv[4];
   o.distributed.timeoutSeconds = std::atoi(argv[5]);
   if (mode == "other-seed" && rank == 1) o.seed += 1;
+  // "bad-image": rank 1 cannot decode region 5's chip (its copy of the data is damaged).
+  const ImageLoader loader = [&](const std::string &path, int size, std::vector<std::uint8_t> &chw) {
+    if (mode == "bad-image" && rank == 1 && path.rfind("toy://5/", 0) == 0) return false;
+    return toyLoader(path, size, chw);
+  };
   const ProgressCallback progress = [&](const TrainingProgress &p) {
     if (mode == "die" && rank == 1 && p.stage == "remote sensing" && p.batch == 2) _exit(9);  // as a killed process: no cleanup
     return true;
   };
   try {
-    const TrainingResult r = trainMuseCL(jobCity(), o, toyLoader, progress, {}, outDir + "/model.musecl");
+    const TrainingResult r = trainMuseCL(jobCity(), o, loader, progress, {}, outDir + "/model.musecl");
     writeValues(outDir + "/rank" + std::to_string(rank) + ".emb", r.embeddings.values);
     std::vector<float> losses;
     for (const EpochLog &e : r.log) losses.push_back(static_cast<float>(e.loss));
@@ -357,6 +362,20 @@ TEST(DataParallel, AKilledRankMakesTheOtherStopWithAnErrorWithinTheTimeout) {
   const std::string error = readText(job + "/rank0.err");
   EXPECT_NE(error.find("distributed training, rank 0 of 2"), std::string::npos) << error;
   EXPECT_NE(error.find("remote sensing epoch 1"), std::string::npos) << error;
+  EXPECT_FALSE(fs::exists(job + "/model.musecl"));
+  fs::remove_all(job);
+}
+
+TEST(DataParallel, ARankThatFailsStopsEveryRankAndTheOthersNameIt) {
+  if (!distributedAvailable()) GTEST_SKIP() << "this build has no c10d Gloo backend";
+  const std::string job = tempDir("failed");
+  RankProcess r0 = spawnRank(0, 2, "file://" + job + "/rendezvous", 30, job, "bad-image");
+  RankProcess r1 = spawnRank(1, 2, "file://" + job + "/rendezvous", 30, job, "bad-image");
+  EXPECT_EQ(waitRank(r0, std::chrono::seconds(120)), 1);
+  EXPECT_EQ(waitRank(r1, std::chrono::seconds(60)), 1);
+  const std::string mine = readText(job + "/rank1.err"), other = readText(job + "/rank0.err");
+  EXPECT_NE(mine.find("cannot decode image 'toy://5/chip'"), std::string::npos) << mine;
+  EXPECT_NE(other.find("rank(s) 1 failed in remote sensing epoch 1 batch"), std::string::npos) << other;
   EXPECT_FALSE(fs::exists(job + "/model.musecl"));
   fs::remove_all(job);
 }

@@ -522,6 +522,26 @@ TEST( TrainEmbed, EmbedStreamsBlocksThatGiveTheEmbeddingsOfOneBlock )
   EXPECT_EQ( compared, 21 * 24 );
   EXPECT_EQ( without, 5 ) << "the far squares have neither a chip nor a POI";
 
+  // With the raster alone, the last block (one far square) has no view at all: its region gets no
+  // embedding, as it would in one block, instead of stopping the run.
+  const AlgorithmRun rasterOnly = runAlgorithm( "musecl:embed", { { "MODEL", city->dir.filePath( "local.musecl" ) }, { "REGIONS", QVariant::fromValue( &regions ) },
+    { "RASTER", city->raster }, { "BLOCK_SIZE", 5 }, { "OUTPUT", "memory:" } }, context );
+  ASSERT_TRUE( rasterOnly.ok ) << rasterOnly.error.toStdString();
+  int rasterOnlyWithout = 0;
+  ia = layerOf( rasterOnly, "OUTPUT", context )->getFeatures();
+  while ( ia.nextFeature( fa ) )
+    rasterOnlyWithout += fa.attribute( "has_embedding" ).toInt() == 0;
+  EXPECT_EQ( rasterOnlyWithout, 5 );
+
+  // An id repeated in two blocks is found after the last block (only a hash per id is kept).
+  QgsVectorLayer repeated( QStringLiteral( "Polygon?crs=EPSG:32618&field=region_id:string" ), QStringLiteral( "repeated id" ), QStringLiteral( "memory" ) );
+  QgsFeatureList repeatedFeatures = features;
+  repeatedFeatures.last().setAttributes( QgsAttributes() << QStringLiteral( "s3" ) );
+  repeated.dataProvider()->addFeatures( repeatedFeatures );
+  const AlgorithmRun twice = embed( &repeated, 5, nullptr );
+  EXPECT_FALSE( twice.ok );
+  EXPECT_TRUE( twice.error.contains( "Region id “s3” appears twice in field region_id of layer “repeated id”" ) ) << twice.error.toStdString();
+
   // A layer that no input reaches is refused whole, streamed or not, and names the input.
   QgsVectorLayer farOnly( QStringLiteral( "Polygon?crs=EPSG:32618&field=region_id:string" ), QStringLiteral( "far squares" ), QStringLiteral( "memory" ) );
   QgsFeatureList farFeatures = features.mid( 16 );

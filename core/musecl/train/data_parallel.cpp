@@ -30,7 +30,7 @@ namespace train {
 struct DataParallel::Impl {
   DistributedOptions options;
   std::string backend;
-  bool copyToCpu = false;  // Gloo with CUDA tensors: communicate through host memory
+  torch::Device device{torch::kCPU};  // where the group's collectives want their tensors (NCCL: this rank's GPU)
   c10::intrusive_ptr<c10d::Store> store;
   c10::intrusive_ptr<c10d::ProcessGroup> group;
 
@@ -68,13 +68,13 @@ std::shared_ptr<::gloo::transport::Device> glooDevice(const Rendezvous &r) {
 }
 #endif
 
-// Runs `op` on one flat copy of `tensors` (all of one dtype and device) and copies the result back.
-void flatCollective(const std::vector<torch::Tensor> &tensors, bool viaCpu, const std::function<void(std::vector<at::Tensor> &)> &op) {
+// Runs `op` on one flat copy of `tensors` (all of one dtype) on the group's device, and copies the
+// result back to each tensor's own device.
+void flatCollective(const std::vector<torch::Tensor> &tensors, const torch::Device &groupDevice, const std::function<void(std::vector<at::Tensor> &)> &op) {
   if (tensors.empty()) return;
   std::vector<torch::Tensor> flat;
-  for (const torch::Tensor &t : tensors) flat.push_back(t.detach().reshape({-1}));
+  for (const torch::Tensor &t : tensors) flat.push_back(t.detach().reshape({-1}).to(groupDevice));
   std::vector<at::Tensor> buffer{torch::cat(flat)};
-  if (viaCpu) buffer[0] = buffer[0].cpu();
   op(buffer);
   int64_t offset = 0;
   torch::NoGradGuard noGrad;
@@ -110,6 +110,9 @@ DataParallel::DataParallel(const DistributedOptions &options, const torch::Devic
     auto store = c10::make_intrusive<c10d::PrefixStore>("musecl", impl->store);
 #if defined(USE_C10D_NCCL)
     if (device.is_cuda()) {
+      // Without this LibTorch's NCCL group does not enforce its timeout: a dead rank would hang the others.
+      setenv("NCCL_ASYNC_ERROR_HANDLING", "1", 0);
+      impl->device = device;
       auto o = c10d::ProcessGroupNCCL::Options::create();
       o->timeout = timeout;
       impl->group = c10::make_intrusive<c10d::ProcessGroupNCCL>(store, options.rank, options.worldSize, o);
@@ -122,7 +125,7 @@ DataParallel::DataParallel(const DistributedOptions &options, const torch::Devic
     o->devices.push_back(glooDevice(r));
     impl->group = c10::make_intrusive<c10d::ProcessGroupGloo>(store, options.rank, options.worldSize, o);
     impl->backend = "Gloo";
-    impl->copyToCpu = device.is_cuda();
+    // impl->device stays the CPU: Gloo here takes CPU tensors, so CUDA ranks communicate through host memory.
 #else
     (void)device;
     throw std::runtime_error("this build has no c10d backend for " + device.str());
@@ -174,8 +177,7 @@ void DataParallel::sumGradients(const std::vector<torch::Tensor> &parameters, co
       if (buckets[k].empty()) continue;
       std::vector<torch::Tensor> parts;
       for (const torch::Tensor &g : buckets[k]) parts.push_back(g.reshape({-1}));
-      flats[k] = {torch::cat(parts)};
-      if (impl_->copyToCpu) flats[k][0] = flats[k][0].cpu();
+      flats[k] = {torch::cat(parts).to(impl_->device)};
       works.push_back(impl_->group->allreduce(flats[k]));
     }
     for (auto &w : works) w->wait();
@@ -193,7 +195,7 @@ void DataParallel::sumGradients(const std::vector<torch::Tensor> &parameters, co
 void DataParallel::averageTensors(const std::vector<torch::Tensor> &tensors, const std::string &where) const {
   if (!impl_ || tensors.empty()) return;
   impl_->guarded(where + " (average)", [&] {
-    flatCollective(tensors, impl_->copyToCpu, [&](std::vector<at::Tensor> &buffer) {
+    flatCollective(tensors, impl_->device, [&](std::vector<at::Tensor> &buffer) {
       impl_->group->allreduce(buffer)->wait();
       buffer[0].div_(worldSize());
     });
@@ -211,7 +213,7 @@ void DataParallel::broadcast(const std::vector<torch::Tensor> &tensors, const st
       else it->push_back(t);
     }
     for (const auto &g : groups)
-      flatCollective(g, impl_->copyToCpu, [&](std::vector<at::Tensor> &buffer) { impl_->group->broadcast(buffer)->wait(); });
+      flatCollective(g, impl_->device, [&](std::vector<at::Tensor> &buffer) { impl_->group->broadcast(buffer)->wait(); });
   });
 }
 
@@ -220,11 +222,35 @@ double DataParallel::sum(double value, const std::string &where) const {
   double out = value;
   impl_->guarded(where + " (sum)", [&] {
     std::vector<at::Tensor> t{torch::tensor({value}, torch::kFloat64)};
-    if (impl_->backend == "NCCL") t[0] = t[0].cuda();
+    t[0] = t[0].to(impl_->device);
     impl_->group->allreduce(t)->wait();
     out = t[0].cpu().item<double>();
   });
   return out;
+}
+
+double DataParallel::sumUnlessFailed(double value, const std::string &failure, const std::string &where) const {
+  if (!impl_) {
+    if (!failure.empty()) throw std::runtime_error(failure);
+    return value;
+  }
+  std::vector<double> status(static_cast<std::size_t>(worldSize()) + 1, 0.0);
+  status[0] = failure.empty() ? value : 0.0;
+  status[static_cast<std::size_t>(rank()) + 1] = failure.empty() ? 0.0 : 1.0;
+  impl_->guarded(where + " (loss and status)", [&] {
+    std::vector<at::Tensor> t{torch::tensor(status, torch::kFloat64)};
+    if (impl_->backend == "NCCL") t[0] = t[0].to(impl_->device);
+    impl_->group->allreduce(t)->wait();
+    const torch::Tensor back = t[0].cpu();
+    for (std::size_t i = 0; i < status.size(); ++i) status[i] = back[static_cast<int64_t>(i)].item<double>();
+  });
+  if (!failure.empty()) throw std::runtime_error(failure);
+  std::string failed;
+  for (int r = 0; r < worldSize(); ++r)
+    if (status[static_cast<std::size_t>(r) + 1] > 0) failed += (failed.empty() ? "" : ", ") + std::to_string(r);
+  if (!failed.empty())
+    throw std::runtime_error("distributed training, " + describeDistributed(impl_->options) + ": rank(s) " + failed + " failed in " + where + "; their logs say why");
+  return status[0];
 }
 
 void DataParallel::barrier(const std::string &where) const {

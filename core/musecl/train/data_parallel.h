@@ -1,8 +1,11 @@
 // Data-parallel training over LibTorch's c10d: the process group of a job (Gloo on CPU, NCCL on
 // CUDA when the build has it), and the few collectives the trainer needs. Each rank computes its
 // shard of a batch with its loss scaled by its share of the batch's items, so that summing the
-// gradients over ranks gives exactly the gradient of the whole batch in one process (the same
-// total, summed in another order). Internal header (LibTorch).
+// gradients over ranks gives the gradient of the whole batch in one process (the same total,
+// summed in another order), with one exception: batch-norm layers normalise each encoder pass by
+// its own images' statistics, and a rank's passes hold only its shard (as in PyTorch's DDP
+// without SyncBatchNorm). With passes of one triplet (IMAGES_PER_PASS 3) the two are identical.
+// Internal header (LibTorch).
 #pragma once
 
 #include "musecl/distributed.h"
@@ -39,6 +42,9 @@ class DataParallel {
   // Copies rank 0's tensors into every rank's, in place (same shapes on every rank).
   void broadcast(const std::vector<torch::Tensor> &tensors, const std::string &where) const;
   double sum(double value, const std::string &where) const;
+  // Sums `value` over the ranks, and stops every rank together when any of them failed: a rank
+  // with a `failure` rethrows it, the others throw an error naming the failed rank(s) and `where`.
+  double sumUnlessFailed(double value, const std::string &failure, const std::string &where) const;
   // Every rank waits for all the others.
   void barrier(const std::string &where) const;
 

@@ -190,22 +190,34 @@ void trainImageEncoder(ImageEncoder &encoder, const ImageStage &stage, const Tri
     std::future<PreparedBatch> next = std::async(std::launch::async, prepare, 0);
     double sum = 0;
     for (int b = 0; b < batches; ++b) {
-      PreparedBatch batch = next.get();
-      if (b + 1 < batches) next = std::async(std::launch::async, prepare, b + 1);
-      // The batch loss is the mean over its triplets, so each pass's mean counts by its share of them.
-      const std::size_t from = static_cast<std::size_t>(b) * batchSize;
-      const std::size_t tripletsInBatch = std::min(triplets.size(), from + batchSize) - from;
+      const std::string where = stage.name + " epoch " + std::to_string(epoch) + " batch " + std::to_string(b + 1);
+      // A rank that fails (an undecodable image, a NaN loss) says so to the others before the
+      // gradient sum, so that every rank stops with a reason instead of a broken connection.
+      std::string failure;
+      double batchLoss = 0;
       try {
+        PreparedBatch batch = next.get();
+        if (b + 1 < batches) next = std::async(std::launch::async, prepare, b + 1);
+        // The batch loss is the mean over its triplets, so each pass's mean counts by its share of them.
+        const std::size_t from = static_cast<std::size_t>(b) * batchSize;
+        const std::size_t tripletsInBatch = std::min(triplets.size(), from + batchSize) - from;
         optimizer.zero_grad();
-        double batchLoss = batchPasses(encoder, batch, tripletsInBatch, stage, ctx, epoch, b);
-        const std::string where = stage.name + " epoch " + std::to_string(epoch) + " batch " + std::to_string(b + 1);
+        batchLoss = batchPasses(encoder, batch, tripletsInBatch, stage, ctx, epoch, b);
+      } catch (const std::exception &e) {
+        if (!parallel.active()) {
+          if (next.valid()) next.wait();  // never leave a decoding thread behind
+          throw;
+        }
+        failure = e.what();
+      }
+      try {
+        batchLoss = parallel.sumUnlessFailed(batchLoss, failure, where);
         parallel.sumGradients(encoder->parameters(), where);
-        batchLoss = parallel.sum(batchLoss, where);
         optimizer.step();
         sum += batchLoss;
         ctx.report(stage.name, epoch, o.imageEpochs, b + 1, batches, sum / (b + 1));
       } catch (...) {
-        if (next.valid()) next.wait();  // never leave a decoding thread behind
+        if (next.valid()) next.wait();
         throw;
       }
     }
