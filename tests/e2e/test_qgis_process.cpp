@@ -332,6 +332,46 @@ TEST_F( QgisProcess, TwoRunsFormOneDataParallelJobFromParametersAndTheLaunchersE
   EXPECT_TRUE( bad.output.contains( "RENDEZVOUS" ) && bad.output.contains( "'udp://127.0.0.1:1' is neither tcp://HOST:PORT nor file:///PATH" ) ) << bad.output.toStdString();
 }
 
+// README's recipe for a country in tiles: tiles cut from the boundary, one grid per tile with the
+// same size and CRS, merged; every hexagon of the whole grid once, with the same region_id.
+TEST_F( QgisProcess, GridsOfTilesMergeIntoTheWholeGridWithItsIds )
+{
+  QTemporaryDir out;
+  const QString data = QStringLiteral( MUSECL_SOURCE_DIR "/data/synthetic_city" );
+  auto ok = [&]( const QStringList &args ) {
+    const ProcessResult r = run( args );
+    EXPECT_EQ( r.exitCode, 0 ) << r.output.toStdString();
+    return r.exitCode == 0;
+  };
+  ASSERT_TRUE( ok( { "run", "native:creategrid", "--", "TYPE=2", "EXTENT=-35.06,-34.94,39.96,40.04 [EPSG:4326]", "HSPACING=0.12", "VSPACING=0.04",
+                     "CRS=EPSG:4326", "OUTPUT=" + out.filePath( "grid.gpkg" ) } ) );
+  ASSERT_TRUE( ok( { "run", "native:intersection", "--", "INPUT=" + out.filePath( "grid.gpkg" ), "OVERLAY=" + data + "/boundary.geojson",
+                     "OUTPUT=" + out.filePath( "tiles.gpkg" ) } ) );
+  ASSERT_TRUE( ok( { "run", "musecl:hexgrid", "--", "INPUT=" + data + "/boundary.geojson", "HEX_SIZE=300", "TARGET_CRS=EPSG:32625", "OUTPUT=" + out.filePath( "whole.gpkg" ) } ) );
+  QStringList merge { "run", "native:mergevectorlayers", "--" };
+  for ( int tile = 1; tile <= 2; ++tile )
+  {
+    const QString grid = out.filePath( QStringLiteral( "hex_%1.gpkg" ).arg( tile ) );
+    ASSERT_TRUE( ok( { "run", "musecl:hexgrid", "--", QStringLiteral( "INPUT=%1|layername=tiles|subset=\"id\" = %2" ).arg( out.filePath( "tiles.gpkg" ) ).arg( tile ),
+                       "HEX_SIZE=300", "TARGET_CRS=EPSG:32625", "OUTPUT=" + grid } ) );
+    merge << "LAYERS=" + grid;
+  }
+  ASSERT_TRUE( ok( merge << "OUTPUT=" + out.filePath( "merged.gpkg" ) ) );
+  auto ids = []( const QString &path ) {
+    QgsVectorLayer layer( path, "l", "ogr" );
+    QStringList list;
+    QgsFeature f;
+    QgsFeatureIterator it = layer.getFeatures();
+    while ( it.nextFeature( f ) )
+      list << f.attribute( "region_id" ).toString();
+    list.sort();
+    return list;
+  };
+  const QStringList whole = ids( out.filePath( "whole.gpkg" ) ), merged = ids( out.filePath( "merged.gpkg" ) );
+  EXPECT_GT( whole.size(), 100 );
+  EXPECT_TRUE( merged == whole ) << "same ids, each once: " << merged.size() << " merged against " << whole.size() << " in the whole grid";
+}
+
 TEST_F( QgisProcess, InterruptedTrainingLeavesNoModelFile )
 {
   QTemporaryDir out;
