@@ -16,14 +16,10 @@
 #include "musecl/nn/fusion.h"
 #include "musecl/train/data_parallel.h"
 
+#include "loopback_processes.h"
+
 #include <torch/torch.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <spawn.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -35,7 +31,6 @@
 #include <string>
 #include <vector>
 
-extern char **environ;
 using Clock = std::chrono::steady_clock;
 using namespace musecl;
 
@@ -67,38 +62,18 @@ int rankMain(int rank, int world, const std::string &rendezvous, int steps, cons
   return 0;
 }
 
-int freePort() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr *>(&addr), sizeof(addr));
-  socklen_t len = sizeof(addr);
-  getsockname(fd, reinterpret_cast<sockaddr *>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
 
 double measureAllReduce(int world, int steps) {
-  const std::string self = std::filesystem::read_symlink("/proc/self/exe").string();
-  const std::string rendezvous = "tcp://127.0.0.1:" + std::to_string(freePort());
+  const std::string rendezvous = "tcp://127.0.0.1:" + std::to_string(musecl::loopback::freeLoopbackPort());
   const std::string out = (std::filesystem::temp_directory_path() / ("musecl_bench_allreduce_" + std::to_string(::getpid()))).string();
   std::vector<pid_t> pids;
   for (int r = 0; r < world; ++r) {
-    std::vector<std::string> args{self, "--rank", std::to_string(r), std::to_string(world), rendezvous, std::to_string(steps), out};
-    std::vector<char *> argv;
-    for (std::string &a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    pid_t pid = -1;
-    if (posix_spawn(&pid, self.c_str(), nullptr, nullptr, argv.data(), environ) != 0) return -1;
+    const pid_t pid = musecl::loopback::spawnSelf({"--rank", std::to_string(r), std::to_string(world), rendezvous, std::to_string(steps), out});
+    if (pid < 0) return -1;
     pids.push_back(pid);
   }
   bool ok = true;
-  for (pid_t pid : pids) {
-    int status = 0;
-    waitpid(pid, &status, 0);
-    ok = ok && WIFEXITED(status) && WEXITSTATUS(status) == 0;
-  }
+  for (pid_t pid : pids) ok = musecl::loopback::waitExit(pid, std::chrono::seconds(3600)) == 0 && ok;
   double t = -1;
   std::ifstream(out) >> t;
   std::filesystem::remove(out);

@@ -83,32 +83,35 @@ void MuseclEmbedAlgorithm::initAlgorithm( const QVariantMap & )
 
 namespace
 {
-  // What the first block checks once for the whole run: the embedding raster's band count, and the
-  // scene's radiometry against the model's.
-  void checkRasterInputs( const QgsProcessingAlgorithm *algorithm, const QVariantMap &parameters, const musecl::ModelInfo &info, const musecl::RegionTable &table,
-                          QgsProcessingContext &context, QgsProcessingFeedback *feedback )
+  // The scene's radiometry against the model's: measured raster-wide with the first block.
+  void warnAboutRadiometry( const musecl::ModelInfo &info, const musecl::RegionTable &table, QgsProcessingFeedback *feedback )
   {
-    // An embedding raster must have the training raster's band count (the model's view width is two
-    // values per band); said before any chip is encoded. Band order cannot be checked: keep it.
-    if ( info.embeddingRaster && table.hasEmbeddingRaster() )
+    if ( !info.radiometry.defined() || !table.chipRadiometry.defined() )
+      return;
+    const std::string mismatch = musecl::radiometryMismatch( info.radiometry, table.chipRadiometry );
+    if ( !mismatch.empty() )
+      feedback->pushWarning( QObject::tr( "The raster's values are far from those the model was trained on (%1); chips are scaled as in training, so embeddings may not be comparable" )
+                             .arg( QString::fromStdString( mismatch ) ) );
+  }
+
+  // An embedding raster must have the training raster's band count (the model's view width is two
+  // values per band); said before any chip is encoded. Band order cannot be checked: keep it.
+  // Returns whether the table had values to check (a block at sea has none).
+  bool checkEmbeddingRasterBands( const QgsProcessingAlgorithm *algorithm, const QVariantMap &parameters, const musecl::ModelInfo &info, const musecl::RegionTable &table,
+                                  QgsProcessingContext &context )
+  {
+    std::size_t width = 0;
+    for ( const auto &row : table.embeddingRasterStats )
+      width = std::max( width, row.size() );
+    if ( !info.embeddingRaster || width == 0 )
+      return false;
+    if ( static_cast<int>( width ) != info.embeddingRasterValues )
     {
-      std::size_t width = 0;
-      for ( const auto &row : table.embeddingRasterStats )
-        width = std::max( width, row.size() );
-      if ( width != 0 && static_cast<int>( width ) != info.embeddingRasterValues )
-      {
-        QgsRasterLayer *raster = museclRasterInput( algorithm, parameters, QStringLiteral( "EMBEDDING_RASTER" ), context );
-        throw QgsProcessingException( QObject::tr( "Embedding raster “%1” (%2) has %3 band(s); the model was trained on an embedding raster of %4 band(s)" )
-                                      .arg( raster ? raster->name() : QString(), raster ? raster->source() : QString() ).arg( width / 2 ).arg( info.embeddingRasterValues / 2 ) );
-      }
+      QgsRasterLayer *raster = museclRasterInput( algorithm, parameters, QStringLiteral( "EMBEDDING_RASTER" ), context );
+      throw QgsProcessingException( QObject::tr( "Embedding raster “%1” (%2) has %3 band(s); the model was trained on an embedding raster of %4 band(s)" )
+                                    .arg( raster ? raster->name() : QString(), raster ? raster->source() : QString() ).arg( width / 2 ).arg( info.embeddingRasterValues / 2 ) );
     }
-    if ( info.radiometry.defined() && table.chipRadiometry.defined() )
-    {
-      const std::string mismatch = musecl::radiometryMismatch( info.radiometry, table.chipRadiometry );
-      if ( !mismatch.empty() )
-        feedback->pushWarning( QObject::tr( "The raster's values are far from those the model was trained on (%1); chips are scaled as in training, so embeddings may not be comparable" )
-                               .arg( QString::fromStdString( mismatch ) ) );
-    }
+    return true;
   }
 
   bool given( const QVariantMap &parameters, const QString &name )
@@ -147,6 +150,61 @@ namespace
   }
 }
 
+namespace
+{
+  QString describeModel( const musecl::ModelInfo &info )
+  {
+    const QStringList views = QStringList( { info.remoteSensing ? QObject::tr( "remote sensing" ) : QString(), info.streetView ? QObject::tr( "street view" ) : QString(),
+                                             info.poiText ? QObject::tr( "POI text" ) : QString(),
+                                             info.mobility ? QObject::tr( "mobility (%1)" ).arg( QString::fromStdString( info.mobilityKind ) ) : QString() } ).filter( QRegularExpression( QStringLiteral( "." ) ) );
+    return QObject::tr( "Model: MuseCL %1 (LibTorch %2), %3-d, uses %4; trained on regions in %5 of about %6 m; %7" )
+           .arg( QString::fromStdString( info.pluginVersion ), QString::fromStdString( info.torchVersion ) ).arg( info.outputDimension )
+           .arg( views.join( QStringLiteral( ", " ) ) )
+           .arg( QString::fromStdString( info.crs ) ).arg( info.regionSizeMetres, 0, 'f', 0 ).arg( QString::fromStdString( info.optionsSummary ) );
+  }
+
+  // One block's inputs into a region table and through the model; what every block shares.
+  struct BlockEmbedder
+  {
+    const QgsProcessingAlgorithm *algorithm;
+    const QVariantMap &parameters;
+    QgsProcessingContext &context;
+    musecl::LoadedModel &model;
+    QString modelPath;
+    musecl::DeviceChoice device;
+    int threads;
+    bool streamed;
+    MuseclChipPlan chips;
+    bool bandsChecked = false;
+
+    musecl::RegionEmbeddings embed( const MuseclRegionSet &block, bool first, QgsProcessingFeedback *blockFeedback, QgsProcessingFeedback *feedback )
+    {
+      const musecl::ModelInfo &info = model.info();
+      QTemporaryDir chipFolder( QDir::temp().absoluteFilePath( QStringLiteral( "musecl-chips-XXXXXX" ) ) );
+      const musecl::RegionTable table = museclBuildRegionTable( algorithm, parameters, block, chips, chipFolder.path(), context, blockFeedback, 40 );
+      if ( first )
+        warnAboutRadiometry( info, table, feedback );
+      chips.measureRadiometry = false;  // raster-wide: measured with the first block
+      // Once, on the first block with embedding-raster values (a first block at sea has none).
+      if ( !bandsChecked )
+        bandsChecked = checkEmbeddingRasterBands( algorithm, parameters, info, table, context );
+      try
+      {
+        return model.embed( table, musecl::loadImageRgb, device, threads, museclTrainingProgress( blockFeedback, 40, 100 ),
+                            [blockFeedback]( const std::string & line ) { blockFeedback->pushInfo( QString::fromStdString( line ) ); }, musecl::loadChipBands, streamed ).embeddings;
+      }
+      catch ( const musecl::TrainingCancelled & )
+      {
+        throw QgsProcessingException( QObject::tr( "Cancelled; no output was written" ) );
+      }
+      catch ( const std::exception &e )
+      {
+        throw QgsProcessingException( QObject::tr( "Embedding with “%1” failed: %2" ).arg( modelPath, QString::fromStdString( e.what() ) ) );
+      }
+    }
+  };
+}
+
 QVariantMap MuseclEmbedAlgorithm::processAlgorithm( const QVariantMap &parameters, QgsProcessingContext &context, QgsProcessingFeedback *feedback )
 {
   const QString modelPath = parameterAsFile( parameters, kModel, context );
@@ -160,12 +218,7 @@ QVariantMap MuseclEmbedAlgorithm::processAlgorithm( const QVariantMap &parameter
     throw QgsProcessingException( QString::fromStdString( e.what() ) );
   }
   const musecl::ModelInfo &info = model->info();
-  feedback->pushInfo( QObject::tr( "Model: MuseCL %1 (LibTorch %2), %3-d, uses %4; trained on regions in %5 of about %6 m; %7" )
-                      .arg( QString::fromStdString( info.pluginVersion ), QString::fromStdString( info.torchVersion ) ).arg( info.outputDimension )
-                      .arg( QStringList( { info.remoteSensing ? QObject::tr( "remote sensing" ) : QString(), info.streetView ? QObject::tr( "street view" ) : QString(),
-                                           info.poiText ? QObject::tr( "POI text" ) : QString(),
-                                           info.mobility ? QObject::tr( "mobility (%1)" ).arg( QString::fromStdString( info.mobilityKind ) ) : QString() } ).filter( QRegularExpression( QStringLiteral( "." ) ) ).join( QStringLiteral( ", " ) ) )
-                      .arg( QString::fromStdString( info.crs ) ).arg( info.regionSizeMetres, 0, 'f', 0 ).arg( QString::fromStdString( info.optionsSummary ) ) );
+  feedback->pushInfo( describeModel( info ) );
 
   MuseclRegionReader reader( this, parameters, kRegions, kRegionId, context );
   const long long limit = blockLimit( this, parameters, info, context, feedback );
@@ -173,23 +226,20 @@ QVariantMap MuseclEmbedAlgorithm::processAlgorithm( const QVariantMap &parameter
   // progress is by block.
   const long long total = std::max<long long>( 1, reader.featureCount() );
   const bool streamed = reader.featureCount() < 0 || reader.featureCount() > limit;
+  BlockEmbedder embedder { this, parameters, context, *model, modelPath, museclDeviceChoice( parameterAsEnum( parameters, kDevice, context ) ),
+                           parameterAsInt( parameters, kThreads, context ), streamed, MuseclChipPlan() };
   // The model's chip size and window; 0 (a model without a raster view) lets the raster choose. The
   // model fixes the bands; the scene's own range over them is measured (once) only to be compared.
-  MuseclChipPlan chips;
-  chips.size = info.chipSize;
-  chips.windowMetres = info.chipWindowMetres;
-  chips.measureRadiometry = info.radiometry.defined();
-  chips.rsBands = QString::fromStdString( info.radiometry.bandList() );
-  chips.allBands = info.radiometry.channels.size() != 3;
-  const musecl::DeviceChoice device = museclDeviceChoice( parameterAsEnum( parameters, kDevice, context ) );
-  const int threads = parameterAsInt( parameters, kThreads, context );
+  embedder.chips.size = info.chipSize;
+  embedder.chips.windowMetres = info.chipWindowMetres;
+  embedder.chips.measureRadiometry = info.radiometry.defined();
+  embedder.chips.rsBands = QString::fromStdString( info.radiometry.bandList() );
+  embedder.chips.allBands = info.radiometry.channels.size() != 3;
 
   std::unique_ptr<MuseclEmbeddingWriter> writer;
   MuseclRegionSet block;
   long long done = 0;
   int blocks = 0;
-  int dimension = 0;
-  bool rasterChecked = false;
   while ( reader.next( block, limit, feedback ) )
   {
     block.partOfLayer = streamed;
@@ -206,34 +256,10 @@ QVariantMap MuseclEmbedAlgorithm::processAlgorithm( const QVariantMap &parameter
         feedback->pushWarning( QObject::tr( "These regions are about %1 m across, the model was trained on regions of about %2 m: embeddings may not be comparable" )
                                .arg( size, 0, 'f', 0 ).arg( info.regionSizeMetres, 0, 'f', 0 ) );
     }
-    QTemporaryDir chipFolder( QDir::temp().absoluteFilePath( QStringLiteral( "musecl-chips-XXXXXX" ) ) );
-    const musecl::RegionTable table = museclBuildRegionTable( this, parameters, block, chips, chipFolder.path(), context, &blockFeedback, 40 );
-    // Once, on the first block that has the raster data to check (a first block at sea has none).
-    if ( !rasterChecked && ( table.hasChips() || table.hasEmbeddingRaster() ) )
-    {
-      checkRasterInputs( this, parameters, info, table, context, feedback );
-      rasterChecked = std::any_of( table.chipPaths.begin(), table.chipPaths.end(), []( const std::string &p ) { return !p.empty(); } )
-                      || std::any_of( table.embeddingRasterStats.begin(), table.embeddingRasterStats.end(), []( const auto &row ) { return !row.empty(); } );
-    }
-    chips.measureRadiometry = false;  // raster-wide: measured with the first block
-    musecl::TrainingResult result;
-    try
-    {
-      result = model->embed( table, musecl::loadImageRgb, device, threads, museclTrainingProgress( &blockFeedback, 40, 100 ),
-                             [&blockFeedback]( const std::string & line ) { blockFeedback.pushInfo( QString::fromStdString( line ) ); }, musecl::loadChipBands, streamed );
-    }
-    catch ( const musecl::TrainingCancelled & )
-    {
-      throw QgsProcessingException( QObject::tr( "Cancelled; no output was written" ) );
-    }
-    catch ( const std::exception &e )
-    {
-      throw QgsProcessingException( QObject::tr( "Embedding with “%1” failed: %2" ).arg( modelPath, QString::fromStdString( e.what() ) ) );
-    }
+    const musecl::RegionEmbeddings embeddings = embedder.embed( block, blocks == 0, &blockFeedback, feedback );
     if ( !writer )
-      writer = std::make_unique<MuseclEmbeddingWriter>( this, parameters, kOutput, block, result.embeddings.dimension, context );
-    writer->add( block, result.embeddings, feedback );
-    dimension = result.embeddings.dimension;
+      writer = std::make_unique<MuseclEmbeddingWriter>( this, parameters, kOutput, block, embeddings.dimension, context );
+    writer->add( block, embeddings, feedback );
     done += block.size();
     ++blocks;
     if ( streamed )
@@ -248,7 +274,7 @@ QVariantMap MuseclEmbedAlgorithm::processAlgorithm( const QVariantMap &parameter
   feedback->pushInfo( QObject::tr( "%1 regions embedded in %2 block(s)" ).arg( done ).arg( blocks ) );
   QVariantMap outputs;
   outputs.insert( kOutput, sink->publish() );
-  outputs.insert( QStringLiteral( "EMBEDDING_DIMENSION" ), dimension );
+  outputs.insert( QStringLiteral( "EMBEDDING_DIMENSION" ), writer->dimension() );
   outputs.insert( QStringLiteral( "REGIONS_WITHOUT_GEOMETRY" ), reader.withoutGeometry() );
   return outputs;
 }

@@ -1,5 +1,7 @@
 #include "musecl_region_inputs.h"
 
+#include "musecl/fnv.h"
+
 #include <qgscoordinatetransform.h>
 #include <qgsexception.h>
 #include <qgsgeometry.h>
@@ -21,13 +23,10 @@ namespace
 {
   constexpr int kChunk = 8192;
 
-  // FNV-1a over the id's UTF-16: stable, and 8 bytes per region however long the ids are.
+  // FNV-1a over the id's UTF-16: 8 bytes per region however long the ids are.
   quint64 idHash( const QString &id )
   {
-    quint64 h = 1469598103934665603ULL;
-    for ( const QChar c : id )
-      h = ( h ^ c.unicode() ) * 1099511628211ULL;
-    return h;
+    return musecl::fnv1a64( id.utf16(), static_cast<std::size_t>( id.size() ) * sizeof( ushort ) );
   }
 
   // Regions written by musecl:hexgrid (row/col fields, hexagons of one size in a projected CRS) are

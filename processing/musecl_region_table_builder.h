@@ -70,6 +70,7 @@ class MuseclEmbeddingWriter
     // Regions of `block` with their rows of `embeddings` (same order); throws on cancel.
     void add( const MuseclRegionSet &block, const musecl::RegionEmbeddings &embeddings, QgsProcessingFeedback *feedback );
     std::unique_ptr<MuseclAtomicSink> finish( QgsProcessingFeedback *feedback );
+    int dimension() const { return mDimension; }
     // Regions written so far that had view `view` (musecl::View).
     long long regionsWithView( int view ) const { return mBetaCount[static_cast<std::size_t>( view )]; }
 

@@ -186,9 +186,8 @@ void MuseclTrainAlgorithm::initAlgorithm( const QVariantMap & )
 
 
 
-QVariantMap MuseclTrainAlgorithm::processAlgorithm( const QVariantMap &parameters, QgsProcessingContext &context, QgsProcessingFeedback *feedback )
+musecl::TrainingOptions MuseclTrainAlgorithm::trainingOptions( const QVariantMap &parameters, QgsProcessingContext &context, QgsProcessingFeedback *feedback ) const
 {
-  const MuseclRegionSet regions = museclReadRegions( this, parameters, kRegions, kRegionId, context, feedback );
   musecl::TrainingOptions o;
   o.embeddingSize = parameterAsInt( parameters, kEmbeddingSize, context );
   o.imageEpochs = parameterAsInt( parameters, kImageEpochs, context );
@@ -235,6 +234,13 @@ QVariantMap MuseclTrainAlgorithm::processAlgorithm( const QVariantMap &parameter
   {
     throw QgsProcessingException( QObject::tr( "Data-parallel job (WORLD_SIZE, RANK, RENDEZVOUS): %1" ).arg( QString::fromStdString( e.what() ) ) );
   }
+  return o;
+}
+
+QVariantMap MuseclTrainAlgorithm::processAlgorithm( const QVariantMap &parameters, QgsProcessingContext &context, QgsProcessingFeedback *feedback )
+{
+  const MuseclRegionSet regions = museclReadRegions( this, parameters, kRegions, kRegionId, context, feedback );
+  musecl::TrainingOptions o = trainingOptions( parameters, context, feedback );
   o.crs = regions.crs.authid().toStdString();
   o.regionSizeMetres = museclTypicalRegionSize( regions, context );
 

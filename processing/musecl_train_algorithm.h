@@ -3,6 +3,11 @@
 
 #include "musecl_algorithm.h"
 
+namespace musecl
+{
+  struct TrainingOptions;
+}
+
 class MuseclTrainAlgorithm : public MuseclAlgorithm
 {
   public:
@@ -20,4 +25,9 @@ class MuseclTrainAlgorithm : public MuseclAlgorithm
 
   protected:
     QVariantMap processAlgorithm( const QVariantMap &parameters, QgsProcessingContext &context, QgsProcessingFeedback *feedback ) override;
+
+  private:
+    // The learning options from the parameters (all but the CRS and region size, which need the
+    // regions); QgsProcessingException for values the core would refuse less clearly.
+    musecl::TrainingOptions trainingOptions( const QVariantMap &parameters, QgsProcessingContext &context, QgsProcessingFeedback *feedback ) const;
 };

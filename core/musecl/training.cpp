@@ -2,6 +2,7 @@
 // bar, then fusion and the model file. Each view and stage lives in core/musecl/train/.
 #include "musecl/training.h"
 
+#include "musecl/fnv.h"
 #include "musecl/torch_runtime.h"
 #include "musecl/train/context.h"
 #include "musecl/train/data_parallel.h"
@@ -172,11 +173,8 @@ ImageLoader remoteSensingLoader(const ImageLoader &loadImage, const RasterChipLo
 // every rank of a job that was given the same inputs, so that every rank runs the same stages and
 // batches (and so the same collectives in the same order).
 std::uint64_t jobFingerprint(const RegionTable &table, const TrainingOptions &o) {
-  std::uint64_t h = 1469598103934665603ULL;
-  auto add = [&h](const std::string &s) {
-    for (const unsigned char c : s) h = (h ^ c) * 1099511628211ULL;
-    h = (h ^ 0xFF) * 1099511628211ULL;
-  };
+  std::uint64_t h = kFnvOffset;
+  auto add = [&h](const std::string &s) { h = fnv1a64(s.data(), s.size() + 1, h); };  // with its terminating 0, so "ab"+"c" differs from "a"+"bc"
   for (const std::string &id : table.ids) add(id);
   // What decides which stages and how many batches run: each region's inputs, by count.
   auto count = [&](std::size_t n) { add(std::to_string(n)); };
@@ -190,8 +188,7 @@ std::uint64_t jobFingerprint(const RegionTable &table, const TrainingOptions &o)
   count(table.poiCategories.size());
   count(table.flows.size());
   count(table.inflow.size());
-  add(summariseOptions(o));
-  add(std::to_string(o.seed));
+  add(summariseOptions(o));  // seed included
   return h;
 }
 
@@ -199,14 +196,14 @@ std::uint64_t jobFingerprint(const RegionTable &table, const TrainingOptions &o)
 // differs (the ranks would otherwise pair up mismatched collectives until the timeout).
 void checkSameJob(const DataParallel &parallel, const RegionTable &table, const TrainingOptions &o) {
   if (!parallel.active()) return;
-  const std::uint64_t mine = jobFingerprint(table, o);
-  torch::Tensor rank0 = torch::tensor({static_cast<double>(mine >> 32), static_cast<double>(mine & 0xFFFFFFFFULL), static_cast<double>(table.size())}, torch::kFloat64);
+  const auto mine = static_cast<int64_t>(jobFingerprint(table, o)), regions = static_cast<int64_t>(table.size());
+  const torch::Tensor rank0 = torch::tensor({mine, regions}, torch::kLong);
   parallel.broadcast({rank0}, "the input check");
-  const bool differs = static_cast<std::uint64_t>(rank0[0].item<double>()) != (mine >> 32) || static_cast<std::uint64_t>(rank0[1].item<double>()) != (mine & 0xFFFFFFFFULL);
+  const bool differs = rank0[0].item<int64_t>() != mine;
   const double differing = parallel.sum(differs ? 1 : 0, "the input check");
   if (differing > 0)
     throw std::invalid_argument(std::to_string(static_cast<int>(differing)) + " rank(s) of the job were given other regions or options than rank 0 (rank 0 has " +
-                                std::to_string(static_cast<long long>(rank0[2].item<double>())) + " regions, rank " + std::to_string(parallel.rank()) + " has " +
+                                std::to_string(rank0[1].item<int64_t>()) + " regions, rank " + std::to_string(parallel.rank()) + " has " +
                                 std::to_string(table.size()) + (differs ? ", and differs" : ", and agrees") + "); every rank must run with the same inputs and options");
 }
 
@@ -227,6 +224,16 @@ void shareFusion(const DataParallel &parallel, FusionModel &fusion, RegionEmbedd
   parallel.broadcast(state, "the fusion weights");
 }
 
+// Ranks that share a machine's GPUs take the one their launcher names in LOCAL_RANK.
+torch::Device rankDevice(torch::Device device, const DistributedOptions &dist, std::string &description) {
+  const char *local = std::getenv("LOCAL_RANK");
+  if (!local || !dist.active() || !device.is_cuda()) return device;
+  const int index = std::atoi(local);
+  if (index < 0 || index >= static_cast<int>(torch::cuda::device_count())) return device;
+  description = "cuda:" + std::to_string(index);
+  return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(index));
+}
+
 void reportMissing(const RegionEmbeddings &e, const Context &ctx) {
   const auto missing = std::count(e.hasEmbedding.begin(), e.hasEmbedding.end(), 0);
   if (missing > 0)
@@ -244,15 +251,7 @@ TrainingResult trainMuseCL(const RegionTable &table, const TrainingOptions &give
   TrainingOptions o = given;
   o.distributed = resolveDistributed(given.distributed);
   TrainingResult result;
-  torch::Device device = resolveDevice(o.device, result.device);
-  // Ranks that share a machine's GPUs take the one their launcher names.
-  if (const char *local = std::getenv("LOCAL_RANK"); local && o.distributed.active() && device.is_cuda()) {
-    const int index = std::atoi(local);
-    if (index >= 0 && index < static_cast<int>(torch::cuda::device_count())) {
-      device = torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(index));
-      result.device = "cuda:" + std::to_string(index);
-    }
-  }
+  const torch::Device device = rankDevice(resolveDevice(o.device, result.device), o.distributed, result.device);
   const TorchThreadsLease lease(o.threads, [&progress] { return !progress || progress(TrainingProgress{"waiting for another run", 0, 0, 0, 0, 0, 0}); }, log);
   result.threads = lease.threads();
   torch::manual_seed(o.seed);

@@ -13,17 +13,11 @@
 #include "musecl/train/data_parallel.h"
 #include "musecl/train/model_file.h"
 #include "musecl/training.h"
+#include "loopback_processes.h"
 #include "toy_city.h"
 
 #include <gtest/gtest.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <cstdlib>
@@ -33,7 +27,6 @@
 #include <sstream>
 #include <thread>
 
-extern char **environ;
 
 using namespace musecl;
 namespace fs = std::filesystem;
@@ -150,33 +143,24 @@ int rankMain(int argc, char **argv) {
   }
 }
 
+// A rank of a job: this executable again, in rankMain.
 struct RankProcess {
   pid_t pid = -1;
 };
 
 RankProcess spawnRank(int rank, int world, const std::string &rendezvous, int timeout, const std::string &outDir, const std::string &mode) {
-  const std::string self = fs::read_symlink("/proc/self/exe").string();
-  std::vector<std::string> args{self, "--rank", std::to_string(rank), std::to_string(world), rendezvous, std::to_string(timeout), outDir, mode};
-  std::vector<char *> argv;
-  for (std::string &a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  RankProcess p;
-  if (posix_spawn(&p.pid, self.c_str(), nullptr, nullptr, argv.data(), environ) != 0) p.pid = -1;
-  return p;
+  return {musecl::loopback::spawnSelf({"--rank", std::to_string(rank), std::to_string(world), rendezvous, std::to_string(timeout), outDir, mode})};
 }
 
 // Exit status, or -1 after `limit` (the process is then killed).
-int waitRank(RankProcess &p, std::chrono::seconds limit) {
-  const auto until = std::chrono::steady_clock::now() + limit;
-  int status = 0;
-  while (std::chrono::steady_clock::now() < until) {
-    const pid_t done = waitpid(p.pid, &status, WNOHANG);
-    if (done == p.pid) return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  kill(p.pid, SIGKILL);
-  waitpid(p.pid, &status, 0);
-  return -1;
+int waitRank(RankProcess &p, std::chrono::seconds limit) { return musecl::loopback::waitExit(p.pid, limit); }
+
+// Ranks 0 and 1 meeting through a FileStore in `job`; their exit statuses (-1: past its limit).
+std::pair<int, int> runTwoRanks(const std::string &job, const std::string &mode, int timeout, std::chrono::seconds limit0, std::chrono::seconds limit1) {
+  RankProcess r0 = spawnRank(0, 2, "file://" + job + "/rendezvous", timeout, job, mode);
+  RankProcess r1 = spawnRank(1, 2, "file://" + job + "/rendezvous", timeout, job, mode);
+  const int first = waitRank(r0, limit0);
+  return {first, waitRank(r1, limit1)};
 }
 
 std::string readText(const std::string &path) {
@@ -186,18 +170,6 @@ std::string readText(const std::string &path) {
   return s.str();
 }
 
-int freePort() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  bind(fd, reinterpret_cast<sockaddr *>(&addr), sizeof(addr));
-  socklen_t len = sizeof(addr);
-  getsockname(fd, reinterpret_cast<sockaddr *>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
 
 std::string tempDir(const std::string &name) {
   const fs::path d = fs::temp_directory_path() / ("musecl_dist_" + std::to_string(::getpid()) + "_" + name);
@@ -299,7 +271,7 @@ TEST(DataParallel, ShardsCoverABatchOnceWithSizesDifferingByAtMostOne) {
 TEST(DataParallel, ThreeRanksSumGradientsInBucketsAverageBroadcastAndSumExactly) {
   if (!distributedAvailable()) GTEST_SKIP() << "this build has no c10d Gloo backend";
   const std::string job = tempDir("collectives");
-  const std::string rendezvous = "tcp://127.0.0.1:" + std::to_string(freePort());
+  const std::string rendezvous = "tcp://127.0.0.1:" + std::to_string(musecl::loopback::freeLoopbackPort());
   std::vector<RankProcess> ranks;
   for (int r = 0; r < 3; ++r) ranks.push_back(spawnRank(r, 3, rendezvous, 60, job, "collectives"));
   for (int r = 0; r < 3; ++r) EXPECT_EQ(waitRank(ranks[static_cast<std::size_t>(r)], std::chrono::seconds(120)), 0) << readText(job + "/rank" + std::to_string(r) + ".err");
@@ -314,10 +286,9 @@ TEST(DataParallel, TwoRanksOnLoopbackTrainTheParametersOfOneProcessOnTheCombined
   const TrainingResult alone = trainMuseCL(jobCity(), o, toyLoader, {}, {}, single + "/model.musecl");
   // Two ranks meeting through a FileStore, each encoding half of every batch.
   const std::string job = tempDir("job");
-  RankProcess r0 = spawnRank(0, 2, "file://" + job + "/rendezvous", 60, job, "train");
-  RankProcess r1 = spawnRank(1, 2, "file://" + job + "/rendezvous", 60, job, "train");
-  ASSERT_EQ(waitRank(r0, std::chrono::seconds(180)), 0) << readText(job + "/rank0.err");
-  ASSERT_EQ(waitRank(r1, std::chrono::seconds(60)), 0) << readText(job + "/rank1.err");
+  const auto [exit0, exit1] = runTwoRanks(job, "train", 60, std::chrono::seconds(180), std::chrono::seconds(60));
+  ASSERT_EQ(exit0, 0) << readText(job + "/rank0.err");
+  ASSERT_EQ(exit1, 0) << readText(job + "/rank1.err");
   EXPECT_NE(readText(job + "/rank1.log").find("data-parallel: rank 1 of 2"), std::string::npos);
   ASSERT_TRUE(fs::exists(job + "/model.musecl"));  // written by rank 0 only: one file, no temporary left
   EXPECT_EQ(std::distance(fs::directory_iterator(job), fs::directory_iterator()), 7);  // model, 2 x (.emb, .loss, .log); the FileStore is gone
@@ -350,7 +321,7 @@ TEST(DataParallel, TwoRanksOnLoopbackTrainTheParametersOfOneProcessOnTheCombined
 TEST(DataParallel, AKilledRankMakesTheOtherStopWithAnErrorWithinTheTimeout) {
   if (!distributedAvailable()) GTEST_SKIP() << "this build has no c10d Gloo backend";
   const std::string job = tempDir("killed");
-  const std::string rendezvous = "tcp://127.0.0.1:" + std::to_string(freePort());
+  const std::string rendezvous = "tcp://127.0.0.1:" + std::to_string(musecl::loopback::freeLoopbackPort());
   const int timeout = 30;
   RankProcess r0 = spawnRank(0, 2, rendezvous, timeout, job, "train");
   RankProcess r1 = spawnRank(1, 2, rendezvous, timeout, job, "die");
@@ -369,10 +340,7 @@ TEST(DataParallel, AKilledRankMakesTheOtherStopWithAnErrorWithinTheTimeout) {
 TEST(DataParallel, ARankThatFailsStopsEveryRankAndTheOthersNameIt) {
   if (!distributedAvailable()) GTEST_SKIP() << "this build has no c10d Gloo backend";
   const std::string job = tempDir("failed");
-  RankProcess r0 = spawnRank(0, 2, "file://" + job + "/rendezvous", 30, job, "bad-image");
-  RankProcess r1 = spawnRank(1, 2, "file://" + job + "/rendezvous", 30, job, "bad-image");
-  EXPECT_EQ(waitRank(r0, std::chrono::seconds(120)), 1);
-  EXPECT_EQ(waitRank(r1, std::chrono::seconds(60)), 1);
+  EXPECT_EQ(runTwoRanks(job, "bad-image", 30, std::chrono::seconds(120), std::chrono::seconds(60)), std::make_pair(1, 1));
   const std::string mine = readText(job + "/rank1.err"), other = readText(job + "/rank0.err");
   EXPECT_NE(mine.find("cannot decode image 'toy://5/chip'"), std::string::npos) << mine;
   EXPECT_NE(other.find("rank(s) 1 failed in remote sensing epoch 1 batch"), std::string::npos) << other;
@@ -385,7 +353,7 @@ TEST(DataParallel, ARankThatNeverArrivesStopsTheOthersAfterTheTimeout) {
   const std::string job = tempDir("alone");
   const int timeout = 3;
   const auto started = std::chrono::steady_clock::now();
-  RankProcess r0 = spawnRank(0, 2, "tcp://127.0.0.1:" + std::to_string(freePort()), timeout, job, "train");
+  RankProcess r0 = spawnRank(0, 2, "tcp://127.0.0.1:" + std::to_string(musecl::loopback::freeLoopbackPort()), timeout, job, "train");
   EXPECT_EQ(waitRank(r0, std::chrono::seconds(60)), 1);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   EXPECT_GE(seconds, timeout);
@@ -399,10 +367,7 @@ TEST(DataParallel, ARankThatNeverArrivesStopsTheOthersAfterTheTimeout) {
 TEST(DataParallel, RanksGivenDifferentOptionsAllStopWithOneMessage) {
   if (!distributedAvailable()) GTEST_SKIP() << "this build has no c10d Gloo backend";
   const std::string job = tempDir("mismatch");
-  RankProcess r0 = spawnRank(0, 2, "file://" + job + "/rendezvous", 30, job, "other-seed");
-  RankProcess r1 = spawnRank(1, 2, "file://" + job + "/rendezvous", 30, job, "other-seed");
-  EXPECT_EQ(waitRank(r0, std::chrono::seconds(60)), 1);
-  EXPECT_EQ(waitRank(r1, std::chrono::seconds(60)), 1);
+  EXPECT_EQ(runTwoRanks(job, "other-seed", 30, std::chrono::seconds(60), std::chrono::seconds(60)), std::make_pair(1, 1));
   for (const char *rank : {"rank0", "rank1"})
     EXPECT_NE(readText(job + "/" + rank + ".err").find("1 rank(s) of the job were given other regions or options than rank 0"), std::string::npos)
         << readText(job + "/" + rank + ".err");

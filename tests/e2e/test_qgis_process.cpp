@@ -20,10 +20,7 @@
 #include <cmath>
 #include <csignal>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
+#include "loopback_processes.h"
 
 namespace
 {
@@ -268,20 +265,6 @@ TEST_F( QgisProcess, TrainedModelFileIsAcceptedByEmbedAndGivesIdenticalEmbedding
   EXPECT_GT( distinct.size(), MUSECL_DEMO_HEX_COUNT / 2 ) << "emb_0 varies between regions";
 }
 
-// A free TCP port on loopback for a rendezvous (the kernel's choice; released before use).
-static int freeLoopbackPort()
-{
-  const int fd = socket( AF_INET, SOCK_STREAM, 0 );
-  sockaddr_in addr {};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl( INADDR_LOOPBACK );
-  bind( fd, reinterpret_cast<sockaddr *>( &addr ), sizeof( addr ) );
-  socklen_t len = sizeof( addr );
-  getsockname( fd, reinterpret_cast<sockaddr *>( &addr ), &len );
-  close( fd );
-  return ntohs( addr.sin_port );
-}
-
 TEST_F( QgisProcess, TwoRunsFormOneDataParallelJobFromParametersAndTheLaunchersEnvironment )
 {
   QTemporaryDir out;
@@ -291,7 +274,7 @@ TEST_F( QgisProcess, TwoRunsFormOneDataParallelJobFromParametersAndTheLaunchersE
   const QStringList inputs { "run", "musecl:train", "--", "REGIONS=" + out.filePath( "hex.gpkg" ), "POIS=" + data + "/pois.gpkg", "CATEGORY_FIELD=category",
                              "RASTER=" + data + "/satellite_rgb.tif", "CHIP_SIZE=32", "RS_BACKBONE=1", "IMAGE_EPOCHS=1", "FUSION_EPOCHS=5", "EMBEDDING_SIZE=8",
                              "THREADS=1", "DIST_TIMEOUT=120", "OUTPUT_MODEL=" + out.filePath( "job.musecl" ) };
-  const QString port = QString::number( freeLoopbackPort() );
+  const QString port = QString::number( musecl::loopback::freeLoopbackPort() );
   // Rank 0 from parameters; rank 1 from the variables PyTorch's launchers set.
   QProcess rank0, rank1;
   for ( QProcess *p : { &rank0, &rank1 } )

@@ -68,21 +68,29 @@ std::shared_ptr<::gloo::transport::Device> glooDevice(const Rendezvous &r) {
 }
 #endif
 
-// Runs `op` on one flat copy of `tensors` (all of one dtype) on the group's device, and copies the
-// result back to each tensor's own device.
+// The tensors (all of one dtype) as one flat tensor on `device`, for one collective instead of many.
+torch::Tensor flatten(const std::vector<torch::Tensor> &tensors, const torch::Device &device) {
+  std::vector<torch::Tensor> flat;
+  for (const torch::Tensor &t : tensors) flat.push_back(t.detach().reshape({-1}));
+  return torch::cat(flat).to(device);
+}
+
+// Copies a flat result back into the tensors it was made from, each on its own device.
+void unflatten(const torch::Tensor &flat, const std::vector<torch::Tensor> &tensors) {
+  torch::NoGradGuard noGrad;
+  int64_t offset = 0;
+  for (const torch::Tensor &t : tensors) {
+    t.copy_(flat.slice(0, offset, offset + t.numel()).view_as(t));
+    offset += t.numel();
+  }
+}
+
+// Runs `op` on one flat copy of `tensors` on the group's device and copies the result back.
 void flatCollective(const std::vector<torch::Tensor> &tensors, const torch::Device &groupDevice, const std::function<void(std::vector<at::Tensor> &)> &op) {
   if (tensors.empty()) return;
-  std::vector<torch::Tensor> flat;
-  for (const torch::Tensor &t : tensors) flat.push_back(t.detach().reshape({-1}).to(groupDevice));
-  std::vector<at::Tensor> buffer{torch::cat(flat)};
+  std::vector<at::Tensor> buffer{flatten(tensors, groupDevice)};
   op(buffer);
-  int64_t offset = 0;
-  torch::NoGradGuard noGrad;
-  for (const torch::Tensor &t : tensors) {
-    const int64_t n = t.numel();
-    t.copy_(buffer[0].slice(0, offset, offset + n).view_as(t));
-    offset += n;
-  }
+  unflatten(buffer[0], tensors);
 }
 
 }  // namespace
@@ -175,20 +183,12 @@ void DataParallel::sumGradients(const std::vector<torch::Tensor> &parameters, co
     std::vector<c10::intrusive_ptr<c10d::Work>> works;
     for (std::size_t k = 0; k < buckets.size(); ++k) {
       if (buckets[k].empty()) continue;
-      std::vector<torch::Tensor> parts;
-      for (const torch::Tensor &g : buckets[k]) parts.push_back(g.reshape({-1}));
-      flats[k] = {torch::cat(parts).to(impl_->device)};
+      flats[k] = {flatten(buckets[k], impl_->device)};
       works.push_back(impl_->group->allreduce(flats[k]));
     }
     for (auto &w : works) w->wait();
-    torch::NoGradGuard noGrad;
-    for (std::size_t k = 0; k < buckets.size(); ++k) {
-      int64_t offset = 0;
-      for (const torch::Tensor &g : buckets[k]) {
-        g.copy_(flats[k][0].slice(0, offset, offset + g.numel()).view_as(g));
-        offset += g.numel();
-      }
-    }
+    for (std::size_t k = 0; k < buckets.size(); ++k)
+      if (!buckets[k].empty()) unflatten(flats[k][0], buckets[k]);
   });
 }
 
@@ -217,16 +217,19 @@ void DataParallel::broadcast(const std::vector<torch::Tensor> &tensors, const st
   });
 }
 
+std::vector<double> DataParallel::sumDoubles(std::vector<double> values, const std::string &where) const {
+  impl_->guarded(where, [&] {
+    std::vector<at::Tensor> t{torch::tensor(values, torch::kFloat64).to(impl_->device)};
+    impl_->group->allreduce(t)->wait();
+    const torch::Tensor back = t[0].cpu();
+    for (std::size_t i = 0; i < values.size(); ++i) values[i] = back[static_cast<int64_t>(i)].item<double>();
+  });
+  return values;
+}
+
 double DataParallel::sum(double value, const std::string &where) const {
   if (!impl_) return value;
-  double out = value;
-  impl_->guarded(where + " (sum)", [&] {
-    std::vector<at::Tensor> t{torch::tensor({value}, torch::kFloat64)};
-    t[0] = t[0].to(impl_->device);
-    impl_->group->allreduce(t)->wait();
-    out = t[0].cpu().item<double>();
-  });
-  return out;
+  return sumDoubles({value}, where + " (sum)")[0];
 }
 
 double DataParallel::sumUnlessFailed(double value, const std::string &failure, const std::string &where) const {
@@ -234,16 +237,11 @@ double DataParallel::sumUnlessFailed(double value, const std::string &failure, c
     if (!failure.empty()) throw std::runtime_error(failure);
     return value;
   }
+  // [loss, failed(rank 0), ..., failed(rank W-1)] in one all-reduce.
   std::vector<double> status(static_cast<std::size_t>(worldSize()) + 1, 0.0);
   status[0] = failure.empty() ? value : 0.0;
   status[static_cast<std::size_t>(rank()) + 1] = failure.empty() ? 0.0 : 1.0;
-  impl_->guarded(where + " (loss and status)", [&] {
-    std::vector<at::Tensor> t{torch::tensor(status, torch::kFloat64)};
-    if (impl_->backend == "NCCL") t[0] = t[0].to(impl_->device);
-    impl_->group->allreduce(t)->wait();
-    const torch::Tensor back = t[0].cpu();
-    for (std::size_t i = 0; i < status.size(); ++i) status[i] = back[static_cast<int64_t>(i)].item<double>();
-  });
+  status = sumDoubles(std::move(status), where + " (loss and status)");
   if (!failure.empty()) throw std::runtime_error(failure);
   std::string failed;
   for (int r = 0; r < worldSize(); ++r)

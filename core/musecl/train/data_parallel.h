@@ -51,6 +51,7 @@ class DataParallel {
   struct Impl;
 
  private:
+  std::vector<double> sumDoubles(std::vector<double> values, const std::string &where) const;
   std::shared_ptr<Impl> impl_;
 };
 

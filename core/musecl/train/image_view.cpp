@@ -180,10 +180,14 @@ void trainImageEncoder(ImageEncoder &encoder, const ImageStage &stage, const Tri
     }
     const std::size_t batchSize = static_cast<std::size_t>(std::max(1, o.batchSize));
     const int batches = static_cast<int>((triplets.size() + batchSize - 1) / batchSize);
+    auto batchRange = [&](int b) {
+      const std::size_t from = static_cast<std::size_t>(b) * batchSize;
+      return std::make_pair(from, std::min(triplets.size(), from + batchSize));
+    };
     // Each rank takes its contiguous part of every batch (all of it in one process).
     auto prepare = [&](int b) {
-      const std::size_t from = static_cast<std::size_t>(b) * batchSize;
-      const auto [first, last] = parallel.shard(from, std::min(triplets.size(), from + batchSize));
+      const auto [from, to] = batchRange(b);
+      const auto [first, last] = parallel.shard(from, to);
       return prepareBatch(stage, triplets, first, last, cache, o.augmentation, mix(stageSeed, mix(epoch, b)));
     };
     // Decode and augment the next batch while this one trains.
@@ -199,10 +203,9 @@ void trainImageEncoder(ImageEncoder &encoder, const ImageStage &stage, const Tri
         PreparedBatch batch = next.get();
         if (b + 1 < batches) next = std::async(std::launch::async, prepare, b + 1);
         // The batch loss is the mean over its triplets, so each pass's mean counts by its share of them.
-        const std::size_t from = static_cast<std::size_t>(b) * batchSize;
-        const std::size_t tripletsInBatch = std::min(triplets.size(), from + batchSize) - from;
+        const auto [from, to] = batchRange(b);
         optimizer.zero_grad();
-        batchLoss = batchPasses(encoder, batch, tripletsInBatch, stage, ctx, epoch, b);
+        batchLoss = batchPasses(encoder, batch, to - from, stage, ctx, epoch, b);
       } catch (const std::exception &e) {
         if (!parallel.active()) {
           if (next.valid()) next.wait();  // never leave a decoding thread behind

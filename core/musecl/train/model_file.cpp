@@ -1,6 +1,8 @@
 // The model file: see model_file.h.
 #include "musecl/train/model_file.h"
 
+#include "musecl/fnv.h"
+
 #include "musecl/torch_runtime.h"
 #include "musecl/version.h"
 
@@ -25,12 +27,6 @@ constexpr std::int64_t kFormatVersion = 2;
 // damage (truncation, bit rot, a partial copy); it is not a signature against tampering.
 constexpr char kTrailerMarker[8] = {'M', 'U', 'S', 'E', 'C', 'L', 'c', 'k'};
 constexpr std::size_t kTrailerSize = 16;
-
-std::uint64_t fnv1a64(const char *data, std::size_t size) {
-  std::uint64_t h = 14695981039346656037ull;
-  for (std::size_t i = 0; i < size; ++i) h = (h ^ static_cast<unsigned char>(data[i])) * 1099511628211ull;
-  return h;
-}
 
 void writeString(torch::serialize::OutputArchive &a, const std::string &key, const std::string &value) { a.write(key, c10::IValue(value)); }
 void writeInt(torch::serialize::OutputArchive &a, const std::string &key, std::int64_t value) { a.write(key, c10::IValue(value)); }
