@@ -533,6 +533,28 @@ TEST( TrainEmbed, EmbedStreamsBlocksThatGiveTheEmbeddingsOfOneBlock )
     rasterOnlyWithout += fa.attribute( "has_embedding" ).toInt() == 0;
   EXPECT_EQ( rasterOnlyWithout, 5 );
 
+  // Cancelled in the second block while writing a file: the run stops there and leaves no file.
+  struct CancelInSecondBlock : QgsProcessingFeedback
+  {
+    double furthest = 0;
+    CancelInSecondBlock()
+    {
+      QObject::connect( this, &QgsFeedback::progressChanged, this, [this]( double p ) {
+        furthest = std::max( furthest, p );
+        if ( p >= 30 )  // the first of 5 blocks ends at 95 * 5 / 21 = 22.6 %
+          cancel();
+      } );
+    }
+  } cancelling;
+  const QString cancelledPath = city->dir.filePath( "cancelled_blocks.gpkg" );
+  const AlgorithmRun cancelled = runAlgorithm( "musecl:embed", { { "MODEL", city->dir.filePath( "local.musecl" ) }, { "REGIONS", QVariant::fromValue( &regions ) },
+    { "RASTER", city->raster }, { "POIS", QVariant::fromValue( city->pois.get() ) }, { "CATEGORY_FIELD", "kind" }, { "TEXT_FIELDS", QStringList { "name" } },
+    { "BLOCK_SIZE", 5 }, { "OUTPUT", cancelledPath } }, context, &cancelling );
+  EXPECT_FALSE( cancelled.ok );
+  EXPECT_TRUE( cancelled.error.contains( "ancel" ) ) << cancelled.error.toStdString();
+  EXPECT_LT( cancelling.furthest, 95 * 10 / 21.0 ) << "stopped within the second block";
+  EXPECT_FALSE( QFileInfo::exists( cancelledPath ) );
+
   // An id repeated in two blocks is found after the last block (only a hash per id is kept).
   QgsVectorLayer repeated( QStringLiteral( "Polygon?crs=EPSG:32618&field=region_id:string" ), QStringLiteral( "repeated id" ), QStringLiteral( "memory" ) );
   QgsFeatureList repeatedFeatures = features;
