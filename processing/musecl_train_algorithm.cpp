@@ -26,6 +26,7 @@ namespace
   const QString kEmbeddingSize = QStringLiteral( "EMBEDDING_SIZE" );
   const QString kImageEpochs = QStringLiteral( "IMAGE_EPOCHS" );
   const QString kFusionEpochs = QStringLiteral( "FUSION_EPOCHS" );
+  const QString kFusionFlowWeight = QStringLiteral( "FUSION_FLOW_WEIGHT" );
   const QString kBatchSize = QStringLiteral( "BATCH_SIZE" );
   const QString kImagesPerPass = QStringLiteral( "IMAGES_PER_PASS" );
   const QString kLearningRate = QStringLiteral( "LEARNING_RATE" );
@@ -99,7 +100,8 @@ QString MuseclTrainAlgorithm::shortHelpString() const
            "messages along the OD flows and is trained to reproduce the log trip counts between regions; its weights are in the model "
            "file, so musecl:embed applies it to another city's flows (trip end points, which have no OD pairs, give a volume view: log "
            "inflow and outflow). (5) <b>Fusion</b>: attention over the views each region has; every view is aligned by InfoNCE to "
-           "the fusion of the region's other views. The embedding (EMBEDDING_OUTPUT) is by default the fused vector followed by each "
+           "the fusion of the region's other views; with OD flows the fused vectors must also reproduce the log trip counts between "
+           "regions (FUSION_FLOW_WEIGHT, default 3; 0 = InfoNCE only, the paper), so the flows are not diluted by the other views. The embedding (EMBEDDING_OUTPUT) is by default the fused vector followed by each "
            "view's projection: EMBEDDING_SIZE × (1 + the model's views) values for every region, zeros in the block of a view the "
            "region lacks; the paper's fused vector alone (EMBEDDING_SIZE values) is the other choice. On Manhattan the default scored "
            "0.04-0.11 R² higher in every column over three training seeds (BENCHMARKS.md). Without POIs or mobility, image triplets fall back to geographic nearness. The log says exactly "
@@ -139,8 +141,11 @@ void MuseclTrainAlgorithm::initAlgorithm( const QVariantMap & )
   addParameter( new QgsProcessingParameterNumber( kEmbeddingSize, QObject::tr( "Embedding size" ), QgsProcessingParameterNumber::Integer, 128, false, 2, 2048 ) );
   addParameter( new QgsProcessingParameterNumber( kImageEpochs, QObject::tr( "Epochs per image encoder" ), QgsProcessingParameterNumber::Integer, 10, false, 0, 10000 ) );
   addParameter( advanced( new QgsProcessingParameterEnum( kEmbeddingOutput, QObject::tr( "Embedding output" ),
-                          QStringList() << QObject::tr( "Fused vector only (the paper)" ) << QObject::tr( "Fused vector followed by each view's projection" ), false, 1 ) ) );
+                          QStringList() << QObject::tr( "Fused vector only (the paper)" ) << QObject::tr( "Fused vector followed by each view's projection" )
+                                        << QObject::tr( "Automatic: the fused vector when OD flows trained the fusion, else followed by each view's projection" ), false, 2 ) ) );
   addParameter( advanced( new QgsProcessingParameterNumber( kFusionEpochs, QObject::tr( "Fusion epochs" ), QgsProcessingParameterNumber::Integer, 100, false, 0, 100000 ) ) );
+  addParameter( advanced( new QgsProcessingParameterNumber( kFusionFlowWeight, QObject::tr( "Fusion flow weight (fused vectors also reproduce the log trip counts; 0 = InfoNCE only)" ),
+                          QgsProcessingParameterNumber::Double, 3.0, false, 0.0, 1000.0 ) ) );
   addParameter( advanced( new QgsProcessingParameterNumber( kBatchSize, QObject::tr( "Batch size (triplets)" ), QgsProcessingParameterNumber::Integer, 32, false, 2, 4096 ) ) );
   addParameter( advanced( new QgsProcessingParameterNumber( kImagesPerPass, QObject::tr( "Most images per encoder pass (caps memory; 0 = whole batch)" ),
                           QgsProcessingParameterNumber::Integer, 16, false, 0, 100000 ) ) );
@@ -192,6 +197,7 @@ musecl::TrainingOptions MuseclTrainAlgorithm::trainingOptions( const QVariantMap
   o.embeddingSize = parameterAsInt( parameters, kEmbeddingSize, context );
   o.imageEpochs = parameterAsInt( parameters, kImageEpochs, context );
   o.fusionEpochs = parameterAsInt( parameters, kFusionEpochs, context );
+  o.fusionFlowWeight = parameterAsDouble( parameters, kFusionFlowWeight, context );
   o.batchSize = parameterAsInt( parameters, kBatchSize, context );
   o.imagesPerPass = parameterAsInt( parameters, kImagesPerPass, context );
   if ( o.imagesPerPass == 1 || o.imagesPerPass == 2 )
@@ -213,7 +219,7 @@ musecl::TrainingOptions MuseclTrainAlgorithm::trainingOptions( const QVariantMap
   o.streetViewPretrained = parameterAsFile( parameters, kSvPretrained, context ).toStdString();
   o.similarityScale = parameterAsEnum( parameters, kSimilarity, context ) == 1 ? musecl::SimilarityScale::Raw : musecl::SimilarityScale::Log1p;
   o.tripletsPerAnchor = parameterAsInt( parameters, kTripletsPerAnchor, context );
-  o.embeddingWithViews = parameterAsEnum( parameters, kEmbeddingOutput, context ) == 1;
+  o.embeddingOutput = static_cast<musecl::EmbeddingOutput>( parameterAsEnum( parameters, kEmbeddingOutput, context ) );
   const int augmentation = parameterAsEnum( parameters, kAugmentation, context );
   o.augmentation = augmentation == 0 ? musecl::Augmentation::None : augmentation == 2 ? musecl::Augmentation::Full : musecl::Augmentation::Basic;
   o.mobilityDimension = parameterAsInt( parameters, kMobilitySize, context );

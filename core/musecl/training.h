@@ -45,6 +45,10 @@ enum class TripletDistance { L2, Cosine };
 // bilinear interpolation) and brightness/contrast jitter (+-15 %). Embedding never augments.
 enum class Augmentation { None, Basic, Full };
 
+// The embedding: the fused vector (the paper), the fused vector followed by each view's
+// projection (embeddingSize x (1 + views) values), or one of the two chosen by the data.
+enum class EmbeddingOutput { Fused = 0, FusedAndViews = 1, Automatic = 2 };
+
 struct TrainingOptions {
   int embeddingSize = 128;
   int imageEpochs = 10;    // per image encoder
@@ -78,10 +82,18 @@ struct TrainingOptions {
   int wordEpochs = 10;
   int wordWindow = 5;
   int fusionHidden = 64;
-  // The embedding is the fused vector (the paper); with this, each view's projection follows it
-  // (embeddingSize x (1 + views) values; see fusion_stage.h).
-  bool embeddingWithViews = false;
+  // What the embedding holds (see fusion_stage.h). Automatic: the fused vector alone when the
+  // fusion's flow term trained it (OD flows and fusionFlowWeight > 0), else the fused vector
+  // followed by each view's projection. On Manhattan the flow-trained fused vector alone beat the
+  // wider output in every column; without the flow term the wider output beat the fused vector.
+  EmbeddingOutput embeddingOutput = EmbeddingOutput::Automatic;
   double infoNceTemperature = 0.1;
+  // Weight of the fusion's flow term when OD flows are given: the fused vectors of each batch's
+  // regions must also reproduce the log trip counts among them (a bilinear decoder used only in
+  // training), next to InfoNCE. Without it the attention treats the flows as one view among equals
+  // and the fused vector dilutes them; on Manhattan weight 3 raised ridge R^2 of the embedding in
+  // every column and the attention then favours the mobility view (BENCHMARKS.md). 0: InfoNCE only.
+  double fusionFlowWeight = 3.0;
   // Mobility view: graph encoder width, output size and training length (full-graph epochs).
   int mobilityDimension = 16;
   int mobilityHidden = 128;

@@ -9,6 +9,7 @@
 #include "musecl/similarity.h"
 #include "musecl/skipgram.h"
 #include "musecl/train/context.h"
+#include "musecl/train/fusion_stage.h"
 #include "musecl/train/mobility_view.h"
 #include "musecl/training.h"
 #include "toy_city.h"
@@ -22,6 +23,7 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <numeric>
 #include <set>
 
 using namespace musecl;
@@ -443,7 +445,7 @@ TEST(Training, EmbeddingWithViewsAppendsEachViewsProjectionAfterTheSameFusedVect
   o.fusionEpochs = 5;
   const std::string path = tempPath("with_views.musecl");
   const TrainingResult fused = trainMuseCL(city, o, toyLoader, {}, {}, path);
-  o.embeddingWithViews = true;
+  o.embeddingOutput = EmbeddingOutput::FusedAndViews;
   const TrainingResult wide = trainMuseCL(city, o, toyLoader, {}, {}, path);
   ASSERT_EQ(fused.embeddings.dimension, 16);
   ASSERT_EQ(wide.embeddings.dimension, 16 * 4) << "fused + remote sensing + POI text + mobility";
@@ -564,6 +566,7 @@ TEST(Training, CorruptOrForeignModelFilesAreRefusedByName) {
 
 TEST(Training, MissingModalitiesFallBackAndSaySo) {
   TrainingOptions o = tinyOptions();
+  o.embeddingOutput = EmbeddingOutput::Fused;  // the model's size whatever the views (the automatic choice depends on them)
   o.imageEpochs = 1;
   o.fusionEpochs = 2;
   o.mobilityEpochs = 5;
@@ -707,6 +710,80 @@ TEST(MobilityView, RegionsWithTheSameDestinationProfileEndUpCloser) {
   for (auto &f : reversed.flows) f = {flip(f.origin), flip(f.destination), f.weight};
   const train::ViewVectors applied = train::applyMobilityView(reversed, model, ctx);
   EXPECT_TRUE(torch::allclose(applied.values.flip({0}), view.values, 1e-4, 1e-4));
+}
+
+// Planted flows for the fusion tests: 32 regions in four groups of 8; groups 0 and 1 differ only in
+// where their trips go (every region of group 2, resp. group 3).
+RegionTable plantedFlowCity() {
+  RegionTable t;
+  for (int r = 0; r < 32; ++r) {
+    const int group = r / 8;
+    t.ids.push_back("r" + std::to_string(r));
+    if (group < 2)
+      for (int d = (group + 2) * 8; d < (group + 3) * 8; ++d) t.flows.push_back({static_cast<std::uint32_t>(r), static_cast<std::uint32_t>(d), 50.0});
+    else
+      for (int d = 0; d < 16; ++d) t.flows.push_back({static_cast<std::uint32_t>(r), static_cast<std::uint32_t>(d), 20.0});
+  }
+  return t;
+}
+
+TEST(Fusion, TheFlowTermMakesTheFusedVectorCarryWhatTheFlowsSay) {
+  // Two views: "POI text" is noise with no relation to the flows; "mobility" holds each region's
+  // group (one-hot, 4 of its 16 values) under unit noise in all 16. InfoNCE alone aligns whatever
+  // the views share, here noise; the flow term must make the fused vector tell groups 0 and 1 apart
+  // (they differ only in their destinations), measured as ridge would use it: a leave-one-out
+  // linear probe of the group from the fused vector.
+  const RegionTable t = plantedFlowCity();
+  torch::manual_seed(3);
+  train::ViewSet views;
+  views[static_cast<int>(View::PoiText)] = {torch::randn({32, 8}), std::vector<std::uint8_t>(32, 1)};
+  torch::Tensor mobility = torch::randn({32, 16});
+  for (int r = 0; r < 32; ++r) mobility[r][r / 8] += 1.5;
+  views[static_cast<int>(View::Mobility)] = {mobility, std::vector<std::uint8_t>(32, 1)};
+  auto run = [&](double weight, RegionTable table, std::vector<std::string> &decisions) {
+    TrainingOptions o = tinyOptions();
+    o.fusionEpochs = 150;
+    o.batchSize = 32;  // one batch: the whole OD matrix at each step
+    o.fusionFlowWeight = weight;
+    std::vector<EpochLog> log;
+    train::Context ctx{o, {}, {}, torch::Device(torch::kCPU), log, decisions};
+    train::FusionModel model;
+    RegionEmbeddings embeddings = train::trainFusion(table, views, ctx, model, 9);
+    return std::make_pair(embeddings, model.withViews);
+  };
+  std::vector<std::string> withFlowsLog, infoNceLog, noPairsLog;
+  const auto [withFlows, wideWithFlows] = run(3.0, t, withFlowsLog);
+  const auto [infoNceOnly, wideInfoNce] = run(0.0, t, infoNceLog);
+  RegionTable noPairs = t;
+  noPairs.flows.clear();
+  const auto [tripEnds, wideTripEnds] = run(3.0, noPairs, noPairsLog);
+  auto said = [](const std::vector<std::string> &log, const std::string &text) {
+    return std::any_of(log.begin(), log.end(), [&](const std::string &d) { return d.find(text) != std::string::npos; });
+  };
+  EXPECT_TRUE(said(withFlowsLog, "reproduce the log trip counts among its regions (flow weight 3)"));
+  EXPECT_TRUE(said(infoNceLog, "no flow term (weight 0)"));
+  EXPECT_TRUE(said(noPairsLog, "no flow term (it needs OD flows and a mobility view)"));
+  EXPECT_FALSE(wideWithFlows) << "automatic output: the flow-trained fused vector alone";
+  EXPECT_TRUE(wideInfoNce && wideTripEnds) << "automatic output: the fused vector and each view's projection";
+
+  auto probe = [](const RegionEmbeddings &e) {  // leave-one-out ridge R^2 of "group 0 or 1" from the fused vector of regions 0-15
+    const torch::Tensor f = torch::tensor(e.values).view({32, -1}).narrow(1, 0, 16).narrow(0, 0, 16).to(torch::kDouble);
+    const torch::Tensor x = (f - f.mean(0)) / f.std(0, false).clamp_min(1e-9);
+    const torch::Tensor y = torch::cat({-torch::ones({8}), torch::ones({8})}).to(torch::kDouble);
+    const torch::Tensor h = x.mm(at::linalg_solve(x.t().mm(x) + torch::eye(16, torch::kDouble), x.t()));
+    const torch::Tensor residual = (y - h.mv(y)) / (1 - h.diag());
+    return 1.0 - residual.pow(2).sum().item<double>() / y.pow(2).sum().item<double>();
+  };
+  // On this city the probe rose from 0.51 (InfoNCE only) to 0.68, 0.77, 0.87 and 0.95 at weights
+  // 0.3, 1, 3 and 10.
+  EXPECT_GT(probe(withFlows), 0.8) << "with the flow term";
+  EXPECT_GT(probe(withFlows), probe(infoNceOnly) + 0.2) << "InfoNCE only: " << probe(infoNceOnly);
+
+  TrainingOptions bad = tinyOptions();
+  for (double weight : {-1.0, std::nan("")}) {
+    bad.fusionFlowWeight = weight;
+    EXPECT_THROW(trainMuseCL(toyCity(10, false, false, true, true), bad, toyLoader, {}, {}, tempPath("bad_weight.musecl")), std::invalid_argument) << weight;
+  }
 }
 
 TEST(Similarity, JoinedBlocksWeighEquallyWhateverTheirUnits) {

@@ -411,15 +411,17 @@ TEST( TrainEmbed, TheModelFileReproducesTheTrainingEmbeddings )
   const AlgorithmRun train = runAlgorithm( "musecl:train", trainParams( *city, model ), context, &feedback );
   ASSERT_TRUE( train.ok ) << train.error.toStdString();
   EXPECT_TRUE( QFileInfo::exists( model ) );
-  // The default output: the 8-value fused vector, then the projection of each of the 3 views.
-  EXPECT_EQ( train.outputs.value( "EMBEDDING_DIMENSION" ).toInt(), 8 * 4 );
+  // The default output with OD flows: the 8-value fused vector alone, since the flow term trained it.
+  EXPECT_EQ( train.outputs.value( "EMBEDDING_DIMENSION" ).toInt(), 8 );
   EXPECT_EQ( train.outputs.value( "DEVICE_USED" ).toString(), QStringLiteral( "cpu" ) );
   const QString log = feedback.textLog();
   EXPECT_TRUE( log.contains( "POI-distribution and mobility (inflow/outflow) similarity" ) && log.contains( "street view: no street-view images given" ) ) << log.toStdString();
+  EXPECT_TRUE( log.contains( "reproduce the log trip counts among its regions (flow weight 3)" ) && log.contains( "embedding: the fused vector, 8 values; chosen automatically" ) )
+    << log.toStdString();
   QgsVectorLayer *embeddings = layerOf( train, "OUTPUT", context );
   ASSERT_TRUE( embeddings );
   EXPECT_EQ( embeddings->featureCount(), 16 );
-  for ( const char *field : { "region_id", "emb_0", "emb_31", "beta_rs", "beta_sv", "beta_poi", "beta_mob", "views", "has_embedding" } )
+  for ( const char *field : { "region_id", "emb_0", "emb_7", "beta_rs", "beta_sv", "beta_poi", "beta_mob", "views", "has_embedding" } )
     EXPECT_GE( embeddings->fields().lookupField( field ), 0 ) << field;
   EXPECT_TRUE( log.contains( "Mean attention weight per view: remote sensing" ) ) << log.toStdString();
   EXPECT_EQ( layerOf( train, "OUTPUT_LOG", context )->featureCount(), 2 + 10 + 5 ) << "2 remote-sensing epochs, 10 mobility epochs, 5 fusion epochs";
@@ -445,15 +447,15 @@ TEST( TrainEmbed, TheModelFileReproducesTheTrainingEmbeddings )
   it = layerOf( embed, "OUTPUT", context )->getFeatures();
   int compared = 0;
   while ( it.nextFeature( f ) )
-    for ( int k = 0; k < 32; ++k, ++compared )
+    for ( int k = 0; k < 8; ++k, ++compared )
       EXPECT_NEAR( f.attribute( QStringLiteral( "emb_%1" ).arg( k ) ).toDouble(), trained[f.attribute( "region_id" ).toString()].attribute( QStringLiteral( "emb_%1" ).arg( k ) ).toDouble(), 1e-5 );
-  EXPECT_EQ( compared, 16 * 32 );
+  EXPECT_EQ( compared, 16 * 8 );
 
-  // The same model with POIs only: the raster and flows are masked, the dimension stays 32.
+  // The same model with POIs only: the raster and flows are masked, the dimension stays 8.
   const AlgorithmRun poisOnly = runAlgorithm( "musecl:embed", { { "MODEL", model }, { "REGIONS", QVariant::fromValue( city->regions.get() ) },
     { "POIS", QVariant::fromValue( city->pois.get() ) }, { "CATEGORY_FIELD", "kind" }, { "TEXT_FIELDS", QStringList { "name" } }, { "OUTPUT", "memory:" } }, context );
   ASSERT_TRUE( poisOnly.ok ) << poisOnly.error.toStdString();
-  EXPECT_EQ( poisOnly.outputs.value( "EMBEDDING_DIMENSION" ).toInt(), 32 );
+  EXPECT_EQ( poisOnly.outputs.value( "EMBEDDING_DIMENSION" ).toInt(), 8 );
   it = layerOf( poisOnly, "OUTPUT", context )->getFeatures();
   int withPois = 0;
   while ( it.nextFeature( f ) )

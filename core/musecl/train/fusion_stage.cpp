@@ -1,6 +1,8 @@
 // Fusion over every view: see fusion_stage.h.
 #include "musecl/train/fusion_stage.h"
 
+#include "musecl/train/mobility_view.h"
+
 #include <chrono>
 #include <cstdio>
 #include <random>
@@ -50,6 +52,34 @@ torch::Tensor alignmentLoss(nn::Fusion &fusion, const torch::Tensor &p, const to
     ++terms;
   }
   return terms == 0 ? torch::Tensor() : total / terms;
+}
+
+// The fusion's flow term: predicted log1p trips from origin i to destination j are
+// s(f_i) . d(f_j) + b(f_i) + c(f_j) on fused vectors, as the mobility view scores its own vectors.
+// Used only while training, so it is not part of the model file.
+struct FlowDecoderImpl : torch::nn::Module {
+  explicit FlowDecoderImpl(int64_t width)
+      : source(register_module("source", torch::nn::Linear(width, width))),
+        destination(register_module("destination", torch::nn::Linear(width, width))),
+        sourceBias(register_module("source_bias", torch::nn::Linear(width, 1))),
+        destinationBias(register_module("destination_bias", torch::nn::Linear(width, 1))) {}
+  torch::Tensor scoreAll(const torch::Tensor &f) { return source(f).mm(destination(f).t()) + sourceBias(f) + destinationBias(f).t(); }
+  torch::nn::Linear source, destination, sourceBias, destinationBias;
+};
+TORCH_MODULE(FlowDecoder);
+
+// Squared error of the decoded log trip counts among the batch's regions (one [B, B] block of the
+// OD matrix, so the cost does not grow with the city).
+torch::Tensor flowLoss(nn::Fusion &fusion, FlowDecoder &decoder, const torch::Tensor &p, const torch::Tensor &mask, const PairTargets &targets,
+                       const torch::Tensor &idx) {
+  const torch::Tensor fused = fusion->fuse(p, mask).first;
+  return (decoder->scoreAll(fused) - targets.among(idx)).pow(2).mean();
+}
+
+std::string shortNumber(double v) {
+  char text[32];
+  std::snprintf(text, sizeof(text), "%g", v);
+  return text;
 }
 
 std::string viewList(const FusionModel &m) {
@@ -118,7 +148,6 @@ RegionEmbeddings trainFusion(const RegionTable &table, const ViewSet &views, Con
     m.stdev[static_cast<std::size_t>(v)].assign(stdev.data_ptr<float>(), stdev.data_ptr<float>() + stdev.numel());
   }
   m.shared = o.embeddingSize;
-  m.withViews = o.embeddingWithViews;
   m.hidden = o.fusionHidden;
   torch::manual_seed(seed);
   m.fusion = nn::Fusion(m.sizes, m.shared, m.hidden);
@@ -126,13 +155,25 @@ RegionEmbeddings trainFusion(const RegionTable &table, const ViewSet &views, Con
   const auto [inputs, mask] = fusionInputs(views, m, table.size(), ctx.device);
   const torch::Tensor alignable = torch::nonzero(mask.sum(1).ge(2)).squeeze(1).cpu().contiguous();
   std::vector<int64_t> aligned(alignable.data_ptr<int64_t>(), alignable.data_ptr<int64_t>() + alignable.numel());
+  // The flow term needs origin-destination pairs and a mobility view to carry them into the fusion.
+  const bool withFlows = o.fusionFlowWeight > 0 && table.hasFlowGraph() && m.sizes[static_cast<std::size_t>(View::Mobility)] > 0 && aligned.size() >= 2 &&
+                         o.fusionEpochs > 0;
+  m.withViews = o.embeddingOutput == EmbeddingOutput::FusedAndViews || (o.embeddingOutput == EmbeddingOutput::Automatic && !withFlows);
   if (aligned.size() < 2 || o.fusionEpochs == 0) {
     ctx.decide("fusion: " + viewList(m) + (aligned.size() < 2 ? "; fewer than 2 regions have two views, so" : "; FUSION_EPOCHS=0, so") +
                " nothing is aligned: each view's projection keeps its seeded initial weights");
     return applyFusion(table, views, m, ctx);
   }
+  PairTargets flowTargets;
+  FlowDecoder decoder(m.shared);
+  std::vector<torch::Tensor> parameters = m.fusion->parameters();
+  if (withFlows) {
+    flowTargets = pairTargets(flowGraphTensors(table, ctx.device), static_cast<int64_t>(table.size()), ctx.device);
+    decoder->to(ctx.device);
+    for (const auto &q : decoder->parameters()) parameters.push_back(q);
+  }
   m.fusion->train();
-  torch::optim::Adam optimizer(m.fusion->parameters(), torch::optim::AdamOptions(o.learningRate * 2));
+  torch::optim::Adam optimizer(parameters, torch::optim::AdamOptions(o.learningRate * 2));
   std::mt19937_64 rng(mix(seed, 1));
   const std::size_t batch = static_cast<std::size_t>(std::max(2, o.batchSize));
   const int total = static_cast<int>((aligned.size() + batch - 1) / batch);
@@ -145,8 +186,11 @@ RegionEmbeddings trainFusion(const RegionTable &table, const ViewSet &views, Con
       const std::size_t to = std::min(aligned.size(), from + batch);
       const torch::Tensor idx = torch::tensor(std::vector<int64_t>(aligned.begin() + static_cast<std::ptrdiff_t>(from), aligned.begin() + static_cast<std::ptrdiff_t>(to)),
                                               torch::kLong).to(ctx.device);
-      const torch::Tensor loss = alignmentLoss(m.fusion, m.fusion->project(rowsOf(inputs, idx)), mask.index_select(0, idx), o.infoNceTemperature);
+      const torch::Tensor p = m.fusion->project(rowsOf(inputs, idx));
+      const torch::Tensor batchMask = mask.index_select(0, idx);
+      torch::Tensor loss = alignmentLoss(m.fusion, p, batchMask, o.infoNceTemperature);
       if (!loss.defined()) continue;
+      if (withFlows) loss = loss + o.fusionFlowWeight * flowLoss(m.fusion, decoder, p, batchMask, flowTargets, idx);
       sum += finiteLoss(loss, "fusion", epoch, batches + 1);
       optimizer.zero_grad();
       loss.backward();
@@ -158,13 +202,15 @@ RegionEmbeddings trainFusion(const RegionTable &table, const ViewSet &views, Con
     ctx.epochLog.push_back({"fusion", epoch, sum / std::max(1, batches), seconds});
     if (epoch == 1 || epoch == o.fusionEpochs || epoch % 10 == 0) {
       char line[128];
-      std::snprintf(line, sizeof(line), "fusion epoch %d/%d: InfoNCE loss %.4f", epoch, o.fusionEpochs, sum / std::max(1, batches));
+      std::snprintf(line, sizeof(line), withFlows ? "fusion epoch %d/%d: InfoNCE + flow loss %.4f" : "fusion epoch %d/%d: InfoNCE loss %.4f", epoch, o.fusionEpochs, sum / std::max(1, batches));
       ctx.say(line);
     }
   }
   m.trained = true;
   ctx.decide("fusion: attention over " + viewList(m) + "; each view aligned by InfoNCE to the fusion of the region's other views, on " +
-             std::to_string(aligned.size()) + " regions with two or more views");
+             std::to_string(aligned.size()) + " regions with two or more views" +
+             (withFlows ? "; the fused vectors of each batch also reproduce the log trip counts among its regions (flow weight " + shortNumber(o.fusionFlowWeight) + ")"
+                        : o.fusionFlowWeight > 0 ? std::string("; no flow term (it needs OD flows and a mobility view)") : std::string("; no flow term (weight 0)")));
   return applyFusion(table, views, m, ctx);
 }
 

@@ -98,12 +98,6 @@ std::pair<torch::Tensor, torch::Tensor> randomPairs(const RegionTable &t, const 
   return {torch::tensor(pairs, torch::kLong).view({count, 2}), torch::tensor(target)};
 }
 
-struct PairTargets {
-  bool dense = true;
-  torch::Tensor matrix;  // [N, N] log1p counts (dense)
-  std::unordered_map<std::uint64_t, float> observed;  // (origin << 32 | destination) -> log1p count (sparse)
-};
-
 // One encoder's full-graph training (cosine-decayed Adam). Progress counts the runs one after another.
 void trainEncoder(MobilityEncoder &encoder, const torch::Tensor &x, const FlowGraphTensors &g, const PairTargets &targets, const RegionTable &t, Context &ctx,
                   std::uint64_t seed, int run, int runs) {
@@ -301,6 +295,36 @@ FlowGraphTensors flowGraphTensors(const RegionTable &t, const torch::Device &dev
   return g;
 }
 
+PairTargets pairTargets(const FlowGraphTensors &g, int64_t regions, const torch::Device &device) {
+  PairTargets targets;
+  targets.dense = regions <= kDensePairsUpTo;
+  if (targets.dense) {
+    targets.matrix = torch::zeros({regions, regions}, torch::TensorOptions().device(device));
+    targets.matrix.index_put_({g.origin, g.destination}, g.target);
+  } else {
+    const torch::Tensor o = g.origin.cpu(), d = g.destination.cpu(), w = g.target.cpu();
+    const auto oa = o.accessor<std::int64_t, 1>(), da = d.accessor<std::int64_t, 1>();
+    const auto wa = w.accessor<float, 1>();
+    for (int64_t e = 0; e < o.numel(); ++e) targets.observed[(static_cast<std::uint64_t>(oa[e]) << 32) | static_cast<std::uint64_t>(da[e])] = wa[e];
+  }
+  return targets;
+}
+
+torch::Tensor PairTargets::among(const torch::Tensor &rows) const {
+  if (dense) return matrix.index_select(0, rows).index_select(1, rows);
+  const torch::Tensor r = rows.cpu().contiguous();
+  const auto k = r.numel();
+  torch::Tensor block = torch::zeros({k, k});
+  auto b = block.accessor<float, 2>();
+  const auto ra = r.accessor<std::int64_t, 1>();
+  for (int64_t i = 0; i < k; ++i)
+    for (int64_t j = 0; j < k; ++j) {
+      const auto it = observed.find((static_cast<std::uint64_t>(ra[i]) << 32) | static_cast<std::uint64_t>(ra[j]));
+      if (it != observed.end()) b[i][j] = it->second;
+    }
+  return block.to(rows.device());
+}
+
 ViewVectors trainMobilityView(const RegionTable &t, Context &ctx, MobilityModel &m, std::uint64_t seed) {
   const TrainingOptions &o = ctx.options;
   if (!t.hasFlowGraph()) {
@@ -320,17 +344,7 @@ ViewVectors trainMobilityView(const RegionTable &t, Context &ctx, MobilityModel 
   const torch::Tensor x = standardised(raw, m).to(ctx.device);
   const FlowGraphTensors g = flowGraphTensors(t, ctx.device);
   const auto n = static_cast<int64_t>(t.size());
-  PairTargets targets;
-  targets.dense = n <= kDensePairsUpTo;
-  if (targets.dense) {
-    targets.matrix = torch::zeros({n, n}, torch::TensorOptions().device(ctx.device));
-    targets.matrix.index_put_({g.origin, g.destination}, g.target);
-  } else {
-    const torch::Tensor o = g.origin.cpu(), d = g.destination.cpu(), w = g.target.cpu();
-    const auto oa = o.accessor<std::int64_t, 1>(), da = d.accessor<std::int64_t, 1>();
-    const auto wa = w.accessor<float, 1>();
-    for (int64_t e = 0; e < o.numel(); ++e) targets.observed[(static_cast<std::uint64_t>(oa[e]) << 32) | static_cast<std::uint64_t>(da[e])] = wa[e];
-  }
+  const PairTargets targets = pairTargets(g, n, ctx.device);
   m.encoders.clear();
   const int runs = std::max(1, o.mobilityRuns);
   for (int run = 0; run < runs; ++run) {

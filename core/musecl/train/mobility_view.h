@@ -17,6 +17,7 @@
 #include "musecl/train/context.h"
 
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace musecl::train {
@@ -28,6 +29,17 @@ struct FlowGraphTensors {
   // The same normalised weights as dense [N, N] matrices (row i: region i's destinations, resp.
   // origins), for graphs small enough that two matrix products beat gathering E x width messages.
   torch::Tensor denseOut, denseIn;
+};
+
+// Observed log1p trip counts between ordered region pairs (0 where no flow): a dense [N, N] matrix
+// up to 2048 regions, else a hash of the flows. The mobility view and the fusion's flow term both
+// fit them.
+struct PairTargets {
+  bool dense = true;
+  torch::Tensor matrix;                               // [N, N] (dense)
+  std::unordered_map<std::uint64_t, float> observed;  // (origin << 32 | destination) -> log1p count (sparse)
+  // The [k, k] block of counts among `rows` (long, on the targets' device), in that order.
+  torch::Tensor among(const torch::Tensor &rows) const;
 };
 
 struct MobilityEncoderImpl : torch::nn::Module {
@@ -68,5 +80,6 @@ ViewVectors applyMobilityView(const RegionTable &table, MobilityModel &model, Co
 // then log1p count of each of `categories` (matched by name; absent categories count 0).
 torch::Tensor mobilityNodeFeatures(const RegionTable &table, const std::vector<std::string> &categories);
 FlowGraphTensors flowGraphTensors(const RegionTable &table, const torch::Device &device);
+PairTargets pairTargets(const FlowGraphTensors &graph, int64_t regions, const torch::Device &device);
 
 }  // namespace musecl::train

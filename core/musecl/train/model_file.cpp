@@ -126,7 +126,7 @@ std::string summariseOptions(const TrainingOptions &o) {
     << " lr_step=" << o.lrStepEpochs << "x" << o.lrDecay << " chip_size=" << o.chipSize << " chip_window_m=" << o.chipWindowMetres << " street_view_size=" << o.streetViewSize
     << " rs_backbone=" << o.remoteSensingBackbone << " sv_backbone=" << o.streetViewBackbone
     << " similarity=" << (o.similarityScale == SimilarityScale::Log1p ? "log1p" : "raw") << " positive_pool=" << o.positivePool
-    << " word_dimension=" << o.wordDimension << " word_epochs=" << o.wordEpochs << " fusion_hidden=" << o.fusionHidden << " embedding_with_views=" << (o.embeddingWithViews ? 1 : 0) << " temperature=" << o.infoNceTemperature
+    << " word_dimension=" << o.wordDimension << " word_epochs=" << o.wordEpochs << " fusion_hidden=" << o.fusionHidden << " embedding_output=" << (o.embeddingOutput == EmbeddingOutput::Fused ? "fused" : o.embeddingOutput == EmbeddingOutput::FusedAndViews ? "fused+views" : "automatic") << " temperature=" << o.infoNceTemperature << " fusion_flow_weight=" << o.fusionFlowWeight
     << " mobility=" << o.mobilityDimension << "d/" << o.mobilityHidden << "h/" << o.mobilityLayers << "l/" << o.mobilityEpochs << "e x" << o.mobilityRuns << " augmentation=" << (o.augmentation == Augmentation::None ? "none" : o.augmentation == Augmentation::Basic ? "basic" : "full") << " seed=" << o.seed;
   if (o.distributed.active()) s << " data_parallel_ranks=" << o.distributed.worldSize;
   return s.str();
