@@ -130,6 +130,15 @@ ViewVectors trainImageView(const RegionTable &table, const Inputs &in, const Ima
   return view;
 }
 
+// The log line saying what the embedding holds and, when chosen automatically, why.
+std::string describeOutput(const train::FusionModel &fusion, const RegionEmbeddings &e, const TrainingOptions &o) {
+  const bool automatic = o.embeddingOutput == EmbeddingOutput::Automatic;
+  if (fusion.withViews)
+    return "embedding: the fused vector followed by each view's projection, " + std::to_string(e.dimension) + " values (zeros in the block of a view a region lacks)" +
+           (automatic ? "; chosen automatically because no flow term trained the fusion" : "");
+  return "embedding: the fused vector, " + std::to_string(e.dimension) + " values" + (automatic ? "; chosen automatically because the flow term trained the fusion" : "");
+}
+
 void checkOptions(const TrainingOptions &o) {
   if (o.embeddingSize < 2 || o.batchSize < 2 || o.imageEpochs < 0 || o.fusionEpochs < 0 || o.mobilityEpochs < 0 || !(o.learningRate > 0))
     throw std::invalid_argument("embedding size and batch size must be >= 2, epochs >= 0 and the learning rate > 0");
@@ -137,6 +146,8 @@ void checkOptions(const TrainingOptions &o) {
     throw std::invalid_argument("images per encoder pass is " + std::to_string(o.imagesPerPass) + "; a triplet needs 3 (or 0 for the whole batch)");
   if (!(o.fusionFlowWeight >= 0) || !std::isfinite(o.fusionFlowWeight))
     throw std::invalid_argument("the fusion's flow weight is " + std::to_string(o.fusionFlowWeight) + "; it must be a finite number >= 0");
+  if (o.embeddingOutput != EmbeddingOutput::Fused && o.embeddingOutput != EmbeddingOutput::FusedAndViews && o.embeddingOutput != EmbeddingOutput::Automatic)
+    throw std::invalid_argument("embedding output " + std::to_string(static_cast<int>(o.embeddingOutput)) + " is none of fused (0), fused and views (1), automatic (2)");
   if (o.tripletsPerAnchor < 1) throw std::invalid_argument("triplets per anchor is " + std::to_string(o.tripletsPerAnchor) + "; it must be at least 1");
   if (o.mobilityDimension < 1 || o.mobilityHidden < 1 || o.mobilityLayers < 0 || o.mobilityRuns < 1)
     throw std::invalid_argument("the mobility encoder needs an output and a width of at least 1 and 0 or more layers");
@@ -314,12 +325,7 @@ TrainingResult trainMuseCL(const RegionTable &table, const TrainingOptions &give
   shareViews(parallel, views);
   result.embeddings = trainFusion(table, views, ctx, model.fusion, mix(o.seed, 4));
   shareFusion(parallel, model.fusion, result.embeddings);
-  if (model.fusion.withViews)
-    ctx.decide("embedding: the fused vector followed by each view's projection, " + std::to_string(result.embeddings.dimension) + " values (zeros in the block of a view a region lacks)" +
-               (o.embeddingOutput == EmbeddingOutput::Automatic ? "; chosen automatically because no flow term trained the fusion" : ""));
-  else
-    ctx.decide("embedding: the fused vector, " + std::to_string(result.embeddings.dimension) + " values" +
-               (o.embeddingOutput == EmbeddingOutput::Automatic ? "; chosen automatically because the flow term trained the fusion" : ""));
+  ctx.decide(describeOutput(model.fusion, result.embeddings, o));
   reportMissing(result.embeddings, ctx);
   model.info = describe(o, views, result.embeddings);
   if (model.info.remoteSensing && loadChip) model.info.radiometry = table.chipRadiometry;

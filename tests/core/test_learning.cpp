@@ -740,9 +740,9 @@ TEST(Fusion, TheFlowTermMakesTheFusedVectorCarryWhatTheFlowsSay) {
   torch::Tensor mobility = torch::randn({32, 16});
   for (int r = 0; r < 32; ++r) mobility[r][r / 8] += 1.5;
   views[static_cast<int>(View::Mobility)] = {mobility, std::vector<std::uint8_t>(32, 1)};
-  auto run = [&](double weight, RegionTable table, std::vector<std::string> &decisions) {
+  auto run = [&](double weight, RegionTable table, std::vector<std::string> &decisions, int epochs = 150) {
     TrainingOptions o = tinyOptions();
-    o.fusionEpochs = 150;
+    o.fusionEpochs = epochs;
     o.batchSize = 32;  // one batch: the whole OD matrix at each step
     o.fusionFlowWeight = weight;
     std::vector<EpochLog> log;
@@ -757,6 +757,8 @@ TEST(Fusion, TheFlowTermMakesTheFusedVectorCarryWhatTheFlowsSay) {
   RegionTable noPairs = t;
   noPairs.flows.clear();
   const auto [tripEnds, wideTripEnds] = run(3.0, noPairs, noPairsLog);
+  std::vector<std::string> untrainedLog;
+  const auto [untrained, wideUntrained] = run(3.0, t, untrainedLog, 0);
   auto said = [](const std::vector<std::string> &log, const std::string &text) {
     return std::any_of(log.begin(), log.end(), [&](const std::string &d) { return d.find(text) != std::string::npos; });
   };
@@ -764,7 +766,8 @@ TEST(Fusion, TheFlowTermMakesTheFusedVectorCarryWhatTheFlowsSay) {
   EXPECT_TRUE(said(infoNceLog, "no flow term (weight 0)"));
   EXPECT_TRUE(said(noPairsLog, "no flow term (it needs OD flows and a mobility view)"));
   EXPECT_FALSE(wideWithFlows) << "automatic output: the flow-trained fused vector alone";
-  EXPECT_TRUE(wideInfoNce && wideTripEnds) << "automatic output: the fused vector and each view's projection";
+  EXPECT_TRUE(wideInfoNce && wideTripEnds && wideUntrained) << "automatic output: the fused vector and each view's projection";
+  EXPECT_FALSE(said(untrainedLog, "flow weight")) << "FUSION_EPOCHS=0 trains nothing, so no flow term is claimed";
 
   auto probe = [](const RegionEmbeddings &e) {  // leave-one-out ridge R^2 of "group 0 or 1" from the fused vector of regions 0-15
     const torch::Tensor f = torch::tensor(e.values).view({32, -1}).narrow(1, 0, 16).narrow(0, 0, 16).to(torch::kDouble);
@@ -782,8 +785,36 @@ TEST(Fusion, TheFlowTermMakesTheFusedVectorCarryWhatTheFlowsSay) {
   TrainingOptions bad = tinyOptions();
   for (double weight : {-1.0, std::nan("")}) {
     bad.fusionFlowWeight = weight;
-    EXPECT_THROW(trainMuseCL(toyCity(10, false, false, true, true), bad, toyLoader, {}, {}, tempPath("bad_weight.musecl")), std::invalid_argument) << weight;
+    try {
+      trainMuseCL(toyCity(10, false, false, true, true), bad, toyLoader, {}, {}, tempPath("bad_weight.musecl"));
+      ADD_FAILURE() << "flow weight " << weight << " was accepted";
+    } catch (const std::invalid_argument &e) {
+      EXPECT_NE(std::string(e.what()).find("flow weight"), std::string::npos) << e.what();
+    }
   }
+}
+
+TEST(Fusion, FlowTargetsAmongRowsAgreeDenseAndHashed) {
+  // The hashed targets (cities over 2048 regions) give the same [k, k] blocks as the dense matrix,
+  // in the order of the rows asked for, with 0 where no flow runs.
+  RegionTable t = plantedFlowCity();
+  t.flows.push_back({5, 5, 9.0});  // an internal flow
+  const train::FlowGraphTensors g = train::flowGraphTensors(t, torch::Device(torch::kCPU));
+  const train::PairTargets dense = train::pairTargets(g, 32, torch::Device(torch::kCPU));
+  ASSERT_TRUE(dense.dense);
+  train::PairTargets hashed;
+  hashed.dense = false;
+  for (const auto &f : t.flows) hashed.observed[(static_cast<std::uint64_t>(f.origin) << 32) | f.destination] = static_cast<float>(std::log1p(f.weight));
+  const torch::Tensor rows = torch::tensor(std::vector<std::int64_t>{20, 3, 5, 17, 0}, torch::kLong);
+  const torch::Tensor a = dense.among(rows), b = hashed.among(rows);
+  ASSERT_EQ(a.sizes(), (std::vector<int64_t>{5, 5}));
+  EXPECT_TRUE(torch::allclose(a, b));
+  EXPECT_FLOAT_EQ(a[1][0].item<float>(), static_cast<float>(std::log1p(50.0))) << "region 3 (group 0) sends 50 trips to region 20 (group 2)";
+  EXPECT_FLOAT_EQ(a[0][1].item<float>(), static_cast<float>(std::log1p(20.0))) << "region 20 (group 2) sends 20 trips to region 3";
+  EXPECT_FLOAT_EQ(a[1][3].item<float>(), static_cast<float>(std::log1p(50.0))) << "region 3 sends 50 trips to region 17 (group 2)";
+  EXPECT_FLOAT_EQ(a[2][2].item<float>(), static_cast<float>(std::log1p(9.0)));
+  EXPECT_EQ(a[1][4].item<float>(), 0.0f) << "region 3 sends nothing to region 0 (its own group)";
+  EXPECT_EQ(a[0][3].item<float>(), 0.0f) << "region 20 sends nothing to region 17 (its own group)";
 }
 
 TEST(Similarity, JoinedBlocksWeighEquallyWhateverTheirUnits) {

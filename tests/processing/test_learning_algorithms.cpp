@@ -418,6 +418,16 @@ TEST( TrainEmbed, TheModelFileReproducesTheTrainingEmbeddings )
   EXPECT_TRUE( log.contains( "POI-distribution and mobility (inflow/outflow) similarity" ) && log.contains( "street view: no street-view images given" ) ) << log.toStdString();
   EXPECT_TRUE( log.contains( "reproduce the log trip counts among its regions (flow weight 3)" ) && log.contains( "embedding: the fused vector, 8 values; chosen automatically" ) )
     << log.toStdString();
+  {
+    // FUSION_FLOW_WEIGHT=0: InfoNCE only, so the automatic output keeps each view's block.
+    QVariantMap params = trainParams( *city, city->dir.filePath( "models/infonce.musecl" ) );
+    params.insert( "FUSION_FLOW_WEIGHT", 0 );
+    QgsProcessingFeedback infoNceFeedback;
+    const AlgorithmRun infoNce = runAlgorithm( "musecl:train", params, context, &infoNceFeedback );
+    ASSERT_TRUE( infoNce.ok ) << infoNce.error.toStdString();
+    EXPECT_EQ( infoNce.outputs.value( "EMBEDDING_DIMENSION" ).toInt(), 8 * 4 ) << "the fused vector, then the projection of each of the 3 views";
+    EXPECT_TRUE( infoNceFeedback.textLog().contains( "no flow term (weight 0)" ) ) << infoNceFeedback.textLog().toStdString();
+  }
   QgsVectorLayer *embeddings = layerOf( train, "OUTPUT", context );
   ASSERT_TRUE( embeddings );
   EXPECT_EQ( embeddings->featureCount(), 16 );

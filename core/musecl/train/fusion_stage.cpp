@@ -134,8 +134,10 @@ void FusionModel::load(torch::serialize::InputArchive &a) {
   fusion->load(sub);
 }
 
-RegionEmbeddings trainFusion(const RegionTable &table, const ViewSet &views, Context &ctx, FusionModel &m, std::uint64_t seed) {
-  const TrainingOptions &o = ctx.options;
+namespace {
+
+// Each view's standardisation, over the regions that have it.
+void fitViewScaling(const ViewSet &views, FusionModel &m) {
   for (int v = 0; v < kViewCount; ++v) {
     const ViewVectors &view = views[static_cast<std::size_t>(v)];
     if (!view.defined() || view.count() == 0) continue;
@@ -147,6 +149,38 @@ RegionEmbeddings trainFusion(const RegionTable &table, const ViewSet &views, Con
     m.mean[static_cast<std::size_t>(v)].assign(mean.data_ptr<float>(), mean.data_ptr<float>() + mean.numel());
     m.stdev[static_cast<std::size_t>(v)].assign(stdev.data_ptr<float>(), stdev.data_ptr<float>() + stdev.numel());
   }
+}
+
+// The flow term's state: off (no decoder) unless the table has OD pairs, the model a mobility view
+// and the weight is positive. `steps` counts the optimiser steps that used it, which is what the
+// automatic output and the log go by.
+struct FlowTerm {
+  PairTargets targets;
+  FlowDecoder decoder{nullptr};
+  std::int64_t steps = 0;
+  bool on() const { return !decoder.is_empty(); }
+};
+
+FlowTerm makeFlowTerm(const RegionTable &table, const FusionModel &m, const TrainingOptions &o, const torch::Device &device) {
+  FlowTerm term;
+  if (!(o.fusionFlowWeight > 0) || !table.hasFlowGraph() || m.sizes[static_cast<std::size_t>(View::Mobility)] == 0) return term;
+  term.targets = pairTargets(flowGraphTensors(table, device), static_cast<int64_t>(table.size()), device);
+  term.decoder = FlowDecoder(m.shared);
+  term.decoder->to(device);
+  return term;
+}
+
+std::string flowTermText(const FlowTerm &flow, double weight) {
+  if (flow.steps > 0) return "; the fused vectors of each batch also reproduce the log trip counts among its regions (flow weight " + shortNumber(weight) + ")";
+  if (flow.on()) return "; no flow term (no batch had two regions to compare)";
+  return weight > 0 ? "; no flow term (it needs OD flows and a mobility view)" : "; no flow term (weight 0)";
+}
+
+}  // namespace
+
+RegionEmbeddings trainFusion(const RegionTable &table, const ViewSet &views, Context &ctx, FusionModel &m, std::uint64_t seed) {
+  const TrainingOptions &o = ctx.options;
+  fitViewScaling(views, m);
   m.shared = o.embeddingSize;
   m.hidden = o.fusionHidden;
   torch::manual_seed(seed);
@@ -155,23 +189,16 @@ RegionEmbeddings trainFusion(const RegionTable &table, const ViewSet &views, Con
   const auto [inputs, mask] = fusionInputs(views, m, table.size(), ctx.device);
   const torch::Tensor alignable = torch::nonzero(mask.sum(1).ge(2)).squeeze(1).cpu().contiguous();
   std::vector<int64_t> aligned(alignable.data_ptr<int64_t>(), alignable.data_ptr<int64_t>() + alignable.numel());
-  // The flow term needs origin-destination pairs and a mobility view to carry them into the fusion.
-  const bool withFlows = o.fusionFlowWeight > 0 && table.hasFlowGraph() && m.sizes[static_cast<std::size_t>(View::Mobility)] > 0 && aligned.size() >= 2 &&
-                         o.fusionEpochs > 0;
-  m.withViews = o.embeddingOutput == EmbeddingOutput::FusedAndViews || (o.embeddingOutput == EmbeddingOutput::Automatic && !withFlows);
+  m.withViews = o.embeddingOutput != EmbeddingOutput::Fused;  // until the flow term has trained the fusion
   if (aligned.size() < 2 || o.fusionEpochs == 0) {
     ctx.decide("fusion: " + viewList(m) + (aligned.size() < 2 ? "; fewer than 2 regions have two views, so" : "; FUSION_EPOCHS=0, so") +
                " nothing is aligned: each view's projection keeps its seeded initial weights");
     return applyFusion(table, views, m, ctx);
   }
-  PairTargets flowTargets;
-  FlowDecoder decoder(m.shared);
+  FlowTerm flow = makeFlowTerm(table, m, o, ctx.device);
   std::vector<torch::Tensor> parameters = m.fusion->parameters();
-  if (withFlows) {
-    flowTargets = pairTargets(flowGraphTensors(table, ctx.device), static_cast<int64_t>(table.size()), ctx.device);
-    decoder->to(ctx.device);
-    for (const auto &q : decoder->parameters()) parameters.push_back(q);
-  }
+  if (flow.on())
+    for (const auto &q : flow.decoder->parameters()) parameters.push_back(q);
   m.fusion->train();
   torch::optim::Adam optimizer(parameters, torch::optim::AdamOptions(o.learningRate * 2));
   std::mt19937_64 rng(mix(seed, 1));
@@ -189,8 +216,12 @@ RegionEmbeddings trainFusion(const RegionTable &table, const ViewSet &views, Con
       const torch::Tensor p = m.fusion->project(rowsOf(inputs, idx));
       const torch::Tensor batchMask = mask.index_select(0, idx);
       torch::Tensor loss = alignmentLoss(m.fusion, p, batchMask, o.infoNceTemperature);
+      if (flow.on()) {  // also when InfoNCE has no pair in this batch
+        const torch::Tensor term = o.fusionFlowWeight * flowLoss(m.fusion, flow.decoder, p, batchMask, flow.targets, idx);
+        loss = loss.defined() ? loss + term : term;
+        ++flow.steps;
+      }
       if (!loss.defined()) continue;
-      if (withFlows) loss = loss + o.fusionFlowWeight * flowLoss(m.fusion, decoder, p, batchMask, flowTargets, idx);
       sum += finiteLoss(loss, "fusion", epoch, batches + 1);
       optimizer.zero_grad();
       loss.backward();
@@ -202,15 +233,14 @@ RegionEmbeddings trainFusion(const RegionTable &table, const ViewSet &views, Con
     ctx.epochLog.push_back({"fusion", epoch, sum / std::max(1, batches), seconds});
     if (epoch == 1 || epoch == o.fusionEpochs || epoch % 10 == 0) {
       char line[128];
-      std::snprintf(line, sizeof(line), withFlows ? "fusion epoch %d/%d: InfoNCE + flow loss %.4f" : "fusion epoch %d/%d: InfoNCE loss %.4f", epoch, o.fusionEpochs, sum / std::max(1, batches));
+      std::snprintf(line, sizeof(line), flow.on() ? "fusion epoch %d/%d: InfoNCE + flow loss %.4f" : "fusion epoch %d/%d: InfoNCE loss %.4f", epoch, o.fusionEpochs, sum / std::max(1, batches));
       ctx.say(line);
     }
   }
   m.trained = true;
+  m.withViews = o.embeddingOutput == EmbeddingOutput::FusedAndViews || (o.embeddingOutput == EmbeddingOutput::Automatic && flow.steps == 0);
   ctx.decide("fusion: attention over " + viewList(m) + "; each view aligned by InfoNCE to the fusion of the region's other views, on " +
-             std::to_string(aligned.size()) + " regions with two or more views" +
-             (withFlows ? "; the fused vectors of each batch also reproduce the log trip counts among its regions (flow weight " + shortNumber(o.fusionFlowWeight) + ")"
-                        : o.fusionFlowWeight > 0 ? std::string("; no flow term (it needs OD flows and a mobility view)") : std::string("; no flow term (weight 0)")));
+             std::to_string(aligned.size()) + " regions with two or more views" + flowTermText(flow, o.fusionFlowWeight));
   return applyFusion(table, views, m, ctx);
 }
 
