@@ -64,11 +64,12 @@ double lastEpochLoss(const TrainingResult &r, const std::string &stage) {
     if (e.stage == stage) v = e.loss;
   return v;
 }
-bool mentions(const TrainingResult &r, const std::string &text) {
-  for (const auto &d : r.decisions)
+bool mentions(const std::vector<std::string> &decisions, const std::string &text) {
+  for (const auto &d : decisions)
     if (d.find(text) != std::string::npos) return true;
   return false;
 }
+bool mentions(const TrainingResult &r, const std::string &text) { return mentions(r.decisions, text); }
 
 }  // namespace
 
@@ -647,23 +648,33 @@ TEST(Training, EmbeddingWithAViewMissingKeepsTheModelsDimensionAndSaysWhichViews
   std::remove(model.c_str());
 }
 
+// Planted flows for the mobility-view and fusion tests: 32 regions in four groups of 8; groups 0 and 1 differ only in
+// where their trips go (every region of group 2, resp. group 3).
+RegionTable plantedFlowCity() {
+  RegionTable t;
+  for (int r = 0; r < 32; ++r) {
+    const int group = r / 8;
+    t.ids.push_back("r" + std::to_string(r));
+    if (group < 2)
+      for (int d = (group + 2) * 8; d < (group + 3) * 8; ++d) t.flows.push_back({static_cast<std::uint32_t>(r), static_cast<std::uint32_t>(d), 50.0});
+    else
+      for (int d = 0; d < 16; ++d) t.flows.push_back({static_cast<std::uint32_t>(r), static_cast<std::uint32_t>(d), 20.0});
+  }
+  return t;
+}
+
 TEST(MobilityView, RegionsWithTheSameDestinationProfileEndUpCloser) {
   // 32 regions in four groups of 8. Groups 0 and 1 look alike (same volumes, same POIs) and differ
   // only in where their trips go: group 0 to every region of group 2, group 1 to every region of
   // group 3. Groups 2 and 3 differ in their POIs and send their trips to every region of groups
   // 0-1. Only the flow graph can separate groups 0 and 1.
-  RegionTable t;
+  RegionTable t = plantedFlowCity();
   t.poiCategories = {"home", "office", "shop"};
   for (int r = 0; r < 32; ++r) {
     const int group = r / 8;
-    t.ids.push_back("r" + std::to_string(r));
     t.poiCounts.push_back(group < 2 ? std::vector<double>{10, 0, 0} : group == 2 ? std::vector<double>{0, 10, 0} : std::vector<double>{0, 0, 10});
     t.poiCategoryTokens.emplace_back();
     t.poiWords.emplace_back();
-    if (group < 2)
-      for (int d = (group + 2) * 8; d < (group + 3) * 8; ++d) t.flows.push_back({static_cast<std::uint32_t>(r), static_cast<std::uint32_t>(d), 50.0});
-    else
-      for (int d = 0; d < 16; ++d) t.flows.push_back({static_cast<std::uint32_t>(r), static_cast<std::uint32_t>(d), 20.0});
   }
   t.inflow.assign(32, 0.0);
   t.outflow.assign(32, 0.0);
@@ -712,21 +723,6 @@ TEST(MobilityView, RegionsWithTheSameDestinationProfileEndUpCloser) {
   EXPECT_TRUE(torch::allclose(applied.values.flip({0}), view.values, 1e-4, 1e-4));
 }
 
-// Planted flows for the fusion tests: 32 regions in four groups of 8; groups 0 and 1 differ only in
-// where their trips go (every region of group 2, resp. group 3).
-RegionTable plantedFlowCity() {
-  RegionTable t;
-  for (int r = 0; r < 32; ++r) {
-    const int group = r / 8;
-    t.ids.push_back("r" + std::to_string(r));
-    if (group < 2)
-      for (int d = (group + 2) * 8; d < (group + 3) * 8; ++d) t.flows.push_back({static_cast<std::uint32_t>(r), static_cast<std::uint32_t>(d), 50.0});
-    else
-      for (int d = 0; d < 16; ++d) t.flows.push_back({static_cast<std::uint32_t>(r), static_cast<std::uint32_t>(d), 20.0});
-  }
-  return t;
-}
-
 TEST(Fusion, TheFlowTermMakesTheFusedVectorCarryWhatTheFlowsSay) {
   // Two views: "POI text" is noise with no relation to the flows; "mobility" holds each region's
   // group (one-hot, 4 of its 16 values) under unit noise in all 16. InfoNCE alone aligns whatever
@@ -759,15 +755,12 @@ TEST(Fusion, TheFlowTermMakesTheFusedVectorCarryWhatTheFlowsSay) {
   const auto [tripEnds, wideTripEnds] = run(3.0, noPairs, noPairsLog);
   std::vector<std::string> untrainedLog;
   const auto [untrained, wideUntrained] = run(3.0, t, untrainedLog, 0);
-  auto said = [](const std::vector<std::string> &log, const std::string &text) {
-    return std::any_of(log.begin(), log.end(), [&](const std::string &d) { return d.find(text) != std::string::npos; });
-  };
-  EXPECT_TRUE(said(withFlowsLog, "reproduce the log trip counts among its regions (flow weight 3)"));
-  EXPECT_TRUE(said(infoNceLog, "no flow term (weight 0)"));
-  EXPECT_TRUE(said(noPairsLog, "no flow term (it needs OD flows and a mobility view)"));
+  EXPECT_TRUE(mentions(withFlowsLog, "reproduce the log trip counts among its regions (flow weight 3)"));
+  EXPECT_TRUE(mentions(infoNceLog, "no flow term (weight 0)"));
+  EXPECT_TRUE(mentions(noPairsLog, "no flow term (it needs OD flows and a mobility view)"));
   EXPECT_FALSE(wideWithFlows) << "automatic output: the flow-trained fused vector alone";
   EXPECT_TRUE(wideInfoNce && wideTripEnds && wideUntrained) << "automatic output: the fused vector and each view's projection";
-  EXPECT_FALSE(said(untrainedLog, "flow weight")) << "FUSION_EPOCHS=0 trains nothing, so no flow term is claimed";
+  EXPECT_FALSE(mentions(untrainedLog, "flow weight")) << "FUSION_EPOCHS=0 trains nothing, so no flow term is claimed";
 
   auto probe = [](const RegionEmbeddings &e) {  // leave-one-out ridge R^2 of "group 0 or 1" from the fused vector of regions 0-15
     const torch::Tensor f = torch::tensor(e.values).view({32, -1}).narrow(1, 0, 16).narrow(0, 0, 16).to(torch::kDouble);

@@ -170,6 +170,12 @@ FlowTerm makeFlowTerm(const RegionTable &table, const FusionModel &m, const Trai
   return term;
 }
 
+// Whether the embedding follows the fused vector with each view's block: asked for, or automatic
+// and the fusion was not trained with the flow term.
+bool outputWithViews(EmbeddingOutput output, const FlowTerm &flow) {
+  return output == EmbeddingOutput::FusedAndViews || (output == EmbeddingOutput::Automatic && flow.steps == 0);
+}
+
 std::string flowTermText(const FlowTerm &flow, double weight) {
   if (flow.steps > 0) return "; the fused vectors of each batch also reproduce the log trip counts among its regions (flow weight " + shortNumber(weight) + ")";
   if (flow.on()) return "; no flow term (no batch had two regions to compare)";
@@ -189,8 +195,8 @@ RegionEmbeddings trainFusion(const RegionTable &table, const ViewSet &views, Con
   const auto [inputs, mask] = fusionInputs(views, m, table.size(), ctx.device);
   const torch::Tensor alignable = torch::nonzero(mask.sum(1).ge(2)).squeeze(1).cpu().contiguous();
   std::vector<int64_t> aligned(alignable.data_ptr<int64_t>(), alignable.data_ptr<int64_t>() + alignable.numel());
-  m.withViews = o.embeddingOutput != EmbeddingOutput::Fused;  // until the flow term has trained the fusion
   if (aligned.size() < 2 || o.fusionEpochs == 0) {
+    m.withViews = outputWithViews(o.embeddingOutput, FlowTerm{});
     ctx.decide("fusion: " + viewList(m) + (aligned.size() < 2 ? "; fewer than 2 regions have two views, so" : "; FUSION_EPOCHS=0, so") +
                " nothing is aligned: each view's projection keeps its seeded initial weights");
     return applyFusion(table, views, m, ctx);
@@ -238,7 +244,7 @@ RegionEmbeddings trainFusion(const RegionTable &table, const ViewSet &views, Con
     }
   }
   m.trained = true;
-  m.withViews = o.embeddingOutput == EmbeddingOutput::FusedAndViews || (o.embeddingOutput == EmbeddingOutput::Automatic && flow.steps == 0);
+  m.withViews = outputWithViews(o.embeddingOutput, flow);
   ctx.decide("fusion: attention over " + viewList(m) + "; each view aligned by InfoNCE to the fusion of the region's other views, on " +
              std::to_string(aligned.size()) + " regions with two or more views" + flowTermText(flow, o.fusionFlowWeight));
   return applyFusion(table, views, m, ctx);
