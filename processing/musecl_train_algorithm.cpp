@@ -102,7 +102,7 @@ QString MuseclTrainAlgorithm::shortHelpString() const
            "inflow and outflow). (5) <b>Fusion</b>: attention over the views each region has; every view is aligned by InfoNCE to "
            "the fusion of the region's other views; with OD flows the fused vectors must also reproduce the log trip counts between "
            "regions (FUSION_FLOW_WEIGHT, default 3; 0 = InfoNCE only, the paper), so the flows are not diluted by the other views. The embedding (EMBEDDING_OUTPUT) is chosen automatically by default: the fused vector alone "
-           "(EMBEDDING_SIZE values) when the flow term trained the fusion, else the fused vector followed by each view's projection "
+           "(EMBEDDING_SIZE values) when the flow term trained the fusion or the model has a single view, else the fused vector followed by each view's projection "
            "(EMBEDDING_SIZE × (1 + the model's views) values, zeros in the block of a view the region lacks); either can be forced. "
            "On Manhattan the flow term raised ridge R² of the embedding alone by 0.04-0.07 in every column over three training seeds "
            "(BENCHMARKS.md). Without POIs or mobility, image triplets fall back to geographic nearness. The log says exactly "
@@ -143,7 +143,7 @@ void MuseclTrainAlgorithm::initAlgorithm( const QVariantMap & )
   addParameter( new QgsProcessingParameterNumber( kImageEpochs, QObject::tr( "Epochs per image encoder" ), QgsProcessingParameterNumber::Integer, 10, false, 0, 10000 ) );
   addParameter( advanced( new QgsProcessingParameterEnum( kEmbeddingOutput, QObject::tr( "Embedding output" ),
                           QStringList() << QObject::tr( "Fused vector only (the paper)" ) << QObject::tr( "Fused vector followed by each view's projection" )
-                                        << QObject::tr( "Automatic: the fused vector when OD flows trained the fusion, else followed by each view's projection" ), false, 2 ) ) );
+                                        << QObject::tr( "Automatic: the fused vector when OD flows trained the fusion or there is one view, else followed by each view's projection" ), false, 2 ) ) );
   addParameter( advanced( new QgsProcessingParameterNumber( kFusionEpochs, QObject::tr( "Fusion epochs" ), QgsProcessingParameterNumber::Integer, 100, false, 0, 100000 ) ) );
   addParameter( advanced( new QgsProcessingParameterNumber( kFusionFlowWeight, QObject::tr( "Fusion flow weight (fused vectors also reproduce the log trip counts; 0 = InfoNCE only)" ),
                           QgsProcessingParameterNumber::Double, 3.0, false, 0.0, 1000.0 ) ) );

@@ -583,6 +583,15 @@ TEST(Training, MissingModalitiesFallBackAndSaySo) {
   EXPECT_TRUE(mentions(poisOnly, "mobility: no flows given; no mobility view"));
   EXPECT_EQ(poisOnly.embeddings.dimension, 16);
   EXPECT_EQ(poisOnly.embeddings.viewsOf(0), "poi");
+  // The automatic output of a single-view model is the fused vector alone: the view's block would
+  // repeat it (before, POIs alone gave 32 values, two identical halves).
+  TrainingOptions automatic = o;
+  automatic.embeddingOutput = EmbeddingOutput::Automatic;
+  const TrainingResult poisAutomatic = trainMuseCL(toyCity(10, false, false, true, false), automatic, toyLoader, {}, {}, model);
+  EXPECT_EQ(poisAutomatic.embeddings.dimension, 16);
+  EXPECT_TRUE(mentions(poisAutomatic, "because the model has one view"));
+  automatic.embeddingOutput = EmbeddingOutput::FusedAndViews;  // still given when asked for
+  EXPECT_EQ(trainMuseCL(toyCity(10, false, false, true, false), automatic, toyLoader, {}, {}, model).embeddings.dimension, 32);
   // Mobility only, as OD flows; then as trip end points (no pairs): a volume view.
   const TrainingResult mobilityOnly = trainMuseCL(toyCity(10, false, false, false, true), o, toyLoader, {}, {}, model);
   EXPECT_EQ(mobilityOnly.embeddings.dimension, 16);

@@ -3,6 +3,7 @@
 
 #include "musecl/train/mobility_view.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <random>
@@ -170,10 +171,15 @@ FlowTerm makeFlowTerm(const RegionTable &table, const FusionModel &m, const Trai
   return term;
 }
 
-// Whether the embedding follows the fused vector with each view's block: asked for, or automatic
-// and the fusion was not trained with the flow term.
-bool outputWithViews(EmbeddingOutput output, const FlowTerm &flow) {
-  return output == EmbeddingOutput::FusedAndViews || (output == EmbeddingOutput::Automatic && flow.steps == 0);
+int modelViewCount(const FusionModel &m) {
+  return static_cast<int>(std::count_if(m.sizes.begin(), m.sizes.end(), [](int64_t size) { return size > 0; }));
+}
+
+// Whether the embedding follows the fused vector with each view's block: asked for, or automatic,
+// the fusion was not trained with the flow term and the model has two or more views (with one,
+// the fused vector is that view's projection and the block would repeat it).
+bool outputWithViews(EmbeddingOutput output, const FlowTerm &flow, const FusionModel &m) {
+  return output == EmbeddingOutput::FusedAndViews || (output == EmbeddingOutput::Automatic && flow.steps == 0 && modelViewCount(m) > 1);
 }
 
 std::string flowTermText(const FlowTerm &flow, double weight) {
@@ -196,7 +202,7 @@ RegionEmbeddings trainFusion(const RegionTable &table, const ViewSet &views, Con
   const torch::Tensor alignable = torch::nonzero(mask.sum(1).ge(2)).squeeze(1).cpu().contiguous();
   std::vector<int64_t> aligned(alignable.data_ptr<int64_t>(), alignable.data_ptr<int64_t>() + alignable.numel());
   if (aligned.size() < 2 || o.fusionEpochs == 0) {
-    m.withViews = outputWithViews(o.embeddingOutput, FlowTerm{});
+    m.withViews = outputWithViews(o.embeddingOutput, FlowTerm{}, m);
     ctx.decide("fusion: " + viewList(m) + (aligned.size() < 2 ? "; fewer than 2 regions have two views, so" : "; FUSION_EPOCHS=0, so") +
                " nothing is aligned: each view's projection keeps its seeded initial weights");
     return applyFusion(table, views, m, ctx);
@@ -244,7 +250,7 @@ RegionEmbeddings trainFusion(const RegionTable &table, const ViewSet &views, Con
     }
   }
   m.trained = true;
-  m.withViews = outputWithViews(o.embeddingOutput, flow);
+  m.withViews = outputWithViews(o.embeddingOutput, flow, m);
   ctx.decide("fusion: attention over " + viewList(m) + "; each view aligned by InfoNCE to the fusion of the region's other views, on " +
              std::to_string(aligned.size()) + " regions with two or more views" + flowTermText(flow, o.fusionFlowWeight));
   return applyFusion(table, views, m, ctx);

@@ -19,7 +19,7 @@
 // followed by each of the model's views' projections (zeros where a region lacks the view): without
 // the flow term the attention-weighted sum can dilute a strong view with weak ones, and ridge on top
 // can then still use each view on its own. The automatic output (the default) takes the fused vector
-// alone when the flow term trained it, else the wider form. Internal header (LibTorch).
+// alone when the flow term trained it or the model has a single view, else the wider form. Internal header (LibTorch).
 #pragma once
 
 #include "musecl/nn/fusion.h"
