@@ -3,16 +3,12 @@
 
 #include <chrono>
 #include <cmath>
-#include <unordered_map>
 
 namespace musecl::train {
 
 namespace {
 
 constexpr int kFixedFeatures = 5;  // log1p in, out, internal; log area; log1p POI total
-// Up to this many regions the loss covers every ordered pair (N^2 scores); above, each epoch
-// scores every flow plus as many random pairs (whose target is their own count, mostly 0).
-constexpr std::int64_t kDensePairsUpTo = 2048;
 constexpr double kLearningRate = 2e-3;
 
 torch::Tensor standardised(const torch::Tensor &raw, const MobilityModel &m) {
@@ -82,24 +78,18 @@ void fitStandardisation(const torch::Tensor &raw, MobilityModel &m) {
   m.stdev.assign(stdev.data_ptr<float>(), stdev.data_ptr<float>() + stdev.numel());
 }
 
-// Random ordered pairs with their observed log1p counts (0 where no flow), for large graphs.
-std::pair<torch::Tensor, torch::Tensor> randomPairs(const RegionTable &t, const std::unordered_map<std::uint64_t, float> &observed, std::int64_t count,
-                                                    std::mt19937_64 &rng) {
-  std::uniform_int_distribution<std::uint32_t> pick(0, static_cast<std::uint32_t>(t.size() - 1));
-  std::vector<std::int64_t> pairs;
-  std::vector<float> target;
-  for (std::int64_t k = 0; k < count; ++k) {
-    const std::uint32_t o = pick(rng), d = pick(rng);
-    pairs.push_back(o);
-    pairs.push_back(d);
-    const auto it = observed.find((static_cast<std::uint64_t>(o) << 32) | d);
-    target.push_back(it == observed.end() ? 0.0f : it->second);
-  }
-  return {torch::tensor(pairs, torch::kLong).view({count, 2}), torch::tensor(target)};
+// Random ordered pairs with their observed log1p counts (0 where no flow), for large graphs. The
+// pairs are drawn on the host (one seeded stream, whatever the device) and looked up on the device.
+std::pair<torch::Tensor, torch::Tensor> randomPairs(const PairTargets &targets, std::int64_t count, std::mt19937_64 &rng, const torch::Device &device) {
+  std::uniform_int_distribution<std::int64_t> pick(0, targets.regions - 1);
+  std::vector<std::int64_t> pairs(static_cast<std::size_t>(2 * count));
+  for (auto &region : pairs) region = pick(rng);
+  const torch::Tensor p = torch::tensor(pairs, torch::kLong).view({count, 2}).to(device);
+  return {p, targets.lookup(p.select(1, 0), p.select(1, 1))};
 }
 
 // One encoder's full-graph training (cosine-decayed Adam). Progress counts the runs one after another.
-void trainEncoder(MobilityEncoder &encoder, const torch::Tensor &x, const FlowGraphTensors &g, const PairTargets &targets, const RegionTable &t, Context &ctx,
+void trainEncoder(MobilityEncoder &encoder, const torch::Tensor &x, const FlowGraphTensors &g, const PairTargets &targets, Context &ctx,
                   std::uint64_t seed, int run, int runs) {
   encoder->to(ctx.device);
   torch::optim::Adam optimizer(encoder->parameters(), torch::optim::AdamOptions(kLearningRate).weight_decay(1e-5));
@@ -117,10 +107,9 @@ void trainEncoder(MobilityEncoder &encoder, const torch::Tensor &x, const FlowGr
     if (targets.dense) {
       loss = (encoder->scoreAll(z) - targets.matrix).pow(2).mean();
     } else {
-      const auto [pairs, pairTarget] = randomPairs(t, targets.observed, g.origin.numel(), rng);
-      const torch::Tensor p = pairs.to(ctx.device);
+      const auto [p, pairTarget] = randomPairs(targets, g.origin.numel(), rng, ctx.device);
       const torch::Tensor onEdges = encoder->score(z.index_select(0, g.origin), z.index_select(0, g.destination)) - g.target;
-      const torch::Tensor onPairs = encoder->score(z.index_select(0, p.select(1, 0)), z.index_select(0, p.select(1, 1))) - pairTarget.to(ctx.device);
+      const torch::Tensor onPairs = encoder->score(z.index_select(0, p.select(1, 0)), z.index_select(0, p.select(1, 1))) - pairTarget;
       loss = torch::cat({onEdges, onPairs}).pow(2).mean();
     }
     const int step = run * epochs + epoch;
@@ -295,34 +284,35 @@ FlowGraphTensors flowGraphTensors(const RegionTable &t, const torch::Device &dev
   return g;
 }
 
-PairTargets pairTargets(const FlowGraphTensors &g, int64_t regions, const torch::Device &device) {
+PairTargets pairTargets(const FlowGraphTensors &g, int64_t regions, const torch::Device &device, int64_t denseUpTo) {
   PairTargets targets;
-  targets.dense = regions <= kDensePairsUpTo;
+  targets.regions = regions;
+  targets.dense = regions <= denseUpTo;
   if (targets.dense) {
     targets.matrix = torch::zeros({regions, regions}, torch::TensorOptions().device(device));
     targets.matrix.index_put_({g.origin, g.destination}, g.target);
   } else {
-    const torch::Tensor o = g.origin.cpu(), d = g.destination.cpu(), w = g.target.cpu();
-    const auto oa = o.accessor<std::int64_t, 1>(), da = d.accessor<std::int64_t, 1>();
-    const auto wa = w.accessor<float, 1>();
-    for (int64_t e = 0; e < o.numel(); ++e) targets.observed[(static_cast<std::uint64_t>(oa[e]) << 32) | static_cast<std::uint64_t>(da[e])] = wa[e];
+    // The region table holds one flow per ordered pair, so the keys are unique.
+    const auto [keys, order] = (g.origin * regions + g.destination).to(device).sort();
+    targets.keys = keys.contiguous();
+    targets.counts = g.target.to(device).index_select(0, order);
   }
   return targets;
 }
 
+torch::Tensor PairTargets::lookup(const torch::Tensor &origins, const torch::Tensor &destinations) const {
+  if (dense) return matrix.index({origins, destinations});
+  const torch::Tensor wanted = origins * regions + destinations;
+  if (keys.numel() == 0) return torch::zeros(wanted.sizes(), torch::TensorOptions().device(wanted.device()));
+  const torch::Tensor at = torch::searchsorted(keys, wanted).clamp_max(keys.numel() - 1);
+  return torch::where(keys.index_select(0, at.flatten()).view_as(wanted).eq(wanted), counts.index_select(0, at.flatten()).view_as(wanted),
+                      torch::zeros({}, counts.options()));
+}
+
 torch::Tensor PairTargets::among(const torch::Tensor &rows) const {
   if (dense) return matrix.index_select(0, rows).index_select(1, rows);
-  const torch::Tensor r = rows.cpu().contiguous();
-  const auto k = r.numel();
-  torch::Tensor block = torch::zeros({k, k});
-  auto b = block.accessor<float, 2>();
-  const auto ra = r.accessor<std::int64_t, 1>();
-  for (int64_t i = 0; i < k; ++i)
-    for (int64_t j = 0; j < k; ++j) {
-      const auto it = observed.find((static_cast<std::uint64_t>(ra[i]) << 32) | static_cast<std::uint64_t>(ra[j]));
-      if (it != observed.end()) b[i][j] = it->second;
-    }
-  return block.to(rows.device());
+  const int64_t k = rows.numel();
+  return lookup(rows.unsqueeze(1).expand({k, k}), rows.unsqueeze(0).expand({k, k}));
 }
 
 ViewVectors trainMobilityView(const RegionTable &t, Context &ctx, MobilityModel &m, std::uint64_t seed) {
@@ -350,7 +340,7 @@ ViewVectors trainMobilityView(const RegionTable &t, Context &ctx, MobilityModel 
   for (int run = 0; run < runs; ++run) {
     torch::manual_seed(mix(seed, 10 + run));
     m.encoders.emplace_back(raw.size(1), m.hidden, m.layers, m.dimension);
-    trainEncoder(m.encoders.back(), x, g, targets, t, ctx, mix(seed, 20 + run), run, runs);
+    trainEncoder(m.encoders.back(), x, g, targets, ctx, mix(seed, 20 + run), run, runs);
   }
   // A seed ensemble: every encoder's output rotated onto the first one's, then averaged. The first
   // gets the identity (an SVD of a rank-deficient z^T z need not give it).

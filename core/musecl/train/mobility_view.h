@@ -17,7 +17,6 @@
 #include "musecl/train/context.h"
 
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 namespace musecl::train {
@@ -32,12 +31,16 @@ struct FlowGraphTensors {
 };
 
 // Observed log1p trip counts between ordered region pairs (0 where no flow): a dense [N, N] matrix
-// up to 2048 regions, else a hash of the flows. The mobility view and the fusion's flow term both
-// fit them.
+// up to 2048 regions, else the flows' pair keys (origin * N + destination) in sorted order, looked
+// up by binary search on the targets' device, so that a GPU run does not wait for the CPU. The
+// mobility view and the fusion's flow term both fit them.
 struct PairTargets {
   bool dense = true;
-  torch::Tensor matrix;                               // [N, N] (dense)
-  std::unordered_map<std::uint64_t, float> observed;  // (origin << 32 | destination) -> log1p count (sparse)
+  torch::Tensor matrix;        // [N, N] (dense)
+  int64_t regions = 0;         // N
+  torch::Tensor keys, counts;  // [E] sorted pair keys and their log1p counts (sparse)
+  // Counts for the pairs (origins[i], destinations[i]), long tensors on the targets' device.
+  torch::Tensor lookup(const torch::Tensor &origins, const torch::Tensor &destinations) const;
   // The [k, k] block of counts among `rows` (long, on the targets' device), in that order.
   torch::Tensor among(const torch::Tensor &rows) const;
 };
@@ -80,6 +83,10 @@ ViewVectors applyMobilityView(const RegionTable &table, MobilityModel &model, Co
 // then log1p count of each of `categories` (matched by name; absent categories count 0).
 torch::Tensor mobilityNodeFeatures(const RegionTable &table, const std::vector<std::string> &categories);
 FlowGraphTensors flowGraphTensors(const RegionTable &table, const torch::Device &device);
-PairTargets pairTargets(const FlowGraphTensors &graph, int64_t regions, const torch::Device &device);
+// Up to kDensePairsUpTo regions the mobility loss covers every ordered pair (N^2 scores); above,
+// each epoch scores every flow plus as many random pairs (whose target is their own count, mostly
+// 0). Tests lower `denseUpTo` to compare the two forms.
+constexpr int64_t kDensePairsUpTo = 2048;
+PairTargets pairTargets(const FlowGraphTensors &graph, int64_t regions, const torch::Device &device, int64_t denseUpTo = kDensePairsUpTo);
 
 }  // namespace musecl::train
