@@ -136,7 +136,7 @@ std::string describeOutput(const train::FusionModel &fusion, const RegionEmbeddi
   if (fusion.withViews)
     return "embedding: the fused vector followed by each view's projection, " + std::to_string(e.dimension) + " values (zeros in the block of a view a region lacks)" +
            (automatic ? "; chosen automatically because no flow term trained the fusion" : "");
-  const bool oneView = std::count_if(fusion.sizes.begin(), fusion.sizes.end(), [](int64_t size) { return size > 0; }) == 1;
+  const bool oneView = train::modelViewCount(fusion) == 1;
   const char *reason = oneView ? "; chosen automatically because the model has one view and the fused vector is its projection"
                                : "; chosen automatically because the flow term trained the fusion";
   return "embedding: the fused vector, " + std::to_string(e.dimension) + " values" + (automatic ? reason : "");

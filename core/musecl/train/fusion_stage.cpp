@@ -171,10 +171,6 @@ FlowTerm makeFlowTerm(const RegionTable &table, const FusionModel &m, const Trai
   return term;
 }
 
-int modelViewCount(const FusionModel &m) {
-  return static_cast<int>(std::count_if(m.sizes.begin(), m.sizes.end(), [](int64_t size) { return size > 0; }));
-}
-
 // Whether the embedding follows the fused vector with each view's block: asked for, or automatic,
 // the fusion was not trained with the flow term and the model has two or more views (with one,
 // the fused vector is that view's projection and the block would repeat it).
@@ -254,6 +250,10 @@ RegionEmbeddings trainFusion(const RegionTable &table, const ViewSet &views, Con
   ctx.decide("fusion: attention over " + viewList(m) + "; each view aligned by InfoNCE to the fusion of the region's other views, on " +
              std::to_string(aligned.size()) + " regions with two or more views" + flowTermText(flow, o.fusionFlowWeight));
   return applyFusion(table, views, m, ctx);
+}
+
+int modelViewCount(const FusionModel &m) {
+  return static_cast<int>(std::count_if(m.sizes.begin(), m.sizes.end(), [](int64_t size) { return size > 0; }));
 }
 
 RegionEmbeddings applyFusion(const RegionTable &table, const ViewSet &views, FusionModel &m, Context &ctx) {

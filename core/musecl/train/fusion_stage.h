@@ -41,5 +41,6 @@ struct FusionModel {
 
 RegionEmbeddings trainFusion(const RegionTable &table, const ViewSet &views, Context &ctx, FusionModel &model, std::uint64_t seed);
 RegionEmbeddings applyFusion(const RegionTable &table, const ViewSet &views, FusionModel &model, Context &ctx);
+int modelViewCount(const FusionModel &model);  // views the model has (input size > 0)
 
 }  // namespace musecl::train

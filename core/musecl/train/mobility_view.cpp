@@ -304,9 +304,8 @@ torch::Tensor PairTargets::lookup(const torch::Tensor &origins, const torch::Ten
   if (dense) return matrix.index({origins, destinations});
   const torch::Tensor wanted = origins * regions + destinations;
   if (keys.numel() == 0) return torch::zeros(wanted.sizes(), torch::TensorOptions().device(wanted.device()));
-  const torch::Tensor at = torch::searchsorted(keys, wanted).clamp_max(keys.numel() - 1);
-  return torch::where(keys.index_select(0, at.flatten()).view_as(wanted).eq(wanted), counts.index_select(0, at.flatten()).view_as(wanted),
-                      torch::zeros({}, counts.options()));
+  const torch::Tensor at = torch::searchsorted(keys, wanted).clamp_max(keys.numel() - 1).flatten();
+  return torch::where(keys.index_select(0, at).view_as(wanted).eq(wanted), counts.index_select(0, at).view_as(wanted), torch::zeros({}, counts.options()));
 }
 
 torch::Tensor PairTargets::among(const torch::Tensor &rows) const {

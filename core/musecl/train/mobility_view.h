@@ -39,7 +39,8 @@ struct PairTargets {
   torch::Tensor matrix;        // [N, N] (dense)
   int64_t regions = 0;         // N
   torch::Tensor keys, counts;  // [E] sorted pair keys and their log1p counts (sparse)
-  // Counts for the pairs (origins[i], destinations[i]), long tensors on the targets' device.
+  // Float counts for the pairs (origins[i], destinations[i]): long index tensors of one shape on the
+  // targets' device; the result has that shape.
   torch::Tensor lookup(const torch::Tensor &origins, const torch::Tensor &destinations) const;
   // The [k, k] block of counts among `rows` (long, on the targets' device), in that order.
   torch::Tensor among(const torch::Tensor &rows) const;
