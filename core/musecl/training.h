@@ -99,8 +99,9 @@ struct TrainingOptions {
   int mobilityHidden = 128;
   int mobilityLayers = 2;
   int mobilityEpochs = 1000;
-  // Encoders trained from different initial weights, outputs side by side. 1 by default: on
-  // Manhattan 3 side by side lowered crime R^2 from 0.64 to 0.54 (BENCHMARKS.md).
+  // Encoders trained from different initial weights, each rotated onto the first (orthogonal
+  // Procrustes) and averaged. 1 by default: on Manhattan 5 gained 0.007 crime R^2 and nothing for
+  // check-ins, for about 15 s more training (BENCHMARKS.md).
   int mobilityRuns = 1;
   // Triplets drawn per anchor region and epoch: on a small city one per region is only a few
   // optimiser steps per epoch.
