@@ -130,18 +130,6 @@ ViewVectors trainImageView(const RegionTable &table, const Inputs &in, const Ima
   return view;
 }
 
-// The log line saying what the embedding holds and, when chosen automatically, why.
-std::string describeOutput(const train::FusionModel &fusion, const RegionEmbeddings &e, const TrainingOptions &o) {
-  const bool automatic = o.embeddingOutput == EmbeddingOutput::Automatic;
-  if (fusion.withViews)
-    return "embedding: the fused vector followed by each view's projection, " + std::to_string(e.dimension) + " values (zeros in the block of a view a region lacks)" +
-           (automatic ? "; chosen automatically because no flow term trained the fusion" : "");
-  const bool oneView = train::modelViewCount(fusion) == 1;
-  const char *reason = oneView ? "; chosen automatically because the model has one view and the fused vector is its projection"
-                               : "; chosen automatically because the flow term trained the fusion";
-  return "embedding: the fused vector, " + std::to_string(e.dimension) + " values" + (automatic ? reason : "");
-}
-
 void checkOptions(const TrainingOptions &o) {
   if (o.embeddingSize < 2 || o.batchSize < 2 || o.imageEpochs < 0 || o.fusionEpochs < 0 || o.mobilityEpochs < 0 || !(o.learningRate > 0))
     throw std::invalid_argument("embedding size and batch size must be >= 2, epochs >= 0 and the learning rate > 0");
@@ -328,7 +316,6 @@ TrainingResult trainMuseCL(const RegionTable &table, const TrainingOptions &give
   shareViews(parallel, views);
   result.embeddings = trainFusion(table, views, ctx, model.fusion, mix(o.seed, 4));
   shareFusion(parallel, model.fusion, result.embeddings);
-  ctx.decide(describeOutput(model.fusion, result.embeddings, o));
   reportMissing(result.embeddings, ctx);
   model.info = describe(o, views, result.embeddings);
   if (model.info.remoteSensing && loadChip) model.info.radiometry = table.chipRadiometry;

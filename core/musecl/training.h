@@ -84,8 +84,9 @@ struct TrainingOptions {
   int fusionHidden = 64;
   // What the embedding holds (see fusion_stage.h). Automatic: the fused vector alone when the
   // fusion's flow term trained it (OD flows and fusionFlowWeight > 0) or the model has one view
-  // (whose projection the fused vector is), else the fused vector followed by each view's projection. On Manhattan the flow-trained fused vector alone beat the
-  // wider output in every column; without the flow term the wider output beat the fused vector.
+  // (whose projection the fused vector is), else the fused vector followed by each view's
+  // projection. On Manhattan the flow-trained fused vector alone beat the wider output in every
+  // column; without the flow term the wider output beat the fused vector.
   EmbeddingOutput embeddingOutput = EmbeddingOutput::Automatic;
   double infoNceTemperature = 0.1;
   // Weight of the fusion's flow term when OD flows are given: the fused vectors of each batch's

@@ -23,7 +23,6 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
-#include <numeric>
 #include <set>
 
 using namespace musecl;

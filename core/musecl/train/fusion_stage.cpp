@@ -171,11 +171,29 @@ FlowTerm makeFlowTerm(const RegionTable &table, const FusionModel &m, const Trai
   return term;
 }
 
+int modelViewCount(const FusionModel &m) {
+  return static_cast<int>(std::count_if(m.sizes.begin(), m.sizes.end(), [](int64_t size) { return size > 0; }));
+}
+
 // Whether the embedding follows the fused vector with each view's block: asked for, or automatic,
 // the fusion was not trained with the flow term and the model has two or more views (with one,
 // the fused vector is that view's projection and the block would repeat it).
 bool outputWithViews(EmbeddingOutput output, const FlowTerm &flow, const FusionModel &m) {
   return output == EmbeddingOutput::FusedAndViews || (output == EmbeddingOutput::Automatic && flow.steps == 0 && modelViewCount(m) > 1);
+}
+
+// Sets m.withViews and returns the log line saying what the embedding holds and, when chosen
+// automatically, which of outputWithViews' conditions chose it.
+std::string chooseOutput(FusionModel &m, EmbeddingOutput output, const FlowTerm &flow) {
+  m.withViews = outputWithViews(output, flow, m);
+  const std::string why = output != EmbeddingOutput::Automatic ? ""
+                          : m.withViews                        ? "; chosen automatically because no flow term trained the fusion"
+                          : flow.steps > 0                     ? "; chosen automatically because the flow term trained the fusion"
+                                                               : "; chosen automatically because the model has one view and the fused vector is its projection";
+  if (m.withViews)
+    return "embedding: the fused vector followed by each view's projection, " + std::to_string(m.shared * (1 + modelViewCount(m))) +
+           " values (zeros in the block of a view a region lacks)" + why;
+  return "embedding: the fused vector, " + std::to_string(m.shared) + " values" + why;
 }
 
 std::string flowTermText(const FlowTerm &flow, double weight) {
@@ -198,9 +216,9 @@ RegionEmbeddings trainFusion(const RegionTable &table, const ViewSet &views, Con
   const torch::Tensor alignable = torch::nonzero(mask.sum(1).ge(2)).squeeze(1).cpu().contiguous();
   std::vector<int64_t> aligned(alignable.data_ptr<int64_t>(), alignable.data_ptr<int64_t>() + alignable.numel());
   if (aligned.size() < 2 || o.fusionEpochs == 0) {
-    m.withViews = outputWithViews(o.embeddingOutput, FlowTerm{}, m);
     ctx.decide("fusion: " + viewList(m) + (aligned.size() < 2 ? "; fewer than 2 regions have two views, so" : "; FUSION_EPOCHS=0, so") +
                " nothing is aligned: each view's projection keeps its seeded initial weights");
+    ctx.decide(chooseOutput(m, o.embeddingOutput, FlowTerm{}));
     return applyFusion(table, views, m, ctx);
   }
   FlowTerm flow = makeFlowTerm(table, m, o, ctx.device);
@@ -246,14 +264,10 @@ RegionEmbeddings trainFusion(const RegionTable &table, const ViewSet &views, Con
     }
   }
   m.trained = true;
-  m.withViews = outputWithViews(o.embeddingOutput, flow, m);
   ctx.decide("fusion: attention over " + viewList(m) + "; each view aligned by InfoNCE to the fusion of the region's other views, on " +
              std::to_string(aligned.size()) + " regions with two or more views" + flowTermText(flow, o.fusionFlowWeight));
+  ctx.decide(chooseOutput(m, o.embeddingOutput, flow));
   return applyFusion(table, views, m, ctx);
-}
-
-int modelViewCount(const FusionModel &m) {
-  return static_cast<int>(std::count_if(m.sizes.begin(), m.sizes.end(), [](int64_t size) { return size > 0; }));
 }
 
 RegionEmbeddings applyFusion(const RegionTable &table, const ViewSet &views, FusionModel &m, Context &ctx) {

@@ -19,7 +19,8 @@
 // followed by each of the model's views' projections (zeros where a region lacks the view): without
 // the flow term the attention-weighted sum can dilute a strong view with weak ones, and ridge on top
 // can then still use each view on its own. The automatic output (the default) takes the fused vector
-// alone when the flow term trained it or the model has a single view, else the wider form. Internal header (LibTorch).
+// alone when the flow term trained it or the model has a single view, else the wider form; training
+// logs which and why. Internal header (LibTorch).
 #pragma once
 
 #include "musecl/nn/fusion.h"
@@ -41,6 +42,5 @@ struct FusionModel {
 
 RegionEmbeddings trainFusion(const RegionTable &table, const ViewSet &views, Context &ctx, FusionModel &model, std::uint64_t seed);
 RegionEmbeddings applyFusion(const RegionTable &table, const ViewSet &views, FusionModel &model, Context &ctx);
-int modelViewCount(const FusionModel &model);  // views the model has (input size > 0)
 
 }  // namespace musecl::train
