@@ -1,0 +1,45 @@
+// Helpers shared by the learning tests (test_learning.cpp, test_flow_views.cpp): a temporary
+// path, tiny training options, and whether a run's decisions mention a text.
+#pragma once
+
+#include "musecl/training.h"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace musecl::test_support {
+
+inline std::string tempPath(const std::string &name) {
+  return (std::filesystem::temp_directory_path() / ("musecl_test_" + std::to_string(::getpid()) + "_" + name)).string();
+}
+
+inline TrainingOptions tinyOptions() {
+  TrainingOptions o;
+  o.embeddingSize = 16;
+  o.imageEpochs = 4;
+  o.fusionEpochs = 20;
+  o.batchSize = 8;
+  o.learningRate = 2e-3;
+  o.chipSize = 32;
+  o.streetViewSize = 32;
+  o.remoteSensingBackbone = "light";
+  o.streetViewBackbone = "light";
+  o.wordDimension = 8;
+  o.wordEpochs = 20;
+  o.mobilityEpochs = 100;
+  o.threads = 2;
+  o.seed = 7;
+  return o;
+}
+
+inline bool mentions(const std::vector<std::string> &decisions, const std::string &text) {
+  for (const auto &d : decisions)
+    if (d.find(text) != std::string::npos) return true;
+  return false;
+}
+inline bool mentions(const TrainingResult &r, const std::string &text) { return mentions(r.decisions, text); }
+
+}  // namespace musecl::test_support
