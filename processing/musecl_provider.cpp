@@ -48,8 +48,9 @@ QString MuseclProvider::versionInfo() const
 
 QString MuseclProvider::runtimeDescription()
 {
+  // No thread count: each run chooses its own (THREADS, or the cores free when it starts).
   return QStringLiteral( "MuseCL %1, %2" )
-         .arg( QStringLiteral( MUSECL_VERSION ), QString::fromStdString( musecl::describeTorchRuntime( musecl::torchRuntimeInfo() ) ) );
+         .arg( QStringLiteral( MUSECL_VERSION ), QString::fromStdString( musecl::describeTorchRuntime( musecl::torchRuntimeInfo(), false ) ) );
 }
 
 QString MuseclProvider::helpUrl( const QString &anchor )

@@ -47,7 +47,7 @@ namespace musecl
   struct TrainingProgress;
 }
 
-// DEVICE (auto / cpu / cuda) and the advanced THREADS (0 = all cores), as train and embed declare them.
+// DEVICE (auto / cpu / cuda) and the advanced THREADS (0 = automatic, see musecl/thread_policy.h), as train and embed declare them.
 QList<QgsProcessingParameterDefinition *> museclDeviceParameters();
 // The DEVICE enum value as the learning core's choice.
 musecl::DeviceChoice museclDeviceChoice( int deviceEnumValue );

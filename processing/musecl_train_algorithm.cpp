@@ -119,8 +119,11 @@ QString MuseclTrainAlgorithm::shortHelpString() const
            "(default 16) with their gradients accumulated; triplets that share regions share a pass. On 180 Manhattan zones "
            "this keeps ResNet-18 at 256 px at 1.7 GiB instead of 3.9 GiB, and epochs are faster; 0 encodes the whole batch at once like the reference training (batch-norm "
            "statistics are the only difference). "
-           "Same SEED, same device and threads: "
-           "identical results on CPU.\n\n"
+           "<b>Threads</b>: THREADS = 0 (default) gives image stages the cores other programs leave free (measured at the start "
+           "and before each image epoch) and the small stages (skip-gram, mobility, fusion) one thread, which is faster for them; the log "
+           "says what was chosen. A fixed THREADS uses that many in every stage. "
+           "Same SEED, same device and a fixed THREADS: identical results on CPU (the automatic count follows the machine's load, "
+           "and another thread count may round differently).\n\n"
            "<b>Several machines</b>: run this algorithm once per rank, with the same inputs and parameters, WORLD_SIZE ranks, "
            "each its own RANK (0 to WORLD_SIZE − 1), and one RENDEZVOUS they all reach: tcp://HOST:PORT, where rank 0 listens, or "
            "file:///PATH on shared storage. Unset, they come from WORLD_SIZE, RANK, MASTER_ADDR and MASTER_PORT as PyTorch's launchers "
@@ -314,8 +317,8 @@ QVariantMap MuseclTrainAlgorithm::processAlgorithm( const QVariantMap &parameter
     outputs.insert( kOutputLog, log->publish() );
   outputs.insert( QStringLiteral( "EMBEDDING_DIMENSION" ), result.embeddings.dimension );
   outputs.insert( QStringLiteral( "DEVICE_USED" ), QString::fromStdString( result.device ) );
-  feedback->pushInfo( QObject::tr( "Trained on %1 with %2 thread(s); %3-dimensional embeddings; model saved to %4" )
-                      .arg( QString::fromStdString( result.device ) ).arg( result.threads ).arg( result.embeddings.dimension ).arg( modelPath ) );
+  feedback->pushInfo( QObject::tr( "Trained on %1 (threads: %2); %3-dimensional embeddings; model saved to %4" )
+                      .arg( QString::fromStdString( result.device ), QString::fromStdString( result.threadPolicy ) ).arg( result.embeddings.dimension ).arg( modelPath ) );
   outputs.insert( QStringLiteral( "REGIONS_WITHOUT_GEOMETRY" ), regions.withoutGeometry );
   return outputs;
 }

@@ -18,10 +18,10 @@ TorchRuntimeInfo torchRuntimeInfo() {
   return info;
 }
 
-std::string describeTorchRuntime(const TorchRuntimeInfo &info) {
+std::string describeTorchRuntime(const TorchRuntimeInfo &info, bool withThreads) {
   std::string text = "LibTorch " + info.torchVersion + ", ";
   text += info.cudaAvailable ? "CUDA: " + std::to_string(info.cudaDeviceCount) + " device(s)" : std::string("CPU only");
-  text += ", " + std::to_string(info.threads) + " thread(s)";
+  if (withThreads) text += ", " + std::to_string(info.threads) + " thread(s)";
   return text;
 }
 

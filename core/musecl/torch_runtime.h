@@ -15,7 +15,9 @@ struct TorchRuntimeInfo {
 
 TorchRuntimeInfo torchRuntimeInfo();
 
-// "LibTorch 1.13.1, CPU only (2 threads)" or "LibTorch 2.4.0, CUDA: 1 device(s), 16 threads".
-std::string describeTorchRuntime(const TorchRuntimeInfo &info);
+// "LibTorch 1.13.1, CPU only, 2 thread(s)" or "LibTorch 2.4.0, CUDA: 1 device(s), 16 thread(s)";
+// without the thread count where it would mislead: the provider's line (each run chooses its own)
+// and a run's log (which states its thread policy).
+std::string describeTorchRuntime(const TorchRuntimeInfo &info, bool withThreads = true);
 
 }  // namespace musecl

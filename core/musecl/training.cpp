@@ -39,9 +39,13 @@ TorchThreadsLease::TorchThreadsLease(int threads, const std::function<bool()> &k
       if (keepWaiting && !keepWaiting()) throw TrainingCancelled("cancelled while waiting for another MuseCL run");
   }
   previous_ = at::get_num_threads();
-  const int wanted = threads > 0 ? threads : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
-  if (previous_ != wanted) at::set_num_threads(wanted);
-  threads_ = at::get_num_threads();
+  try {
+    policy_ = chooseThreadPolicy(threads, threads > 0 ? CpuLoad{} : recentCpuLoad());
+  } catch (...) {
+    m.unlock();
+    throw;
+  }
+  if (previous_ != policy_.threads) at::set_num_threads(policy_.threads);
 }
 
 TorchThreadsLease::~TorchThreadsLease() {
@@ -257,11 +261,13 @@ TrainingResult trainMuseCL(const RegionTable &table, const TrainingOptions &give
   o.distributed = resolveDistributed(given.distributed);
   TrainingResult result;
   const torch::Device device = rankDevice(resolveDevice(o.device, result.device), o.distributed, result.device);
-  const TorchThreadsLease lease(o.threads, [&progress] { return !progress || progress(TrainingProgress{"waiting for another run", 0, 0, 0, 0, 0, 0}); }, log);
+  TorchThreadsLease lease(o.threads, [&progress] { return !progress || progress(TrainingProgress{"waiting for another run", 0, 0, 0, 0, 0, 0}); }, log);
   result.threads = lease.threads();
+  result.threadPolicy = lease.policy().describe();
   torch::manual_seed(o.seed);
   Context ctx{o, progress, log, device, result.log, result.decisions};
-  ctx.say("Device " + result.device + ", " + std::to_string(result.threads) + " thread(s), " + describeTorchRuntime(torchRuntimeInfo()) + ", seed " + std::to_string(o.seed));
+  ctx.threads = &lease.policy();
+  ctx.say("Device " + result.device + "; threads: " + result.threadPolicy + "; " + describeTorchRuntime(torchRuntimeInfo(), false) + "; seed " + std::to_string(o.seed));
   const DistributedOptions &dist = o.distributed;
   if (dist.active()) ctx.say("Joining a data-parallel job as " + describeDistributed(dist) + "; waiting for every rank");
   const DataParallel parallel(dist, device);
@@ -346,12 +352,14 @@ TrainingResult LoadedModel::embed(const RegionTable &table, const ImageLoader &l
   ModelParts &model = *model_;
   TrainingResult result;
   const torch::Device device = resolveDevice(deviceChoice, result.device);
-  const TorchThreadsLease lease(threads, [&progress] { return !progress || progress(TrainingProgress{"waiting for another run", 0, 0, 0, 0, 0, 0}); }, log);
+  TorchThreadsLease lease(threads, [&progress] { return !progress || progress(TrainingProgress{"waiting for another run", 0, 0, 0, 0, 0, 0}); }, log);
   result.threads = lease.threads();
+  result.threadPolicy = lease.policy().describe();
   TrainingOptions o;
   o.embeddingSize = model.info.embeddingSize;
   Context ctx{o, progress, log, device, result.log, result.decisions};
-  ctx.say("Device " + result.device + ", " + std::to_string(result.threads) + " thread(s); model from MuseCL " + model.info.pluginVersion + ", LibTorch " +
+  ctx.threads = &lease.policy();
+  ctx.say("Device " + result.device + "; threads: " + result.threadPolicy + "; model from MuseCL " + model.info.pluginVersion + ", LibTorch " +
           model.info.torchVersion);
 
   ViewSet views;

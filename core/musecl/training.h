@@ -19,6 +19,7 @@
 #include "musecl/distributed.h"
 #include "musecl/region_table.h"
 #include "musecl/similarity.h"
+#include "musecl/thread_policy.h"
 
 #include <array>
 #include <cstdint>
@@ -109,7 +110,7 @@ struct TrainingOptions {
   int tripletsPerAnchor = 1;
   std::uint64_t seed = 42;
   DeviceChoice device = DeviceChoice::Auto;
-  int threads = 0;  // 0: all cores
+  int threads = 0;  // 0: automatic, the free cores (thread_policy.h); > 0: that many
   // Data-parallel job this run is one rank of (distributed.h). The image encoders' triplet batches
   // are split across ranks and their gradients summed; the light stages (skip-gram, mobility,
   // fusion) run on every rank and rank 0's result is broadcast; rank 0 alone writes the model file.
@@ -167,7 +168,8 @@ struct TrainingResult {
   std::vector<EpochLog> log;
   std::vector<std::string> decisions;  // which modalities were used, fallbacks taken, and why
   std::string device;
-  int threads = 0;
+  int threads = 0;           // LibTorch threads at the start (THREADS when given)
+  std::string threadPolicy;  // ThreadPolicy::describe() at the start; the log says when it moved
 };
 
 // Trains on `table`, writes the model to `modelPath` atomically (a temporary file renamed into
@@ -238,19 +240,22 @@ class LoadedModel {
 // LibTorch's intra-op thread pool (and the BLAS under it) is one per process, and the QGIS desktop
 // runs each algorithm in its own thread: two runs with different THREADS would change each other's
 // setting mid-run. So learning runs take turns. A lease holds a process-wide lock for its lifetime
-// and sets the thread count (0: all cores); a second run waits, says once that it is waiting and
-// why, and stays cancellable: `keepWaiting` is asked every 200 ms, and false throws
-// TrainingCancelled. The previous thread count is restored on release.
+// and chooses the run's thread policy (thread_policy.h: THREADS > 0, or 0: the free cores,
+// measured once the lock is held); a second run waits, says once that it is waiting and why, and
+// stays cancellable: `keepWaiting` is asked every 200 ms, and false throws TrainingCancelled. The
+// previous thread count is restored on release.
 class TorchThreadsLease {
  public:
   TorchThreadsLease(int threads, const std::function<bool()> &keepWaiting, const LogCallback &log);
   ~TorchThreadsLease();
   TorchThreadsLease(const TorchThreadsLease &) = delete;
   TorchThreadsLease &operator=(const TorchThreadsLease &) = delete;
-  int threads() const { return threads_; }
+  int threads() const { return policy_.threads; }  // the count at the start (THREADS when given)
+  ThreadPolicy &policy() { return policy_; }
+  const ThreadPolicy &policy() const { return policy_; }
 
  private:
-  int threads_ = 1;
+  ThreadPolicy policy_;
   int previous_ = 1;
 };
 

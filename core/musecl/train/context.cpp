@@ -100,6 +100,7 @@ void Context::report(const std::string &stage, int epoch, int epochs, int batch,
   const double within = epochs > 0 ? ((epoch - 1) + (batches > 0 ? static_cast<double>(batch) / batches : 1.0)) / epochs : 1.0;
   p.fraction = fractionFrom + (fractionTo - fractionFrom) * std::min(1.0, std::max(0.0, within));
   if (progress && !progress(p)) throw TrainingCancelled("training cancelled during " + stage + ", epoch " + std::to_string(epoch));
+  if (threads) followFreeCores(*threads, [this](const std::string &text) { say(text); });
 }
 
 void Context::say(const std::string &text) const {

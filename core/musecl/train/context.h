@@ -41,8 +41,10 @@ struct Context {
   double fractionFrom = 0;
   double fractionTo = 1;
   const DataParallel *parallel = nullptr;  // the job this run is a rank of; null: one process
+  ThreadPolicy *threads = nullptr;         // the run's thread policy (its lease's), followed at each report; null: left as it is
 
-  // Throws TrainingCancelled when the callback asks to stop.
+  // Throws TrainingCancelled when the callback asks to stop. Also where an automatic thread count
+  // follows the free cores (at most once a second).
   void report(const std::string &stage, int epoch, int epochs, int batch, int batches, double loss) const;
   void say(const std::string &text) const;
   void decide(const std::string &text) const;
