@@ -8,11 +8,13 @@
 //    augmentation level (basic, the default; full; none), with each rate as a ratio of basic's.
 // Builds with LibTorch alone (it is part of the MUSECL_LEARNING_ONLY build).
 //
-// Usage: bench_training [steps, default 4] [threads, default all] [device cpu|cuda] [batch, default 32]
+// Usage: bench_training [steps, default 4] [threads: a number, auto (the plugin's default policy), default all]
+//                      [device cpu|cuda] [batch, default 32]
 //                      [images per encoder pass in the pipeline, default the trainer's; 0 = whole batch]
 #include "musecl/nn/encoders.h"
 #include "musecl/nn/fusion.h"
 #include "musecl/training.h"
+#include "musecl/thread_policy.h"
 #include "musecl/torch_runtime.h"
 
 #include <torch/torch.h>
@@ -30,9 +32,12 @@ using Clock = std::chrono::steady_clock;
 int main(int argc, char **argv) {
   const int steps = argc > 1 ? std::atoi(argv[1]) : 4;
   // The raw loops below run outside any training call, so they set LibTorch's threads themselves;
-  // trainMuseCL takes its own lease with the same count.
-  const int threads = [requested = argc > 2 ? std::atoi(argv[2]) : 0] {
-    at::set_num_threads(requested > 0 ? requested : std::max(1, static_cast<int>(std::thread::hardware_concurrency())));
+  // trainMuseCL takes its own lease with the same count, or under "auto" its automatic policy
+  // (thread_policy.h), which the raw loop then follows at its start only.
+  const bool automatic = argc > 2 && std::string(argv[2]) == "auto";
+  const int threads = [automatic, requested = argc > 2 ? std::atoi(argv[2]) : 0] {
+    at::set_num_threads(automatic ? threadsForFreeCores(recentCpuLoad())
+                        : requested > 0 ? requested : std::max(1, static_cast<int>(std::thread::hardware_concurrency())));
     return at::get_num_threads();
   }();
   const bool cuda = argc > 3 && std::string(argv[3]) == "cuda";
@@ -87,10 +92,11 @@ int main(int argc, char **argv) {
     o.fusionEpochs = 0;
     o.batchSize = batch;
     o.device = cuda ? DeviceChoice::Cuda : DeviceChoice::Cpu;
-    o.threads = threads;
+    o.threads = automatic ? 0 : threads;
     o.imagesPerPass = imagesPerPass;
     o.augmentation = level;
     const TrainingResult r = trainMuseCL(city, o, loader, {}, {}, "/tmp/bench_training.musecl");
+    if (automatic) std::printf("pipeline threads: %s\n", r.threadPolicy.c_str());
     double seconds = 0;
     int epochs = 0;
     for (const EpochLog &e : r.log)

@@ -118,7 +118,7 @@ void MuseclPredictAlgorithm::initAlgorithm( const QVariantMap & )
                 QStringList() << QObject::tr( "60/20/20 split (paper)" ) << QObject::tr( "Random k-fold" ) << QObject::tr( "Spatially blocked k-fold" ), false, 1 ) );
   addParameter( new QgsProcessingParameterNumber( kFolds, QObject::tr( "Folds (k)" ), QgsProcessingParameterNumber::Integer, 5, false, 2, 100 ) );
   addParameter( new QgsProcessingParameterNumber( kSeed, QObject::tr( "Random seed" ), QgsProcessingParameterNumber::Integer, 42, false, 0 ) );
-  auto threads = new QgsProcessingParameterNumber( kThreads, QObject::tr( "CPU threads (0 = automatic: 1 for the MLP)" ), QgsProcessingParameterNumber::Integer, 0, false, 0, 1024 );
+  auto threads = new QgsProcessingParameterNumber( kThreads, QObject::tr( "CPU threads (0 = automatic: the cores other programs leave free)" ), QgsProcessingParameterNumber::Integer, 0, false, 0, 1024 );
   threads->setFlags( threads->flags() | QgsProcessingParameterDefinition::FlagAdvanced );
   addParameter( threads );
   addParameter( new QgsProcessingParameterFeatureSink( kOutput, QObject::tr( "Predictions" ), QgsProcessing::TypeVector ) );

@@ -21,7 +21,7 @@
 
 QList<QgsProcessingParameterDefinition *> museclDeviceParameters()
 {
-  auto threads = new QgsProcessingParameterNumber( QStringLiteral( "THREADS" ), QObject::tr( "CPU threads (0 = automatic: the free cores for images, 1 for small stages)" ), QgsProcessingParameterNumber::Integer, 0, false, 0, 1024 );
+  auto threads = new QgsProcessingParameterNumber( QStringLiteral( "THREADS" ), QObject::tr( "CPU threads (0 = automatic: the cores other programs leave free)" ), QgsProcessingParameterNumber::Integer, 0, false, 0, 1024 );
   threads->setFlags( threads->flags() | QgsProcessingParameterDefinition::FlagAdvanced );
   return { new QgsProcessingParameterEnum( QStringLiteral( "DEVICE" ), QObject::tr( "Device" ), QStringList() << QStringLiteral( "auto" ) << QStringLiteral( "cpu" ) << QStringLiteral( "cuda" ), false, 0 ),
            threads };

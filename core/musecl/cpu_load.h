@@ -1,7 +1,7 @@
 // How much of the machine other processes are using, so that LibTorch's thread count can follow
 // the cores that are free rather than the cores that exist. An OpenMP team larger than the free
 // cores waits at every barrier for a thread the kernel has not scheduled; on a busy 2-core machine
-// that turned 2 threads into slower training than 1 (BENCHMARKS.md, "A busy machine").
+// that made 2 threads train slower than 1 (BENCHMARKS.md, "A busy machine").
 //
 // Linux only (/proc/stat and /proc/self/stat); elsewhere nothing is measured and every core counts
 // as free. No LibTorch: the learning core's thread policy (thread_policy.h) builds on it.

@@ -2,9 +2,10 @@
 // Automatic (0): the cores other processes leave free, measured when the run starts and again at
 // most once a second while it runs (at each progress report: every batch, epoch or step), so a
 // program that starts or stops beside a training moves it within a second. An OpenMP team larger
-// than the free cores waits at every barrier for a thread the kernel has not scheduled: on a busy
-// 2-core machine, 2 threads made training 5x slower than on the idle machine and 1 thread only
-// 1.1x (BENCHMARKS.md, "A busy machine"). The counts chosen are logged. No LibTorch type here.
+// than the free cores waits at every barrier for a thread the kernel has not scheduled, and its
+// idle workers spin on the cores another program needs (BENCHMARKS.md, "A busy machine"). The
+// wait policy cannot be changed instead: QGIS has loaded libgomp before any plugin. The counts
+// chosen are logged. No LibTorch type here.
 #pragma once
 
 #include "musecl/cpu_load.h"

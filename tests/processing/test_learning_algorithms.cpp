@@ -54,7 +54,7 @@ namespace
   QVariantMap predictParams( QgsVectorLayer *layer, int model, int evaluation, bool log = false )
   {
     return { { "INPUT", QVariant::fromValue( layer ) }, { "FEATURES", QStringList { "x0", "x1" } }, { "TARGET", "target" }, { "LOG_TARGET", log },
-      { "MODEL", model }, { "EVALUATION", evaluation }, { "FOLDS", 5 }, { "THREADS", 2 }, { "OUTPUT", "memory:" } };
+      { "MODEL", model }, { "EVALUATION", evaluation }, { "FOLDS", 5 }, { "OUTPUT", "memory:" } };
   }
 }
 
