@@ -2,6 +2,7 @@
 #include "musecl/cpu_load.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <mutex>
@@ -18,13 +19,29 @@ double CpuLoad::free() const { return std::max(0.0, std::min(static_cast<double>
 
 namespace {
 
-int affinityCores() {
+// A cgroup v2 CPU quota ("200000 100000" in cpu.max: 2 cores' worth; "max": none), rounded up.
+int quotaCores() {
+  std::ifstream in("/sys/fs/cgroup/cpu.max");
+  std::string quota;
+  double period = 0;
+  if (!(in >> quota >> period) || quota == "max" || !(period > 0)) return 0;
+  try {
+    return std::max(1, static_cast<int>(std::ceil(std::stod(quota) / period)));
+  } catch (const std::exception &) {
+    return 0;
+  }
+}
+
+// The cores this process may use: its affinity mask, capped by a container's CPU quota.
+int usableCores() {
+  int cores = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
 #if defined(__linux__)
   cpu_set_t set;
   CPU_ZERO(&set);
-  if (sched_getaffinity(0, sizeof(set), &set) == 0) return std::max(1, CPU_COUNT(&set));
+  if (sched_getaffinity(0, sizeof(set), &set) == 0) cores = std::max(1, CPU_COUNT(&set));
 #endif
-  return std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  const int quota = quotaCores();
+  return quota > 0 ? std::min(cores, quota) : cores;
 }
 
 // /proc/stat: "cpu  user nice system idle iowait irq softirq steal guest guest_nice" for all CPUs,
@@ -74,10 +91,11 @@ CpuTimes readCpuTimes() {
 
 CpuLoad loadBetween(const CpuTimes &before, const CpuTimes &after) {
   CpuLoad load;
-  load.cores = affinityCores();
+  load.cores = usableCores();
   load.machineCores = after.valid ? after.cpus : load.cores;
   load.seconds = std::chrono::duration<double>(after.at - before.at).count();
-  if (!before.valid || !after.valid || after.total <= before.total) return load;
+  // A CPU taken offline between the readings leaves the totals: such a window measures nothing.
+  if (!before.valid || !after.valid || after.total <= before.total || after.busy < before.busy || after.cpus != before.cpus) return load;
   // Ticks of all CPUs over the window; the machine's busy ticks less this process's are the others'.
   const double window = static_cast<double>(after.total - before.total);
   const double busy = static_cast<double>(after.busy - before.busy);

@@ -3,8 +3,9 @@
 // cores waits at every barrier for a thread the kernel has not scheduled; on a busy 2-core machine
 // that made 2 threads train slower than 1 (BENCHMARKS.md, "A busy machine").
 //
-// Linux only (/proc/stat and /proc/self/stat); elsewhere nothing is measured and every core counts
-// as free. No LibTorch: the learning core's thread policy (thread_policy.h) builds on it.
+// Linux only (/proc/stat and /proc/self/stat, cgroup v2's cpu.max); elsewhere nothing is measured
+// and every core counts as free. Under a container's CPU quota /proc/stat still counts the whole
+// host, so the quota caps the cores but others' load is the host's. No LibTorch: the learning core's thread policy (thread_policy.h) builds on it.
 #pragma once
 
 #include <chrono>
@@ -15,7 +16,7 @@
 namespace musecl {
 
 struct CpuLoad {
-  int cores = 1;          // the cores this process may run on (its affinity mask)
+  int cores = 1;          // the cores this process may run on: its affinity mask, capped by a cgroup CPU quota
   int machineCores = 1;   // the CPUs /proc/stat counts (more than `cores` under taskset or a cgroup)
   double others = 0;      // cores' worth of CPU time used by every other process over the window
   double seconds = 0;     // the window's length
@@ -40,10 +41,10 @@ CpuTimes readCpuTimes();
 // read as whole lines, so their ticks are consistent up to one tick per CPU.
 CpuLoad loadBetween(const CpuTimes &before, const CpuTimes &after);
 
-// The load over the recent past, for a decision about to be made. A process-wide reading is kept:
-// when the last one is between `minimum` and `stale` old, the load since then is returned at once
-// (the per-epoch case); otherwise the calling thread waits `minimum` for a fresh window (the start
-// of a run). Thread-safe.
+// The load over the recent past, for a decision about to be made (the start of a run). A
+// process-wide reading is kept: when the last one is between `minimum` and `stale` old, the load
+// since then is returned at once (a block of musecl:embed after the previous one); otherwise the
+// calling thread waits `minimum` for a fresh window. Thread-safe.
 CpuLoad recentCpuLoad(std::chrono::milliseconds minimum = std::chrono::milliseconds(150),
                       std::chrono::milliseconds stale = std::chrono::seconds(20));
 

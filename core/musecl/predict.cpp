@@ -400,6 +400,7 @@ PredictResult predictIndicator(const PredictInput &in, const PredictOptions &o, 
   if (!unlabelled.empty())
     r.notes.push_back(std::to_string(unlabelled.size()) + " regions without a target were predicted by a model trained on all " + std::to_string(labelled.size()) + " others");
   if (progress) progress(1.0);
+  if (lease) r.notes.push_back("MLP threads: " + lease->policy().describe());  // last: the report quotes the first note
   return r;
 }
 

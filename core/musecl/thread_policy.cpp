@@ -29,7 +29,11 @@ std::string ThreadPolicy::describe() const {
 bool adaptToLoad(ThreadPolicy &policy, const CpuLoad &load) {
   if (!policy.automatic() || !load.measured) return false;
   const int wanted = threadsForFreeCores(load);
-  if (wanted == policy.threads) return false;
+  if (wanted == policy.threads || wanted != policy.pending) {
+    policy.pending = wanted == policy.threads ? 0 : wanted;
+    return false;
+  }
+  policy.pending = 0;
   policy.threads = wanted;
   policy.load = load;
   ++policy.changes;

@@ -31,26 +31,21 @@ std::timed_mutex &torchThreadsMutex() {
 }
 }  // namespace
 
-TorchThreadsLease::TorchThreadsLease(int threads, const std::function<bool()> &keepWaiting, const LogCallback &log) {
-  std::timed_mutex &m = torchThreadsMutex();
-  if (!m.try_lock()) {
+TorchThreadsLease::TorchThreadsLease(int threads, const std::function<bool()> &keepWaiting, const LogCallback &log)
+    : lock_(torchThreadsMutex(), std::try_to_lock) {
+  if (!lock_.owns_lock()) {
     if (log) log("Waiting for another MuseCL run in this process to finish: LibTorch's thread pool is shared by the whole process, so learning runs take turns");
-    while (!m.try_lock_for(std::chrono::milliseconds(200)))
+    while (!lock_.try_lock_for(std::chrono::milliseconds(200)))
       if (keepWaiting && !keepWaiting()) throw TrainingCancelled("cancelled while waiting for another MuseCL run");
   }
   previous_ = at::get_num_threads();
-  try {
-    policy_ = chooseThreadPolicy(threads, threads > 0 ? CpuLoad{} : recentCpuLoad());
-  } catch (...) {
-    m.unlock();
-    throw;
-  }
+  policy_ = chooseThreadPolicy(threads, threads > 0 ? CpuLoad{} : recentCpuLoad());
   if (previous_ != policy_.threads) at::set_num_threads(policy_.threads);
 }
 
+// The lock is released after this body, by lock_'s destructor.
 TorchThreadsLease::~TorchThreadsLease() {
   if (at::get_num_threads() != previous_) at::set_num_threads(previous_);
-  torchThreadsMutex().unlock();
 }
 
 namespace {

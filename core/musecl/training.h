@@ -25,6 +25,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -255,6 +256,7 @@ class TorchThreadsLease {
   const ThreadPolicy &policy() const { return policy_; }
 
  private:
+  std::unique_lock<std::timed_mutex> lock_;  // first member: held until every other is gone
   ThreadPolicy policy_;
   int previous_ = 1;
 };
