@@ -178,6 +178,14 @@ std::map<std::string, std::set<int>> threadsPerStage(const TrainingOptions &o, s
   std::remove(model.c_str());
   return seen;
 }
+
+// Every stage of the toy city's training reported, each with `threads` LibTorch threads only.
+void expectEveryStageRan(const std::map<std::string, std::set<int>> &seen, int threads) {
+  for (const char *stage : {"remote sensing", "street view", "skip-gram", "mobility", "fusion"}) {
+    ASSERT_TRUE(seen.count(stage)) << stage;
+    EXPECT_EQ(seen.at(stage), std::set<int>{threads}) << stage;
+  }
+}
 }  // namespace
 
 TEST(ThreadPolicy, AFixedThreadsHoldsInEveryStage) {
@@ -185,10 +193,7 @@ TEST(ThreadPolicy, AFixedThreadsHoldsInEveryStage) {
   o.threads = 2;
   std::vector<std::string> lines;
   const auto seen = threadsPerStage(o, lines);
-  for (const char *stage : {"remote sensing", "street view", "skip-gram", "mobility", "fusion"}) {
-    ASSERT_TRUE(seen.count(stage)) << stage;
-    EXPECT_EQ(seen.at(stage), std::set<int>{2}) << stage;
-  }
+  expectEveryStageRan(seen, 2);
   ASSERT_FALSE(lines.empty());
   EXPECT_NE(lines.front().find("; threads: 2 (THREADS); "), std::string::npos) << lines.front();
 }
@@ -205,15 +210,12 @@ TEST(ThreadPolicy, BesideACpuBoundProcessPerCoreTheRunTakesOneThread) {
   std::vector<std::string> lines;
   const auto seen = threadsPerStage(o, lines);
   children.clear();
-  for (const char *stage : {"remote sensing", "street view", "skip-gram", "mobility", "fusion"}) {
-    ASSERT_TRUE(seen.count(stage)) << stage;
-    EXPECT_EQ(seen.at(stage), std::set<int>{1}) << stage;
-  }
+  expectEveryStageRan(seen, 1);
   ASSERT_FALSE(lines.empty());
   EXPECT_NE(lines.front().find("; threads: 1 (automatic: the free cores; other processes used "), std::string::npos) << lines.front();
 }
 
-TEST(ThreadPolicy, CoresTakenDuringARunMoveItToOneThreadWithinASecondAndItSaysSo) {
+TEST(ThreadPolicy, CoresTakenDuringARunMoveItToOneThreadAfterTwoReadingsAndItSaysSo) {
   // At the first report every core gets a CPU-bound process; the callback then waits over a
   // reading interval twice, so two readings see them. From the third report on the run has one
   // thread, and says why if it had more.

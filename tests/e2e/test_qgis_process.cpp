@@ -155,9 +155,10 @@ TEST_F( QgisProcess, GraphicalModelChainingHexgridRuns )
 
 TEST_F( QgisProcess, FeatureAlgorithmsRunOnRealManhattanData )
 {
-  const QString data = QStringLiteral( MUSECL_SOURCE_DIR "/../shared/data/manhattan" );
+  const QByteArray env = qgetenv( "MUSECL_MANHATTAN_DATA" );
+  const QString data = env.isEmpty() ? QStringLiteral( MUSECL_SOURCE_DIR "/../shared/data/manhattan" ) : QString::fromUtf8( env );
   if ( !QFileInfo::exists( data + "/manhattan.gpkg" ) )
-    GTEST_SKIP() << "Manhattan data not found at " << data.toStdString();
+    GTEST_SKIP() << "Manhattan data not found at " << data.toStdString() << " (set MUSECL_MANHATTAN_DATA)";
   QTemporaryDir out;
   const QString zones = data + "/manhattan.gpkg|layername=zones";
   const ProcessResult poi = run( { "run", "musecl:poifeatures", "--json", "--", "REGIONS=" + zones, "REGION_ID_FIELD=zone_id",
