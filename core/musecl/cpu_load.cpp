@@ -108,35 +108,32 @@ CpuLoad loadBetween(const CpuTimes &before, const CpuTimes &after) {
 namespace {
 std::mutex lastReadingMutex;
 CpuTimes lastReading;  // the process-wide last reading, shared by recentCpuLoad and cpuLoadIfDue
-}  // namespace
 
-std::optional<CpuLoad> cpuLoadIfDue(std::chrono::milliseconds interval) {
-  std::lock_guard<std::mutex> lock(lastReadingMutex);
-  if (lastReading.valid && std::chrono::steady_clock::now() - lastReading.at < interval) return std::nullopt;  // before reading /proc: called at every report
-  const CpuTimes now = readCpuTimes();
-  if (!lastReading.valid) {
-    lastReading = now;
-    return std::nullopt;
-  }
+// The load since the last reading, which `now` then replaces. Call with lastReadingMutex held.
+CpuLoad advanceTo(const CpuTimes &now) {
   const CpuLoad load = loadBetween(lastReading, now);
   lastReading = now;
   return load;
 }
+}  // namespace
+
+std::optional<CpuLoad> cpuLoadIfDue(std::chrono::milliseconds interval) {
+  std::lock_guard<std::mutex> lock(lastReadingMutex);
+  // Timed before /proc is read, and from failed readings too: this is called at every report.
+  if (std::chrono::steady_clock::now() - lastReading.at < interval) return std::nullopt;
+  return advanceTo(readCpuTimes());  // unmeasured after a failed reading, which the policy ignores
+}
 
 CpuLoad recentCpuLoad(std::chrono::milliseconds minimum, std::chrono::milliseconds stale) {
   std::lock_guard<std::mutex> lock(lastReadingMutex);
-  CpuTimes &last = lastReading;
   const CpuTimes now = readCpuTimes();
-  const auto age = now.at - last.at;
-  CpuLoad load;
-  if (last.valid && age >= minimum && age <= stale) {
-    load = loadBetween(last, now);
-    last = now;
-    return load;
+  const auto age = now.at - lastReading.at;
+  if (!lastReading.valid || age < minimum || age > stale) {
+    lastReading = now;
+    std::this_thread::sleep_for(minimum);
+    return advanceTo(readCpuTimes());
   }
-  std::this_thread::sleep_for(minimum);
-  last = readCpuTimes();
-  return loadBetween(now, last);
+  return advanceTo(now);
 }
 
 std::string describeCpuLoad(const CpuLoad &load) {

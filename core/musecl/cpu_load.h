@@ -5,7 +5,8 @@
 //
 // Linux only (/proc/stat and /proc/self/stat, cgroup v2's cpu.max); elsewhere nothing is measured
 // and every core counts as free. Under a container's CPU quota /proc/stat still counts the whole
-// host, so the quota caps the cores but others' load is the host's. No LibTorch: the learning core's thread policy (thread_policy.h) builds on it.
+// host, so the quota caps the cores but others' load is the host's. No LibTorch: the learning
+// core's thread policy (thread_policy.h) builds on it.
 #pragma once
 
 #include <chrono>
@@ -49,7 +50,8 @@ CpuLoad recentCpuLoad(std::chrono::milliseconds minimum = std::chrono::milliseco
                       std::chrono::milliseconds stale = std::chrono::seconds(20));
 
 // The load since the process-wide last reading, when that reading is at least `interval` old (it
-// is then replaced); nothing when it is younger. Never waits: for checks at every progress report.
+// is then replaced; the load is unmeasured when either reading failed); nothing when it is
+// younger. Never waits: for checks at every progress report.
 std::optional<CpuLoad> cpuLoadIfDue(std::chrono::milliseconds interval);
 
 // "others use 0.9 of 2 cores" or "load not measured (no /proc)".

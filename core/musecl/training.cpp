@@ -20,7 +20,6 @@
 #include <cstdlib>
 #include <chrono>
 #include <mutex>
-#include <thread>
 
 namespace musecl {
 
