@@ -11,15 +11,14 @@
 // Builds with LibTorch alone.
 //
 // Usage: bench_allreduce [world, default 2] [steps, default 10] [distinct images per batch, default 80]
-#include "musecl/distributed.h"
-#include "musecl/nn/encoders.h"
-#include "musecl/nn/fusion.h"
-#include "musecl/train/data_parallel.h"
+#include "musecl/learn/train/distributed.h"
+#include "musecl/learn/nn/encoders.h"
+#include "musecl/learn/nn/fusion.h"
+#include "musecl/learn/train/data_parallel.h"
 
 #include "loopback_processes.h"
 
 #include <torch/torch.h>
-
 
 #include <algorithm>
 #include <chrono>
@@ -62,13 +61,14 @@ int rankMain(int rank, int world, const std::string &rendezvous, int steps, cons
   return 0;
 }
 
-
 double measureAllReduce(int world, int steps) {
   const std::string rendezvous = "tcp://127.0.0.1:" + std::to_string(musecl::loopback::freeLoopbackPort());
-  const std::string out = (std::filesystem::temp_directory_path() / ("musecl_bench_allreduce_" + std::to_string(::getpid()))).string();
+  const std::string out =
+      (std::filesystem::temp_directory_path() / ("musecl_bench_allreduce_" + std::to_string(::getpid()))).string();
   std::vector<pid_t> pids;
   for (int r = 0; r < world; ++r) {
-    const pid_t pid = musecl::loopback::spawnSelf({"--rank", std::to_string(r), std::to_string(world), rendezvous, std::to_string(steps), out});
+    const pid_t pid = musecl::loopback::spawnSelf(
+        {"--rank", std::to_string(r), std::to_string(world), rendezvous, std::to_string(steps), out});
     if (pid < 0) return -1;
     pids.push_back(pid);
   }
@@ -93,7 +93,8 @@ double computePerImage(int images, int repeats) {
     encoder->zero_grad();
     const auto t = Clock::now();
     const torch::Tensor e = encoder->forward(x);
-    nn::tripletLoss(e.slice(0, 0, third), e.slice(0, third, 2 * third), e.slice(0, 2 * third, 3 * third), true, 5.0).backward();
+    nn::tripletLoss(e.slice(0, 0, third), e.slice(0, third, 2 * third), e.slice(0, 2 * third, 3 * third), true, 5.0)
+        .backward();
     if (r > 0) times.push_back(seconds(t) / images);
   }
   std::sort(times.begin(), times.end());
@@ -124,18 +125,24 @@ int main(int argc, char **argv) {
   // Ring all-reduce: each rank moves 2 (N-1)/N of the bytes; the loopback rate is what (1) achieved.
   const double loopbackRate = 2.0 * (world - 1) / world * bytes / allReduce;
   std::printf("ResNet-18 + 128-d head: %.1f M parameters, %.1f MB of gradients per step\n", bytes / 4e6, bytes / 1e6);
-  std::printf("measured: gradient all-reduce, %d ranks on loopback (1 thread each): %.3f s per step (median of %d), %.2f Gbit/s effective\n", world, allReduce, steps,
-              loopbackRate * 8 / 1e9);
-  std::printf("measured: compute, forward + backward at 256 px: %.3f s per image, %.2f s per step of %d distinct images (%d threads)\n", perImage, compute, batchImages,
-              at::get_num_threads());
-  std::printf("\nPROJECTION (not measured): one step of %d images split over N machines like this one, ring all-reduce\n", batchImages);
-  std::printf("| machines | compute per step (s) | all-reduce, loopback rate (s) | speed-up | all-reduce, 10 Gbit/s (s) | speed-up | all-reduce, 1 Gbit/s (s) | speed-up |\n");
+  std::printf(
+      "measured: gradient all-reduce, %d ranks on loopback (1 thread each): %.3f s per step (median of %d), %.2f Gbit/s effective\n",
+      world, allReduce, steps, loopbackRate * 8 / 1e9);
+  std::printf(
+      "measured: compute, forward + backward at 256 px: %.3f s per image, %.2f s per step of %d distinct images (%d threads)\n",
+      perImage, compute, batchImages, at::get_num_threads());
+  std::printf(
+      "\nPROJECTION (not measured): one step of %d images split over N machines like this one, ring all-reduce\n",
+      batchImages);
+  std::printf(
+      "| machines | compute per step (s) | all-reduce, loopback rate (s) | speed-up | all-reduce, 10 Gbit/s (s) | speed-up | all-reduce, 1 Gbit/s (s) | speed-up |\n");
   std::printf("|---:|---:|---:|---:|---:|---:|---:|---:|\n");
   for (const int n : {1, 2, 4, 8, 16}) {
     const double c = compute / n;
     auto ring = [&](double rate) { return n == 1 ? 0.0 : 2.0 * (n - 1) / n * bytes / rate; };
     const double a = ring(loopbackRate), b = ring(10e9 / 8), g = ring(1e9 / 8);
-    std::printf("| %d | %.2f | %.3f | %.1fx | %.3f | %.1fx | %.3f | %.1fx |\n", n, c, a, compute / (c + a), b, compute / (c + b), g, compute / (c + g));
+    std::printf("| %d | %.2f | %.3f | %.1fx | %.3f | %.1fx | %.3f | %.1fx |\n", n, c, a, compute / (c + a), b,
+                compute / (c + b), g, compute / (c + g));
   }
   return 0;
 }

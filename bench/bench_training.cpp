@@ -11,11 +11,11 @@
 // Usage: bench_training [steps, default 4] [threads: a number, auto (the plugin's default policy), default all]
 //                      [device cpu|cuda] [batch, default 32]
 //                      [images per encoder pass in the pipeline, default the trainer's; 0 = whole batch]
-#include "musecl/nn/encoders.h"
-#include "musecl/nn/fusion.h"
-#include "musecl/training.h"
-#include "musecl/thread_policy.h"
-#include "musecl/torch_runtime.h"
+#include "musecl/learn/nn/encoders.h"
+#include "musecl/learn/nn/fusion.h"
+#include "musecl/learn/training.h"
+#include "musecl/learn/train/thread_policy.h"
+#include "musecl/learn/train/torch_runtime.h"
 
 #include <torch/torch.h>
 
@@ -36,16 +36,17 @@ int main(int argc, char **argv) {
   // (thread_policy.h), which the raw loop then follows at its start only.
   const bool automatic = argc > 2 && std::string(argv[2]) == "auto";
   const int threads = [automatic, requested = argc > 2 ? std::atoi(argv[2]) : 0] {
-    at::set_num_threads(automatic ? threadsForFreeCores(recentCpuLoad())
-                        : requested > 0 ? requested : std::max(1, static_cast<int>(std::thread::hardware_concurrency())));
+    at::set_num_threads(automatic       ? threadsForFreeCores(recentCpuLoad())
+                        : requested > 0 ? requested
+                                        : std::max(1, static_cast<int>(std::thread::hardware_concurrency())));
     return at::get_num_threads();
   }();
   const bool cuda = argc > 3 && std::string(argv[3]) == "cuda";
   const int batch = argc > 4 ? std::atoi(argv[4]) : 32;
   const int imagesPerPass = argc > 5 ? std::atoi(argv[5]) : TrainingOptions().imagesPerPass;
   const torch::Device device = cuda ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
-  std::printf("%s; device %s, %d thread(s), batch %d triplets, 256 px, ResNet-18\n", describeTorchRuntime(torchRuntimeInfo()).c_str(),
-              cuda ? "cuda" : "cpu", threads, batch);
+  std::printf("%s; device %s, %d thread(s), batch %d triplets, 256 px, ResNet-18\n",
+              describeTorchRuntime(torchRuntimeInfo()).c_str(), cuda ? "cuda" : "cpu", threads, batch);
   torch::manual_seed(0);
 
   // Same work as the Python script.
@@ -59,14 +60,16 @@ int main(int argc, char **argv) {
     for (int step = 0; step <= steps; ++step) {  // step 0 warms up
       const auto started = Clock::now();
       const auto e = encoder->forward(images);
-      const auto loss = nn::tripletLoss(e.narrow(0, 0, batch), e.narrow(0, batch, batch), e.narrow(0, 2 * batch, batch), true, 5.0);
+      const auto loss =
+          nn::tripletLoss(e.narrow(0, 0, batch), e.narrow(0, batch, batch), e.narrow(0, 2 * batch, batch), true, 5.0);
       optimizer.zero_grad();
       loss.backward();
       optimizer.step();
       if (cuda) torch::cuda::synchronize();
       if (step > 0) seconds += std::chrono::duration<double>(Clock::now() - started).count();
     }
-    std::printf("same work (C++ loop): %.1f images/s (%.2f s per step)\n", 3.0 * batch * steps / seconds, seconds / steps);
+    std::printf("same work (C++ loop): %.1f images/s (%.2f s per step)\n", 3.0 * batch * steps / seconds,
+                seconds / steps);
   }
 
   // The real pipeline on a synthetic city: 2 x batch regions, so each epoch is 2 batches. Run with
@@ -74,12 +77,12 @@ int main(int argc, char **argv) {
   double basicRate = 0;
   for (const Augmentation level : {Augmentation::Basic, Augmentation::Full, Augmentation::None}) {
     RegionTable city;
-    city.poiCategories = {"a", "b", "c"};
+    city.poi.categories = {"a", "b", "c"};
     const int regions = 2 * batch;
     for (int r = 0; r < regions; ++r) {
       city.ids.push_back(std::to_string(r));
-      city.poiCounts.push_back({double(r % 7), double(r % 5), double(r % 3)});
-      city.chipPaths.push_back("synthetic://" + std::to_string(r));
+      city.poi.counts.push_back({double(r % 7), double(r % 5), double(r % 3)});
+      city.remoteSensing.chipPaths.push_back("synthetic://" + std::to_string(r));
     }
     const ImageLoader loader = [](const std::string &path, int size, std::vector<std::uint8_t> &chw) {
       std::mt19937 rng(static_cast<unsigned>(std::hash<std::string>()(path)));
@@ -107,9 +110,11 @@ int main(int argc, char **argv) {
     const double rate = 3.0 * regions * epochs / seconds;
     if (level == Augmentation::Basic) basicRate = rate;
     const char *name = level == Augmentation::None ? "none" : level == Augmentation::Basic ? "basic" : "full";
-    std::printf("pipeline (trainMuseCL, %s, augmentation %s): %.1f images/s (%d triplets per epoch, %.2f s per epoch; %.3f x the basic rate)\n",
-                imagesPerPass > 0 ? ("at most " + std::to_string(imagesPerPass) + " images per pass").c_str() : "whole batch per pass", name,
-                rate, regions, seconds / epochs, rate / basicRate);
+    std::printf(
+        "pipeline (trainMuseCL, %s, augmentation %s): %.1f images/s (%d triplets per epoch, %.2f s per epoch; %.3f x the basic rate)\n",
+        imagesPerPass > 0 ? ("at most " + std::to_string(imagesPerPass) + " images per pass").c_str()
+                          : "whole batch per pass",
+        name, rate, regions, seconds / epochs, rate / basicRate);
     std::remove("/tmp/bench_training.musecl");
   }
   return 0;

@@ -12,7 +12,7 @@ namespace
 {
   // The registry owns the provider; QPointer notices if anyone else deletes it.
   QPointer<MuseclProvider> gProvider;
-}
+} // namespace
 
 extern "C" __attribute__( ( visibility( "default" ) ) ) int musecl_register_provider()
 {
@@ -25,9 +25,10 @@ extern "C" __attribute__( ( visibility( "default" ) ) ) int musecl_register_prov
     return 0;
   auto *provider = new MuseclProvider();
   if ( !registry->addProvider( provider ) )
-    return 2;  // the registry has already deleted `provider`
+    return 2; // the registry has already deleted `provider`
   gProvider = provider;
-  QgsMessageLog::logMessage( MuseclProvider::runtimeDescription(), QStringLiteral( "MuseCL" ), Qgis::MessageLevel::Info );
+  QgsMessageLog::logMessage( MuseclProvider::runtimeDescription(), QStringLiteral( "MuseCL" ),
+                             Qgis::MessageLevel::Info );
   return 0;
 }
 

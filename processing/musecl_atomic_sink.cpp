@@ -34,8 +34,9 @@ namespace
   void removeStaleStaging( const QDir &dir )
   {
     const QDateTime dayAgo = QDateTime::currentDateTimeUtc().addDays( -1 );
-    const QFileInfoList entries = dir.entryInfoList( { QStringLiteral( ".musecl-partial-*" ), QStringLiteral( ".*.musecl-partial-*" ) },
-                                  QDir::Dirs | QDir::Files | QDir::Hidden | QDir::NoDotAndDotDot );
+    const QFileInfoList entries =
+        dir.entryInfoList( { QStringLiteral( ".musecl-partial-*" ), QStringLiteral( ".*.musecl-partial-*" ) },
+                           QDir::Dirs | QDir::Files | QDir::Hidden | QDir::NoDotAndDotDot );
     for ( const QFileInfo &entry : entries )
     {
       if ( entry.lastModified().toUTC() >= dayAgo )
@@ -52,12 +53,13 @@ namespace
   {
     return QgsVectorFileWriter::deleteShapeFile( path ) || !QFileInfo::exists( path );
   }
-}
+} // namespace
 
-MuseclAtomicSink::MuseclAtomicSink( const QgsProcessingAlgorithm *algorithm, const QString &parameterName, const QVariantMap &parameters,
-                                    QgsProcessingContext &context, const QgsFields &fields, QgsWkbTypes::Type geometryType,
+MuseclAtomicSink::MuseclAtomicSink( const QgsProcessingAlgorithm *algorithm, const QString &parameterName,
+                                    const QVariantMap &parameters, QgsProcessingContext &context,
+                                    const QgsFields &fields, QgsWkbTypes::Type geometryType,
                                     const QgsCoordinateReferenceSystem &crs )
-  : mParameterName( parameterName )
+    : mParameterName( parameterName )
 {
   const QgsProcessingParameterDefinition *definition = algorithm->parameterDefinition( parameterName );
   QVariant value = parameters.value( parameterName );
@@ -70,18 +72,22 @@ MuseclAtomicSink::MuseclAtomicSink( const QgsProcessingAlgorithm *algorithm, con
     original = value.value<QgsProcessingOutputLayerDefinition>();
   QgsProcessingOutputLayerDefinition probe = original;
   probe.destinationProject = nullptr;
-  const QString destination = QgsProcessingParameters::parameterAsOutputLayer( definition, hasDefinition ? QVariant::fromValue( probe ) : value, context );
+  const QString destination = QgsProcessingParameters::parameterAsOutputLayer(
+      definition, hasDefinition ? QVariant::fromValue( probe ) : value, context );
 
   if ( isPlainFileDestination( destination ) )
   {
     const QFileInfo finalInfo( destination );
     QDir dir = finalInfo.absoluteDir();
     if ( !dir.exists() && !QDir().mkpath( dir.absolutePath() ) )
-      throw QgsProcessingException( QObject::tr( "Could not create the folder “%1” for output %2" ).arg( dir.absolutePath(), parameterName ) );
+      throw QgsProcessingException(
+          QObject::tr( "Could not create the folder “%1” for output %2" ).arg( dir.absolutePath(), parameterName ) );
     removeStaleStaging( dir );
-    mStagingDir = dir.absoluteFilePath( QStringLiteral( ".musecl-partial-%1" ).arg( QUuid::createUuid().toString( QUuid::Id128 ) ) );
+    mStagingDir = dir.absoluteFilePath(
+        QStringLiteral( ".musecl-partial-%1" ).arg( QUuid::createUuid().toString( QUuid::Id128 ) ) );
     if ( !QDir().mkpath( mStagingDir ) )
-      throw QgsProcessingException( QObject::tr( "Could not create a staging folder in “%1” for output %2" ).arg( dir.absolutePath(), parameterName ) );
+      throw QgsProcessingException( QObject::tr( "Could not create a staging folder in “%1” for output %2" )
+                                        .arg( dir.absolutePath(), parameterName ) );
     mFinalPath = finalInfo.absoluteFilePath();
     mDestination = mFinalPath;
 
@@ -91,18 +97,22 @@ MuseclAtomicSink::MuseclAtomicSink( const QgsProcessingAlgorithm *algorithm, con
 
     if ( hasDefinition && original.destinationProject )
     {
-      const QString layerName = original.destinationName.isEmpty() ? definition->description() : original.destinationName;
-      context.addLayerToLoadOnCompletion( mFinalPath, QgsProcessingContext::LayerDetails( layerName, original.destinationProject, parameterName,
-                                          QgsProcessingUtils::LayerHint::Vector ) );
+      const QString layerName =
+          original.destinationName.isEmpty() ? definition->description() : original.destinationName;
+      context.addLayerToLoadOnCompletion(
+          mFinalPath, QgsProcessingContext::LayerDetails( layerName, original.destinationProject, parameterName,
+                                                          QgsProcessingUtils::LayerHint::Vector ) );
     }
   }
 
   QString stagedDestination;
-  mSink.reset( QgsProcessingParameters::parameterAsSink( definition, value, fields, geometryType, crs, context, stagedDestination ) );
+  mSink.reset( QgsProcessingParameters::parameterAsSink( definition, value, fields, geometryType, crs, context,
+                                                         stagedDestination ) );
   if ( !mSink )
   {
     discardStaging();
-    throw QgsProcessingException( QObject::tr( "Could not create output %1 at “%2”" ).arg( parameterName, destination ) );
+    throw QgsProcessingException(
+        QObject::tr( "Could not create output %1 at “%2”" ).arg( parameterName, destination ) );
   }
   if ( mFinalPath.isEmpty() )
     mDestination = stagedDestination;
@@ -122,8 +132,9 @@ void MuseclAtomicSink::addFeature( QgsFeature feature )
   if ( !mSink->addFeature( feature, QgsFeatureSink::FastInsert ) )
   {
     const QString error = mSink->lastError();
-    throw QgsProcessingException( QObject::tr( "Could not write feature into output %1%2" )
-                                  .arg( mParameterName, error.isEmpty() ? QString() : QStringLiteral( ": " ) + error ) );
+    throw QgsProcessingException(
+        QObject::tr( "Could not write feature into output %1%2" )
+            .arg( mParameterName, error.isEmpty() ? QString() : QStringLiteral( ": " ) + error ) );
   }
 }
 
@@ -138,8 +149,9 @@ void MuseclAtomicSink::finish()
   if ( !mSink )
     return;
   if ( !mSink->flushBuffer() )
-    throw QgsProcessingException( QObject::tr( "Could not write output %1: %2" ).arg( mParameterName, mSink->lastError() ) );
-  mSink.reset();  // closes the file
+    throw QgsProcessingException(
+        QObject::tr( "Could not write output %1: %2" ).arg( mParameterName, mSink->lastError() ) );
+  mSink.reset(); // closes the file
 }
 
 QString MuseclAtomicSink::publish()
@@ -150,12 +162,15 @@ QString MuseclAtomicSink::publish()
     const QFileInfo finalInfo( mFinalPath );
     // A shapefile is several files: a stale .cpg or .qix of the old one must not survive beside
     // the new one, and a set of files cannot be renamed in one step anyway.
-    if ( finalInfo.suffix().compare( QLatin1String( "shp" ), Qt::CaseInsensitive ) == 0 && finalInfo.exists() && !removeShapefile( mFinalPath ) )
-      throw QgsProcessingException( QObject::tr( "Could not replace the existing file “%1” (output %2)" ).arg( mFinalPath, mParameterName ) );
+    if ( finalInfo.suffix().compare( QLatin1String( "shp" ), Qt::CaseInsensitive ) == 0 && finalInfo.exists() &&
+         !removeShapefile( mFinalPath ) )
+      throw QgsProcessingException(
+          QObject::tr( "Could not replace the existing file “%1” (output %2)" ).arg( mFinalPath, mParameterName ) );
     // Every file the format wrote (e.g. .shp/.dbf/.shx/.prj) moves over its namesake.
     const QDir staging( mStagingDir );
     for ( const QFileInfo &file : staging.entryInfoList( QDir::Files | QDir::Hidden ) )
-      museclReplaceFile( file.absoluteFilePath(), finalInfo.absoluteDir().absoluteFilePath( file.fileName() ), QObject::tr( "output %1" ).arg( mParameterName ) );
+      museclReplaceFile( file.absoluteFilePath(), finalInfo.absoluteDir().absoluteFilePath( file.fileName() ),
+                         QObject::tr( "output %1" ).arg( mParameterName ) );
     discardStaging();
   }
   mCommitted = true;
@@ -167,21 +182,24 @@ void museclReplaceFile( const QString &from, const QString &to, const QString &w
   for ( const QString &suffix : { QStringLiteral( "-wal" ), QStringLiteral( "-shm" ), QStringLiteral( "-journal" ) } )
     QFile::remove( to + suffix );
   std::error_code error;
-  std::filesystem::rename( std::filesystem::path( from.toStdString() ), std::filesystem::path( to.toStdString() ), error );
+  std::filesystem::rename( std::filesystem::path( from.toStdString() ), std::filesystem::path( to.toStdString() ),
+                           error );
   if ( error )
-    throw QgsProcessingException( QObject::tr( "Could not move the finished %1 to “%2”: %3" ).arg( what, to, QString::fromStdString( error.message() ) ) );
+    throw QgsProcessingException( QObject::tr( "Could not move the finished %1 to “%2”: %3" )
+                                      .arg( what, to, QString::fromStdString( error.message() ) ) );
 }
 
 MuseclStagedFile::MuseclStagedFile( const QString &destination, const QString &what )
-  : mDestination( QFileInfo( destination ).absoluteFilePath() )
-  , mWhat( what )
+    : mDestination( QFileInfo( destination ).absoluteFilePath() ), mWhat( what )
 {
   const QFileInfo info( mDestination );
   if ( !QDir().mkpath( info.absolutePath() ) )
-    throw QgsProcessingException( QObject::tr( "Could not create the folder “%1” for %2" ).arg( info.absolutePath(), what ) );
+    throw QgsProcessingException(
+        QObject::tr( "Could not create the folder “%1” for %2" ).arg( info.absolutePath(), what ) );
   // Hidden and in the same folder: the final rename stays on one file system.
   removeStaleStaging( info.absoluteDir() );
-  mStaging = info.absoluteDir().absoluteFilePath( QStringLiteral( ".%1.musecl-partial-%2" ).arg( info.fileName(), QUuid::createUuid().toString( QUuid::Id128 ) ) );
+  mStaging = info.absoluteDir().absoluteFilePath(
+      QStringLiteral( ".%1.musecl-partial-%2" ).arg( info.fileName(), QUuid::createUuid().toString( QUuid::Id128 ) ) );
 }
 
 MuseclStagedFile::~MuseclStagedFile()
@@ -207,15 +225,16 @@ void MuseclAtomicSink::discardStaging()
 }
 
 MuseclStagedFiles::MuseclStagedFiles( const QString &folder, const QString &what )
-  : mFolder( QDir( folder ).absolutePath() )
-  , mWhat( what )
+    : mFolder( QDir( folder ).absolutePath() ), mWhat( what )
 {
   if ( !QDir().mkpath( mFolder ) )
     throw QgsProcessingException( QObject::tr( "Could not create the folder “%1” for %2" ).arg( mFolder, what ) );
   removeStaleStaging( QDir( mFolder ) );
-  mStaging = QDir( mFolder ).absoluteFilePath( QStringLiteral( ".musecl-partial-%1" ).arg( QUuid::createUuid().toString( QUuid::Id128 ) ) );
+  mStaging = QDir( mFolder ).absoluteFilePath(
+      QStringLiteral( ".musecl-partial-%1" ).arg( QUuid::createUuid().toString( QUuid::Id128 ) ) );
   if ( !QDir().mkpath( mStaging ) )
-    throw QgsProcessingException( QObject::tr( "Could not create a staging folder in “%1” for %2" ).arg( mFolder, what ) );
+    throw QgsProcessingException(
+        QObject::tr( "Could not create a staging folder in “%1” for %2" ).arg( mFolder, what ) );
 }
 
 MuseclStagedFiles::~MuseclStagedFiles()

@@ -25,9 +25,9 @@ class QgsProcessingContext;
 class MuseclAtomicSink
 {
   public:
-    MuseclAtomicSink( const QgsProcessingAlgorithm *algorithm, const QString &parameterName, const QVariantMap &parameters,
-                      QgsProcessingContext &context, const QgsFields &fields, QgsWkbTypes::Type geometryType,
-                      const QgsCoordinateReferenceSystem &crs );
+    MuseclAtomicSink( const QgsProcessingAlgorithm *algorithm, const QString &parameterName,
+                      const QVariantMap &parameters, QgsProcessingContext &context, const QgsFields &fields,
+                      QgsWkbTypes::Type geometryType, const QgsCoordinateReferenceSystem &crs );
     ~MuseclAtomicSink();
 
     MuseclAtomicSink( const MuseclAtomicSink & ) = delete;
@@ -36,7 +36,7 @@ class MuseclAtomicSink
     QgsFeatureSink *sink() { return mSink.get(); }
 
     // Adds a feature or throws QgsProcessingException naming the output.
-    void addFeature( QgsFeature feature );  // by value: the sink may set its id, callers keep theirs
+    void addFeature( QgsFeature feature ); // by value: the sink may set its id, callers keep theirs
 
     // Flushes, closes and moves the output into place; returns the value for the outputs map.
     // Same as finish() then publish().
@@ -53,8 +53,8 @@ class MuseclAtomicSink
 
     QString mParameterName;
     std::unique_ptr<QgsFeatureSink> mSink;
-    QString mDestination;      // what the outputs map reports
-    QString mFinalPath;        // empty when writing directly
+    QString mDestination; // what the outputs map reports
+    QString mFinalPath;   // empty when writing directly
     QString mStagingDir;
     bool mCommitted = false;
 };

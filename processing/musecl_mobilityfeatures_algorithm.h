@@ -3,21 +3,13 @@
 
 #include "musecl_algorithm.h"
 
-class MuseclMobilityFeaturesAlgorithm : public MuseclAlgorithm
+class MuseclMobilityFeaturesAlgorithm : public MuseclAlgorithmOf<MuseclMobilityFeaturesAlgorithm>
 {
   public:
-    QString name() const override;
-    QString displayName() const override;
-    QStringList tags() const override;
-    QString group() const override;
-    QString groupId() const override;
-    QString shortHelpString() const override;
-    QString helpUrl() const override;
-    QIcon icon() const override;
-    QString svgIconPath() const override;
-    MuseclMobilityFeaturesAlgorithm *createInstance() const override;
+    MuseclMobilityFeaturesAlgorithm();
     void initAlgorithm( const QVariantMap &configuration = QVariantMap() ) override;
 
   protected:
-    QVariantMap processAlgorithm( const QVariantMap &parameters, QgsProcessingContext &context, QgsProcessingFeedback *feedback ) override;
+    QVariantMap processAlgorithm( const QVariantMap &parameters, QgsProcessingContext &context,
+                                  QgsProcessingFeedback *feedback ) override;
 };

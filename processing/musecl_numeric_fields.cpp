@@ -4,11 +4,13 @@
 
 #include <QRegularExpression>
 
+#include "musecl_parameter_names.h"
 #include "musecl_region_inputs.h"
 
 #include <qgsexception.h>
 
-QList<int> museclFeatureFields( const QgsFields &fields, const QStringList &chosen, const QString &patterns, const QString &layerName, const QString &exclude )
+QList<int> museclFeatureFields( const QgsFields &fields, const QStringList &chosen, const QString &patterns,
+                                const QString &layerName, const QString &exclude )
 {
   QList<int> indexes;
   const QStringList patternList = patterns.split( ';', Qt::SkipEmptyParts );
@@ -16,20 +18,26 @@ QList<int> museclFeatureFields( const QgsFields &fields, const QStringList &chos
   {
     for ( int i = 0; i < fields.count(); ++i )
       // The target is never a feature, even when it is an emb_* field: it would predict itself.
-      if ( fields.at( i ).name().startsWith( QLatin1String( "emb_" ) ) && fields.at( i ).isNumeric() && fields.at( i ).name() != exclude )
+      if ( fields.at( i ).name().startsWith( QLatin1String( "emb_" ) ) && fields.at( i ).isNumeric() &&
+           fields.at( i ).name() != exclude )
         indexes << i;
     if ( indexes.isEmpty() )
-      throw QgsProcessingException( QObject::tr( "Layer “%1” has no emb_* fields%2; choose the numeric feature fields in FEATURES or FEATURE_PATTERN" )
-                                    .arg( layerName, exclude.isEmpty() ? QString() : QObject::tr( " besides the target" ) ) );
+      throw QgsProcessingException(
+          QObject::tr(
+              "Layer “%1” has no emb_* fields%2; choose the numeric feature fields in FEATURES or FEATURE_PATTERN" )
+              .arg( layerName, exclude.isEmpty() ? QString() : QObject::tr( " besides the target" ) ) );
     return indexes;
   }
   for ( const QString &name : chosen )
   {
-    const int index = museclRequireField( fields, name, layerName, QStringLiteral( "FEATURES" ) );
+    const int index = museclRequireField( fields, name, layerName, MuseclParameter::FEATURES );
     if ( !fields.at( index ).isNumeric() )
-      throw QgsProcessingException( QObject::tr( "Field “%1” of layer “%2” is %3, not numeric; features must be numbers" ).arg( name, layerName, fields.at( index ).typeName() ) );
+      throw QgsProcessingException(
+          QObject::tr( "Field “%1” of layer “%2” is %3, not numeric; features must be numbers" )
+              .arg( name, layerName, fields.at( index ).typeName() ) );
     if ( name == exclude )
-      throw QgsProcessingException( QObject::tr( "Field “%1” is both the target and a feature; leave it out of FEATURES" ).arg( name ) );
+      throw QgsProcessingException(
+          QObject::tr( "Field “%1” is both the target and a feature; leave it out of FEATURES" ).arg( name ) );
     if ( !indexes.contains( index ) )
       indexes << index;
   }
@@ -50,7 +58,9 @@ QList<int> museclFeatureFields( const QgsFields &fields, const QStringList &chos
         indexes << i;
     }
     if ( matched == 0 )
-      throw QgsProcessingException( QObject::tr( "FEATURE_PATTERN “%1” matches no numeric field of layer “%2” (besides the target)" ).arg( pattern, layerName ) );
+      throw QgsProcessingException(
+          QObject::tr( "FEATURE_PATTERN “%1” matches no numeric field of layer “%2” (besides the target)" )
+              .arg( pattern, layerName ) );
   }
   return indexes;
 }
@@ -62,4 +72,3 @@ bool museclLacksEmbedding( const QgsFeature &feature, int hasEmbeddingIndex )
   const QVariant flag = feature.attribute( hasEmbeddingIndex );
   return !flag.isNull() && flag.toInt() == 0;
 }
-

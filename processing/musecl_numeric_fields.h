@@ -11,11 +11,10 @@
 // skipped), each field once, in that order. With neither, every emb_* field. Throws
 // QgsProcessingException when a chosen field is missing or not numeric, when a pattern matches no
 // numeric field, or when the result is empty.
-QList<int> museclFeatureFields( const QgsFields &fields, const QStringList &chosen, const QString &patterns, const QString &layerName,
-                                const QString &exclude = QString() );
+QList<int> museclFeatureFields( const QgsFields &fields, const QStringList &chosen, const QString &patterns,
+                                const QString &layerName, const QString &exclude = QString() );
 
 class QgsFeature;
 // Whether `feature` says no input reached its region: has_embedding (at `hasEmbeddingIndex`, -1
 // when the layer has no such field) is 0. Such a region carries an all-zero embedding.
 bool museclLacksEmbedding( const QgsFeature &feature, int hasEmbeddingIndex );
-

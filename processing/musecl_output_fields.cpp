@@ -1,9 +1,8 @@
 #include "musecl_output_fields.h"
 
-#include "musecl/field_names.h"
+#include "musecl/geo/field_names.h"
 
-MuseclOutputFields::MuseclOutputFields( const QgsFields &inputFields )
-  : mFields( inputFields )
+MuseclOutputFields::MuseclOutputFields( const QgsFields &inputFields ) : mFields( inputFields )
 {
   for ( const QgsField &field : inputFields )
     mTaken.insert( field.name().toLower().toStdString() );

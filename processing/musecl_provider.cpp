@@ -10,7 +10,7 @@
 #include "musecl_predict_algorithm.h"
 #include "musecl_cluster_algorithm.h"
 
-#include "musecl/torch_runtime.h"
+#include "musecl/learn/train/torch_runtime.h"
 #include "musecl/version.h"
 
 #include <QFileInfo>
@@ -19,47 +19,41 @@
 
 #include <dlfcn.h>
 
-MuseclProvider::MuseclProvider( QObject *parent )
-  : QgsProcessingProvider( parent )
+MuseclProvider::MuseclProvider( QObject *parent ) : QgsProcessingProvider( parent )
 {
   // Resources of a static library are not registered automatically.
   Q_INIT_RESOURCE( icons );
+  Q_INIT_RESOURCE( help );
 }
 
-QString MuseclProvider::id() const
-{
-  return QStringLiteral( "musecl" );
-}
+QString MuseclProvider::id() const { return QStringLiteral( "musecl" ); }
 
-QString MuseclProvider::name() const
-{
-  return QStringLiteral( "MuseCL" );
-}
+QString MuseclProvider::name() const { return QStringLiteral( "MuseCL" ); }
 
 QString MuseclProvider::longName() const
 {
   return QStringLiteral( "MuseCL region embeddings (%1)" ).arg( runtimeDescription() );
 }
 
-QString MuseclProvider::versionInfo() const
-{
-  return QStringLiteral( MUSECL_VERSION );
-}
+QString MuseclProvider::versionInfo() const { return QStringLiteral( MUSECL_VERSION ); }
 
 QString MuseclProvider::runtimeDescription()
 {
   // No thread count: each run chooses its own (THREADS, or the cores free when it starts).
   return QStringLiteral( "MuseCL %1, %2" )
-         .arg( QStringLiteral( MUSECL_VERSION ), QString::fromStdString( musecl::describeTorchRuntime( musecl::torchRuntimeInfo(), false ) ) );
+      .arg( QStringLiteral( MUSECL_VERSION ),
+            QString::fromStdString( musecl::describeTorchRuntime( musecl::torchRuntimeInfo(), false ) ) );
 }
 
 QString MuseclProvider::helpUrl( const QString &anchor )
 {
   // The folder of the library this code is in: the installed plugin folder (or the build's stage).
-  Dl_info info {};
+  Dl_info info{};
   if ( !dladdr( reinterpret_cast<void *>( &MuseclProvider::helpUrl ), &info ) || !info.dli_fname )
     return QString();
-  const QString readme = QFileInfo( QString::fromLocal8Bit( info.dli_fname ) ).absoluteDir().absoluteFilePath( QStringLiteral( "README.md" ) );
+  const QString readme = QFileInfo( QString::fromLocal8Bit( info.dli_fname ) )
+                             .absoluteDir()
+                             .absoluteFilePath( QStringLiteral( "README.md" ) );
   if ( !QFileInfo::exists( readme ) )
     return QString();
   QUrl url = QUrl::fromLocalFile( readme );
@@ -67,20 +61,11 @@ QString MuseclProvider::helpUrl( const QString &anchor )
   return url.toString();
 }
 
-QIcon MuseclProvider::icon() const
-{
-  return QIcon( svgIconPath() );
-}
+QIcon MuseclProvider::icon() const { return QIcon( svgIconPath() ); }
 
-QString MuseclProvider::svgIconPath() const
-{
-  return QStringLiteral( ":/musecl/icons/musecl.svg" );
-}
+QString MuseclProvider::svgIconPath() const { return QStringLiteral( ":/musecl/icons/musecl.svg" ); }
 
-bool MuseclProvider::supportsNonFileBasedOutput() const
-{
-  return true;
-}
+bool MuseclProvider::supportsNonFileBasedOutput() const { return true; }
 
 void MuseclProvider::loadAlgorithms()
 {

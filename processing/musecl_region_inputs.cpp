@@ -1,5 +1,7 @@
 #include "musecl_region_inputs.h"
 
+#include "musecl_parameter_names.h"
+
 #include "musecl/fnv.h"
 
 #include <qgscoordinatetransform.h>
@@ -10,8 +12,8 @@
 
 #include <qgsrasterlayer.h>
 
-#include <gdal.h>
 #include <cpl_error.h>
+#include <gdal_priv.h>
 
 #include <QFileInfo>
 #include <QSet>
@@ -55,7 +57,7 @@ namespace
     const double side = std::sqrt( largestArea / ( 1.5 * std::sqrt( 3.0 ) ) );
     set.locator->useHexLattice( side, cells );
   }
-}
+} // namespace
 
 musecl::RegionRings museclRingsOf( const QgsGeometry &geometry )
 {
@@ -63,7 +65,7 @@ musecl::RegionRings museclRingsOf( const QgsGeometry &geometry )
   QgsGeometry g = geometry;
   if ( QgsWkbTypes::isCurvedType( g.wkbType() ) )
     g = QgsGeometry( g.constGet()->segmentize() );
-  const QgsMultiPolygonXY polygons = g.isMultipart() ? g.asMultiPolygon() : QgsMultiPolygonXY { g.asPolygon() };
+  const QgsMultiPolygonXY polygons = g.isMultipart() ? g.asMultiPolygon() : QgsMultiPolygonXY{ g.asPolygon() };
   for ( const QgsPolygonXY &polygon : polygons )
     for ( const QgsPolylineXY &ring : polygon )
     {
@@ -84,25 +86,31 @@ musecl::RegionRings MuseclRegionSet::rings( int i, const QgsCoordinateTransform 
   return museclRingsOf( g );
 }
 
-int museclRequireField( const QgsFields &fields, const QString &name, const QString &layerName, const QString &parameterName )
+int museclRequireField( const QgsFields &fields, const QString &name, const QString &layerName,
+                        const QString &parameterName )
 {
   const int index = fields.lookupField( name );
   if ( index < 0 )
-    throw QgsProcessingException( QObject::tr( "Field “%1” (%2) does not exist in layer “%3”; its fields are: %4" )
-                                  .arg( name, parameterName, layerName, fields.names().join( QStringLiteral( ", " ) ) ) );
+    throw QgsProcessingException(
+        QObject::tr( "Field “%1” (%2) does not exist in layer “%3”; its fields are: %4" )
+            .arg( name, parameterName, layerName, fields.names().join( QStringLiteral( ", " ) ) ) );
   return index;
 }
 
-MuseclRegionReader::MuseclRegionReader( const QgsProcessingAlgorithm *algorithm, const QVariantMap &parameters, const QString &regionsParam,
-                                        const QString &idFieldParam, QgsProcessingContext &context )
+MuseclRegionReader::MuseclRegionReader( const QgsProcessingAlgorithm *algorithm, const QVariantMap &parameters,
+                                        const QString &regionsParam, const QString &idFieldParam,
+                                        QgsProcessingContext &context )
 {
-  mSource.reset( QgsProcessingParameters::parameterAsSource( algorithm->parameterDefinition( regionsParam ), parameters, context ) );
+  mSource.reset( QgsProcessingParameters::parameterAsSource( algorithm->parameterDefinition( regionsParam ), parameters,
+                                                             context ) );
   if ( !mSource )
     throw QgsProcessingException( QObject::tr( "Could not load the region layer (%1)" ).arg( regionsParam ) );
   mLayerName = mSource->sourceName();
   if ( !mSource->sourceCrs().isValid() )
     throw QgsProcessingException( QObject::tr( "Region layer “%1” has no CRS; set its CRS first" ).arg( mLayerName ) );
-  mIdField = idFieldParam.isEmpty() ? QString() : QgsProcessingParameters::parameterAsString( algorithm->parameterDefinition( idFieldParam ), parameters, context );
+  mIdField = idFieldParam.isEmpty() ? QString()
+                                    : QgsProcessingParameters::parameterAsString(
+                                          algorithm->parameterDefinition( idFieldParam ), parameters, context );
   if ( !mIdField.isEmpty() )
     mIdIndex = museclRequireField( mSource->fields(), mIdField, mLayerName, idFieldParam );
   else if ( ( mIdIndex = mSource->fields().lookupField( QStringLiteral( "region_id" ) ) ) >= 0 )
@@ -117,20 +125,24 @@ QString MuseclRegionReader::idOf( const QgsFeature &f ) const
     return QString::number( f.id() );
   const QVariant v = f.attribute( mIdIndex );
   if ( v.isNull() || v.toString().isEmpty() )
-    throw QgsProcessingException( QObject::tr( "Region %1 of layer “%2” has a null %3; region ids must be set and unique" ).arg( f.id() ).arg( mLayerName, mIdField ) );
+    throw QgsProcessingException(
+        QObject::tr( "Region %1 of layer “%2” has a null %3; region ids must be set and unique" )
+            .arg( f.id() )
+            .arg( mLayerName, mIdField ) );
   return v.toString();
 }
 
 QgsProcessingException MuseclRegionReader::duplicateId( const QString &id ) const
 {
-  return QgsProcessingException( QObject::tr( "Region id “%1” appears twice in field %2 of layer “%3”; region ids must be unique" )
-                                 .arg( id, mIdField.isEmpty() ? QObject::tr( "(feature id)" ) : mIdField, mLayerName ) );
+  return QgsProcessingException(
+      QObject::tr( "Region id “%1” appears twice in field %2 of layer “%3”; region ids must be unique" )
+          .arg( id, mIdField.isEmpty() ? QObject::tr( "(feature id)" ) : mIdField, mLayerName ) );
 }
 
 void MuseclRegionReader::checkIdsUniqueAcrossBlocks( QgsProcessingFeedback *feedback )
 {
   if ( mBlocks < 2 )
-    return;  // one block was checked exactly
+    return; // one block was checked exactly
   std::sort( mIdHashes.begin(), mIdHashes.end() );
   std::vector<quint64> repeated;
   for ( std::size_t i = 1; i < mIdHashes.size(); ++i )
@@ -176,11 +188,16 @@ bool MuseclRegionReader::next( MuseclRegionSet &set, long long maxRegions, QgsPr
   while ( set.features.size() < maxRegions && mIterator.nextFeature( f ) )
   {
     if ( feedback && feedback->isCanceled() )
-      throw QgsProcessingException( QObject::tr( "Cancelled while reading region layer “%1”; no output was written" ).arg( mLayerName ) );
+      throw QgsProcessingException(
+          QObject::tr( "Cancelled while reading region layer “%1”; no output was written" ).arg( mLayerName ) );
     if ( !f.hasGeometry() || f.geometry().isEmpty() || f.geometry().type() != QgsWkbTypes::PolygonGeometry )
     {
       if ( feedback )
-        feedback->pushWarning( QObject::tr( "Region %1 of layer “%2” has no polygon geometry and is skipped (counted in REGIONS_WITHOUT_GEOMETRY)" ).arg( f.id() ).arg( mLayerName ) );
+        feedback->pushWarning(
+            QObject::tr(
+                "Region %1 of layer “%2” has no polygon geometry and is skipped (counted in REGIONS_WITHOUT_GEOMETRY)" )
+                .arg( f.id() )
+                .arg( mLayerName ) );
       ++mWithoutGeometry;
       ++set.withoutGeometry;
       continue;
@@ -195,7 +212,7 @@ bool MuseclRegionReader::next( MuseclRegionSet &set, long long maxRegions, QgsPr
     set.features << f;
     ++mRead;
     if ( feedback && mTotal > 0 && mRead % 4096 == 0 && maxRegions >= mTotal )
-      feedback->setProgress( 5.0 * mRead / mTotal );
+      feedback->setProgress( 100.0 * mRead / mTotal );
   }
   if ( set.features.isEmpty() )
     return false;
@@ -209,52 +226,101 @@ bool MuseclRegionReader::next( MuseclRegionSet &set, long long maxRegions, QgsPr
   return true;
 }
 
-MuseclRegionSet museclReadRegions( const QgsProcessingAlgorithm *algorithm, const QVariantMap &parameters, const QString &regionsParam,
-                                   const QString &idFieldParam, QgsProcessingContext &context, QgsProcessingFeedback *feedback )
+MuseclRegionSet museclReadRegions( const QgsProcessingAlgorithm *algorithm, const QVariantMap &parameters,
+                                   const QString &regionsParam, const QString &idFieldParam,
+                                   QgsProcessingContext &context, QgsProcessingFeedback *feedback )
 {
   MuseclRegionReader reader( algorithm, parameters, regionsParam, idFieldParam, context );
   MuseclRegionSet set;
   if ( !reader.next( set, std::numeric_limits<long long>::max(), feedback ) )
-    throw QgsProcessingException( QObject::tr( "Region layer “%1” has no polygon features" ).arg( reader.layerName() ) );
+    throw QgsProcessingException(
+        QObject::tr( "Region layer “%1” has no polygon features" ).arg( reader.layerName() ) );
   feedback->pushInfo( QObject::tr( "%1 regions from “%2” (ids from %3; points located by %4)" )
-                      .arg( set.features.size() ).arg( set.layerName, set.idField.isEmpty() ? QObject::tr( "feature ids" ) : set.idField,
-                            set.locator->usesHexLattice() ? QObject::tr( "hexagon lattice arithmetic" ) : QObject::tr( "a bucket grid index" ) ) );
+                          .arg( set.features.size() )
+                          .arg( set.layerName, set.idField.isEmpty() ? QObject::tr( "feature ids" ) : set.idField,
+                                set.locator->usesHexLattice() ? QObject::tr( "hexagon lattice arithmetic" )
+                                                              : QObject::tr( "a bucket grid index" ) ) );
   return set;
 }
 
-MuseclLocateStats museclLocateFeatures( QgsProcessingFeatureSource &source, const QgsFeatureRequest &request, const MuseclRegionSet &regions,
-                                        MuseclLocateVertices vertices, QgsProcessingContext &context, QgsProcessingFeedback *feedback,
-                                        const QString &what, double progressFrom, double progressTo,
-                                        const std::function<void( const QgsFeature &, std::int64_t, std::int64_t )> &visit )
+namespace
 {
-  MuseclLocateStats stats;
-  const QgsCoordinateTransform transform( source.sourceCrs(), regions.crs, context.transformContext() );
-  const bool both = vertices == MuseclLocateVertices::FirstAndLast;
-  const long long total = std::max<long long>( 1, source.featureCount() );
+  using LocateVisit = std::function<void( const QgsFeature &, std::int64_t, std::int64_t )>;
 
-  QVector<QgsFeature> chunk;
-  chunk.reserve( kChunk );
-  std::vector<double> x, y, z;
-  auto flush = [&]()
+  // Features waiting to be located, with the coordinates of their chosen vertices (one per feature,
+  // or two for a flow line), transformed into the regions' CRS together in one PROJ call.
+  class LocateChunk
   {
-    if ( chunk.isEmpty() )
-      return;
-    z.assign( x.size(), 0.0 );
-    bool transformed = true;
-    try
-    {
-      transform.transformCoords( static_cast<int>( x.size() ), x.data(), y.data(), z.data() );
-    }
-    catch ( QgsCsException & )
-    {
-      transformed = false;  // retry point by point below, so one bad point does not lose the chunk
-    }
-    const std::size_t step = both ? 2 : 1;
-    for ( int i = 0; i < chunk.size(); ++i )
-    {
-      std::int64_t first = -1, last = -1;
-      const std::size_t k = static_cast<std::size_t>( i ) * step;
-      if ( !transformed )
+    public:
+      LocateChunk( const QgsCoordinateTransform &transform, const MuseclRegionSet &regions, bool both )
+          : mTransform( transform ), mRegions( regions ), mBoth( both )
+      {
+        mFeatures.reserve( kChunk );
+      }
+
+      int size() const { return mFeatures.size(); }
+
+      // Keeps `f`, which has a geometry, with its first vertex and, for both ends, its last one.
+      void add( const QgsFeature &f )
+      {
+        const QgsAbstractGeometry *g = f.geometry().constGet();
+        const QgsPoint p0 = g->vertexAt( QgsVertexId( 0, 0, 0 ) );
+        mX.push_back( p0.x() );
+        mY.push_back( p0.y() );
+        if ( mBoth )
+        {
+          // The last vertex of the last part: the destination of an OD line.
+          QgsPoint last = p0;
+          QgsVertexId id;
+          QgsPoint vertex;
+          while ( g->nextVertex( id, vertex ) )
+            last = vertex;
+          mX.push_back( last.x() );
+          mY.push_back( last.y() );
+        }
+        mFeatures << f;
+      }
+
+      // Transforms and locates the kept features, calls visit for each in the order kept, and empties
+      // the chunk. A feature whose vertices cannot be transformed is counted and is in no region.
+      void flush( MuseclLocateStats &stats, const LocateVisit &visit )
+      {
+        if ( mFeatures.isEmpty() )
+          return;
+        mZ.assign( mX.size(), 0.0 );
+        bool transformed = true;
+        try
+        {
+          mTransform.transformCoords( static_cast<int>( mX.size() ), mX.data(), mY.data(), mZ.data() );
+        }
+        catch ( QgsCsException & )
+        {
+          transformed = false; // retry point by point below, so one bad point does not lose the chunk
+        }
+        const std::size_t step = mBoth ? 2 : 1;
+        for ( int i = 0; i < mFeatures.size(); ++i )
+        {
+          std::int64_t first = -1, last = -1;
+          const std::size_t k = static_cast<std::size_t>( i ) * step;
+          if ( !transformed && !transformEach( k, step ) )
+          {
+            ++stats.transformFailed;
+            mX[k] = mY[k] = std::numeric_limits<double>::quiet_NaN();
+            if ( mBoth )
+              mX[k + 1] = mY[k + 1] = std::numeric_limits<double>::quiet_NaN();
+          }
+          first = mRegions.locator->locate( { mX[k], mY[k] } );
+          last = mBoth ? mRegions.locator->locate( { mX[k + 1], mY[k + 1] } ) : first;
+          visit( mFeatures.at( i ), first, last );
+        }
+        mFeatures.clear();
+        mX.clear();
+        mY.clear();
+      }
+
+    private:
+      // Vertices k .. k + step - 1 one by one, after the chunk's transform failed; false if any fails.
+      bool transformEach( std::size_t k, std::size_t step )
       {
         bool ok = true;
         for ( std::size_t j = k; j < k + step; ++j )
@@ -262,49 +328,60 @@ MuseclLocateStats museclLocateFeatures( QgsProcessingFeatureSource &source, cons
           try
           {
             double zz = 0;
-            transform.transformInPlace( x[j], y[j], zz );
+            mTransform.transformInPlace( mX[j], mY[j], zz );
           }
           catch ( QgsCsException & )
           {
             ok = false;
           }
         }
-        if ( !ok )
-        {
-          ++stats.transformFailed;
-          x[k] = y[k] = std::numeric_limits<double>::quiet_NaN();
-          if ( both )
-            x[k + 1] = y[k + 1] = std::numeric_limits<double>::quiet_NaN();
-        }
+        return ok;
       }
-      first = regions.locator->locate( { x[k], y[k] } );
-      last = both ? regions.locator->locate( { x[k + 1], y[k + 1] } ) : first;
-      visit( chunk.at( i ), first, last );
-    }
-    chunk.clear();
-    x.clear();
-    y.clear();
+
+      const QgsCoordinateTransform &mTransform;
+      const MuseclRegionSet &mRegions;
+      const bool mBoth;
+      QVector<QgsFeature> mFeatures;
+      std::vector<double> mX, mY, mZ;
   };
 
   // A block of a larger layer reads only what can fall in it. Points outside the extent are in no
   // region of the block; a line whose box misses it has neither end in it.
-  QgsFeatureRequest blockRequest( request );
-  if ( regions.partOfLayer && !regions.extent.isNull() )
+  QgsFeatureRequest blockRequest( const QgsFeatureRequest &request, QgsProcessingFeatureSource &source,
+                                  const MuseclRegionSet &regions, QgsProcessingContext &context )
   {
-    try
+    QgsFeatureRequest blockRequest( request );
+    if ( regions.partOfLayer && !regions.extent.isNull() )
     {
-      QgsCoordinateTransform back( regions.crs, source.sourceCrs(), context.transformContext() );
-      QgsRectangle box = back.transformBoundingBox( regions.extent );
-      box.grow( std::max( box.width(), box.height() ) * 1e-6 );
-      blockRequest.setFilterRect( box );
+      try
+      {
+        QgsCoordinateTransform back( regions.crs, source.sourceCrs(), context.transformContext() );
+        QgsRectangle box = back.transformBoundingBox( regions.extent );
+        box.grow( std::max( box.width(), box.height() ) * 1e-6 );
+        blockRequest.setFilterRect( box );
+      }
+      catch ( QgsCsException & )
+      {
+        // No box in the source's CRS: read everything, as for a whole layer.
+      }
     }
-    catch ( QgsCsException & )
-    {
-      // No box in the source's CRS: read everything, as for a whole layer.
-    }
+    return blockRequest;
   }
+} // namespace
+
+MuseclLocateStats
+museclLocateFeatures( QgsProcessingFeatureSource &source, const MuseclLocateOptions &options,
+                      const MuseclRegionSet &regions, QgsProcessingContext &context, QgsProcessingFeedback *feedback,
+                      const std::function<void( const QgsFeature &, std::int64_t, std::int64_t )> &visit )
+{
+  MuseclLocateStats stats;
+  const QgsCoordinateTransform transform( source.sourceCrs(), regions.crs, context.transformContext() );
+  const bool both = options.vertices == MuseclLocateVertices::FirstAndLast;
+  const long long total = std::max<long long>( 1, source.featureCount() );
+
+  LocateChunk chunk( transform, regions, both );
   QgsFeature f;
-  QgsFeatureIterator it = source.getFeatures( blockRequest );
+  QgsFeatureIterator it = source.getFeatures( blockRequest( options.request, source, regions, context ) );
   while ( it.nextFeature( f ) )
   {
     ++stats.features;
@@ -313,45 +390,35 @@ MuseclLocateStats museclLocateFeatures( QgsProcessingFeatureSource &source, cons
       ++stats.withoutGeometry;
       continue;
     }
-    const QgsAbstractGeometry *g = f.geometry().constGet();
-    const QgsPoint p0 = g->vertexAt( QgsVertexId( 0, 0, 0 ) );
-    x.push_back( p0.x() );
-    y.push_back( p0.y() );
-    if ( both )
-    {
-      // The last vertex of the last part: the destination of an OD line.
-      QgsPoint last = p0;
-      QgsVertexId id;
-      QgsPoint vertex;
-      while ( g->nextVertex( id, vertex ) )
-        last = vertex;
-      x.push_back( last.x() );
-      y.push_back( last.y() );
-    }
-    chunk << f;
+    chunk.add( f );
     if ( chunk.size() == kChunk )
     {
       if ( feedback->isCanceled() )
-        throw QgsProcessingException( QObject::tr( "Cancelled while reading %1; no output was written" ).arg( what ) );
-      flush();
-      feedback->setProgress( progressFrom + ( progressTo - progressFrom ) * std::min( 1.0, static_cast<double>( stats.features ) / total ) );
+        throw QgsProcessingException(
+            QObject::tr( "Cancelled while reading %1; no output was written" ).arg( options.what ) );
+      chunk.flush( stats, visit );
+      feedback->setProgress( 100.0 * std::min( 1.0, static_cast<double>( stats.features ) / total ) );
     }
   }
   if ( feedback->isCanceled() )
-    throw QgsProcessingException( QObject::tr( "Cancelled while reading %1; no output was written" ).arg( what ) );
-  flush();
-  feedback->setProgress( progressTo );
+    throw QgsProcessingException(
+        QObject::tr( "Cancelled while reading %1; no output was written" ).arg( options.what ) );
+  chunk.flush( stats, visit );
+  feedback->setProgress( 100.0 );
   return stats;
 }
 
-void museclOpenVectorInputs( const QgsProcessingAlgorithm *algorithm, const QVariantMap &parameters, QgsProcessingContext &context )
+void museclOpenVectorInputs( const QgsProcessingAlgorithm *algorithm, const QVariantMap &parameters,
+                             QgsProcessingContext &context )
 {
   for ( const QgsProcessingParameterDefinition *definition : algorithm->parameterDefinitions() )
   {
-    if ( definition->type() != QgsProcessingParameterFeatureSource::typeName() && definition->type() != QgsProcessingParameterVectorLayer::typeName() )
+    if ( definition->type() != QgsProcessingParameterFeatureSource::typeName() &&
+         definition->type() != QgsProcessingParameterVectorLayer::typeName() )
       continue;
     const QVariant value = parameters.value( definition->name() );
-    if ( !value.isValid() || value.isNull() || value.value<QgsMapLayer *>() || ( value.type() == QVariant::String && value.toString().isEmpty() ) )
+    if ( !value.isValid() || value.isNull() || value.value<QgsMapLayer *>() ||
+         ( value.type() == QVariant::String && value.toString().isEmpty() ) )
       continue;
     // Loads the layer (main thread) and keeps it in the context's temporary store; a bad value is
     // left for processAlgorithm to report with its usual message.
@@ -366,38 +433,42 @@ QString museclRasterProblem( const QVariantMap &parameters, const QString &param
     return QString();
   const QString path = raw.toString().section( '|', 0, 0 );
   if ( !QFileInfo::exists( path ) )
-    return QObject::tr( "Raster “%1” (%2) does not exist and is not a layer of the project" ).arg( raw.toString(), parameterName );
-  CPLErrorReset();
-  CPLPushErrorHandler( CPLQuietErrorHandler );
-  GDALDatasetH probe = GDALOpen( path.toUtf8().constData(), GA_ReadOnly );
-  const QString reason = QString::fromUtf8( CPLGetLastErrorMsg() );
-  CPLPopErrorHandler();
-  if ( probe )
+    return QObject::tr( "Raster “%1” (%2) does not exist and is not a layer of the project" )
+        .arg( raw.toString(), parameterName );
+  QString reason;
   {
-    GDALClose( probe );
-    return QString();
+    CPLErrorReset();
+    const CPLErrorHandlerPusher quiet( CPLQuietErrorHandler );
+    const GDALDatasetUniquePtr probe( GDALDataset::FromHandle( GDALOpen( path.toUtf8().constData(), GA_ReadOnly ) ) );
+    if ( probe )
+      return QString();
+    reason = QString::fromUtf8( CPLGetLastErrorMsg() );
   }
   return QObject::tr( "Raster file “%1” (%2) exists, but GDAL cannot read it as a raster%3" )
-         .arg( path, parameterName, reason.isEmpty() ? QString() : QStringLiteral( ": " ) + reason );
+      .arg( path, parameterName, reason.isEmpty() ? QString() : QStringLiteral( ": " ) + reason );
 }
 
-bool museclCheckParameters( const QgsProcessingAlgorithm *algorithm, const QVariantMap &parameters, QgsProcessingContext &context, QString *message )
+bool museclCheckParameters( const QgsProcessingAlgorithm *algorithm, const QVariantMap &parameters,
+                            QgsProcessingContext &context, QString *message )
 {
   QString base;
   if ( algorithm->QgsProcessingAlgorithm::checkParameterValues( parameters, context, &base ) )
     return true;
-  QString raster = museclRasterProblem( parameters, QStringLiteral( "RASTER" ) );
+  QString raster = museclRasterProblem( parameters, MuseclParameter::RASTER );
   if ( raster.isEmpty() )
-    raster = museclRasterProblem( parameters, QStringLiteral( "EMBEDDING_RASTER" ) );
+    raster = museclRasterProblem( parameters, MuseclParameter::EMBEDDING_RASTER );
   if ( message )
     *message = raster.isEmpty() ? base : raster;
   return false;
 }
 
-QgsRasterLayer *museclRasterInput( const QgsProcessingAlgorithm *algorithm, const QVariantMap &parameters, const QString &parameterName, QgsProcessingContext &context )
+QgsRasterLayer *museclRasterInput( const QgsProcessingAlgorithm *algorithm, const QVariantMap &parameters,
+                                   const QString &parameterName, QgsProcessingContext &context )
 {
-  if ( QgsRasterLayer *raster = QgsProcessingParameters::parameterAsRasterLayer( algorithm->parameterDefinition( parameterName ), parameters, context ) )
+  if ( QgsRasterLayer *raster = QgsProcessingParameters::parameterAsRasterLayer(
+           algorithm->parameterDefinition( parameterName ), parameters, context ) )
     return raster;
   const QString problem = museclRasterProblem( parameters, parameterName );
-  throw QgsProcessingException( problem.isEmpty() ? QObject::tr( "The value of %1 is not a raster layer" ).arg( parameterName ) : problem );
+  throw QgsProcessingException(
+      problem.isEmpty() ? QObject::tr( "The value of %1 is not a raster layer" ).arg( parameterName ) : problem );
 }

@@ -1,12 +1,16 @@
 #include "musecl_region_table_builder.h"
 
 #include "musecl_atomic_sink.h"
+#include "musecl_core_call.h"
+#include "musecl_enum_parameters.h"
 #include "musecl_output_fields.h"
+#include "musecl_parameter_names.h"
 #include "musecl_region_features.h"
+#include "musecl_stage_feedback.h"
 
-#include "musecl/raster_bands.h"
-#include "musecl/training.h"
-#include "musecl/utm_zone.h"
+#include "musecl/geo/raster_bands.h"
+#include "musecl/learn/training.h"
+#include "musecl/geo/utm_zone.h"
 
 #include <qgsdistancearea.h>
 #include <qgsexception.h>
@@ -21,59 +25,76 @@
 
 QList<QgsProcessingParameterDefinition *> museclDeviceParameters()
 {
-  auto threads = new QgsProcessingParameterNumber( QStringLiteral( "THREADS" ), QObject::tr( "CPU threads (0 = automatic: the cores other programs leave free)" ), QgsProcessingParameterNumber::Integer, 0, false, 0, 1024 );
+  auto threads = new QgsProcessingParameterNumber(
+      MuseclParameter::THREADS, QObject::tr( "CPU threads (0 = automatic: the cores other programs leave free)" ),
+      QgsProcessingParameterNumber::Integer, 0, false, 0, 1024 );
   threads->setFlags( threads->flags() | QgsProcessingParameterDefinition::FlagAdvanced );
-  return { new QgsProcessingParameterEnum( QStringLiteral( "DEVICE" ), QObject::tr( "Device" ), QStringList() << QStringLiteral( "auto" ) << QStringLiteral( "cpu" ) << QStringLiteral( "cuda" ), false, 0 ),
-           threads };
-}
-
-musecl::DeviceChoice museclDeviceChoice( int deviceEnumValue )
-{
-  return deviceEnumValue == 1 ? musecl::DeviceChoice::Cpu : deviceEnumValue == 2 ? musecl::DeviceChoice::Cuda : musecl::DeviceChoice::Auto;
+  return { MuseclEnum::device().create( QObject::tr( "Device" ) ), threads };
 }
 
 QList<QgsProcessingParameterDefinition *> museclModalityParameters( bool withChipSize )
 {
   QList<QgsProcessingParameterDefinition *> p;
-  p << new QgsProcessingParameterRasterLayer( QStringLiteral( "RASTER" ), QObject::tr( "Remote-sensing raster" ), QVariant(), true );
+  p << new QgsProcessingParameterRasterLayer( MuseclParameter::RASTER, QObject::tr( "Remote-sensing raster" ),
+                                              QVariant(), true );
   if ( withChipSize )
   {
-    auto chip = new QgsProcessingParameterNumber( QStringLiteral( "CHIP_SIZE" ), QObject::tr( "Remote-sensing chip size (pixels; 0 = from the raster's resolution)" ),
-                                             QgsProcessingParameterNumber::Integer, 0, false, 0, 1024 );
+    auto chip = new QgsProcessingParameterNumber(
+        MuseclParameter::CHIP_SIZE,
+        QObject::tr( "Remote-sensing chip size (pixels; 0 = from the raster's resolution)" ),
+        QgsProcessingParameterNumber::Integer, 0, false, 0, 1024 );
     chip->setFlags( chip->flags() | QgsProcessingParameterDefinition::FlagAdvanced );
     p << chip;
-    auto window = new QgsProcessingParameterNumber( QStringLiteral( "CHIP_WINDOW" ), QObject::tr( "Remote-sensing chip window (metres of ground per chip; 0 = each region's bounding box)" ),
+    auto window = new QgsProcessingParameterNumber(
+        MuseclParameter::CHIP_WINDOW,
+        QObject::tr( "Remote-sensing chip window (metres of ground per chip; 0 = each region's bounding box)" ),
         QgsProcessingParameterNumber::Double, 0, false, 0 );
     window->setFlags( window->flags() | QgsProcessingParameterDefinition::FlagAdvanced );
     p << window;
-    auto bands = new QgsProcessingParameterString( QStringLiteral( "RS_BANDS" ), QObject::tr( "Raster bands shown to the encoder as R,G,B (e.g. 4,3,2; one band = grey; empty = the raster's RGB bands, else 1,2,3)" ),
+    auto bands = new QgsProcessingParameterString(
+        MuseclParameter::RS_BANDS,
+        QObject::tr(
+            "Raster bands shown to the encoder as R,G,B (e.g. 4,3,2; one band = grey; empty = the raster's RGB bands, else 1,2,3)" ),
         QVariant(), false, true );
     bands->setFlags( bands->flags() | QgsProcessingParameterDefinition::FlagAdvanced );
     p << bands;
-    auto all = new QgsProcessingParameterBoolean( QStringLiteral( "RS_ALL_BANDS" ),
-        QObject::tr( "Feed every band to the encoder (RS_BANDS lists them, empty = all; the first convolution takes N channels)" ), false );
+    auto all = new QgsProcessingParameterBoolean(
+        MuseclParameter::RS_ALL_BANDS,
+        QObject::tr(
+            "Feed every band to the encoder (RS_BANDS lists them, empty = all; the first convolution takes N channels)" ),
+        false );
     all->setFlags( all->flags() | QgsProcessingParameterDefinition::FlagAdvanced );
     p << all;
   }
-  p << new QgsProcessingParameterRasterLayer( QStringLiteral( "EMBEDDING_RASTER" ),
-                                             QObject::tr( "Embedding raster (continuous bands, e.g. foundation-model embeddings; mean and std per region)" ), QVariant(), true );
-  p << new QgsProcessingParameterFeatureSource( QStringLiteral( "STREETVIEW" ), QObject::tr( "Street-view image points" ), QList<int>() << QgsProcessing::TypeVectorPoint, QVariant(), true );
-  p << new QgsProcessingParameterField( QStringLiteral( "SV_PATH_FIELD" ), QObject::tr( "Street-view image path field" ), QVariant(), QStringLiteral( "STREETVIEW" ),
-                                        QgsProcessingParameterField::String, false, true );
-  p << new QgsProcessingParameterFeatureSource( QStringLiteral( "POIS" ), QObject::tr( "POI points" ), QList<int>() << QgsProcessing::TypeVectorPoint, QVariant(), true );
-  p << new QgsProcessingParameterField( QStringLiteral( "CATEGORY_FIELD" ), QObject::tr( "POI category field" ), QVariant(), QStringLiteral( "POIS" ), QgsProcessingParameterField::Any, false, true );
-  p << new QgsProcessingParameterField( QStringLiteral( "TEXT_FIELDS" ), QObject::tr( "POI text fields (names, tags, reviews)" ), QVariant(), QStringLiteral( "POIS" ),
-                                        QgsProcessingParameterField::Any, true, true );
-  p << new QgsProcessingParameterFeatureSource( QStringLiteral( "FLOWS" ), QObject::tr( "Mobility flows (OD lines or trip end points)" ),
+  p << new QgsProcessingParameterRasterLayer(
+      MuseclParameter::EMBEDDING_RASTER,
+      QObject::tr( "Embedding raster (continuous bands, e.g. foundation-model embeddings; mean and std per region)" ),
+      QVariant(), true );
+  p << new QgsProcessingParameterFeatureSource( MuseclParameter::STREETVIEW, QObject::tr( "Street-view image points" ),
+                                                QList<int>() << QgsProcessing::TypeVectorPoint, QVariant(), true );
+  p << new QgsProcessingParameterField( MuseclParameter::SV_PATH_FIELD, QObject::tr( "Street-view image path field" ),
+                                        QVariant(), MuseclParameter::STREETVIEW, QgsProcessingParameterField::String,
+                                        false, true );
+  p << new QgsProcessingParameterFeatureSource( MuseclParameter::POIS, QObject::tr( "POI points" ),
+                                                QList<int>() << QgsProcessing::TypeVectorPoint, QVariant(), true );
+  p << new QgsProcessingParameterField( MuseclParameter::CATEGORY_FIELD, QObject::tr( "POI category field" ),
+                                        QVariant(), MuseclParameter::POIS, QgsProcessingParameterField::Any, false,
+                                        true );
+  p << new QgsProcessingParameterField( MuseclParameter::TEXT_FIELDS,
+                                        QObject::tr( "POI text fields (names, tags, reviews)" ), QVariant(),
+                                        MuseclParameter::POIS, QgsProcessingParameterField::Any, true, true );
+  p << new QgsProcessingParameterFeatureSource(
+      MuseclParameter::FLOWS, QObject::tr( "Mobility flows (OD lines or trip end points)" ),
       QList<int>() << QgsProcessing::TypeVectorLine << QgsProcessing::TypeVectorPoint, QVariant(), true );
-  auto type = new QgsProcessingParameterEnum( QStringLiteral( "FLOW_TYPE" ), QObject::tr( "Flow layer type" ),
-      QStringList() << QObject::tr( "OD lines" ) << QObject::tr( "Trip end points" ), false, 0 );
+  QgsProcessingParameterEnum *type = MuseclEnum::flowType().create( QObject::tr( "Flow layer type" ) );
   type->setFlags( type->flags() | QgsProcessingParameterDefinition::FlagAdvanced );
   p << type;
-  p << new QgsProcessingParameterField( QStringLiteral( "WEIGHT_FIELD" ), QObject::tr( "Flow weight field (default: 1 per feature)" ), QVariant(), QStringLiteral( "FLOWS" ),
-                                        QgsProcessingParameterField::Numeric, false, true );
-  auto role = new QgsProcessingParameterField( QStringLiteral( "ROLE_FIELD" ), QObject::tr( "Origin/destination field (trip end points; values O / D)" ), QVariant(),
-      QStringLiteral( "FLOWS" ), QgsProcessingParameterField::Any, false, true );
+  p << new QgsProcessingParameterField( MuseclParameter::WEIGHT_FIELD,
+                                        QObject::tr( "Flow weight field (default: 1 per feature)" ), QVariant(),
+                                        MuseclParameter::FLOWS, QgsProcessingParameterField::Numeric, false, true );
+  auto role = new QgsProcessingParameterField(
+      MuseclParameter::ROLE_FIELD, QObject::tr( "Origin/destination field (trip end points; values O / D)" ),
+      QVariant(), MuseclParameter::FLOWS, QgsProcessingParameterField::Any, false, true );
   role->setFlags( role->flags() | QgsProcessingParameterDefinition::FlagAdvanced );
   p << role;
   return p;
@@ -83,7 +104,8 @@ double museclTypicalRegionSize( const MuseclRegionSet &regions, QgsProcessingCon
 {
   QgsDistanceArea da;
   da.setSourceCrs( regions.crs, context.transformContext() );
-  da.setEllipsoid( regions.crs.ellipsoidAcronym().isEmpty() ? QStringLiteral( "EPSG:7030" ) : regions.crs.ellipsoidAcronym() );
+  da.setEllipsoid( regions.crs.ellipsoidAcronym().isEmpty() ? QStringLiteral( "EPSG:7030" )
+                                                            : regions.crs.ellipsoidAcronym() );
   double sum = 0;
   for ( const QgsFeature &f : regions.features )
     sum += da.measureArea( f.geometry() );
@@ -120,92 +142,157 @@ namespace
 
     QgsDistanceArea area;
     area.setSourceCrs( regions.crs, context.transformContext() );
-    area.setEllipsoid( regions.crs.ellipsoidAcronym().isEmpty() ? QStringLiteral( "EPSG:7030" ) : regions.crs.ellipsoidAcronym() );
+    area.setEllipsoid( regions.crs.ellipsoidAcronym().isEmpty() ? QStringLiteral( "EPSG:7030" )
+                                                                : regions.crs.ellipsoidAcronym() );
     for ( const QgsFeature &f : regions.features )
       t.areaSquareMetres.push_back( area.measureArea( f.geometry() ) );
   }
 
   // The flow summary into the table: volumes, and the OD pairs with a positive weight as the flow
   // graph. Refuses flows whose joined weight is all zero; warns when they join a single pair.
-  QString museclAddFlows( musecl::RegionTable &t, const MuseclFlowSummary &s, const MuseclFlowOptions &options, const QString &layer, bool partOfLayer,
-                          QgsProcessingFeedback *feedback )
+  QString museclAddFlows( musecl::RegionTable &t, const MuseclFlowSummary &s, const MuseclFlowOptions &options,
+                          const QString &layer, bool partOfLayer, QgsProcessingFeedback *feedback )
   {
-    t.inflow = s.inflow;
-    t.outflow = s.outflow;
-    t.internal = s.internal;
+    t.mobility.inflow = s.inflow;
+    t.mobility.outflow = s.outflow;
+    t.mobility.internal = s.internal;
     for ( const auto &[pair, weight] : s.od )
       if ( weight > 0 )
-        t.flows.push_back( { pair.first, pair.second, weight } );
+        t.mobility.flows.push_back( { pair.first, pair.second, weight } );
     if ( s.weightInside <= 0 && !partOfLayer )
-      throw QgsProcessingException( QObject::tr( "Every flow of layer “%1” that joins two regions has weight 0 (field %2): the flows say nothing about mobility; fix the weights or leave FLOWS empty" )
-                                    .arg( layer, options.weightField.isEmpty() ? QObject::tr( "none" ) : options.weightField ) );
+      throw QgsProcessingException(
+          QObject::tr(
+              "Every flow of layer “%1” that joins two regions has weight 0 (field %2): the flows say nothing about mobility; fix the weights or leave FLOWS empty" )
+              .arg( layer, options.weightField.isEmpty() ? QObject::tr( "none" ) : options.weightField ) );
     std::set<std::uint32_t> origins;
-    for ( const auto &f : t.flows )
+    for ( const auto &f : t.mobility.flows )
       origins.insert( f.origin );
-    if ( !options.tripPoints && t.flows.size() < 2 && !partOfLayer )
-      feedback->pushWarning( QObject::tr( "Flow layer “%1” joins only %2 region pair(s): the mobility view learns almost nothing from it" ).arg( layer ).arg( t.flows.size() ) );
+    if ( !options.tripPoints && t.mobility.flows.size() < 2 && !partOfLayer )
+      feedback->pushWarning(
+          QObject::tr( "Flow layer “%1” joins only %2 region pair(s): the mobility view learns almost nothing from it" )
+              .arg( layer )
+              .arg( t.mobility.flows.size() ) );
     return QObject::tr( "mobility (weight %1 inside, %2 origin-destination pairs from %3 origin regions)" )
-         .arg( s.weightInside, 0, 'f', 0 ).arg( t.flows.size() ).arg( origins.size() );
+        .arg( s.weightInside, 0, 'f', 0 )
+        .arg( t.mobility.flows.size() )
+        .arg( origins.size() );
+  }
+
+  // POI counts per region and category, and the regions' words; returns the "Inputs" log entry.
+  QString addPois( musecl::RegionTable &t, QgsProcessingFeatureSource &pois, const MuseclPoiOptions &options,
+                   const MuseclRegionSet &regions, QgsProcessingContext &context, QgsProcessingFeedback *feedback )
+  {
+    const MuseclPoiSummary s = museclSummarisePois( regions, pois, options, context, feedback );
+    t.poi.categories = s.categories;
+    t.poi.counts.assign( t.size(), std::vector<double>( s.categories.size(), 0.0 ) );
+    for ( const auto &[region, category] : s.located )
+      t.poi.counts[region][category] += 1;
+    t.poi.words = s.sentences;
+    t.poi.categoryTokens = s.categoryTokens;
+    return QObject::tr( "POIs (%1 in regions, %2 categories)" ).arg( s.inside ).arg( s.categories.size() );
   }
 
   // The radiometry (when asked for) and one chip per region; returns the "Inputs" log entry.
-  QString addRasterChips( musecl::RegionTable &t, QgsRasterLayer *raster, const MuseclRegionSet &regions, MuseclChipPlan &chips, const QString &chipFolder,
-                          QgsProcessingContext &context, QgsProcessingFeedback *feedback, double from, double to )
+  QString addRasterChips( musecl::RegionTable &t, QgsRasterLayer *raster, const MuseclRegionSet &regions,
+                          MuseclChipPlan &chips, const QString &chipFolder, QgsProcessingContext &context,
+                          QgsProcessingFeedback *feedback )
   {
     if ( chips.measureRadiometry && raster->providerType() == QLatin1String( "gdal" ) )
     {
       const QString path = museclGdalRasterPath( raster, QObject::tr( "measuring its radiometry" ) );
-      try
-      {
-        const std::string spec = chips.rsBands.trimmed().toStdString();
-        t.chipRadiometry = musecl::measureRadiometry( path.toStdString(), chips.allBands ? musecl::chooseAllBands( path.toStdString(), spec )
-                           : musecl::chooseRgbBands( path.toStdString(), spec ) );
-      }
-      catch ( const std::exception &e )
-      {
-        throw QgsProcessingException( QString::fromStdString( e.what() ) );
-      }
-      feedback->pushInfo( QObject::tr( "Raster radiometry of “%1”: %2" ).arg( raster->name(), QString::fromStdString( t.chipRadiometry.describe() ) ) );
+      t.remoteSensing.radiometry = museclCallCore(
+          [&]
+          {
+            const std::string spec = chips.rsBands.trimmed().toStdString();
+            return musecl::measureRadiometry( path.toStdString(),
+                                              chips.allBands ? musecl::chooseAllBands( path.toStdString(), spec )
+                                                             : musecl::chooseRgbBands( path.toStdString(), spec ) );
+          } );
+      feedback->pushInfo( QObject::tr( "Raster radiometry of “%1”: %2" )
+                              .arg( raster->name(), QString::fromStdString( t.remoteSensing.radiometry.describe() ) ) );
     }
     musecl::ChipOptions options;
     options.size = chips.size;
-    options.groundWindow = chips.windowMetres;  // metres: museclExtractChips converts to the raster's units
+    options.groundWindow = chips.windowMetres; // metres: museclExtractChips converts to the raster's units
     MuseclStagedFiles files( chipFolder, QObject::tr( "training chips" ) );
-    const MuseclChipRun run = museclExtractChips( regions, raster, options, 0, files, context, feedback, from, to );
+    const MuseclChipRun run = museclExtractChips( regions, raster, options, 0, files, context, feedback );
     files.commit();
     chips.size = run.size;
     for ( const QString &path : run.paths )
-      t.chipPaths.push_back( path.toStdString() );
+      t.remoteSensing.chipPaths.push_back( path.toStdString() );
     return QObject::tr( "remote sensing (%1 chips from “%2”)" ).arg( run.written ).arg( raster->name() );
   }
 
   // Mean and std of every band per region; returns the "Inputs" log entry.
-  QString addEmbeddingRaster( musecl::RegionTable &t, QgsRasterLayer *raster, const MuseclRegionSet &regions, QgsProcessingContext &context,
-                              QgsProcessingFeedback *feedback, double from, double to )
+  QString addEmbeddingRaster( musecl::RegionTable &t, QgsRasterLayer *raster, const MuseclRegionSet &regions,
+                              QgsProcessingContext &context, QgsProcessingFeedback *feedback )
   {
-    const musecl::ZonalStatistics z = museclSummariseRaster( regions, raster, context, feedback, from, to );
-    t.embeddingRasterStats.assign( t.size(), {} );
+    const musecl::ZonalStatistics z = museclSummariseRaster( regions, raster, context, feedback );
+    t.embeddingRaster.stats.assign( t.size(), {} );
     QStringList without;
     for ( std::size_t r = 0; r < t.size(); ++r )
     {
       if ( z.has[r] )
-        t.embeddingRasterStats[r].assign( z.values.begin() + static_cast<std::ptrdiff_t>( r * 2 * z.bands ), z.values.begin() + static_cast<std::ptrdiff_t>( ( r + 1 ) * 2 * z.bands ) );
+        t.embeddingRaster.stats[r].assign( z.values.begin() + static_cast<std::ptrdiff_t>( r * 2 * z.bands ),
+                                           z.values.begin() + static_cast<std::ptrdiff_t>( ( r + 1 ) * 2 * z.bands ) );
       else
         without << regions.ids.at( static_cast<int>( r ) );
     }
     if ( !without.isEmpty() )
-      feedback->pushWarning( QObject::tr( "Embedding raster “%1”: %2 region(s) have no valid pixel in some band and lack this view (%3)" )
-                             .arg( raster->name() ).arg( without.size() ).arg( without.mid( 0, 10 ).join( QStringLiteral( ", " ) ) + ( without.size() > 10 ? QStringLiteral( ", …" ) : QString() ) ) );
-    return QObject::tr( "embedding raster (mean and std of %1 band(s) of “%2” in %3 of %4 regions)" ).arg( z.bands ).arg( raster->name() ).arg( z.regionsWithValues() ).arg( t.size() );
+      feedback->pushWarning(
+          QObject::tr( "Embedding raster “%1”: %2 region(s) have no valid pixel in some band and lack this view (%3)" )
+              .arg( raster->name() )
+              .arg( without.size() )
+              .arg( without.mid( 0, 10 ).join( QStringLiteral( ", " ) ) +
+                    ( without.size() > 10 ? QStringLiteral( ", …" ) : QString() ) ) );
+    return QObject::tr( "embedding raster (mean and std of %1 band(s) of “%2” in %3 of %4 regions)" )
+        .arg( z.bands )
+        .arg( raster->name() )
+        .arg( z.regionsWithValues() )
+        .arg( t.size() );
   }
-}
+} // namespace
 
-musecl::RegionTable museclBuildRegionTable( const QgsProcessingAlgorithm *algorithm, const QVariantMap &parameters, const MuseclRegionSet &regions,
-    MuseclChipPlan &chips, const QString &chipFolder, QgsProcessingContext &context, QgsProcessingFeedback *feedback, double progressTo )
+namespace
 {
-  auto definition = [&]( const char *name ) { return algorithm->parameterDefinition( QString::fromLatin1( name ) ); };
-  auto given = [&]( const char *name ) {
-    const QVariant v = parameters.value( QString::fromLatin1( name ) );
+  // The street-view photos of each region (SV_PATH_FIELD of the STREETVIEW points), as the table's
+  // street-view columns; returns what the "Inputs:" line says of them.
+  QString addStreetView( musecl::RegionTable &t, const QgsProcessingAlgorithm *algorithm, const QVariantMap &parameters,
+                         const MuseclRegionSet &regions, QgsProcessingContext &context, QgsProcessingFeedback *steps,
+                         QgsProcessingFeedback *feedback )
+  {
+    auto definition = [&]( const QString &name ) { return algorithm->parameterDefinition( name ); };
+    std::unique_ptr<QgsProcessingFeatureSource> images(
+        QgsProcessingParameters::parameterAsSource( definition( MuseclParameter::STREETVIEW ), parameters, context ) );
+    MuseclStreetViewOptions streetView;
+    streetView.pathField =
+        QgsProcessingParameters::parameterAsString( definition( MuseclParameter::SV_PATH_FIELD ), parameters, context );
+    if ( streetView.pathField.isEmpty() )
+      throw QgsProcessingException( QObject::tr(
+          "Street-view points were given without SV_PATH_FIELD: name the field that holds each image's file path" ) );
+    const MuseclStreetViewSummary s =
+        museclCollectStreetView( regions, *images,
+                                 QgsProcessingParameters::parameterAsVectorLayer(
+                                     definition( MuseclParameter::STREETVIEW ), parameters, context ),
+                                 streetView, context, steps );
+    museclReportStreetView( s, streetView.pathField, regions.size(), feedback );
+    t.streetView.paths.resize( t.size() );
+    for ( std::size_t r = 0; r < t.size(); ++r )
+      for ( const QString &path : s.perRegion[r] )
+        t.streetView.paths[r].push_back( path.toStdString() );
+    return QObject::tr( "street view (%1 images)" ).arg( s.assigned );
+  }
+} // namespace
+
+musecl::RegionTable museclBuildRegionTable( const QgsProcessingAlgorithm *algorithm, const QVariantMap &parameters,
+                                            const MuseclRegionSet &regions, MuseclChipPlan &chips,
+                                            const QString &chipFolder, QgsProcessingContext &context,
+                                            QgsProcessingFeedback *feedback )
+{
+  auto definition = [&]( const QString &name ) { return algorithm->parameterDefinition( name ); };
+  auto given = [&]( const QString &name )
+  {
+    const QVariant v = parameters.value( name );
     return v.isValid() && !v.isNull() && !( v.type() == QVariant::String && v.toString().isEmpty() );
   };
   musecl::RegionTable t;
@@ -214,78 +301,68 @@ musecl::RegionTable museclBuildRegionTable( const QgsProcessingAlgorithm *algori
 
   addGeometry( t, regions, context );
 
-  const double step = ( progressTo - 5 ) / 5.0;
-  double at = 5;
+  // One step per modality, given or not.
+  MuseclStepFeedback steps( 5, feedback );
   QStringList used;
-  if ( given( "POIS" ) )
+  if ( given( MuseclParameter::POIS ) )
   {
-    std::unique_ptr<QgsProcessingFeatureSource> pois( QgsProcessingParameters::parameterAsSource( definition( "POIS" ), parameters, context ) );
-    const QString category = QgsProcessingParameters::parameterAsString( definition( "CATEGORY_FIELD" ), parameters, context );
-    if ( category.isEmpty() )
-      throw QgsProcessingException( QObject::tr( "POIs were given without CATEGORY_FIELD: name the field that holds each POI's category" ) );
-    const MuseclPoiSummary s = museclSummarisePois( regions, *pois, category, QgsProcessingParameters::parameterAsFields( definition( "TEXT_FIELDS" ), parameters, context ),
-                               true, context, feedback, at, at + step );
-    t.poiCategories = s.categories;
-    t.poiCounts.assign( t.size(), std::vector<double>( s.categories.size(), 0.0 ) );
-    for ( const auto &[region, category] : s.located )
-      t.poiCounts[region][category] += 1;
-    t.poiWords = s.sentences;
-    t.poiCategoryTokens = s.categoryTokens;
-    used << QObject::tr( "POIs (%1 in regions, %2 categories)" ).arg( s.inside ).arg( s.categories.size() );
+    std::unique_ptr<QgsProcessingFeatureSource> pois(
+        QgsProcessingParameters::parameterAsSource( definition( MuseclParameter::POIS ), parameters, context ) );
+    MuseclPoiOptions poiOptions;
+    poiOptions.categoryField = QgsProcessingParameters::parameterAsString(
+        definition( MuseclParameter::CATEGORY_FIELD ), parameters, context );
+    if ( poiOptions.categoryField.isEmpty() )
+      throw QgsProcessingException(
+          QObject::tr( "POIs were given without CATEGORY_FIELD: name the field that holds each POI's category" ) );
+    poiOptions.textFields =
+        QgsProcessingParameters::parameterAsFields( definition( MuseclParameter::TEXT_FIELDS ), parameters, context );
+    poiOptions.keepWords = true;
+    used << addPois( t, *pois, poiOptions, regions, context, &steps );
   }
-  at += step;
-  if ( given( "FLOWS" ) )
+  steps.setCurrentStep( 1 );
+  if ( given( MuseclParameter::FLOWS ) )
   {
-    std::unique_ptr<QgsProcessingFeatureSource> flows( QgsProcessingParameters::parameterAsSource( definition( "FLOWS" ), parameters, context ) );
+    std::unique_ptr<QgsProcessingFeatureSource> flows(
+        QgsProcessingParameters::parameterAsSource( definition( MuseclParameter::FLOWS ), parameters, context ) );
     MuseclFlowOptions options;
-    options.tripPoints = QgsProcessingParameters::parameterAsEnum( definition( "FLOW_TYPE" ), parameters, context ) == 1;
-    options.weightField = QgsProcessingParameters::parameterAsString( definition( "WEIGHT_FIELD" ), parameters, context );
-    options.roleField = QgsProcessingParameters::parameterAsString( definition( "ROLE_FIELD" ), parameters, context );
-    const MuseclFlowSummary s = museclSummariseFlows( regions, *flows, options, context, feedback, at, at + step );
+    options.tripPoints = MuseclEnum::flowType().read( algorithm, parameters, context ) == MuseclFlowType::TripPoints;
+    options.weightField =
+        QgsProcessingParameters::parameterAsString( definition( MuseclParameter::WEIGHT_FIELD ), parameters, context );
+    options.roleField =
+        QgsProcessingParameters::parameterAsString( definition( MuseclParameter::ROLE_FIELD ), parameters, context );
+    const MuseclFlowSummary s = museclSummariseFlows( regions, *flows, options, context, &steps );
     used << museclAddFlows( t, s, options, flows->sourceName(), regions.partOfLayer, feedback );
   }
-  at += step;
-  if ( given( "RASTER" ) )
+  steps.setCurrentStep( 2 );
+  if ( given( MuseclParameter::RASTER ) )
   {
-    QgsRasterLayer *raster = museclRasterInput( algorithm, parameters, QStringLiteral( "RASTER" ), context );
+    QgsRasterLayer *raster = museclRasterInput( algorithm, parameters, MuseclParameter::RASTER, context );
     if ( !raster )
       throw QgsProcessingException( QObject::tr( "Could not load the raster given as RASTER" ) );
-    used << addRasterChips( t, raster, regions, chips, chipFolder, context, feedback, at, at + step );
+    used << addRasterChips( t, raster, regions, chips, chipFolder, context, &steps );
   }
-  at += step;
-  if ( given( "EMBEDDING_RASTER" ) )
+  steps.setCurrentStep( 3 );
+  if ( given( MuseclParameter::EMBEDDING_RASTER ) )
   {
-    QgsRasterLayer *raster = museclRasterInput( algorithm, parameters, QStringLiteral( "EMBEDDING_RASTER" ), context );
-    used << addEmbeddingRaster( t, raster, regions, context, feedback, at, at + step );
+    QgsRasterLayer *raster = museclRasterInput( algorithm, parameters, MuseclParameter::EMBEDDING_RASTER, context );
+    used << addEmbeddingRaster( t, raster, regions, context, &steps );
   }
-  at += step;
-  if ( given( "STREETVIEW" ) )
+  steps.setCurrentStep( 4 );
+  if ( given( MuseclParameter::STREETVIEW ) )
   {
-    std::unique_ptr<QgsProcessingFeatureSource> images( QgsProcessingParameters::parameterAsSource( definition( "STREETVIEW" ), parameters, context ) );
-    const QString pathField = QgsProcessingParameters::parameterAsString( definition( "SV_PATH_FIELD" ), parameters, context );
-    if ( pathField.isEmpty() )
-      throw QgsProcessingException( QObject::tr( "Street-view points were given without SV_PATH_FIELD: name the field that holds each image's file path" ) );
-    const MuseclStreetViewSummary s = museclCollectStreetView( regions, *images, QgsProcessingParameters::parameterAsVectorLayer( definition( "STREETVIEW" ), parameters, context ),
-                                      pathField, QString(), true, context, feedback, at, at + step );
-    museclReportStreetView( s, pathField, regions.size(), feedback );
-    t.streetViewPaths.resize( t.size() );
-    for ( std::size_t r = 0; r < t.size(); ++r )
-      for ( const QString &path : s.perRegion[r] )
-        t.streetViewPaths[r].push_back( path.toStdString() );
-    used << QObject::tr( "street view (%1 images)" ).arg( s.assigned );
+    used << addStreetView( t, algorithm, parameters, regions, context, &steps, feedback );
   }
   if ( used.isEmpty() )
-    throw QgsProcessingException( QObject::tr( "No input was given besides the regions: give at least one of RASTER, EMBEDDING_RASTER, STREETVIEW, POIS or FLOWS" ) );
+    throw QgsProcessingException( QObject::tr(
+        "No input was given besides the regions: give at least one of RASTER, EMBEDDING_RASTER, STREETVIEW, POIS or FLOWS" ) );
   feedback->pushInfo( QObject::tr( "Inputs: %1" ).arg( used.join( QStringLiteral( "; " ) ) ) );
   return t;
 }
 
-static_assert( musecl::kViewCount == 5, "MuseclEmbeddingWriter keeps one attention sum per view" );
-
-MuseclEmbeddingWriter::MuseclEmbeddingWriter( const QgsProcessingAlgorithm *algorithm, const QVariantMap &parameters, const QString &outputParameter,
-    const MuseclRegionSet &regions, int dimension, QgsProcessingContext &context )
-  : mFields( std::make_unique<MuseclOutputFields>( regions.fields ) )
-  , mDimension( dimension )
+MuseclEmbeddingWriter::MuseclEmbeddingWriter( const QgsProcessingAlgorithm *algorithm, const QVariantMap &parameters,
+                                              const QString &outputParameter, const MuseclRegionSet &regions,
+                                              int dimension, QgsProcessingContext &context )
+    : mFields( std::make_unique<MuseclOutputFields>( regions.fields ) ), mDimension( dimension )
 {
   for ( int k = 0; k < dimension; ++k )
     mFields->add( "emb_", std::to_string( k ), QVariant::Double );
@@ -294,15 +371,18 @@ MuseclEmbeddingWriter::MuseclEmbeddingWriter( const QgsProcessingAlgorithm *algo
     mFields->add( "beta_", musecl::viewKey( v ), QVariant::Double );
   mFields->add( "", "views", QVariant::String );
   mFields->add( "", "has_embedding", QVariant::Int );
-  mSink = std::make_unique<MuseclAtomicSink>( algorithm, outputParameter, parameters, context, mFields->fields(), regions.wkbType, regions.crs );
+  mSink = std::make_unique<MuseclAtomicSink>( algorithm, outputParameter, parameters, context, mFields->fields(),
+                                              regions.wkbType, regions.crs );
 }
 
 MuseclEmbeddingWriter::~MuseclEmbeddingWriter() = default;
 
-void MuseclEmbeddingWriter::add( const MuseclRegionSet &block, const musecl::RegionEmbeddings &e, QgsProcessingFeedback *feedback )
+void MuseclEmbeddingWriter::add( const MuseclRegionSet &block, const musecl::RegionEmbeddings &e,
+                                 QgsProcessingFeedback *feedback )
 {
   for ( int v = 0; v < musecl::kViewCount; ++v )
-    mModelViews[static_cast<std::size_t>( v )] = mModelViews[static_cast<std::size_t>( v )] || e.modelViews[static_cast<std::size_t>( v )];
+    mModelViews[static_cast<std::size_t>( v )] =
+        mModelViews[static_cast<std::size_t>( v )] || e.modelViews[static_cast<std::size_t>( v )];
   for ( int i = 0; i < block.size(); ++i )
   {
     if ( feedback->isCanceled() )
@@ -310,7 +390,8 @@ void MuseclEmbeddingWriter::add( const MuseclRegionSet &block, const musecl::Reg
     const auto r = static_cast<std::size_t>( i );
     QgsAttributes added;
     for ( int k = 0; k < mDimension; ++k )
-      added << static_cast<double>( e.values[r * static_cast<std::size_t>( e.dimension ) + static_cast<std::size_t>( k )] );
+      added << static_cast<double>(
+          e.values[r * static_cast<std::size_t>( e.dimension ) + static_cast<std::size_t>( k )] );
     for ( int v = 0; v < musecl::kViewCount; ++v )
     {
       const float beta = e.viewWeight[static_cast<std::size_t>( v )][r];
@@ -334,24 +415,31 @@ std::unique_ptr<MuseclAtomicSink> MuseclEmbeddingWriter::finish( QgsProcessingFe
   QStringList parts;
   for ( std::size_t v = 0; v < mBetaSum.size(); ++v )
     if ( mModelViews[v] )
-      parts << QObject::tr( "%1 %2 (%3 regions)" ).arg( QString::fromLatin1( musecl::viewName( static_cast<int>( v ) ) ) )
-            .arg( mBetaCount[v] ? mBetaSum[v] / static_cast<double>( mBetaCount[v] ) : 0.0, 0, 'f', 3 ).arg( mBetaCount[v] );
+      parts << QObject::tr( "%1 %2 (%3 regions)" )
+                   .arg( QString::fromLatin1( musecl::viewName( static_cast<int>( v ) ) ) )
+                   .arg( mBetaCount[v] ? mBetaSum[v] / static_cast<double>( mBetaCount[v] ) : 0.0, 0, 'f', 3 )
+                   .arg( mBetaCount[v] );
   feedback->pushInfo( QObject::tr( "Mean attention weight per view: %1" ).arg( parts.join( QStringLiteral( "; " ) ) ) );
   return std::move( mSink );
 }
 
-std::unique_ptr<MuseclAtomicSink> museclStageEmbeddings( const QgsProcessingAlgorithm *algorithm, const QVariantMap &parameters, const QString &outputParameter,
-    const MuseclRegionSet &regions, const musecl::RegionEmbeddings &e, QgsProcessingContext &context, QgsProcessingFeedback *feedback )
+std::unique_ptr<MuseclAtomicSink> museclStageEmbeddings( const QgsProcessingAlgorithm *algorithm,
+                                                         const QVariantMap &parameters, const QString &outputParameter,
+                                                         const MuseclRegionSet &regions,
+                                                         const musecl::RegionEmbeddings &e,
+                                                         QgsProcessingContext &context,
+                                                         QgsProcessingFeedback *feedback )
 {
   MuseclEmbeddingWriter writer( algorithm, parameters, outputParameter, regions, e.dimension, context );
   writer.add( regions, e, feedback );
   return writer.finish( feedback );
 }
 
-musecl::ProgressCallback museclTrainingProgress( QgsProcessingFeedback *feedback, double from, double to )
+musecl::ProgressCallback museclTrainingProgress( QgsProcessingFeedback *feedback )
 {
-  return [feedback, from, to, lastEpoch = std::string()]( const musecl::TrainingProgress &p ) mutable {
-    feedback->setProgress( from + ( to - from ) * p.fraction );
+  return [feedback, lastEpoch = std::string()]( const musecl::TrainingProgress &p ) mutable
+  {
+    feedback->setProgress( 100.0 * p.fraction );
     const std::string key = p.stage + '#' + std::to_string( p.epoch );
     // One line per finished training epoch, about ten per stage for long stages (fusion runs 100
     // short epochs; qgis_process prints every progress text); embedding passes have no loss worth showing.
@@ -361,7 +449,11 @@ musecl::ProgressCallback museclTrainingProgress( QgsProcessingFeedback *feedback
     {
       lastEpoch = key;
       if ( shown )
-        feedback->setProgressText( QObject::tr( "%1: epoch %2/%3, loss %4" ).arg( QString::fromStdString( p.stage ) ).arg( p.epoch ).arg( p.epochs ).arg( p.loss, 0, 'f', 4 ) );
+        feedback->setProgressText( QObject::tr( "%1: epoch %2/%3, loss %4" )
+                                       .arg( QString::fromStdString( p.stage ) )
+                                       .arg( p.epoch )
+                                       .arg( p.epochs )
+                                       .arg( p.loss, 0, 'f', 4 ) );
       // qgis_process writes the log to stdout, block-buffered when piped into a file or another
       // program: without this, a batch log would show a long training's epochs only at its end.
       std::cout.flush();

@@ -24,37 +24,39 @@ QList<QgsProcessingParameterDefinition *> museclModalityParameters( bool withChi
 // How the remote-sensing raster becomes chips.
 struct MuseclChipPlan
 {
-  int size = 0;                   // 0: automatic; on return, the size the chips were cut at
-  double windowMetres = 0;        // > 0: a fixed ground window per chip; 0: each region's bounding box
-  bool measureRadiometry = false; // measure bands `rsBands` into the table's chipRadiometry
-  QString rsBands;                // "4,3,2"; empty: the raster's RGB bands, else the first three
-  bool allBands = false;          // every band of `rsBands` (empty: of the raster) as its own encoder channel
+    int size = 0;                   // 0: automatic; on return, the size the chips were cut at
+    double windowMetres = 0;        // > 0: a fixed ground window per chip; 0: each region's bounding box
+    bool measureRadiometry = false; // measure bands `rsBands` into the table's chipRadiometry
+    QString rsBands;                // "4,3,2"; empty: the raster's RGB bands, else the first three
+    bool allBands = false;          // every band of `rsBands` (empty: of the raster) as its own encoder channel
 };
 
 // Fills ids, centroids (metric), and every modality whose layer is given; chips go to `chipFolder`.
-// Logs which modalities were given. Throws QgsProcessingException when none is, and for a bad band
-// list or an all-nodata band (naming the raster).
-musecl::RegionTable museclBuildRegionTable( const QgsProcessingAlgorithm *algorithm, const QVariantMap &parameters, const MuseclRegionSet &regions,
-    MuseclChipPlan &chips, const QString &chipFolder, QgsProcessingContext &context, QgsProcessingFeedback *feedback, double progressTo );
+// Logs which modalities were given. Progress 0-100 on `feedback`, one equal step per modality (a
+// MuseclStepFeedback: give a stage feedback such as a MuseclRangeFeedback rather than the run's
+// own, which the desktop cancels from the main thread). Throws QgsProcessingException when no
+// modality is given, and for a bad band list or an all-nodata band (naming the raster).
+musecl::RegionTable museclBuildRegionTable( const QgsProcessingAlgorithm *algorithm, const QVariantMap &parameters,
+                                            const MuseclRegionSet &regions, MuseclChipPlan &chips,
+                                            const QString &chipFolder, QgsProcessingContext &context,
+                                            QgsProcessingFeedback *feedback );
 
 // Typical region size in metres: the side of a square with the mean region area.
 double museclTypicalRegionSize( const MuseclRegionSet &regions, QgsProcessingContext &context );
 
 namespace musecl
 {
-  enum class DeviceChoice;
   struct RegionEmbeddings;
   struct TrainingProgress;
-}
+} // namespace musecl
 
-// DEVICE (auto / cpu / cuda) and the advanced THREADS (0 = automatic, see musecl/thread_policy.h), as train and embed declare them.
+// DEVICE (auto / cpu / cuda: MuseclEnum::device()) and the advanced THREADS (0 = automatic, see
+// musecl/thread_policy.h), as train and embed declare them.
 QList<QgsProcessingParameterDefinition *> museclDeviceParameters();
-// The DEVICE enum value as the learning core's choice.
-musecl::DeviceChoice museclDeviceChoice( int deviceEnumValue );
 
-// Maps the learning core's progress onto `feedback` (fraction into [from, to], one line of text
-// per finished epoch) and relays cancellation.
-std::function<bool( const musecl::TrainingProgress & )> museclTrainingProgress( QgsProcessingFeedback *feedback, double from, double to );
+// Maps the learning core's progress onto `feedback` (its fraction as 0-100, one line of text per
+// finished epoch) and relays cancellation.
+std::function<bool( const musecl::TrainingProgress & )> museclTrainingProgress( QgsProcessingFeedback *feedback );
 
 // The embeddings layer: the regions with their fields plus emb_0..emb_{d-1}, the attention weight of
 // each view (beta_rs, beta_sv, beta_poi, beta_mob, beta_er; null where the region lacks the view), views
@@ -64,11 +66,13 @@ std::function<bool( const musecl::TrainingProgress & )> museclTrainingProgress( 
 class MuseclEmbeddingWriter
 {
   public:
-    MuseclEmbeddingWriter( const QgsProcessingAlgorithm *algorithm, const QVariantMap &parameters, const QString &outputParameter, const MuseclRegionSet &regions,
-                           int dimension, QgsProcessingContext &context );
+    MuseclEmbeddingWriter( const QgsProcessingAlgorithm *algorithm, const QVariantMap &parameters,
+                           const QString &outputParameter, const MuseclRegionSet &regions, int dimension,
+                           QgsProcessingContext &context );
     ~MuseclEmbeddingWriter();
     // Regions of `block` with their rows of `embeddings` (same order); throws on cancel.
-    void add( const MuseclRegionSet &block, const musecl::RegionEmbeddings &embeddings, QgsProcessingFeedback *feedback );
+    void add( const MuseclRegionSet &block, const musecl::RegionEmbeddings &embeddings,
+              QgsProcessingFeedback *feedback );
     std::unique_ptr<MuseclAtomicSink> finish( QgsProcessingFeedback *feedback );
     int dimension() const { return mDimension; }
     // Regions written so far that had view `view` (musecl::View).
@@ -78,12 +82,15 @@ class MuseclEmbeddingWriter
     std::unique_ptr<MuseclOutputFields> mFields;
     std::unique_ptr<MuseclAtomicSink> mSink;
     int mDimension = 0;
-    std::array<double, 5> mBetaSum {};
-    std::array<long long, 5> mBetaCount {};
-    std::array<bool, 5> mModelViews {};
+    std::array<double, 5> mBetaSum{};
+    std::array<long long, 5> mBetaCount{};
+    std::array<bool, 5> mModelViews{};
 };
 
 // The whole layer at once (musecl:train).
-std::unique_ptr<MuseclAtomicSink> museclStageEmbeddings( const QgsProcessingAlgorithm *algorithm, const QVariantMap &parameters, const QString &outputParameter,
-                               const MuseclRegionSet &regions, const musecl::RegionEmbeddings &embeddings, QgsProcessingContext &context,
-                               QgsProcessingFeedback *feedback );
+std::unique_ptr<MuseclAtomicSink> museclStageEmbeddings( const QgsProcessingAlgorithm *algorithm,
+                                                         const QVariantMap &parameters, const QString &outputParameter,
+                                                         const MuseclRegionSet &regions,
+                                                         const musecl::RegionEmbeddings &embeddings,
+                                                         QgsProcessingContext &context,
+                                                         QgsProcessingFeedback *feedback );

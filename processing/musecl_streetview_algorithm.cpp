@@ -5,8 +5,10 @@
 
 #include "musecl_atomic_sink.h"
 #include "musecl_output_fields.h"
+#include "musecl_parameter_names.h"
 #include "musecl_provider.h"
 #include "musecl_region_features.h"
+#include "musecl_stage_feedback.h"
 
 
 #include <qgsexception.h>
@@ -14,82 +16,84 @@
 
 #include <QIcon>
 
-namespace
+
+MuseclStreetViewAlgorithm::MuseclStreetViewAlgorithm()
+    : MuseclAlgorithmOf<MuseclStreetViewAlgorithm>(
+          { "streetview", QT_TRANSLATE_NOOP( "QObject", "Assign street-view images to regions" ),
+            QT_TRANSLATE_NOOP( "QObject", "street view,photos,images,panorama,regions,musecl" ),
+            QT_TRANSLATE_NOOP( "QObject", "Region features" ), "features", ":/musecl/icons/streetview.svg",
+            "region-features" } )
 {
-  const QString kRegions = QStringLiteral( "REGIONS" );
-  const QString kRegionId = QStringLiteral( "REGION_ID_FIELD" );
-  const QString kImages = QStringLiteral( "IMAGES" );
-  const QString kPathField = QStringLiteral( "PATH_FIELD" );
-  const QString kBaseFolder = QStringLiteral( "BASE_FOLDER" );
-  const QString kCheckReadable = QStringLiteral( "CHECK_READABLE" );
-  const QString kOutput = QStringLiteral( "OUTPUT" );
-  const QString kOutputIndex = QStringLiteral( "OUTPUT_INDEX" );
 }
 
-QString MuseclStreetViewAlgorithm::name() const { return QStringLiteral( "streetview" ); }
-QString MuseclStreetViewAlgorithm::displayName() const { return QObject::tr( "Assign street-view images to regions" ); }
-QStringList MuseclStreetViewAlgorithm::tags() const { return QObject::tr( "street view,photos,images,panorama,regions,musecl" ).split( ',' ); }
-QString MuseclStreetViewAlgorithm::group() const { return QObject::tr( "Region features" ); }
-QString MuseclStreetViewAlgorithm::groupId() const { return QStringLiteral( "features" ); }
-QIcon MuseclStreetViewAlgorithm::icon() const { return QIcon( svgIconPath() ); }
-QString MuseclStreetViewAlgorithm::svgIconPath() const { return QStringLiteral( ":/musecl/icons/streetview.svg" ); }
-MuseclStreetViewAlgorithm *MuseclStreetViewAlgorithm::createInstance() const { return new MuseclStreetViewAlgorithm(); }
-
-
-QString MuseclStreetViewAlgorithm::shortHelpString() const
-{
-  return QObject::tr(
-           "Assigns street-view photos to regions: the input of MuseCL's street-view encoder, which may use many photos per region "
-           "(the paper has about 16).\n\n"
-           "Each point of the image layer is one photo; PATH_FIELD holds its file path. Relative paths are resolved against "
-           "BASE_FOLDER, or by default against the folder of the image layer's own file. With CHECK_READABLE each file is opened "
-           "(headers only) to catch corrupt or non-image files before training.\n\n"
-           "<b>Output</b>: the regions with sv_images (number of usable photos), and an index table region_id, image_path (absolute). "
-           "Photos that are missing, unreadable, have no path or lie outside every region are counted and named in the log; "
-           "none is dropped silently." );
-}
 
 void MuseclStreetViewAlgorithm::initAlgorithm( const QVariantMap & )
 {
-  addParameter( new QgsProcessingParameterFeatureSource( kRegions, QObject::tr( "Regions" ), QList<int>() << QgsProcessing::TypeVectorPolygon ) );
-  addParameter( new QgsProcessingParameterField( kRegionId, QObject::tr( "Region id field (default: region_id, else feature id)" ), QVariant(), kRegions,
-                QgsProcessingParameterField::Any, false, true ) );
-  addParameter( new QgsProcessingParameterFeatureSource( kImages, QObject::tr( "Street-view image points" ), QList<int>() << QgsProcessing::TypeVectorPoint ) );
-  addParameter( new QgsProcessingParameterField( kPathField, QObject::tr( "Image path field" ), QVariant(), kImages, QgsProcessingParameterField::String ) );
-  addParameter( new QgsProcessingParameterFile( kBaseFolder, QObject::tr( "Folder for relative paths (default: the image layer's folder)" ),
-                QgsProcessingParameterFile::Folder, QString(), QVariant(), true ) );
-  addParameter( new QgsProcessingParameterBoolean( kCheckReadable, QObject::tr( "Check that every image can be read" ), true ) );
-  addParameter( new QgsProcessingParameterFeatureSink( kOutput, QObject::tr( "Regions with street-view image counts" ), QgsProcessing::TypeVectorPolygon ) );
-  addParameter( new QgsProcessingParameterFeatureSink( kOutputIndex, QObject::tr( "Street-view image index" ), QgsProcessing::TypeVector ) );
-  addOutput( new QgsProcessingOutputNumber( QStringLiteral( "IMAGES_ASSIGNED" ), QObject::tr( "Images assigned to regions" ) ) );
-  addOutput( new QgsProcessingOutputNumber( QStringLiteral( "REGIONS_WITHOUT_GEOMETRY" ), QObject::tr( "Regions skipped for having no polygon geometry" ) ) );
-  addOutput( new QgsProcessingOutputNumber( QStringLiteral( "IMAGES_REJECTED" ), QObject::tr( "Images missing, unreadable, without path or outside regions" ) ) );
+  addParameter( new QgsProcessingParameterFeatureSource( MuseclParameter::REGIONS, QObject::tr( "Regions" ),
+                                                         QList<int>() << QgsProcessing::TypeVectorPolygon ) );
+  addParameter( new QgsProcessingParameterField(
+      MuseclParameter::REGION_ID_FIELD, QObject::tr( "Region id field (default: region_id, else feature id)" ),
+      QVariant(), MuseclParameter::REGIONS, QgsProcessingParameterField::Any, false, true ) );
+  addParameter( new QgsProcessingParameterFeatureSource( MuseclParameter::IMAGES,
+                                                         QObject::tr( "Street-view image points" ),
+                                                         QList<int>() << QgsProcessing::TypeVectorPoint ) );
+  addParameter( new QgsProcessingParameterField( MuseclParameter::PATH_FIELD, QObject::tr( "Image path field" ),
+                                                 QVariant(), MuseclParameter::IMAGES,
+                                                 QgsProcessingParameterField::String ) );
+  addParameter( new QgsProcessingParameterFile(
+      MuseclParameter::BASE_FOLDER, QObject::tr( "Folder for relative paths (default: the image layer's folder)" ),
+      QgsProcessingParameterFile::Folder, QString(), QVariant(), true ) );
+  addParameter( new QgsProcessingParameterBoolean( MuseclParameter::CHECK_READABLE,
+                                                   QObject::tr( "Check that every image can be read" ), true ) );
+  addParameter( new QgsProcessingParameterFeatureSink( MuseclParameter::OUTPUT,
+                                                       QObject::tr( "Regions with street-view image counts" ),
+                                                       QgsProcessing::TypeVectorPolygon ) );
+  addParameter( new QgsProcessingParameterFeatureSink(
+      MuseclParameter::OUTPUT_INDEX, QObject::tr( "Street-view image index" ), QgsProcessing::TypeVector ) );
+  addOutput(
+      new QgsProcessingOutputNumber( MuseclOutput::IMAGES_ASSIGNED, QObject::tr( "Images assigned to regions" ) ) );
+  addOutput( new QgsProcessingOutputNumber( MuseclOutput::REGIONS_WITHOUT_GEOMETRY,
+                                            QObject::tr( "Regions skipped for having no polygon geometry" ) ) );
+  addOutput( new QgsProcessingOutputNumber(
+      MuseclOutput::IMAGES_REJECTED, QObject::tr( "Images missing, unreadable, without path or outside regions" ) ) );
 }
 
 
-QVariantMap MuseclStreetViewAlgorithm::processAlgorithm( const QVariantMap &parameters, QgsProcessingContext &context, QgsProcessingFeedback *feedback )
+QVariantMap MuseclStreetViewAlgorithm::processAlgorithm( const QVariantMap &parameters, QgsProcessingContext &context,
+                                                         QgsProcessingFeedback *feedback )
 {
-  const MuseclRegionSet regions = museclReadRegions( this, parameters, kRegions, kRegionId, context, feedback );
-  std::unique_ptr<QgsProcessingFeatureSource> images( parameterAsSource( parameters, kImages, context ) );
+  // Three steps: the regions, the images, the outputs.
+  MuseclStepFeedback steps( 3, feedback );
+  const MuseclRegionSet regions = museclReadRegions( this, parameters, MuseclParameter::REGIONS,
+                                                     MuseclParameter::REGION_ID_FIELD, context, &steps );
+  std::unique_ptr<QgsProcessingFeatureSource> images(
+      parameterAsSource( parameters, MuseclParameter::IMAGES, context ) );
   if ( !images )
-    throw QgsProcessingException( invalidSourceError( parameters, kImages ) );
-  const QString pathName = parameterAsString( parameters, kPathField, context );
-  const MuseclStreetViewSummary summary = museclCollectStreetView( regions, *images, parameterAsVectorLayer( parameters, kImages, context ), pathName,
-                                          parameterAsFile( parameters, kBaseFolder, context ), parameterAsBoolean( parameters, kCheckReadable, context ),
-                                          context, feedback, 5, 90 );
+    throw QgsProcessingException( invalidSourceError( parameters, MuseclParameter::IMAGES ) );
+  MuseclStreetViewOptions streetView;
+  streetView.pathField = parameterAsString( parameters, MuseclParameter::PATH_FIELD, context );
+  streetView.baseFolder = parameterAsFile( parameters, MuseclParameter::BASE_FOLDER, context );
+  streetView.checkReadable = parameterAsBoolean( parameters, MuseclParameter::CHECK_READABLE, context );
+  steps.setCurrentStep( 1 );
+  const MuseclStreetViewSummary summary =
+      museclCollectStreetView( regions, *images, parameterAsVectorLayer( parameters, MuseclParameter::IMAGES, context ),
+                               streetView, context, &steps );
+  steps.setCurrentStep( 2 );
 
   MuseclOutputFields outputFields( regions.fields );
   outputFields.add( "sv_", "images", QVariant::Int );
   const QgsFields &fields = outputFields.fields();
-  MuseclAtomicSink output( this, kOutput, parameters, context, fields, regions.wkbType, regions.crs );
+  MuseclAtomicSink output( this, MuseclParameter::OUTPUT, parameters, context, fields, regions.wkbType, regions.crs );
   QgsFields indexFields;
   indexFields.append( QgsField( QStringLiteral( "region_id" ), QVariant::String ) );
   indexFields.append( QgsField( QStringLiteral( "image_path" ), QVariant::String ) );
-  MuseclAtomicSink index( this, kOutputIndex, parameters, context, indexFields, QgsWkbTypes::NoGeometry, QgsCoordinateReferenceSystem() );
+  MuseclAtomicSink index( this, MuseclParameter::OUTPUT_INDEX, parameters, context, indexFields,
+                          QgsWkbTypes::NoGeometry, QgsCoordinateReferenceSystem() );
   for ( int i = 0; i < regions.size(); ++i )
   {
     const auto &paths = summary.perRegion[static_cast<std::size_t>( i )];
-    output.addFeature( outputFields.extended( regions.features.at( i ), QgsAttributes() << static_cast<int>( paths.size() ) ) );
+    output.addFeature(
+        outputFields.extended( regions.features.at( i ), QgsAttributes() << static_cast<int>( paths.size() ) ) );
     for ( const QString &path : paths )
     {
       QgsFeature row;
@@ -98,20 +102,17 @@ QVariantMap MuseclStreetViewAlgorithm::processAlgorithm( const QVariantMap &para
     }
   }
 
-  museclReportStreetView( summary, pathName, regions.size(), feedback );
+  museclReportStreetView( summary, streetView.pathField, regions.size(), feedback );
 
   output.finish();
   index.finish();
   QVariantMap outputs;
-  outputs.insert( kOutput, output.publish() );
-  outputs.insert( kOutputIndex, index.publish() );
-  outputs.insert( QStringLiteral( "IMAGES_ASSIGNED" ), summary.assigned );
-  outputs.insert( QStringLiteral( "IMAGES_REJECTED" ), static_cast<qlonglong>( summary.missing.size() + summary.unreadable.size() + summary.outside.size() + summary.withoutPath ) );
-  outputs.insert( QStringLiteral( "REGIONS_WITHOUT_GEOMETRY" ), regions.withoutGeometry );
+  outputs.insert( MuseclParameter::OUTPUT, output.publish() );
+  outputs.insert( MuseclParameter::OUTPUT_INDEX, index.publish() );
+  outputs.insert( MuseclOutput::IMAGES_ASSIGNED, summary.assigned );
+  outputs.insert( MuseclOutput::IMAGES_REJECTED,
+                  static_cast<qlonglong>( summary.missing.size() + summary.unreadable.size() + summary.outside.size() +
+                                          summary.withoutPath ) );
+  outputs.insert( MuseclOutput::REGIONS_WITHOUT_GEOMETRY, regions.withoutGeometry );
   return outputs;
-}
-
-QString MuseclStreetViewAlgorithm::helpUrl() const
-{
-  return MuseclProvider::helpUrl( QStringLiteral( "region-features" ) );
 }

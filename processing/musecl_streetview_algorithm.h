@@ -3,21 +3,13 @@
 
 #include "musecl_algorithm.h"
 
-class MuseclStreetViewAlgorithm : public MuseclAlgorithm
+class MuseclStreetViewAlgorithm : public MuseclAlgorithmOf<MuseclStreetViewAlgorithm>
 {
   public:
-    QString name() const override;
-    QString displayName() const override;
-    QStringList tags() const override;
-    QString group() const override;
-    QString groupId() const override;
-    QString shortHelpString() const override;
-    QString helpUrl() const override;
-    QIcon icon() const override;
-    QString svgIconPath() const override;
-    MuseclStreetViewAlgorithm *createInstance() const override;
+    MuseclStreetViewAlgorithm();
     void initAlgorithm( const QVariantMap &configuration = QVariantMap() ) override;
 
   protected:
-    QVariantMap processAlgorithm( const QVariantMap &parameters, QgsProcessingContext &context, QgsProcessingFeedback *feedback ) override;
+    QVariantMap processAlgorithm( const QVariantMap &parameters, QgsProcessingContext &context,
+                                  QgsProcessingFeedback *feedback ) override;
 };

@@ -15,4 +15,5 @@ QgsFeatureRenderer *museclCategorisedRenderer( const QgsVectorLayer *layer, cons
 
 // Styles `destination` on load in the desktop and, for a .gpkg file, stores the style as its default.
 // `field`: the field to classify; `categories` > 0 means categorised with that many classes.
-void museclStyleOutput( QgsProcessingContext &context, const QString &destination, const QString &field, int categories, bool diverging );
+void museclStyleOutput( QgsProcessingContext &context, const QString &destination, const QString &field, int categories,
+                        bool diverging );

@@ -14,9 +14,9 @@
 namespace musecl {
 
 struct BandScaling {
-  int band = 1;       // 1-based band number in the raster (and in its chips, which keep every band)
-  double lo = 0;      // physical value shown as 0
-  double hi = 255;    // physical value shown as 255
+  int band = 1;     // 1-based band number in the raster (and in its chips, which keep every band)
+  double lo = 0;    // physical value shown as 0
+  double hi = 255;  // physical value shown as 255
 };
 
 struct Radiometry {
@@ -50,8 +50,12 @@ inline std::string Radiometry::bandList() const {
 }
 
 inline std::string Radiometry::describe() const {
-  std::string s = "bands " + bandList() + (channels.size() == 3 ? std::string(" as R,G,B") : " as " + std::to_string(channels.size()) + " input channels");
-  for (const BandScaling &c : channels) s += "; band " + std::to_string(c.band) + " " + radiometry_detail::number(c.lo) + " to " + radiometry_detail::number(c.hi);
+  std::string s =
+      "bands " + bandList() +
+      (channels.size() == 3 ? std::string(" as R,G,B") : " as " + std::to_string(channels.size()) + " input channels");
+  for (const BandScaling &c : channels)
+    s += "; band " + std::to_string(c.band) + " " + radiometry_detail::number(c.lo) + " to " +
+         radiometry_detail::number(c.hi);
   return s;
 }
 
@@ -60,10 +64,12 @@ inline std::string radiometryMismatch(const Radiometry &model, const Radiometry 
   for (std::size_t i = 0; i < model.channels.size() && i < scene.channels.size(); ++i) {
     const BandScaling &m = model.channels[i], &s = scene.channels[i];
     const double range = m.hi - m.lo, sceneRange = s.hi - s.lo;
-    const bool far = std::fabs(s.lo - m.lo) > 0.5 * range || std::fabs(s.hi - m.hi) > 0.5 * range || sceneRange < range / 3 || sceneRange > 3 * range;
+    const bool far = std::fabs(s.lo - m.lo) > 0.5 * range || std::fabs(s.hi - m.hi) > 0.5 * range ||
+                     sceneRange < range / 3 || sceneRange > 3 * range;
     if (far)
-      out += (out.empty() ? "" : "; ") + std::string("band ") + std::to_string(s.band) + " spans " + radiometry_detail::number(s.lo) + " to " + radiometry_detail::number(s.hi) +
-             " here against " + radiometry_detail::number(m.lo) + " to " + radiometry_detail::number(m.hi) + " in training";
+      out += (out.empty() ? "" : "; ") + std::string("band ") + std::to_string(s.band) + " spans " +
+             radiometry_detail::number(s.lo) + " to " + radiometry_detail::number(s.hi) + " here against " +
+             radiometry_detail::number(m.lo) + " to " + radiometry_detail::number(m.hi) + " in training";
   }
   return out;
 }

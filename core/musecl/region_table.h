@@ -1,14 +1,18 @@
 // The per-region inputs of MuseCL, filled by the feature algorithms and consumed by training.
-// One row per region, in the order of the region layer. Every modality is optional: an empty
-// vector means the modality was not given, and per-region gaps (a region without POIs, without a
-// chip) are explicit so the trainer can fall back and say so.
+// One row per region, in the order of the region layer, then one group of columns per view (each
+// declared in its view's folder). Every modality is optional: empty columns mean the modality was
+// not given, and per-region gaps (a region without POIs, without a chip) are explicit so the
+// trainer can fall back and say so.
 #pragma once
 
-#include <cstdint>
+#include "musecl/learn/views/embedding_raster/embedding_raster_columns.h"
+#include "musecl/learn/views/mobility/mobility_columns.h"
+#include "musecl/learn/views/poi/poi_columns.h"
+#include "musecl/learn/views/remote_sensing/remote_sensing_columns.h"
+#include "musecl/learn/views/street_view/street_view_columns.h"
+
 #include <string>
 #include <vector>
-
-#include "musecl/radiometry.h"
 
 namespace musecl {
 
@@ -17,51 +21,26 @@ struct RegionTable {
   // Region centroids in a metric CRS: the geographic fallback for triplets (Tile2Vec).
   std::vector<double> centroidX;
   std::vector<double> centroidY;
-
-  // POIs (paper eq. 3): counts per category, the category names being the columns.
-  std::vector<std::string> poiCategories;
-  std::vector<std::vector<double>> poiCounts;  // [region][category]
-  // Words for skip-gram (paper eq. 7): each POI's category token and text tokens, per region (the
-  // region's "sentence"), and the category tokens alone, whose word vectors are averaged.
-  std::vector<std::vector<std::string>> poiWords;
-  std::vector<std::vector<std::string>> poiCategoryTokens;
-
-  // Mobility (paper eqs. 1-2): weights of flows with both ends in regions; internal flows are also
-  // counted in inflow and outflow.
-  std::vector<double> inflow;
-  std::vector<double> outflow;
-  std::vector<double> internal;
-  // The flow graph itself (OD lines): one entry per origin-destination pair with its summed weight.
-  // Empty for trip end points, which say how much leaves and arrives but not where it goes.
-  struct Flow {
-    std::uint32_t origin = 0;
-    std::uint32_t destination = 0;
-    double weight = 0;
-  };
-  std::vector<Flow> flows;
-
   // Region areas in square metres (empty: unknown). Volume per area is what makes a dense block
   // differ from a large park with the same counts.
   std::vector<double> areaSquareMetres;
 
-  // Imagery: one remote-sensing chip per region (empty path: none), any number of street-view images.
-  std::vector<std::string> chipPaths;
-  // How the chips' bands become RGB, measured on the raster they were cut from (radiometry.h).
-  // Undefined: each chip is stretched on its own (models from before the radiometry).
-  Radiometry chipRadiometry;
-  std::vector<std::vector<std::string>> streetViewPaths;
+  // The views' columns.
+  RemoteSensingColumns remoteSensing;
+  StreetViewColumns streetView;
+  PoiColumns poi;
+  MobilityColumns mobility;
+  EmbeddingRasterColumns embeddingRaster;
 
-  // A continuous raster (e.g. foundation-model embeddings) summarised per region: the mean of each
-  // band, then each band's standard deviation (zonal_stats.h). An empty row: no valid pixel.
-  std::vector<std::vector<float>> embeddingRasterStats;
+  using Flow = MobilityColumns::Flow;
 
   std::size_t size() const { return ids.size(); }
-  bool hasPois() const { return !poiCounts.empty(); }
-  bool hasMobility() const { return !inflow.empty(); }
-  bool hasFlowGraph() const { return !flows.empty(); }
-  bool hasChips() const { return !chipPaths.empty(); }
-  bool hasStreetView() const { return !streetViewPaths.empty(); }
-  bool hasEmbeddingRaster() const { return !embeddingRasterStats.empty(); }
+  bool hasPois() const { return !poi.counts.empty(); }
+  bool hasMobility() const { return !mobility.inflow.empty(); }
+  bool hasFlowGraph() const { return !mobility.flows.empty(); }
+  bool hasChips() const { return !remoteSensing.chipPaths.empty(); }
+  bool hasStreetView() const { return !streetView.paths.empty(); }
+  bool hasEmbeddingRaster() const { return !embeddingRaster.stats.empty(); }
 };
 
 }  // namespace musecl

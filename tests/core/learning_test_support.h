@@ -1,8 +1,9 @@
-// Helpers shared by the learning tests (test_learning.cpp, test_flow_views.cpp): a temporary
-// path, tiny training options, and whether a run's decisions mention a text.
+// Helpers shared by the learning tests (test_learning.cpp, test_nn.cpp, test_flow_views.cpp,
+// test_thread_policy.cpp): a temporary path, tiny training options, and whether a run's decisions
+// mention a text.
 #pragma once
 
-#include "musecl/training.h"
+#include "musecl/learn/training.h"
 
 #include <unistd.h>
 

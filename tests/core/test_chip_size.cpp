@@ -2,7 +2,7 @@
 // a multiple of 32, within [64, 256].
 #include <gtest/gtest.h>
 
-#include "musecl/chip_extractor.h"
+#include "musecl/geo/chip_extractor.h"
 
 namespace {
 // A w x h rectangle in CRS units at the origin.

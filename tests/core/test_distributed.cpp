@@ -10,14 +10,13 @@
 // a - p and a - n), so its gradient is rounding noise on either side and Adam steps it at random.
 // The image stage's epoch losses agree within 1e-5 relative; gradient sums are checked exactly on
 // integers.
-#include "musecl/train/data_parallel.h"
-#include "musecl/train/model_file.h"
-#include "musecl/training.h"
+#include "musecl/learn/train/data_parallel.h"
+#include "musecl/learn/train/model_file.h"
+#include "musecl/learn/training.h"
 #include "loopback_processes.h"
 #include "toy_city.h"
 
 #include <gtest/gtest.h>
-
 
 #include <chrono>
 #include <cstdlib>
@@ -26,7 +25,6 @@
 #include <map>
 #include <sstream>
 #include <thread>
-
 
 using namespace musecl;
 namespace fs = std::filesystem;
@@ -81,12 +79,15 @@ int collectivesMain(int rank, int world, const std::string &rendezvous, int time
   try {
     const train::DataParallel dp(o, torch::kCPU);
     const float r = static_cast<float>(rank + 1);
-    torch::Tensor small = torch::zeros({3}, torch::requires_grad()), big = torch::zeros({7000000}, torch::requires_grad()), none = torch::zeros({2}, torch::requires_grad());
+    torch::Tensor small = torch::zeros({3}, torch::requires_grad()),
+                  big = torch::zeros({7000000}, torch::requires_grad()),
+                  none = torch::zeros({2}, torch::requires_grad());
     small.mutable_grad() = torch::arange(3, torch::kFloat32) * r;
     big.mutable_grad() = torch::full({7000000}, r);
     dp.sumGradients({small, big, none}, "test");
     const float total = world * (world + 1) / 2.0f;  // 1 + 2 + ... + world
-    bool ok = small.grad().equal(torch::arange(3, torch::kFloat32) * total) && big.grad().equal(torch::full({7000000}, total)) && none.grad().equal(torch::zeros({2}));
+    bool ok = small.grad().equal(torch::arange(3, torch::kFloat32) * total) &&
+              big.grad().equal(torch::full({7000000}, total)) && none.grad().equal(torch::zeros({2}));
     torch::Tensor buffer = torch::full({4}, r);
     dp.averageTensors({buffer}, "test");
     ok = ok && buffer.equal(torch::full({4}, total / world));
@@ -122,7 +123,8 @@ int rankMain(int argc, char **argv) {
     return toyLoader(path, size, chw);
   };
   const ProgressCallback progress = [&](const TrainingProgress &p) {
-    if (mode == "die" && rank == 1 && p.stage == "remote sensing" && p.batch == 2) _exit(9);  // as a killed process: no cleanup
+    if (mode == "die" && rank == 1 && p.stage == "remote sensing" && p.batch == 2)
+      _exit(9);  // as a killed process: no cleanup
     return true;
   };
   try {
@@ -148,15 +150,18 @@ struct RankProcess {
   pid_t pid = -1;
 };
 
-RankProcess spawnRank(int rank, int world, const std::string &rendezvous, int timeout, const std::string &outDir, const std::string &mode) {
-  return {musecl::loopback::spawnSelf({"--rank", std::to_string(rank), std::to_string(world), rendezvous, std::to_string(timeout), outDir, mode})};
+RankProcess spawnRank(int rank, int world, const std::string &rendezvous, int timeout, const std::string &outDir,
+                      const std::string &mode) {
+  return {musecl::loopback::spawnSelf(
+      {"--rank", std::to_string(rank), std::to_string(world), rendezvous, std::to_string(timeout), outDir, mode})};
 }
 
 // Exit status, or -1 after `limit` (the process is then killed).
 int waitRank(RankProcess &p, std::chrono::seconds limit) { return musecl::loopback::waitExit(p.pid, limit); }
 
 // Ranks 0 and 1 meeting through a FileStore in `job`; their exit statuses (-1: past its limit).
-std::pair<int, int> runTwoRanks(const std::string &job, const std::string &mode, int timeout, std::chrono::seconds limit0, std::chrono::seconds limit1) {
+std::pair<int, int> runTwoRanks(const std::string &job, const std::string &mode, int timeout,
+                                std::chrono::seconds limit0, std::chrono::seconds limit1) {
   RankProcess r0 = spawnRank(0, 2, "file://" + job + "/rendezvous", timeout, job, mode);
   RankProcess r1 = spawnRank(1, 2, "file://" + job + "/rendezvous", timeout, job, mode);
   const int first = waitRank(r0, limit0);
@@ -170,7 +175,6 @@ std::string readText(const std::string &path) {
   return s.str();
 }
 
-
 std::string tempDir(const std::string &name) {
   const fs::path d = fs::temp_directory_path() / ("musecl_dist_" + std::to_string(::getpid()) + "_" + name);
   fs::remove_all(d);
@@ -180,15 +184,17 @@ std::string tempDir(const std::string &name) {
 
 std::map<std::string, torch::Tensor> encoderParameters(const std::string &modelPath) {
   std::map<std::string, torch::Tensor> out;
-  const train::ModelParts parts = train::readModel(modelPath);
-  for (const auto &item : parts.rs->named_parameters()) out[item.key()] = item.value().detach().clone();
+  train::ModelParts parts = train::readModel(modelPath);
+  for (const auto &item : train::imageEncoder(parts, View::RemoteSensing)->named_parameters())
+    out[item.key()] = item.value().detach().clone();
   return out;
 }
 
 }  // namespace
 
 TEST(DistributedOptions, ComeFromParametersOrTheLaunchersEnvironment) {
-  std::map<std::string, std::string> env{{"WORLD_SIZE", "4"}, {"RANK", "2"}, {"MASTER_ADDR", "10.0.0.5"}, {"MASTER_PORT", "29500"}};
+  std::map<std::string, std::string> env{
+      {"WORLD_SIZE", "4"}, {"RANK", "2"}, {"MASTER_ADDR", "10.0.0.5"}, {"MASTER_PORT", "29500"}};
   auto getenv = [&](const char *name) -> const char * {
     const auto it = env.find(name);
     return it == env.end() ? nullptr : it->second.c_str();
@@ -243,8 +249,14 @@ TEST(DistributedOptions, BadValuesAreRefusedQuotingThem) {
   DistributedOptions fromEnv;
   fromEnv.worldSize = 0;
   fromEnv.rank = -1;
-  EXPECT_NE(message(fromEnv, [](const char *n) -> const char * { return std::string(n) == "WORLD_SIZE" ? "two" : nullptr; }).find("WORLD_SIZE='two'"), std::string::npos);
-  EXPECT_NE(message(fromEnv, [](const char *n) -> const char * { return std::string(n) == "WORLD_SIZE" ? "3" : nullptr; }).find("no rank is given"), std::string::npos);
+  EXPECT_NE(
+      message(fromEnv, [](const char *n) -> const char * { return std::string(n) == "WORLD_SIZE" ? "two" : nullptr; })
+          .find("WORLD_SIZE='two'"),
+      std::string::npos);
+  EXPECT_NE(
+      message(fromEnv, [](const char *n) -> const char * { return std::string(n) == "WORLD_SIZE" ? "3" : nullptr; })
+          .find("no rank is given"),
+      std::string::npos);
 }
 
 TEST(DataParallel, ShardsCoverABatchOnceWithSizesDifferingByAtMostOne) {
@@ -274,7 +286,9 @@ TEST(DataParallel, ThreeRanksSumGradientsInBucketsAverageBroadcastAndSumExactly)
   const std::string rendezvous = "tcp://127.0.0.1:" + std::to_string(musecl::loopback::freeLoopbackPort());
   std::vector<RankProcess> ranks;
   for (int r = 0; r < 3; ++r) ranks.push_back(spawnRank(r, 3, rendezvous, 60, job, "collectives"));
-  for (int r = 0; r < 3; ++r) EXPECT_EQ(waitRank(ranks[static_cast<std::size_t>(r)], std::chrono::seconds(120)), 0) << readText(job + "/rank" + std::to_string(r) + ".err");
+  for (int r = 0; r < 3; ++r)
+    EXPECT_EQ(waitRank(ranks[static_cast<std::size_t>(r)], std::chrono::seconds(120)), 0)
+        << readText(job + "/rank" + std::to_string(r) + ".err");
   fs::remove_all(job);
 }
 
@@ -291,7 +305,8 @@ TEST(DataParallel, TwoRanksOnLoopbackTrainTheParametersOfOneProcessOnTheCombined
   ASSERT_EQ(exit1, 0) << readText(job + "/rank1.err");
   EXPECT_NE(readText(job + "/rank1.log").find("data-parallel: rank 1 of 2"), std::string::npos);
   ASSERT_TRUE(fs::exists(job + "/model.musecl"));  // written by rank 0 only: one file, no temporary left
-  EXPECT_EQ(std::distance(fs::directory_iterator(job), fs::directory_iterator()), 7);  // model, 2 x (.emb, .loss, .log); the FileStore is gone
+  EXPECT_EQ(std::distance(fs::directory_iterator(job), fs::directory_iterator()),
+            7);  // model, 2 x (.emb, .loss, .log); the FileStore is gone
 
   const auto expected = encoderParameters(single + "/model.musecl"), actual = encoderParameters(job + "/model.musecl");
   ASSERT_EQ(expected.size(), actual.size());
@@ -308,9 +323,12 @@ TEST(DataParallel, TwoRanksOnLoopbackTrainTheParametersOfOneProcessOnTheCombined
   // Only the image stage: its batch-norm running statistics are each rank's own, averaged over the
   // ranks at each epoch's end, not one sequence of updates, so the images' embeddings (evaluated with
   // them) and the fusion trained on them differ a little, as they do with PyTorch's DDP.
-  for (std::size_t i = 0; i < losses.size(); ++i)
-    if (alone.log[i].stage == "remote sensing")
-      EXPECT_NEAR(losses[i], alone.log[i].loss, 1e-5 * std::abs(alone.log[i].loss) + 1e-7) << alone.log[i].stage << " epoch " << alone.log[i].epoch;
+  for (std::size_t i = 0; i < losses.size(); ++i) {
+    if (alone.log[i].stage == "remote sensing") {
+      EXPECT_NEAR(losses[i], alone.log[i].loss, 1e-5 * std::abs(alone.log[i].loss) + 1e-7)
+          << alone.log[i].stage << " epoch " << alone.log[i].epoch;
+    }
+  }
   // Every rank ends with rank 0's embeddings, bit for bit.
   EXPECT_EQ(readValues(job + "/rank0.emb"), readValues(job + "/rank1.emb"));
   EXPECT_EQ(readValues(job + "/rank0.emb").size(), alone.embeddings.values.size());
@@ -340,7 +358,8 @@ TEST(DataParallel, AKilledRankMakesTheOtherStopWithAnErrorWithinTheTimeout) {
 TEST(DataParallel, ARankThatFailsStopsEveryRankAndTheOthersNameIt) {
   if (!distributedAvailable()) GTEST_SKIP() << "this build has no c10d Gloo backend";
   const std::string job = tempDir("failed");
-  EXPECT_EQ(runTwoRanks(job, "bad-image", 30, std::chrono::seconds(120), std::chrono::seconds(60)), std::make_pair(1, 1));
+  EXPECT_EQ(runTwoRanks(job, "bad-image", 30, std::chrono::seconds(120), std::chrono::seconds(60)),
+            std::make_pair(1, 1));
   const std::string mine = readText(job + "/rank1.err"), other = readText(job + "/rank0.err");
   EXPECT_NE(mine.find("cannot decode image 'toy://5/chip'"), std::string::npos) << mine;
   EXPECT_NE(other.find("rank(s) 1 failed in remote sensing epoch 1 batch"), std::string::npos) << other;
@@ -353,7 +372,8 @@ TEST(DataParallel, ARankThatNeverArrivesStopsTheOthersAfterTheTimeout) {
   const std::string job = tempDir("alone");
   const int timeout = 3;
   const auto started = std::chrono::steady_clock::now();
-  RankProcess r0 = spawnRank(0, 2, "tcp://127.0.0.1:" + std::to_string(musecl::loopback::freeLoopbackPort()), timeout, job, "train");
+  RankProcess r0 =
+      spawnRank(0, 2, "tcp://127.0.0.1:" + std::to_string(musecl::loopback::freeLoopbackPort()), timeout, job, "train");
   EXPECT_EQ(waitRank(r0, std::chrono::seconds(60)), 1);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   EXPECT_GE(seconds, timeout);
@@ -367,9 +387,12 @@ TEST(DataParallel, ARankThatNeverArrivesStopsTheOthersAfterTheTimeout) {
 TEST(DataParallel, RanksGivenDifferentOptionsAllStopWithOneMessage) {
   if (!distributedAvailable()) GTEST_SKIP() << "this build has no c10d Gloo backend";
   const std::string job = tempDir("mismatch");
-  EXPECT_EQ(runTwoRanks(job, "other-seed", 30, std::chrono::seconds(60), std::chrono::seconds(60)), std::make_pair(1, 1));
+  EXPECT_EQ(runTwoRanks(job, "other-seed", 30, std::chrono::seconds(60), std::chrono::seconds(60)),
+            std::make_pair(1, 1));
   for (const char *rank : {"rank0", "rank1"})
-    EXPECT_NE(readText(job + "/" + rank + ".err").find("1 rank(s) of the job were given other regions or options than rank 0"), std::string::npos)
+    EXPECT_NE(readText(job + "/" + rank + ".err")
+                  .find("1 rank(s) of the job were given other regions or options than rank 0"),
+              std::string::npos)
         << readText(job + "/" + rank + ".err");
   fs::remove_all(job);
 }

@@ -1,10 +1,10 @@
 // The views learned from OD flows: the mobility view recovers planted destination profiles and
 // trains cities over the dense limit; the fusion's flow term carries what the flows say into the
 // fused vector, and its pair targets agree in their dense and sparse forms.
-#include "musecl/train/context.h"
-#include "musecl/train/fusion_stage.h"
-#include "musecl/train/mobility_view.h"
-#include "musecl/training.h"
+#include "musecl/learn/train/context.h"
+#include "musecl/learn/fusion/fusion_stage.h"
+#include "musecl/learn/views/mobility/mobility_view.h"
+#include "musecl/learn/training.h"
 #include "learning_test_support.h"
 #include "toy_city.h"
 
@@ -26,9 +26,11 @@ RegionTable plantedFlowCity() {
     const int group = r / 8;
     t.ids.push_back("r" + std::to_string(r));
     if (group < 2)
-      for (int d = (group + 2) * 8; d < (group + 3) * 8; ++d) t.flows.push_back({static_cast<std::uint32_t>(r), static_cast<std::uint32_t>(d), 50.0});
+      for (int d = (group + 2) * 8; d < (group + 3) * 8; ++d)
+        t.mobility.flows.push_back({static_cast<std::uint32_t>(r), static_cast<std::uint32_t>(d), 50.0});
     else
-      for (int d = 0; d < 16; ++d) t.flows.push_back({static_cast<std::uint32_t>(r), static_cast<std::uint32_t>(d), 20.0});
+      for (int d = 0; d < 16; ++d)
+        t.mobility.flows.push_back({static_cast<std::uint32_t>(r), static_cast<std::uint32_t>(d), 20.0});
   }
   return t;
 }
@@ -41,19 +43,21 @@ TEST(MobilityView, RegionsWithTheSameDestinationProfileEndUpCloser) {
   // group 3. Groups 2 and 3 differ in their POIs and send their trips to every region of groups
   // 0-1. Only the flow graph can separate groups 0 and 1.
   RegionTable t = plantedFlowCity();
-  t.poiCategories = {"home", "office", "shop"};
+  t.poi.categories = {"home", "office", "shop"};
   for (int r = 0; r < 32; ++r) {
     const int group = r / 8;
-    t.poiCounts.push_back(group < 2 ? std::vector<double>{10, 0, 0} : group == 2 ? std::vector<double>{0, 10, 0} : std::vector<double>{0, 0, 10});
-    t.poiCategoryTokens.emplace_back();
-    t.poiWords.emplace_back();
+    t.poi.counts.push_back(group < 2    ? std::vector<double>{10, 0, 0}
+                           : group == 2 ? std::vector<double>{0, 10, 0}
+                                        : std::vector<double>{0, 0, 10});
+    t.poi.categoryTokens.emplace_back();
+    t.poi.words.emplace_back();
   }
-  t.inflow.assign(32, 0.0);
-  t.outflow.assign(32, 0.0);
-  t.internal.assign(32, 0.0);
-  for (const auto &f : t.flows) {
-    t.outflow[f.origin] += f.weight;
-    t.inflow[f.destination] += f.weight;
+  t.mobility.inflow.assign(32, 0.0);
+  t.mobility.outflow.assign(32, 0.0);
+  t.mobility.internal.assign(32, 0.0);
+  for (const auto &f : t.mobility.flows) {
+    t.mobility.outflow[f.origin] += f.weight;
+    t.mobility.inflow[f.destination] += f.weight;
   }
   TrainingOptions o = tinyOptions();
   o.mobilityEpochs = 400;
@@ -67,7 +71,8 @@ TEST(MobilityView, RegionsWithTheSameDestinationProfileEndUpCloser) {
   EXPECT_EQ(view.values.size(1), 16) << "two encoders, rotated onto the first and averaged: one 16-d view";
   ASSERT_EQ(model.rotations.size(), 2u);
   EXPECT_TRUE(torch::allclose(model.rotations[0], torch::eye(16), 1e-4, 1e-4)) << "the first encoder is the reference";
-  EXPECT_TRUE(torch::allclose(model.rotations[1].mm(model.rotations[1].t()), torch::eye(16), 1e-4, 1e-4)) << "rotations are orthogonal";
+  EXPECT_TRUE(torch::allclose(model.rotations[1].mm(model.rotations[1].t()), torch::eye(16), 1e-4, 1e-4))
+      << "rotations are orthogonal";
   EXPECT_LT(log.back().loss, 0.1 * log.front().loss) << "the log trip counts are reproduced";
   const torch::Tensor distance = torch::cdist(view.values, view.values);
   auto meanDistance = [&](int groupA, int groupB) {
@@ -86,11 +91,11 @@ TEST(MobilityView, RegionsWithTheSameDestinationProfileEndUpCloser) {
   RegionTable reversed = t;
   auto flip = [](std::uint32_t r) { return 31 - r; };
   for (std::size_t i = 0; i < 32; ++i) {
-    reversed.poiCounts[flip(static_cast<std::uint32_t>(i))] = t.poiCounts[i];
-    reversed.inflow[flip(static_cast<std::uint32_t>(i))] = t.inflow[i];
-    reversed.outflow[flip(static_cast<std::uint32_t>(i))] = t.outflow[i];
+    reversed.poi.counts[flip(static_cast<std::uint32_t>(i))] = t.poi.counts[i];
+    reversed.mobility.inflow[flip(static_cast<std::uint32_t>(i))] = t.mobility.inflow[i];
+    reversed.mobility.outflow[flip(static_cast<std::uint32_t>(i))] = t.mobility.outflow[i];
   }
-  for (auto &f : reversed.flows) f = {flip(f.origin), flip(f.destination), f.weight};
+  for (auto &f : reversed.mobility.flows) f = {flip(f.origin), flip(f.destination), f.weight};
   const train::ViewVectors applied = train::applyMobilityView(reversed, model, ctx);
   EXPECT_TRUE(torch::allclose(applied.values.flip({0}), view.values, 1e-4, 1e-4));
 }
@@ -123,7 +128,7 @@ TEST(Fusion, TheFlowTermMakesTheFusedVectorCarryWhatTheFlowsSay) {
   const auto [withFlows, wideWithFlows] = run(3.0, t, withFlowsLog);
   const auto [infoNceOnly, wideInfoNce] = run(0.0, t, infoNceLog);
   RegionTable noPairs = t;
-  noPairs.flows.clear();
+  noPairs.mobility.flows.clear();
   const auto [tripEnds, wideTripEnds] = run(3.0, noPairs, noPairsLog);
   std::vector<std::string> untrainedLog;
   const auto [untrained, wideUntrained] = run(3.0, t, untrainedLog, 0);
@@ -131,10 +136,12 @@ TEST(Fusion, TheFlowTermMakesTheFusedVectorCarryWhatTheFlowsSay) {
   EXPECT_TRUE(mentions(infoNceLog, "no flow term (weight 0)"));
   EXPECT_TRUE(mentions(noPairsLog, "no flow term (it needs OD flows and a mobility view)"));
   EXPECT_FALSE(wideWithFlows) << "automatic output: the flow-trained fused vector alone";
-  EXPECT_TRUE(wideInfoNce && wideTripEnds && wideUntrained) << "automatic output: the fused vector and each view's projection";
+  EXPECT_TRUE(wideInfoNce && wideTripEnds && wideUntrained)
+      << "automatic output: the fused vector and each view's projection";
   EXPECT_FALSE(mentions(untrainedLog, "flow weight")) << "FUSION_EPOCHS=0 trains nothing, so no flow term is claimed";
 
-  auto probe = [](const RegionEmbeddings &e) {  // leave-one-out ridge R^2 of "group 0 or 1" from the fused vector of regions 0-15
+  auto probe = [](const RegionEmbeddings
+                      &e) {  // leave-one-out ridge R^2 of "group 0 or 1" from the fused vector of regions 0-15
     const torch::Tensor f = torch::tensor(e.values).view({32, -1}).narrow(1, 0, 16).narrow(0, 0, 16).to(torch::kDouble);
     const torch::Tensor x = (f - f.mean(0)) / f.std(0, false).clamp_min(1e-9);
     const torch::Tensor y = torch::cat({-torch::ones({8}), torch::ones({8})}).to(torch::kDouble);
@@ -163,13 +170,13 @@ TEST(Fusion, FlowTargetsAmongRowsAgreeDenseAndSparse) {
   // The sparse targets (cities over 2048 regions: sorted pair keys, binary search) give the same
   // [k, k] blocks as the dense matrix, in the order of the rows asked for, with 0 where no flow runs.
   RegionTable t = plantedFlowCity();
-  t.flows.push_back({5, 5, 9.0});  // an internal flow
+  t.mobility.flows.push_back({5, 5, 9.0});  // an internal flow
   const train::FlowGraphTensors g = train::flowGraphTensors(t, torch::Device(torch::kCPU));
   const train::PairTargets dense = train::pairTargets(g, 32, torch::Device(torch::kCPU));
   ASSERT_TRUE(dense.dense);
   const train::PairTargets sparse = train::pairTargets(g, 32, torch::Device(torch::kCPU), 0);
   ASSERT_FALSE(sparse.dense);
-  ASSERT_EQ(sparse.keys.numel(), static_cast<int64_t>(t.flows.size()));
+  ASSERT_EQ(sparse.keys.numel(), static_cast<int64_t>(t.mobility.flows.size()));
   const torch::Tensor rows = torch::tensor(std::vector<std::int64_t>{20, 3, 5, 17, 0}, torch::kLong);
   const torch::Tensor a = dense.among(rows), b = sparse.among(rows);
   ASSERT_EQ(a.sizes(), (std::vector<int64_t>{5, 5}));
@@ -179,9 +186,12 @@ TEST(Fusion, FlowTargetsAmongRowsAgreeDenseAndSparse) {
   const torch::Tensor origins = torch::tensor(std::vector<std::int64_t>{0, 31, 3, 5}, torch::kLong);
   const torch::Tensor destinations = torch::tensor(std::vector<std::int64_t>{0, 31, 20, 5}, torch::kLong);
   EXPECT_TRUE(torch::equal(sparse.lookup(origins, destinations), dense.lookup(origins, destinations)));
-  EXPECT_FLOAT_EQ(a[1][0].item<float>(), static_cast<float>(std::log1p(50.0))) << "region 3 (group 0) sends 50 trips to region 20 (group 2)";
-  EXPECT_FLOAT_EQ(a[0][1].item<float>(), static_cast<float>(std::log1p(20.0))) << "region 20 (group 2) sends 20 trips to region 3";
-  EXPECT_FLOAT_EQ(a[1][3].item<float>(), static_cast<float>(std::log1p(50.0))) << "region 3 sends 50 trips to region 17 (group 2)";
+  EXPECT_FLOAT_EQ(a[1][0].item<float>(), static_cast<float>(std::log1p(50.0)))
+      << "region 3 (group 0) sends 50 trips to region 20 (group 2)";
+  EXPECT_FLOAT_EQ(a[0][1].item<float>(), static_cast<float>(std::log1p(20.0)))
+      << "region 20 (group 2) sends 20 trips to region 3";
+  EXPECT_FLOAT_EQ(a[1][3].item<float>(), static_cast<float>(std::log1p(50.0)))
+      << "region 3 sends 50 trips to region 17 (group 2)";
   EXPECT_FLOAT_EQ(a[2][2].item<float>(), static_cast<float>(std::log1p(9.0)));
   EXPECT_EQ(a[1][4].item<float>(), 0.0f) << "region 3 sends nothing to region 0 (its own group)";
   EXPECT_EQ(a[0][3].item<float>(), 0.0f) << "region 20 sends nothing to region 17 (its own group)";
@@ -194,11 +204,11 @@ TEST(MobilityView, CitiesOverTheDenseLimitTrainOnFlowsAndRandomPairsReproducibly
   const int n = static_cast<int>(train::kDensePairsUpTo) + 52;
   for (int r = 0; r < n; ++r) {
     t.ids.push_back("r" + std::to_string(r));
-    t.flows.push_back({static_cast<std::uint32_t>(r), static_cast<std::uint32_t>((r + 1) % n), 30.0});
+    t.mobility.flows.push_back({static_cast<std::uint32_t>(r), static_cast<std::uint32_t>((r + 1) % n), 30.0});
   }
-  t.inflow.assign(static_cast<std::size_t>(n), 30.0);
-  t.outflow.assign(static_cast<std::size_t>(n), 30.0);
-  t.internal.assign(static_cast<std::size_t>(n), 0.0);
+  t.mobility.inflow.assign(static_cast<std::size_t>(n), 30.0);
+  t.mobility.outflow.assign(static_cast<std::size_t>(n), 30.0);
+  t.mobility.internal.assign(static_cast<std::size_t>(n), 0.0);
   TrainingOptions o = tinyOptions();
   o.mobilityEpochs = 60;
   auto train = [&](std::vector<EpochLog> &log, std::vector<std::string> &decisions) {

@@ -1,7 +1,7 @@
 // HexCover against brute force: every lattice cell near the polygon is classified by direct
 // geometry (centre in polygon by even-odd, segment-hexagon contact) and compared with the
 // lattice-arithmetic result. Known counts are derived by hand in the comments.
-#include "musecl/hex_cover.h"
+#include "musecl/geo/hex_cover.h"
 
 #include <gtest/gtest.h>
 
@@ -101,12 +101,17 @@ TEST(HexCover, AxisAlignedRectangleHasTheHandCountedCentres) {
 
 TEST(HexCover, ConcavePolygonWithHoleMatchesBruteForce) {
   const HexLattice lattice(37.0);
-  const std::vector<Ring> rings{
-      // A "C" shape in UTM-like coordinates...
-      {{500000, 4400000}, {501000, 4400000}, {501000, 4400300}, {500300, 4400300}, {500300, 4400700},
-       {501000, 4400700}, {501000, 4401000}, {500000, 4401000}},
-      // ...with a square hole, given clockwise (orientation must not matter).
-      {{500050, 4400800}, {500050, 4400950}, {500200, 4400950}, {500200, 4400800}}};
+  const std::vector<Ring> rings{// A "C" shape in UTM-like coordinates...
+                                {{500000, 4400000},
+                                 {501000, 4400000},
+                                 {501000, 4400300},
+                                 {500300, 4400300},
+                                 {500300, 4400700},
+                                 {501000, 4400700},
+                                 {501000, 4401000},
+                                 {500000, 4401000}},
+                                // ...with a square hole, given clockwise (orientation must not matter).
+                                {{500050, 4400800}, {500050, 4400950}, {500200, 4400950}, {500200, 4400800}}};
   expectMatchesBruteForce(lattice, rings);
 }
 

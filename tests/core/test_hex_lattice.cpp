@@ -1,7 +1,7 @@
 // Hex lattice invariants. Tolerances: areas and lengths to 1e-9 relative (double arithmetic on
 // coordinates up to 1e7); shared vertices are compared for exact equality, which is the point of
 // computing them from integer vertex-grid positions.
-#include "musecl/hex_lattice.h"
+#include "musecl/geo/hex_lattice.h"
 
 #include <gtest/gtest.h>
 
@@ -67,7 +67,8 @@ TEST(HexLattice, SideAreaAndWidthsFollowTheStatedConvention) {
 
 TEST(HexLattice, NeighboursShareOneFullEdgeExactly) {
   const HexLattice lattice(123.456);
-  for (const HexCell cell : {HexCell{0, 0}, HexCell{1, 0}, HexCell{-1, -1}, HexCell{4001, 5000}, HexCell{-4001, -5000}}) {
+  for (const HexCell cell :
+       {HexCell{0, 0}, HexCell{1, 0}, HexCell{-1, -1}, HexCell{4001, 5000}, HexCell{-4001, -5000}}) {
     const auto mine = lattice.vertices(cell);
     const auto neighbours = lattice.neighbours(cell);
     std::set<std::pair<std::int64_t, std::int64_t>> distinct;
@@ -165,5 +166,6 @@ TEST(HexLattice, AnchoredAtTheCrsOrigin) {
   const HexCell cell = lattice.cellContaining(p);
   const XY c = lattice.centre(cell);
   EXPECT_LE(std::hypot(p.x - c.x, p.y - c.y), 500.0 + 1e-9);
-  EXPECT_NEAR(c.x, 1.5 * 500.0 * static_cast<double>(cell.col), 1e-6) << "flat-topped columns are 1.5 sides apart from x = 0";
+  EXPECT_NEAR(c.x, 1.5 * 500.0 * static_cast<double>(cell.col), 1e-6)
+      << "flat-topped columns are 1.5 sides apart from x = 0";
 }

@@ -5,7 +5,7 @@
 
 #include "test_bytes.h"
 
-#include "musecl/image_io.h"
+#include "musecl/geo/image_io.h"
 
 #include <gdal_priv.h>
 #include <cpl_conv.h>
@@ -30,10 +30,12 @@ std::string makeImage(const std::filesystem::path &dir, const char *driver, cons
   std::vector<unsigned char> pixels(48 * 40);
   for (int b = 1; b <= 3; ++b) {
     for (int k = 0; k < 48 * 40; ++k) pixels[k] = static_cast<unsigned char>((k % 48) * 5 + (k / 48) * 3 * b);
-    if (mem->GetRasterBand(b)->RasterIO(GF_Write, 0, 0, 48, 40, pixels.data(), 48, 40, GDT_Byte, 0, 0) != CE_None) return {};
+    if (mem->GetRasterBand(b)->RasterIO(GF_Write, 0, 0, 48, 40, pixels.data(), 48, 40, GDT_Byte, 0, 0) != CE_None)
+      return {};
   }
   const std::string path = (dir / name).string();
-  GDALClose(GetGDALDriverManager()->GetDriverByName(driver)->CreateCopy(path.c_str(), mem, FALSE, nullptr, nullptr, nullptr));
+  GDALClose(
+      GetGDALDriverManager()->GetDriverByName(driver)->CreateCopy(path.c_str(), mem, FALSE, nullptr, nullptr, nullptr));
   GDALClose(mem);
   return path;
 }
@@ -41,13 +43,15 @@ std::string makeImage(const std::filesystem::path &dir, const char *driver, cons
 }  // namespace
 
 TEST(ImageDecoderFuzz, DamagedPngJpegAndTiffDecodeOrFailCleanly) {
-  const std::filesystem::path dir = std::filesystem::temp_directory_path() / ("musecl_imgfuzz_" + std::to_string(::getpid()));
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("musecl_imgfuzz_" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   CPLPushErrorHandler(CPLQuietErrorHandler);  // thousands of expected decoder complaints
   const int perFormat = std::getenv("MUSECL_FUZZ_CASES") ? std::atoi(std::getenv("MUSECL_FUZZ_CASES")) / 3 : 1000;
   std::mt19937_64 rng(20261130);
   int decoded = 0, refused = 0;
-  for (const auto &[driver, name] : {std::pair<const char *, const char *>{"PNG", "a.png"}, {"JPEG", "a.jpg"}, {"GTiff", "a.tif"}}) {
+  for (const auto &[driver, name] :
+       {std::pair<const char *, const char *>{"PNG", "a.png"}, {"JPEG", "a.jpg"}, {"GTiff", "a.tif"}}) {
     const std::string source = makeImage(dir, driver, name);
     std::vector<std::uint8_t> chw;
     ASSERT_TRUE(musecl::loadImageRgb(source, 32, chw)) << driver;
@@ -58,16 +62,19 @@ TEST(ImageDecoderFuzz, DamagedPngJpegAndTiffDecodeOrFailCleanly) {
       const std::size_t n = bytes.size();
       switch (k % 4) {
         case 0:
-          for (int f = 0; f < 1 + static_cast<int>(rng() % 6); ++f) bytes[rng() % n] ^= static_cast<char>(1u << (rng() % 8));
+          for (int f = 0; f < 1 + static_cast<int>(rng() % 6); ++f)
+            bytes[rng() % n] ^= static_cast<char>(1u << (rng() % 8));
           break;
         case 1:
           bytes.resize(rng() % n);
           break;
         case 2:
-          for (std::size_t at = rng() % n, len = 1 + rng() % 32, e = std::min(n, at + len); at < e; ++at) bytes[at] = static_cast<char>(rng());
+          for (std::size_t at = rng() % n, len = 1 + rng() % 32, e = std::min(n, at + len); at < e; ++at)
+            bytes[at] = static_cast<char>(rng());
           break;
         case 3:  // the header, where sizes and offsets live
-          for (int f = 0; f < 1 + static_cast<int>(rng() % 3); ++f) bytes[rng() % std::min<std::size_t>(n, 64)] = static_cast<char>(rng());
+          for (int f = 0; f < 1 + static_cast<int>(rng() % 3); ++f)
+            bytes[rng() % std::min<std::size_t>(n, 64)] = static_cast<char>(rng());
           break;
       }
       writeAllBytes(damaged, bytes);
@@ -81,7 +88,8 @@ TEST(ImageDecoderFuzz, DamagedPngJpegAndTiffDecodeOrFailCleanly) {
     }
   }
   CPLPopErrorHandler();
-  std::printf("image fuzz: %d damaged files, %d decoded (damage in pixel data), %d refused\n", decoded + refused, decoded, refused);
+  std::printf("image fuzz: %d damaged files, %d decoded (damage in pixel data), %d refused\n", decoded + refused,
+              decoded, refused);
   EXPECT_GT(refused, 0);
   std::filesystem::remove_all(dir);
 }

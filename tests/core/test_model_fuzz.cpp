@@ -6,7 +6,7 @@
 
 #include "test_bytes.h"
 
-#include "musecl/training.h"
+#include "musecl/learn/training.h"
 
 #include <unistd.h>
 
@@ -29,24 +29,24 @@ namespace {
 RegionTable smallCity() {
   RegionTable t;
   const char *words[] = {"shop", "park", "school"};
-  t.poiCategories = {"shop", "park", "school"};
+  t.poi.categories = {"shop", "park", "school"};
   for (int i = 0; i < 9; ++i) {
     t.ids.push_back("r" + std::to_string(i));
     t.centroidX.push_back(100.0 * (i % 3));
     t.centroidY.push_back(100.0 * (i / 3));
     t.areaSquareMetres.push_back(10000.0);
-    t.poiCounts.push_back({double(1 + i % 3), double(i % 2), 1.0});
-    t.poiWords.push_back({words[i % 3], words[(i + 1) % 3], "cafe"});
-    t.poiCategoryTokens.push_back({words[i % 3]});
-    t.inflow.push_back(0);
-    t.outflow.push_back(0);
-    t.internal.push_back(0);
+    t.poi.counts.push_back({double(1 + i % 3), double(i % 2), 1.0});
+    t.poi.words.push_back({words[i % 3], words[(i + 1) % 3], "cafe"});
+    t.poi.categoryTokens.push_back({words[i % 3]});
+    t.mobility.inflow.push_back(0);
+    t.mobility.outflow.push_back(0);
+    t.mobility.internal.push_back(0);
   }
   for (std::uint32_t i = 0; i < 9; ++i) {
     const std::uint32_t j = (i + 4) % 9;
-    t.flows.push_back({i, j, 5.0 + i});
-    t.outflow[i] += 5.0 + i;
-    t.inflow[j] += 5.0 + i;
+    t.mobility.flows.push_back({i, j, 5.0 + i});
+    t.mobility.outflow[i] += 5.0 + i;
+    t.mobility.inflow[j] += 5.0 + i;
   }
   return t;
 }
@@ -68,7 +68,8 @@ TrainingOptions quickOptions() {
 TEST(ModelFileFuzz, EveryDamagedFileIsRefusedCleanly) {
   const RegionTable city = smallCity();
   const TrainingOptions o = quickOptions();
-  const std::filesystem::path dir = std::filesystem::temp_directory_path() / ("musecl_fuzz_" + std::to_string(::getpid()));
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("musecl_fuzz_" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   const std::string good = (dir / "good.musecl").string(), bad = (dir / "bad.musecl").string();
   const TrainingResult trained = trainMuseCL(city, o, {}, {}, {}, good);
@@ -84,19 +85,22 @@ TEST(ModelFileFuzz, EveryDamagedFileIsRefusedCleanly) {
     const std::size_t n = bytes.size();
     switch (k % 5) {
       case 0:  // a few bit flips anywhere
-        for (int f = 0; f < 1 + static_cast<int>(rng() % 4); ++f) bytes[rng() % n] ^= static_cast<char>(1u << (rng() % 8));
+        for (int f = 0; f < 1 + static_cast<int>(rng() % 4); ++f)
+          bytes[rng() % n] ^= static_cast<char>(1u << (rng() % 8));
         break;
       case 1:  // truncation
         bytes.resize(rng() % n);
         break;
       case 2:  // a run of random bytes
-        for (std::size_t at = rng() % n, len = 1 + rng() % 64, e = std::min(n, at + len); at < e; ++at) bytes[at] = static_cast<char>(rng());
+        for (std::size_t at = rng() % n, len = 1 + rng() % 64, e = std::min(n, at + len); at < e; ++at)
+          bytes[at] = static_cast<char>(rng());
         break;
       case 3:  // junk appended
         for (int a = 0; a < 1 + static_cast<int>(rng() % 512); ++a) bytes.push_back(static_cast<char>(rng()));
         break;
       case 4:  // the tail (zip central directory: sizes, offsets, names) damaged
-        for (int f = 0; f < 1 + static_cast<int>(rng() % 3); ++f) bytes[n - 1 - rng() % std::min<std::size_t>(n, 600)] = static_cast<char>(rng());
+        for (int f = 0; f < 1 + static_cast<int>(rng() % 3); ++f)
+          bytes[n - 1 - rng() % std::min<std::size_t>(n, 600)] = static_cast<char>(rng());
         break;
     }
     writeAllBytes(bad, bytes);
@@ -105,13 +109,16 @@ TEST(ModelFileFuzz, EveryDamagedFileIsRefusedCleanly) {
       const TrainingResult applied = embedWithModel(bad, city, {}, DeviceChoice::Cpu, 1, {}, {});
       ++readable;
       // A damaged file that still loads must give a finite embedding.
-      for (float v : applied.embeddings.values) ASSERT_TRUE(std::isfinite(v)) << "case " << k << " loaded with a non-finite value";
+      for (float v : applied.embeddings.values)
+        ASSERT_TRUE(std::isfinite(v)) << "case " << k << " loaded with a non-finite value";
       identical += applied.embeddings.values == trained.embeddings.values;
     } catch (const std::exception &) {
       ++refused;
     }
   }
-  std::printf("model-file fuzz: %d cases, %d refused with an exception, %d still loadable (%d of them identical to the original)\n", cases, refused, readable, identical);
+  std::printf(
+      "model-file fuzz: %d cases, %d refused with an exception, %d still loadable (%d of them identical to the original)\n",
+      cases, refused, readable, identical);
   EXPECT_EQ(refused + readable, cases);
   EXPECT_GT(refused, cases / 2) << "most damage must be detected";
   // Damage that escapes the checksum may only touch bytes outside the archive (appended junk, the
@@ -123,7 +130,8 @@ TEST(ModelFileFuzz, EveryDamagedFileIsRefusedCleanly) {
 TEST(ModelFileFuzz, OneFlippedBitIsNamedAsDamageAndOlderFilesWithoutChecksumStillLoad) {
   const RegionTable city = smallCity();
   const TrainingOptions o = quickOptions();
-  const std::filesystem::path dir = std::filesystem::temp_directory_path() / ("musecl_flip_" + std::to_string(::getpid()));
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("musecl_flip_" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   const std::string good = (dir / "good.musecl").string(), bad = (dir / "bad.musecl").string();
   const TrainingResult trained = trainMuseCL(city, o, {}, {}, {}, good);

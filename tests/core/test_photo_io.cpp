@@ -5,8 +5,8 @@
 
 #include "test_bytes.h"
 
-#include "musecl/image_io.h"
-#include "musecl/photo_io.h"
+#include "musecl/geo/image_io.h"
+#include "musecl/geo/photo_io.h"
 
 #include <gdal_priv.h>
 #include <unistd.h>
@@ -26,11 +26,13 @@ std::string redBlueJpeg(const std::filesystem::path &dir) {
   std::vector<unsigned char> band(64 * 32);
   for (int b = 0; b < 3; ++b) {
     for (int k = 0; k < 64 * 32; ++k) band[k] = (b == 0 && k % 64 < 32) || (b == 2 && k % 64 >= 32) ? 255 : 0;
-    if (mem->GetRasterBand(b + 1)->RasterIO(GF_Write, 0, 0, 64, 32, band.data(), 64, 32, GDT_Byte, 0, 0) != CE_None) return {};
+    if (mem->GetRasterBand(b + 1)->RasterIO(GF_Write, 0, 0, 64, 32, band.data(), 64, 32, GDT_Byte, 0, 0) != CE_None)
+      return {};
   }
   const std::string path = (dir / "photo.jpg").string();
   char **options = CSLSetNameValue(nullptr, "QUALITY", "95");
-  GDALClose(GetGDALDriverManager()->GetDriverByName("JPEG")->CreateCopy(path.c_str(), mem, FALSE, options, nullptr, nullptr));
+  GDALClose(
+      GetGDALDriverManager()->GetDriverByName("JPEG")->CreateCopy(path.c_str(), mem, FALSE, options, nullptr, nullptr));
   CSLDestroy(options);
   GDALClose(mem);
   return path;
@@ -40,14 +42,14 @@ std::string redBlueJpeg(const std::filesystem::path &dir) {
 // turned 90 degrees clockwise; viewers rotate the picture 90 degrees clockwise to show it).
 std::vector<char> withExifOrientation(std::vector<char> jpeg, unsigned char orientation) {
   const std::vector<unsigned char> app1 = {
-      0xFF, 0xE1, 0x00, 0x22,                          // APP1, length 34
-      'E', 'x', 'i', 'f', 0, 0,                        // Exif header
-      'M', 'M', 0x00, 0x2A, 0x00, 0x00, 0x00, 0x08,    // TIFF header, big-endian, IFD at 8
-      0x00, 0x01,                                      // one entry
-      0x01, 0x12, 0x00, 0x03, 0x00, 0x00, 0x00, 0x01,  // Orientation, SHORT, count 1
-      0x00, orientation, 0x00, 0x00,                   // value
-      0x00, 0x00, 0x00, 0x00};                         // no next IFD
-  jpeg.insert(jpeg.begin() + 2, app1.begin(), app1.end());  // right after SOI (FF D8)
+      0xFF, 0xE1,        0x00, 0x22,                          // APP1, length 34
+      'E',  'x',         'i',  'f',  0,    0,                 // Exif header
+      'M',  'M',         0x00, 0x2A, 0x00, 0x00, 0x00, 0x08,  // TIFF header, big-endian, IFD at 8
+      0x00, 0x01,                                             // one entry
+      0x01, 0x12,        0x00, 0x03, 0x00, 0x00, 0x00, 0x01,  // Orientation, SHORT, count 1
+      0x00, orientation, 0x00, 0x00,                          // value
+      0x00, 0x00,        0x00, 0x00};                         // no next IFD
+  jpeg.insert(jpeg.begin() + 2, app1.begin(), app1.end());    // right after SOI (FF D8)
   return jpeg;
 }
 
@@ -55,14 +57,16 @@ std::vector<char> withExifOrientation(std::vector<char> jpeg, unsigned char orie
 double meanOf(const std::vector<std::uint8_t> &chw, int size, int c, int y0, int y1) {
   double sum = 0;
   for (int y = y0; y < y1; ++y)
-    for (int x = 0; x < size; ++x) sum += chw[static_cast<std::size_t>(c) * size * size + static_cast<std::size_t>(y) * size + x];
+    for (int x = 0; x < size; ++x)
+      sum += chw[static_cast<std::size_t>(c) * size * size + static_cast<std::size_t>(y) * size + x];
   return sum / ((y1 - y0) * size);
 }
 
 }  // namespace
 
 TEST(PhotoIo, ExifOrientationIsApplied) {
-  const std::filesystem::path dir = std::filesystem::temp_directory_path() / ("musecl_photo_" + std::to_string(::getpid()));
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("musecl_photo_" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   const std::string plain = redBlueJpeg(dir);
   ASSERT_FALSE(plain.empty());
@@ -85,12 +89,14 @@ TEST(PhotoIo, ExifOrientationIsApplied) {
 }
 
 TEST(PhotoIo, TruncatedAndCorruptPhotosAreRefusedWithAReason) {
-  const std::filesystem::path dir = std::filesystem::temp_directory_path() / ("musecl_photo_cut_" + std::to_string(::getpid()));
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("musecl_photo_cut_" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   const std::string plain = redBlueJpeg(dir);
   std::vector<char> bytes = readAllBytes(plain);
   const std::string cut = (dir / "cut.jpg").string(), junk = (dir / "junk.png").string();
-  writeAllBytes(cut, std::vector<char>(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(bytes.size() * 2 / 3)));
+  writeAllBytes(cut,
+                std::vector<char>(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(bytes.size() * 2 / 3)));
   writeAllBytes(junk, std::vector<char>{'n', 'o', 't', ' ', 'a', ' ', 'p', 'n', 'g'});
   std::string why;
   EXPECT_TRUE(musecl::photoIsDecodable(plain, &why)) << why;

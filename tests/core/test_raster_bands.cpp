@@ -3,9 +3,9 @@
 // physical values under another gain).
 #include <gtest/gtest.h>
 
-#include "musecl/chip_extractor.h"
-#include "musecl/raster_bands.h"
-#include "musecl/zonal_stats.h"
+#include "musecl/geo/chip_extractor.h"
+#include "musecl/geo/raster_bands.h"
+#include "musecl/geo/zonal_stats.h"
 
 #include <gdal_priv.h>
 
@@ -24,9 +24,9 @@ namespace fs = std::filesystem;
 
 struct Scene {
   int width = 96, height = 96, bands = 6;
-  int gain = 1;             // raw = physical * gain, written with scale 1/gain
-  bool rgbInterp = false;   // mark bands 3,2,1 as Red, Green, Blue
-  bool nodataBand6 = false; // band 6 entirely nodata
+  int gain = 1;              // raw = physical * gain, written with scale 1/gain
+  bool rgbInterp = false;    // mark bands 3,2,1 as Red, Green, Blue
+  bool nodataBand6 = false;  // band 6 entirely nodata
 };
 
 // Physical value of band b at (x, y): a smooth field per band plus seeded noise, within 0-4000 so
@@ -42,15 +42,22 @@ std::string writeScene(const fs::path &path, const Scene &s) {
   std::vector<std::uint16_t> px(static_cast<std::size_t>(s.width) * s.height);
   for (int b = 1; b <= s.bands; ++b) {
     for (int y = 0; y < s.height; ++y)
-      for (int x = 0; x < s.width; ++x) px[static_cast<std::size_t>(y) * s.width + x] = static_cast<std::uint16_t>((300 * b + 20 * x + 10 * y + noise(rng)) * s.gain);
+      for (int x = 0; x < s.width; ++x)
+        px[static_cast<std::size_t>(y) * s.width + x] =
+            static_cast<std::uint16_t>((300 * b + 20 * x + 10 * y + noise(rng)) * s.gain);
     GDALRasterBand *band = ds->GetRasterBand(b);
-    EXPECT_EQ(band->RasterIO(GF_Write, 0, 0, s.width, s.height, px.data(), s.width, s.height, GDT_UInt16, 0, 0, nullptr), CE_None);
+    EXPECT_EQ(
+        band->RasterIO(GF_Write, 0, 0, s.width, s.height, px.data(), s.width, s.height, GDT_UInt16, 0, 0, nullptr),
+        CE_None);
     if (s.gain != 1) band->SetScale(1.0 / s.gain);
-    if (s.rgbInterp && b <= 3) band->SetColorInterpretation(b == 3 ? GCI_RedBand : b == 2 ? GCI_GreenBand : GCI_BlueBand);
+    if (s.rgbInterp && b <= 3)
+      band->SetColorInterpretation(b == 3 ? GCI_RedBand : b == 2 ? GCI_GreenBand : GCI_BlueBand);
     if (s.nodataBand6 && b == 6) {
       band->SetNoDataValue(0);
       std::vector<std::uint16_t> zero(px.size(), 0);
-      EXPECT_EQ(band->RasterIO(GF_Write, 0, 0, s.width, s.height, zero.data(), s.width, s.height, GDT_UInt16, 0, 0, nullptr), CE_None);
+      EXPECT_EQ(
+          band->RasterIO(GF_Write, 0, 0, s.width, s.height, zero.data(), s.width, s.height, GDT_UInt16, 0, 0, nullptr),
+          CE_None);
     }
   }
   GDALClose(ds);
@@ -60,8 +67,9 @@ std::string writeScene(const fs::path &path, const Scene &s) {
 class RasterBands : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("musecl_raster_bands_" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + "_" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir_ = fs::temp_directory_path() /
+           ("musecl_raster_bands_" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(dir_);
     fs::create_directories(dir_);
   }
@@ -69,13 +77,16 @@ class RasterBands : public ::testing::Test {
   fs::path dir_;
 };
 
-musecl::RegionRings box(double x0, double y0, double side) { return {{{x0, y0}, {x0 + side, y0}, {x0 + side, y0 + side}, {x0, y0 + side}, {x0, y0}}}; }
+musecl::RegionRings box(double x0, double y0, double side) {
+  return {{{x0, y0}, {x0 + side, y0}, {x0 + side, y0 + side}, {x0, y0 + side}, {x0, y0}}};
+}
 
 // A size x size GeoTIFF of 1-unit pixels whose top-left corner is (0, size): pixel (col, row)
 // covers x col..col+1, y size-row-1..size-row. Close it with GDALClose.
 GDALDataset *unitGridTiff(const std::string &path, int size, int bands, GDALDataType type) {
   GDALAllRegister();
-  GDALDataset *ds = GetGDALDriverManager()->GetDriverByName("GTiff")->Create(path.c_str(), size, size, bands, type, nullptr);
+  GDALDataset *ds =
+      GetGDALDriverManager()->GetDriverByName("GTiff")->Create(path.c_str(), size, size, bands, type, nullptr);
   double gt[6] = {0, 1, 0, static_cast<double>(size), 0, -1};
   ds->SetGeoTransform(gt);
   return ds;
@@ -167,7 +178,8 @@ TEST_F(RasterBands, ChipsOfTwoGainsNormaliseToTheSameBytes) {
   for (int k = 0; k < 4; ++k) {
     // Regions of 20 pixels (600 m) at four places of the scene.
     const musecl::RegionRings region = box(500000 + 300 + 600 * k, 4500000 - 2400 + 300 * k, 600);
-    const std::string pa = (dir_ / ("a" + std::to_string(k) + ".tif")).string(), pb = (dir_ / ("b" + std::to_string(k) + ".tif")).string();
+    const std::string pa = (dir_ / ("a" + std::to_string(k) + ".tif")).string(),
+                      pb = (dir_ / ("b" + std::to_string(k) + ".tif")).string();
     ASSERT_TRUE(ea.extract(region, pa).written);
     ASSERT_TRUE(eb.extract(region, pb).written);
     ASSERT_TRUE(musecl::loadChipBands(pa, 64, r, ca));
@@ -206,7 +218,9 @@ TEST_F(RasterBands, ByteRastersKeepTheirValues) {
   std::vector<std::uint8_t> chw;
   ASSERT_TRUE(musecl::loadChipBands(path, 8, r, chw));
   for (int b = 0; b < 3; ++b)
-    for (int i = 0; i < 64; ++i) ASSERT_EQ(chw[static_cast<std::size_t>(b * 64 + i)], static_cast<std::uint8_t>(i * (b + 1))) << "band " << b + 1 << " pixel " << i;
+    for (int i = 0; i < 64; ++i)
+      ASSERT_EQ(chw[static_cast<std::size_t>(b * 64 + i)], static_cast<std::uint8_t>(i * (b + 1)))
+          << "band " << b + 1 << " pixel " << i;
 }
 
 TEST_F(RasterBands, ZonalStatisticsAreExactAndSkipNodata) {
@@ -220,8 +234,10 @@ TEST_F(RasterBands, ZonalStatisticsAreExactAndSkipNodata) {
     b1[static_cast<std::size_t>(k)] = static_cast<float>(k % 10);
     b2[static_cast<std::size_t>(k)] = k % 10 == 0 ? -1.0f : 5.0f;
   }
-  ASSERT_EQ(ds->GetRasterBand(1)->RasterIO(GF_Write, 0, 0, 10, 10, b1.data(), 10, 10, GDT_Float32, 0, 0, nullptr), CE_None);
-  ASSERT_EQ(ds->GetRasterBand(2)->RasterIO(GF_Write, 0, 0, 10, 10, b2.data(), 10, 10, GDT_Float32, 0, 0, nullptr), CE_None);
+  ASSERT_EQ(ds->GetRasterBand(1)->RasterIO(GF_Write, 0, 0, 10, 10, b1.data(), 10, 10, GDT_Float32, 0, 0, nullptr),
+            CE_None);
+  ASSERT_EQ(ds->GetRasterBand(2)->RasterIO(GF_Write, 0, 0, 10, 10, b2.data(), 10, 10, GDT_Float32, 0, 0, nullptr),
+            CE_None);
   ds->GetRasterBand(2)->SetNoDataValue(-1);
   ds->GetRasterBand(1)->SetDescription("ndvi");
   GDALClose(ds);
@@ -232,15 +248,16 @@ TEST_F(RasterBands, ZonalStatisticsAreExactAndSkipNodata) {
   ASSERT_EQ(z.has, (std::vector<std::uint8_t>{1, 1, 0}));
   EXPECT_EQ(z.regionsWithValues(), 2u);
   // A: x 0-4, y 8-12 (clipped to y <= 10): pixel centres x 0.5..3.5 in rows 0-1; band 1 = 0,1,2,3.
-  EXPECT_FLOAT_EQ(z.values[0], 1.5f);                                 // mean of 0..3
-  EXPECT_FLOAT_EQ(z.values[1], 5.0f);                                 // band 2 without the nodata column
-  EXPECT_NEAR(z.values[2], std::sqrt(1.25f), 1e-6);                   // population std of 0..3
+  EXPECT_FLOAT_EQ(z.values[0], 1.5f);                // mean of 0..3
+  EXPECT_FLOAT_EQ(z.values[1], 5.0f);                // band 2 without the nodata column
+  EXPECT_NEAR(z.values[2], std::sqrt(1.25f), 1e-6);  // population std of 0..3
   EXPECT_FLOAT_EQ(z.values[3], 0.0f);
   // B: a 0.3-unit sliver at x 6.2-6.5 holds no pixel centre: the pixel under its centre, column 6.
   EXPECT_FLOAT_EQ(z.values[4], 6.0f);
   EXPECT_FLOAT_EQ(z.values[6], 0.0f);
   // Cancelling stops.
-  EXPECT_THROW(musecl::zonalBandStatistics(path, regions, [](std::size_t done) { return done < 1; }), std::runtime_error);
+  EXPECT_THROW(musecl::zonalBandStatistics(path, regions, [](std::size_t done) { return done < 1; }),
+               std::runtime_error);
 }
 
 TEST_F(RasterBands, AGroundWindowCutsEveryChipAtOneScaleCentredOnItsRegion) {
@@ -282,8 +299,10 @@ TEST_F(RasterBands, EachBandsNodataStaysNodataInItsChipBand) {
   std::vector<std::uint16_t> b1(256, 50), b2(256, 50);
   for (int k = 0; k < 256; ++k)
     if (k % 16 < 8) b2[static_cast<std::size_t>(k)] = 9999;
-  ASSERT_EQ(ds->GetRasterBand(1)->RasterIO(GF_Write, 0, 0, 16, 16, b1.data(), 16, 16, GDT_UInt16, 0, 0, nullptr), CE_None);
-  ASSERT_EQ(ds->GetRasterBand(2)->RasterIO(GF_Write, 0, 0, 16, 16, b2.data(), 16, 16, GDT_UInt16, 0, 0, nullptr), CE_None);
+  ASSERT_EQ(ds->GetRasterBand(1)->RasterIO(GF_Write, 0, 0, 16, 16, b1.data(), 16, 16, GDT_UInt16, 0, 0, nullptr),
+            CE_None);
+  ASSERT_EQ(ds->GetRasterBand(2)->RasterIO(GF_Write, 0, 0, 16, 16, b2.data(), 16, 16, GDT_UInt16, 0, 0, nullptr),
+            CE_None);
   ds->GetRasterBand(2)->SetNoDataValue(9999);
   GDALClose(ds);
   musecl::ChipOptions o;
@@ -329,7 +348,8 @@ TEST_F(RasterBands, ZonalStatisticsArePhysicalAndNameEmptyBands) {
   ds->GetRasterBand(1)->SetOffset(1);
   GDALClose(ds);
   const musecl::ZonalStatistics y = musecl::zonalBandStatistics(one, {box(0, 0, 4), box(3.9, 1, 0.3)});
-  EXPECT_EQ(y.has, (std::vector<std::uint8_t>{1, 0})) << "the sliver's centre (4.05, 1.15) is off the raster: no made-up pixel";
+  EXPECT_EQ(y.has, (std::vector<std::uint8_t>{1, 0}))
+      << "the sliver's centre (4.05, 1.15) is off the raster: no made-up pixel";
   EXPECT_FLOAT_EQ(y.values[0], 6.0f);
 }
 
@@ -338,7 +358,8 @@ TEST_F(RasterBands, AnAllNodataByteBandIsNamedToo) {
   GDALDataset *ds = unitGridTiff(path, 8, 3, GDT_Byte);
   // GeoTIFF keeps one nodata value for all bands: bands 1-2 hold 100, band 3 stays 0 (all nodata).
   std::vector<std::uint8_t> px(64, 100);
-  for (int b = 1; b <= 2; ++b) ASSERT_EQ(ds->GetRasterBand(b)->RasterIO(GF_Write, 0, 0, 8, 8, px.data(), 8, 8, GDT_Byte, 0, 0, nullptr), CE_None);
+  for (int b = 1; b <= 2; ++b)
+    ASSERT_EQ(ds->GetRasterBand(b)->RasterIO(GF_Write, 0, 0, 8, 8, px.data(), 8, 8, GDT_Byte, 0, 0, nullptr), CE_None);
   for (int b = 1; b <= 3; ++b) ds->GetRasterBand(b)->SetNoDataValue(0);
   GDALClose(ds);
   try {

@@ -1,6 +1,6 @@
 // RegionLocator against a brute-force scan of every region, for the grid and lattice paths.
-#include "musecl/region_locator.h"
-#include "musecl/hex_cover.h"
+#include "musecl/geo/region_locator.h"
+#include "musecl/geo/hex_cover.h"
 
 #include <gtest/gtest.h>
 
@@ -34,7 +34,7 @@ std::vector<RegionRings> hexRegions(const HexLattice &lattice, std::vector<HexCe
 TEST(RegionLocator, AgreesWithBruteForceOnIrregularPolygonsWithHoles) {
   std::vector<RegionRings> regions{
       {{{0, 0}, {10, 0}, {10, 10}, {0, 10}}, {{2, 2}, {2, 4}, {4, 4}, {4, 2}}},  // square with a hole
-      {{{10, 0}, {25, 3}, {18, 12}, {10, 10}}},                                   // shares the edge x=10
+      {{{10, 0}, {25, 3}, {18, 12}, {10, 10}}},                                  // shares the edge x=10
       {{{30, 30}, {40, 30}, {35, 40}}},
       {{{3, 3}, {3.5, 3}, {3.5, 3.5}}},  // an island inside the hole of region 0
   };

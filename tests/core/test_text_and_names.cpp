@@ -1,11 +1,12 @@
-#include "musecl/field_names.h"
-#include "musecl/text_tokens.h"
+#include "musecl/geo/field_names.h"
+#include "musecl/geo/text_tokens.h"
 
 #include <gtest/gtest.h>
 
 TEST(TextTokens, LowerCasesAndSplitsOnPunctuationKeepingUtf8Words) {
   EXPECT_EQ(musecl::tokenize("Joe's Diner - 24/7!"), (std::vector<std::string>{"joe", "s", "diner", "24", "7"}));
-  EXPECT_EQ(musecl::tokenize("Café Ñandú"), (std::vector<std::string>{"café", "Ñandú"})) << "non-ASCII bytes are kept as they are";
+  EXPECT_EQ(musecl::tokenize("Café Ñandú"), (std::vector<std::string>{"café", "Ñandú"}))
+      << "non-ASCII bytes are kept as they are";
   EXPECT_TRUE(musecl::tokenize("  ,;  ").empty());
   EXPECT_EQ(musecl::categoryToken("  Fast Food  "), "fast_food");
   EXPECT_EQ(musecl::categoryToken("fast_food"), "fast_food");

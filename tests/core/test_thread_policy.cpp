@@ -3,9 +3,9 @@
 // thread count LibTorch actually has inside each stage of a real training run.
 #include "learning_test_support.h"
 #include "toy_city.h"
-#include "musecl/cpu_load.h"
-#include "musecl/thread_policy.h"
-#include "musecl/training.h"
+#include "musecl/learn/train/cpu_load.h"
+#include "musecl/learn/train/thread_policy.h"
+#include "musecl/learn/training.h"
 
 #include <ATen/Parallel.h>
 #include <gtest/gtest.h>
@@ -58,8 +58,7 @@ struct SpinningChild {
       ::prctl(PR_SET_PDEATHSIG, SIGKILL);
       if (::getppid() != parent) ::_exit(0);
       ::alarm(60);
-      for (volatile unsigned long spin = 0;; spin = spin + 1) {
-      }
+      for (volatile unsigned long spin = 0;; spin = spin + 1) {}
     }
   }
   ~SpinningChild() {
@@ -115,8 +114,7 @@ TEST(CpuLoad, ASpinningChildProcessIsCountedAsAnothersAndThisProcesssOwnTimeIsRe
   const auto ticks = static_cast<std::uint64_t>(0.25 * static_cast<double>(sysconf(_SC_CLK_TCK)));
   std::atomic<bool> stop{false};
   std::thread spinner([&stop] {
-    while (!stop.load(std::memory_order_relaxed)) {
-    }
+    while (!stop.load(std::memory_order_relaxed)) {}
   });
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   CpuTimes now = readCpuTimes();
@@ -138,7 +136,10 @@ TEST(ThreadPolicy, AutomaticTakesTheFreeCoresRoundedAndAtLeastOne) {
   const ThreadPolicy idle = chooseThreadPolicy(0, loadOf(0.0, 2));
   EXPECT_TRUE(idle.automatic());
   EXPECT_EQ(idle.threads, 2);
-  EXPECT_EQ(idle.describe().rfind("2 (automatic: the free cores; other processes used 0.0 of 2 core(s) over the last ", 0), 0u) << idle.describe();
+  EXPECT_EQ(
+      idle.describe().rfind("2 (automatic: the free cores; other processes used 0.0 of 2 core(s) over the last ", 0),
+      0u)
+      << idle.describe();
 }
 
 TEST(ThreadPolicy, AutomaticFollowsTheLoadAndAFixedCountDoesNot) {
@@ -171,10 +172,13 @@ namespace {
 std::map<std::string, std::set<int>> threadsPerStage(const TrainingOptions &o, std::vector<std::string> &lines) {
   std::map<std::string, std::set<int>> seen;
   const std::string model = tempPath("threads_" + std::to_string(o.threads) + ".musecl");
-  trainMuseCL(toyCity(12), o, toyLoader, [&seen](const TrainingProgress &p) {
-    seen[p.stage].insert(at::get_num_threads());
-    return true;
-  }, [&lines](const std::string &line) { lines.push_back(line); }, model);
+  trainMuseCL(
+      toyCity(12), o, toyLoader,
+      [&seen](const TrainingProgress &p) {
+        seen[p.stage].insert(at::get_num_threads());
+        return true;
+      },
+      [&lines](const std::string &line) { lines.push_back(line); }, model);
   std::remove(model.c_str());
   return seen;
 }
@@ -202,7 +206,8 @@ TEST(ThreadPolicy, BesideACpuBoundProcessPerCoreTheRunTakesOneThread) {
   // One spinning child per core leaves no core free whatever else runs beside this test, so the
   // automatic count is 1 from the start, in every stage.
   std::vector<std::unique_ptr<SpinningChild>> children;
-  for (unsigned c = 0; c < std::max(1u, std::thread::hardware_concurrency()); ++c) children.push_back(std::make_unique<SpinningChild>());
+  for (unsigned c = 0; c < std::max(1u, std::thread::hardware_concurrency()); ++c)
+    children.push_back(std::make_unique<SpinningChild>());
   cpuLoadIfDue(std::chrono::milliseconds(0));  // the run's first reading covers the children's time only
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   TrainingOptions o = tinyOptions();
@@ -212,7 +217,8 @@ TEST(ThreadPolicy, BesideACpuBoundProcessPerCoreTheRunTakesOneThread) {
   children.clear();
   expectEveryStageRan(seen, 1);
   ASSERT_FALSE(lines.empty());
-  EXPECT_NE(lines.front().find("; threads: 1 (automatic: the free cores; other processes used "), std::string::npos) << lines.front();
+  EXPECT_NE(lines.front().find("; threads: 1 (automatic: the free cores; other processes used "), std::string::npos)
+      << lines.front();
 }
 
 TEST(ThreadPolicy, CoresTakenDuringARunMoveItToOneThreadAfterTwoReadingsAndItSaysSo) {
@@ -225,16 +231,20 @@ TEST(ThreadPolicy, CoresTakenDuringARunMoveItToOneThreadAfterTwoReadingsAndItSay
   o.threads = 0;
   std::vector<std::string> lines;
   const std::string model = tempPath("threads_moving.musecl");
-  trainMuseCL(toyCity(12), o, toyLoader, [&](const TrainingProgress &) {
-    counts.push_back(at::get_num_threads());
-    if (children.empty()) {
-      for (unsigned c = 0; c < std::max(1u, std::thread::hardware_concurrency()); ++c) children.push_back(std::make_unique<SpinningChild>());
-      cpuLoadIfDue(std::chrono::milliseconds(0));  // the next reading covers the children's time only
-    }
-    // Two readings must agree: wait over one interval at each of the first two reports.
-    if (counts.size() <= 2) std::this_thread::sleep_for(std::chrono::milliseconds(1200));
-    return true;
-  }, [&lines](const std::string &line) { lines.push_back(line); }, model);
+  trainMuseCL(
+      toyCity(12), o, toyLoader,
+      [&](const TrainingProgress &) {
+        counts.push_back(at::get_num_threads());
+        if (children.empty()) {
+          for (unsigned c = 0; c < std::max(1u, std::thread::hardware_concurrency()); ++c)
+            children.push_back(std::make_unique<SpinningChild>());
+          cpuLoadIfDue(std::chrono::milliseconds(0));  // the next reading covers the children's time only
+        }
+        // Two readings must agree: wait over one interval at each of the first two reports.
+        if (counts.size() <= 2) std::this_thread::sleep_for(std::chrono::milliseconds(1200));
+        return true;
+      },
+      [&lines](const std::string &line) { lines.push_back(line); }, model);
   children.clear();
   std::remove(model.c_str());
   ASSERT_GT(counts.size(), 3u);

@@ -1,4 +1,4 @@
-#include "musecl/utm_zone.h"
+#include "musecl/geo/utm_zone.h"
 
 #include <gtest/gtest.h>
 
@@ -8,9 +8,9 @@
 using musecl::utmEpsgForLonLat;
 
 TEST(UtmZone, CommonPlaces) {
-  EXPECT_EQ(utmEpsgForLonLat(-73.97, 40.78), 32618);  // Manhattan
-  EXPECT_EQ(utmEpsgForLonLat(2.35, 48.86), 32631);    // Paris
-  EXPECT_EQ(utmEpsgForLonLat(151.21, -33.87), 32756); // Sydney
+  EXPECT_EQ(utmEpsgForLonLat(-73.97, 40.78), 32618);   // Manhattan
+  EXPECT_EQ(utmEpsgForLonLat(2.35, 48.86), 32631);     // Paris
+  EXPECT_EQ(utmEpsgForLonLat(151.21, -33.87), 32756);  // Sydney
   EXPECT_EQ(utmEpsgForLonLat(-180.0, 0.0), 32601);
   EXPECT_EQ(utmEpsgForLonLat(180.0, 0.0), 32660);
   EXPECT_EQ(utmEpsgForLonLat(-0.0001, -0.0001), 32730);

@@ -15,13 +15,14 @@
 
 struct AlgorithmRun
 {
-  bool ok = false;
-  QVariantMap outputs;
-  QString error;  // the QgsProcessingException text when !ok
+    bool ok = false;
+    QVariantMap outputs;
+    QString error; // the QgsProcessingException text when !ok
 };
 
 // Runs a registered algorithm in a fresh context; `context` outlives the call so memory outputs can be read.
-inline AlgorithmRun runAlgorithm( const QString &id, const QVariantMap &parameters, QgsProcessingContext &context, QgsProcessingFeedback *feedback = nullptr )
+inline AlgorithmRun runAlgorithm( const QString &id, const QVariantMap &parameters, QgsProcessingContext &context,
+                                  QgsProcessingFeedback *feedback = nullptr )
 {
   AlgorithmRun run;
   std::unique_ptr<QgsProcessingAlgorithm> alg( QgsApplication::processingRegistry()->createAlgorithmById( id ) );
@@ -49,14 +50,16 @@ inline AlgorithmRun runAlgorithm( const QString &id, const QVariantMap &paramete
     run.error = e.what();
   }
   if ( !run.ok && run.error.isEmpty() )
-    run.error = fb->textLog();  // run() reports exceptions into the feedback log
+    run.error = fb->textLog(); // run() reports exceptions into the feedback log
   return run;
 }
 
 // A memory polygon layer from WKT strings.
-inline std::unique_ptr<QgsVectorLayer> polygonLayer( const QString &crs, const QStringList &wkts, const QString &name = QStringLiteral( "boundary" ) )
+inline std::unique_ptr<QgsVectorLayer> polygonLayer( const QString &crs, const QStringList &wkts,
+                                                     const QString &name = QStringLiteral( "boundary" ) )
 {
-  auto layer = std::make_unique<QgsVectorLayer>( QStringLiteral( "Polygon?crs=%1" ).arg( crs ), name, QStringLiteral( "memory" ) );
+  auto layer = std::make_unique<QgsVectorLayer>( QStringLiteral( "Polygon?crs=%1" ).arg( crs ), name,
+                                                 QStringLiteral( "memory" ) );
   QgsFeatureList features;
   for ( const QString &wkt : wkts )
   {

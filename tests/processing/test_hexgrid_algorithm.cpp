@@ -19,7 +19,7 @@
 
 namespace
 {
-  const double kHexArea1000 = 2598076.2113533160;  // 3*sqrt(3)/2 * 1000^2
+  const double kHexArea1000 = 2598076.2113533160; // 3*sqrt(3)/2 * 1000^2
 
   QVariantMap hexParams( QgsVectorLayer *layer, double size, const QVariant &output = QStringLiteral( "memory:" ) )
   {
@@ -32,7 +32,8 @@ namespace
 
   QgsVectorLayer *outputLayer( const AlgorithmRun &run, QgsProcessingContext &context )
   {
-    return qobject_cast<QgsVectorLayer *>( QgsProcessingUtils::mapLayerFromString( run.outputs.value( QStringLiteral( "OUTPUT" ) ).toString(), context ) );
+    return qobject_cast<QgsVectorLayer *>(
+        QgsProcessingUtils::mapLayerFromString( run.outputs.value( QStringLiteral( "OUTPUT" ) ).toString(), context ) );
   }
 
   std::map<QString, QgsGeometry> geometriesById( QgsVectorLayer *layer )
@@ -48,14 +49,19 @@ namespace
   // Cancels once the algorithm reports some progress, i.e. in the middle of writing its output.
   struct CancelMidway : QgsProcessingFeedback
   {
-    CancelMidway()
-    {
-      QObject::connect( this, &QgsFeedback::progressChanged, this, [this]( double progress ) { if ( progress >= 40 ) cancel(); } );
-    }
+      CancelMidway()
+      {
+        QObject::connect( this, &QgsFeedback::progressChanged, this,
+                          [this]( double progress )
+                          {
+                            if ( progress >= 40 )
+                              cancel();
+                          } );
+      }
   };
 
   const QString kRectangle = QStringLiteral( "POLYGON((100 100, 10100 100, 10100 10100, 100 10100, 100 100))" );
-}
+} // namespace
 
 TEST( HexGridAlgorithm, RectangleGivesTheHandCountedHexagonsWithAllFields )
 {
@@ -69,7 +75,7 @@ TEST( HexGridAlgorithm, RectangleGivesTheHandCountedHexagonsWithAllFields )
   QgsVectorLayer *out = outputLayer( run, context );
   ASSERT_TRUE( out );
   EXPECT_EQ( out->featureCount(), 33 );
-  const QStringList expectedFields { "region_id", "row", "col", "area_m2", "centroid_lon", "centroid_lat" };
+  const QStringList expectedFields{ "region_id", "row", "col", "area_m2", "centroid_lon", "centroid_lat" };
   EXPECT_EQ( out->fields().names(), expectedFields );
   QgsFeature f;
   QgsFeatureIterator it = out->getFeatures();
@@ -77,7 +83,8 @@ TEST( HexGridAlgorithm, RectangleGivesTheHandCountedHexagonsWithAllFields )
   {
     EXPECT_NEAR( f.attribute( "area_m2" ).toDouble(), kHexArea1000, 1e-6 * kHexArea1000 );
     EXPECT_NEAR( f.geometry().area(), kHexArea1000, 1e-6 * kHexArea1000 );
-    const QString expectedId = QStringLiteral( "r%1_c%2" ).arg( f.attribute( "row" ).toLongLong() ).arg( f.attribute( "col" ).toLongLong() );
+    const QString expectedId =
+        QStringLiteral( "r%1_c%2" ).arg( f.attribute( "row" ).toLongLong() ).arg( f.attribute( "col" ).toLongLong() );
     EXPECT_EQ( f.attribute( "region_id" ).toString(), expectedId );
     EXPECT_TRUE( std::isfinite( f.attribute( "centroid_lon" ).toDouble() ) );
   }
@@ -87,8 +94,9 @@ TEST( HexGridAlgorithm, ClippedIntersectingHexagonsTileTheBoundaryWithoutGapsOrO
 {
   // With the intersects rule and clipping, the pieces must add up to the boundary's own area, and
   // their union must have the same area as their sum (no overlaps).
-  const QString concave = QStringLiteral( "POLYGON((500000 4400000, 503000 4400000, 503000 4401000, 501000 4401000, 501000 4402000, "
-                                          "503000 4402500, 500000 4403000, 500000 4400000),(500200 4400200, 500200 4400700, 500700 4400700, 500200 4400200))" );
+  const QString concave = QStringLiteral(
+      "POLYGON((500000 4400000, 503000 4400000, 503000 4401000, 501000 4401000, 501000 4402000, "
+      "503000 4402500, 500000 4403000, 500000 4400000),(500200 4400200, 500200 4400700, 500700 4400700, 500200 4400200))" );
   auto layer = polygonLayer( QStringLiteral( "EPSG:32618" ), { concave } );
   QVariantMap params = hexParams( layer.get(), 173.2 );
   params.insert( QStringLiteral( "COVERAGE" ), 1 );
@@ -115,8 +123,10 @@ TEST( HexGridAlgorithm, ClippedIntersectingHexagonsTileTheBoundaryWithoutGapsOrO
 
 TEST( HexGridAlgorithm, CoverageRulesAreOrderedAsTheirDefinitionsRequire )
 {
-  auto layer = polygonLayer( QStringLiteral( "EPSG:32618" ), { QStringLiteral( "POLYGON((0 0, 7000 1000, 5000 6000, 500 4000, 0 0))" ) } );
-  auto countFor = [&]( int coverage, double minOverlap ) {
+  auto layer = polygonLayer( QStringLiteral( "EPSG:32618" ),
+                             { QStringLiteral( "POLYGON((0 0, 7000 1000, 5000 6000, 500 4000, 0 0))" ) } );
+  auto countFor = [&]( int coverage, double minOverlap )
+  {
     QVariantMap params = hexParams( layer.get(), 300 );
     params.insert( QStringLiteral( "COVERAGE" ), coverage );
     params.insert( QStringLiteral( "MIN_OVERLAP" ), minOverlap );
@@ -133,14 +143,22 @@ TEST( HexGridAlgorithm, CoverageRulesAreOrderedAsTheirDefinitionsRequire )
   EXPECT_EQ( overlapTiny, intersects ) << "any positive overlap is an intersection of interiors";
   EXPECT_LT( overlapAll, centroid ) << "only wholly covered hexagons";
   // The polygon's area over the hexagon area is a good estimate of the centroid-rule count.
-  const double expected = QgsGeometry::fromWkt( QStringLiteral( "POLYGON((0 0, 7000 1000, 5000 6000, 500 4000, 0 0))" ) ).area() / ( 2.598076211 * 300 * 300 );
+  const double expected =
+      QgsGeometry::fromWkt( QStringLiteral( "POLYGON((0 0, 7000 1000, 5000 6000, 500 4000, 0 0))" ) ).area() /
+      ( 2.598076211 * 300 * 300 );
   EXPECT_NEAR( static_cast<double>( centroid ), expected, 0.05 * expected );
 }
 
 TEST( HexGridAlgorithm, IdsAreDeterministicAndAgreeAcrossOverlappingExtents )
 {
-  auto a = polygonLayer( QStringLiteral( "EPSG:32618" ), { QStringLiteral( "POLYGON((580000 4500000, 590000 4500000, 590000 4508000, 580000 4508000, 580000 4500000))" ) } );
-  auto b = polygonLayer( QStringLiteral( "EPSG:32618" ), { QStringLiteral( "POLYGON((585000 4504000, 596000 4504000, 596000 4512000, 585000 4512000, 585000 4504000))" ) } );
+  auto a = polygonLayer(
+      QStringLiteral( "EPSG:32618" ),
+      { QStringLiteral(
+          "POLYGON((580000 4500000, 590000 4500000, 590000 4508000, 580000 4508000, 580000 4500000))" ) } );
+  auto b = polygonLayer(
+      QStringLiteral( "EPSG:32618" ),
+      { QStringLiteral(
+          "POLYGON((585000 4504000, 596000 4504000, 596000 4512000, 585000 4512000, 585000 4504000))" ) } );
   QgsProcessingContext context;
   const AlgorithmRun runA1 = runAlgorithm( QStringLiteral( "musecl:hexgrid" ), hexParams( a.get(), 400 ), context );
   const AlgorithmRun runA2 = runAlgorithm( QStringLiteral( "musecl:hexgrid" ), hexParams( a.get(), 400 ), context );
@@ -167,7 +185,10 @@ TEST( HexGridAlgorithm, IdsAreDeterministicAndAgreeAcrossOverlappingExtents )
 TEST( HexGridAlgorithm, GeographicInputInNewYorkGoesToUtm18N )
 {
   // Central Park, roughly, in EPSG:4326.
-  auto layer = polygonLayer( QStringLiteral( "EPSG:4326" ), { QStringLiteral( "POLYGON((-73.981 40.768, -73.958 40.800, -73.949 40.797, -73.973 40.764, -73.981 40.768))" ) } );
+  auto layer = polygonLayer(
+      QStringLiteral( "EPSG:4326" ),
+      { QStringLiteral(
+          "POLYGON((-73.981 40.768, -73.958 40.800, -73.949 40.797, -73.973 40.764, -73.981 40.768))" ) } );
   QgsProcessingContext context;
   const AlgorithmRun run = runAlgorithm( QStringLiteral( "musecl:hexgrid" ), hexParams( layer.get(), 100 ), context );
   ASSERT_TRUE( run.ok ) << run.error.toStdString();
@@ -190,7 +211,9 @@ TEST( HexGridAlgorithm, FeetCrsKeepsTheSizeInMetres )
   // EPSG:2263 (NY Long Island, US survey feet): a 100 m side hexagon still has 25,980.76 m^2.
   // QGIS 3.22 knows only the international foot (0.3048 m), 2 ppm shorter than the US survey foot,
   // so the hexagon drawn in this CRS is 4 ppm larger in area than exact: tolerance 1e-5 relative.
-  auto layer = polygonLayer( QStringLiteral( "EPSG:2263" ), { QStringLiteral( "POLYGON((980000 200000, 990000 200000, 990000 210000, 980000 210000, 980000 200000))" ) } );
+  auto layer = polygonLayer(
+      QStringLiteral( "EPSG:2263" ),
+      { QStringLiteral( "POLYGON((980000 200000, 990000 200000, 990000 210000, 980000 210000, 980000 200000))" ) } );
   QgsProcessingContext context;
   const AlgorithmRun run = runAlgorithm( QStringLiteral( "musecl:hexgrid" ), hexParams( layer.get(), 100 ), context );
   ASSERT_TRUE( run.ok ) << run.error.toStdString();
@@ -219,7 +242,8 @@ TEST( HexGridAlgorithm, NonPositiveSizeIsRefusedQuotingTheValue )
   for ( double size : { 0.0, -250.0 } )
   {
     QgsProcessingContext context;
-    const AlgorithmRun run = runAlgorithm( QStringLiteral( "musecl:hexgrid" ), hexParams( layer.get(), size ), context );
+    const AlgorithmRun run =
+        runAlgorithm( QStringLiteral( "musecl:hexgrid" ), hexParams( layer.get(), size ), context );
     EXPECT_FALSE( run.ok );
     EXPECT_TRUE( run.error.contains( QStringLiteral( "HEX_SIZE" ) ) ) << run.error.toStdString();
     EXPECT_TRUE( run.error.contains( QString::number( size ) ) ) << run.error.toStdString();
@@ -238,7 +262,8 @@ TEST( HexGridAlgorithm, GridAboveTheCapIsRefusedWithCountAndCap )
   EXPECT_FALSE( run.ok );
   EXPECT_TRUE( run.error.contains( QStringLiteral( "MAX_HEXAGONS" ) ) ) << run.error.toStdString();
   EXPECT_TRUE( run.error.contains( QLocale().toString( 1000 ) ) ) << run.error.toStdString();
-  EXPECT_TRUE( run.error.contains( QStringLiteral( "about %1" ).arg( QLocale().toString( 392901 ) ) ) ) << "the estimate: " << run.error.toStdString();
+  EXPECT_TRUE( run.error.contains( QStringLiteral( "about %1" ).arg( QLocale().toString( 392901 ) ) ) )
+      << "the estimate: " << run.error.toStdString();
 }
 
 TEST( HexGridAlgorithm, GeographicOutputCrsIsRefused )
@@ -249,12 +274,15 @@ TEST( HexGridAlgorithm, GeographicOutputCrsIsRefused )
   QgsProcessingContext context;
   const AlgorithmRun run = runAlgorithm( QStringLiteral( "musecl:hexgrid" ), params, context );
   EXPECT_FALSE( run.ok );
-  EXPECT_TRUE( run.error.contains( QStringLiteral( "EPSG:4326" ) ) && run.error.contains( QStringLiteral( "geographic" ) ) ) << run.error.toStdString();
+  EXPECT_TRUE( run.error.contains( QStringLiteral( "EPSG:4326" ) ) &&
+               run.error.contains( QStringLiteral( "geographic" ) ) )
+      << run.error.toStdString();
 }
 
 TEST( HexGridAlgorithm, BoundarySmallerThanAHexagonIsExplained )
 {
-  auto layer = polygonLayer( QStringLiteral( "EPSG:32618" ), { QStringLiteral( "POLYGON((10 10, 20 10, 20 20, 10 10))" ) } );
+  auto layer =
+      polygonLayer( QStringLiteral( "EPSG:32618" ), { QStringLiteral( "POLYGON((10 10, 20 10, 20 20, 10 10))" ) } );
   QgsProcessingContext context;
   const AlgorithmRun run = runAlgorithm( QStringLiteral( "musecl:hexgrid" ), hexParams( layer.get(), 1000 ), context );
   EXPECT_FALSE( run.ok );
@@ -268,25 +296,34 @@ TEST( HexGridAlgorithm, FileOutputIsAtomicAndCancellationLeavesThePreviousFile )
   auto layer = polygonLayer( QStringLiteral( "EPSG:32618" ), { kRectangle } );
   {
     QgsProcessingContext context;
-    const AlgorithmRun run = runAlgorithm( QStringLiteral( "musecl:hexgrid" ), hexParams( layer.get(), 1000, path ), context );
+    const AlgorithmRun run =
+        runAlgorithm( QStringLiteral( "musecl:hexgrid" ), hexParams( layer.get(), 1000, path ), context );
     ASSERT_TRUE( run.ok ) << run.error.toStdString();
     EXPECT_EQ( run.outputs.value( QStringLiteral( "OUTPUT" ) ).toString(), QFileInfo( path ).absoluteFilePath() );
   }
   QgsVectorLayer written( path, QStringLiteral( "w" ), QStringLiteral( "ogr" ) );
   ASSERT_TRUE( written.isValid() );
   EXPECT_EQ( written.featureCount(), 33 );
-  const QByteArray before = [&] { QFile f( path ); f.open( QIODevice::ReadOnly ); return f.readAll(); }();
+  const QByteArray before = [&]
+  {
+    QFile f( path );
+    f.open( QIODevice::ReadOnly );
+    return f.readAll();
+  }();
 
   // A re-run with another size, cancelled while writing, must leave the first result exactly as it was.
   CancelMidway cancelled;
   QgsProcessingContext context;
-  const AlgorithmRun run = runAlgorithm( QStringLiteral( "musecl:hexgrid" ), hexParams( layer.get(), 300, path ), context, &cancelled );
+  const AlgorithmRun run =
+      runAlgorithm( QStringLiteral( "musecl:hexgrid" ), hexParams( layer.get(), 300, path ), context, &cancelled );
   EXPECT_FALSE( run.ok );
-  EXPECT_TRUE( run.error.contains( QStringLiteral( "Cancelled after" ) ) ) << "cancelled while writing: " << run.error.toStdString();
+  EXPECT_TRUE( run.error.contains( QStringLiteral( "Cancelled after" ) ) )
+      << "cancelled while writing: " << run.error.toStdString();
   QFile after( path );
   ASSERT_TRUE( after.open( QIODevice::ReadOnly ) );
   EXPECT_EQ( after.readAll(), before );
-  const QStringList leftovers = QDir( dir.path() ).entryList( QStringList() << QStringLiteral( ".musecl-partial-*" ), QDir::Dirs | QDir::Hidden );
+  const QStringList leftovers =
+      QDir( dir.path() ).entryList( QStringList() << QStringLiteral( ".musecl-partial-*" ), QDir::Dirs | QDir::Hidden );
   EXPECT_TRUE( leftovers.isEmpty() ) << leftovers.join( ',' ).toStdString();
 }
 
@@ -297,8 +334,10 @@ TEST( HexGridAlgorithm, CancelledFirstRunLeavesNoFile )
   auto layer = polygonLayer( QStringLiteral( "EPSG:32618" ), { kRectangle } );
   CancelMidway cancelled;
   QgsProcessingContext context;
-  const AlgorithmRun run = runAlgorithm( QStringLiteral( "musecl:hexgrid" ), hexParams( layer.get(), 1000, path ), context, &cancelled );
-  EXPECT_TRUE( run.error.contains( QStringLiteral( "Cancelled after" ) ) ) << "cancelled while writing: " << run.error.toStdString();
+  const AlgorithmRun run =
+      runAlgorithm( QStringLiteral( "musecl:hexgrid" ), hexParams( layer.get(), 1000, path ), context, &cancelled );
+  EXPECT_TRUE( run.error.contains( QStringLiteral( "Cancelled after" ) ) )
+      << "cancelled while writing: " << run.error.toStdString();
   EXPECT_FALSE( run.ok );
   EXPECT_FALSE( QFileInfo::exists( path ) );
   EXPECT_TRUE( QDir( dir.path() ).entryList( QDir::AllEntries | QDir::Hidden | QDir::NoDotAndDotDot ).isEmpty() );
@@ -309,19 +348,25 @@ TEST( HexGridAlgorithm, StagingLeftByAKilledRunIsCleanedAfterADay )
   // Two leftovers of killed runs beside the output: one two days old (removed by the next run),
   // one an hour old (it could belong to a run still going: kept).
   QTemporaryDir dir;
-  const QString old = dir.filePath( ".musecl-partial-old" ), recent = dir.filePath( ".musecl-partial-recent" ), oldModel = dir.filePath( ".m.musecl.musecl-partial-old" );
+  const QString old = dir.filePath( ".musecl-partial-old" ), recent = dir.filePath( ".musecl-partial-recent" ),
+                oldModel = dir.filePath( ".m.musecl.musecl-partial-old" );
   ASSERT_TRUE( QDir().mkpath( old ) && QDir().mkpath( recent ) );
   QFile( old + "/grid.gpkg" ).open( QIODevice::WriteOnly );
   QFile( oldModel ).open( QIODevice::WriteOnly );
-  auto age = []( const QString & path, int hours ) {
+  auto age = []( const QString &path, int hours )
+  {
     const time_t when = time( nullptr ) - hours * 3600;
-    const struct utimbuf times { when, when };
+    const struct utimbuf times
+    {
+        when, when
+    };
     return ::utime( path.toLocal8Bit().constData(), &times ) == 0;
   };
   ASSERT_TRUE( age( old, 48 ) && age( oldModel, 48 ) && age( recent, 1 ) );
   auto layer = polygonLayer( QStringLiteral( "EPSG:32618" ), { kRectangle } );
   QgsProcessingContext context;
-  const AlgorithmRun run = runAlgorithm( QStringLiteral( "musecl:hexgrid" ), hexParams( layer.get(), 1000, dir.filePath( "grid.gpkg" ) ), context );
+  const AlgorithmRun run = runAlgorithm( QStringLiteral( "musecl:hexgrid" ),
+                                         hexParams( layer.get(), 1000, dir.filePath( "grid.gpkg" ) ), context );
   ASSERT_TRUE( run.ok ) << run.error.toStdString();
   EXPECT_FALSE( QFileInfo::exists( old ) ) << "a two-day-old staging folder is removed";
   EXPECT_FALSE( QFileInfo::exists( oldModel ) ) << "a two-day-old staged model is removed";

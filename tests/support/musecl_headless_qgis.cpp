@@ -22,7 +22,4 @@ MuseclHeadlessQgis::MuseclHeadlessQgis( int &argc, char **argv )
   QgsApplication::processingRegistry()->addProvider( new MuseclProvider() );
 }
 
-MuseclHeadlessQgis::~MuseclHeadlessQgis()
-{
-  QgsApplication::exitQgis();
-}
+MuseclHeadlessQgis::~MuseclHeadlessQgis() { QgsApplication::exitQgis(); }

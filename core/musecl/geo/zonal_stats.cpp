@@ -1,0 +1,149 @@
+#include "musecl/geo/zonal_stats.h"
+
+#include "musecl/geo/raster_bands.h"  // BandCalibration
+
+#include <gdal_priv.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <memory>
+#include <stdexcept>
+#include <utility>
+
+namespace musecl {
+
+std::size_t ZonalStatistics::regionsWithValues() const {
+  return static_cast<std::size_t>(std::count(has.begin(), has.end(), 1));
+}
+
+namespace {
+
+struct Window {
+  int x0 = 0, y0 = 0, w = 0, h = 0;
+};
+
+// The pixel window of a region's bounding box, clipped to the raster; empty when outside.
+// `centre`: the raster pixel (column, row) under the box's centre, possibly off the raster.
+Window windowOf(const RegionRings &rings, const double gt[6], int width, int height, std::pair<long, long> &centre) {
+  const RegionBounds box = regionBounds(rings);
+  if (!box.valid()) return {};
+  const double minX = box.minX, minY = box.minY, maxX = box.maxX, maxY = box.maxY;
+  centre = {static_cast<long>(std::floor(((minX + maxX) / 2 - gt[0]) / gt[1])),
+            static_cast<long>(std::floor(((minY + maxY) / 2 - gt[3]) / gt[5]))};
+  double c0 = (minX - gt[0]) / gt[1], c1 = (maxX - gt[0]) / gt[1], r0 = (maxY - gt[3]) / gt[5],
+         r1 = (minY - gt[3]) / gt[5];
+  if (c0 > c1) std::swap(c0, c1);
+  if (r0 > r1) std::swap(r0, r1);
+  Window w;
+  w.x0 = std::max(0, static_cast<int>(std::floor(c0)));
+  w.y0 = std::max(0, static_cast<int>(std::floor(r0)));
+  const int x1 = std::min(width, static_cast<int>(std::floor(c1)) + 1),
+            y1 = std::min(height, static_cast<int>(std::floor(r1)) + 1);
+  w.w = std::max(0, x1 - w.x0);
+  w.h = std::max(0, y1 - w.y0);
+  return w;
+}
+
+// The window's pixels whose centre is in the region; none (a region smaller than a pixel): the
+// centre pixel, when it is in the window.
+std::vector<std::size_t> pixelsInside(const RegionRings &rings, const Window &w, const double *gt,
+                                      std::pair<long, long> centre) {
+  std::vector<std::size_t> inside;
+  for (int j = 0; j < w.h; ++j)
+    for (int i = 0; i < w.w; ++i)
+      if (pointInRings(rings, {gt[0] + (w.x0 + i + 0.5) * gt[1], gt[3] + (w.y0 + j + 0.5) * gt[5]}))
+        inside.push_back(static_cast<std::size_t>(j) * static_cast<std::size_t>(w.w) + static_cast<std::size_t>(i));
+  if (inside.empty() && centre.first >= w.x0 && centre.first < w.x0 + w.w && centre.second >= w.y0 &&
+      centre.second < w.y0 + w.h)
+    inside.push_back(static_cast<std::size_t>(centre.second - w.y0) * static_cast<std::size_t>(w.w) +
+                     static_cast<std::size_t>(centre.first - w.x0));
+  return inside;
+}
+
+// "<band>_mean" for every band, then "<band>_std": the band's description, or b1, b2, ...
+std::vector<std::string> statisticNames(GDALDataset &ds) {
+  std::vector<std::string> names;
+  for (const char *stat : {"_mean", "_std"})
+    for (int k = 1; k <= ds.GetRasterCount(); ++k) {
+      const char *description = ds.GetRasterBand(k)->GetDescription();
+      names.push_back((description && *description ? std::string(description) : "b" + std::to_string(k)) + stat);
+    }
+  return names;
+}
+
+}  // namespace
+
+ZonalStatistics zonalBandStatistics(const std::string &rasterPath, const std::vector<RegionRings> &rings,
+                                    const std::function<bool(std::size_t)> &keepGoing) {
+  GDALAllRegister();
+  GDALDatasetUniquePtr ds(GDALDataset::Open(rasterPath.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY));
+  if (!ds || ds->GetRasterCount() < 1)
+    throw std::runtime_error("cannot read raster '" + rasterPath + "': " + CPLGetLastErrorMsg());
+  double gt[6];
+  if (ds->GetGeoTransform(gt) != CE_None)
+    throw std::runtime_error("raster '" + rasterPath + "' is not georeferenced (no geotransform)");
+  if (gt[2] != 0.0 || gt[4] != 0.0)
+    throw std::runtime_error("raster '" + rasterPath +
+                             "' is rotated; warp it to a north-up grid first (e.g. gdalwarp)");
+  ZonalStatistics z;
+  z.bands = ds->GetRasterCount();
+  const auto b = static_cast<std::size_t>(z.bands);
+  z.names = statisticNames(*ds);
+  z.values.assign(rings.size() * 2 * b, 0.0f);
+  z.has.assign(rings.size(), 0);
+  z.validPixels.assign(b, 0);
+  std::vector<BandCalibration> calibration;
+  for (int k = 1; k <= z.bands; ++k) calibration.emplace_back(*ds->GetRasterBand(k));
+  std::vector<float> pixels;
+  std::vector<unsigned char> valid;
+  std::vector<double> sum(b), sumSq(b);
+  std::vector<std::size_t> count(b);
+  for (std::size_t r = 0; r < rings.size(); ++r) {
+    if (keepGoing && !keepGoing(r)) throw std::runtime_error("cancelled");
+    std::pair<long, long> centre{-1, -1};
+    const Window w = windowOf(rings[r], gt, ds->GetRasterXSize(), ds->GetRasterYSize(), centre);
+    if (w.w == 0 || w.h == 0) continue;
+    const auto n = static_cast<std::size_t>(w.w) * static_cast<std::size_t>(w.h);
+    pixels.resize(n * b);
+    if (ds->RasterIO(GF_Read, w.x0, w.y0, w.w, w.h, pixels.data(), w.w, w.h, GDT_Float32, z.bands, nullptr, 0, 0, 0,
+                     nullptr) != CE_None)
+      throw std::runtime_error("reading raster '" + rasterPath + "' failed: " + CPLGetLastErrorMsg());
+    const std::vector<std::size_t> inside = pixelsInside(rings[r], w, gt, centre);
+    std::fill(sum.begin(), sum.end(), 0.0);
+    std::fill(sumSq.begin(), sumSq.end(), 0.0);
+    std::fill(count.begin(), count.end(), 0);
+    for (int k = 0; k < z.bands; ++k) {
+      GDALRasterBand *band = ds->GetRasterBand(k + 1);
+      valid.assign(n, 255);
+      if ((band->GetMaskFlags() & GMF_ALL_VALID) == 0 &&
+          band->GetMaskBand()->RasterIO(GF_Read, w.x0, w.y0, w.w, w.h, valid.data(), w.w, w.h, GDT_Byte, 0, 0,
+                                        nullptr) != CE_None)
+        throw std::runtime_error("reading the mask of raster '" + rasterPath + "' failed: " + CPLGetLastErrorMsg());
+      const float *plane = pixels.data() + static_cast<std::size_t>(k) * n;
+      for (std::size_t p : inside)
+        if (valid[p] && std::isfinite(plane[p])) {
+          const double v = plane[p] * calibration[static_cast<std::size_t>(k)].scale +
+                           calibration[static_cast<std::size_t>(k)].offset;
+          sum[static_cast<std::size_t>(k)] += v;
+          sumSq[static_cast<std::size_t>(k)] += v * v;
+          ++count[static_cast<std::size_t>(k)];
+        }
+    }
+    for (std::size_t k = 0; k < b; ++k) z.validPixels[k] += count[k];
+    // A region counts when every band has a valid pixel; a band without one leaves the region out
+    // rather than writing a made-up 0 into the view.
+    if (std::find(count.begin(), count.end(), 0) != count.end()) continue;
+    float *out = z.values.data() + r * 2 * b;
+    for (std::size_t k = 0; k < b; ++k) {
+      const double mean = sum[k] / static_cast<double>(count[k]);
+      out[k] = static_cast<float>(mean);
+      out[b + k] = static_cast<float>(std::sqrt(std::max(0.0, sumSq[k] / static_cast<double>(count[k]) - mean * mean)));
+    }
+    z.has[r] = 1;
+  }
+  if (keepGoing && !keepGoing(rings.size())) throw std::runtime_error("cancelled");
+  return z;
+}
+
+}  // namespace musecl

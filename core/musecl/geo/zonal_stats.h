@@ -1,0 +1,33 @@
+// Per-region statistics of a continuous multi-band raster (e.g. an annual embedding export of a
+// foundation model, 64 bands at 10 m): the mean and standard deviation of every band over the
+// pixels whose centres fall in the region, nodata and NaN excluded. Each region reads only its own
+// window of the raster, so memory is bounded by the largest region, not by the raster.
+#pragma once
+
+#include "musecl/geo/region_locator.h"  // RegionRings
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace musecl {
+
+struct ZonalStatistics {
+  int bands = 0;
+  std::vector<float> values;             // regions x (2 * bands): means of bands 1..B, then their std
+  std::vector<std::uint8_t> has;         // 1 where the region has a valid pixel in every band
+  std::vector<std::size_t> validPixels;  // per band, over all regions: 0 names a band with nothing to offer
+  std::vector<std::string> names;        // "b1_mean", ..., "b1_std", ... (or the band descriptions)
+  std::size_t regionsWithValues() const;
+};
+
+// `rings` in the raster's CRS. Values are physical (GDAL's band scale and offset applied). A region
+// smaller than a pixel (no pixel centre inside) takes the pixel under its bounding box's centre,
+// if that pixel is on the raster. `keepGoing(done)` is asked after each region; false stops
+// and throws std::runtime_error("cancelled"). Throws std::runtime_error naming the file for an
+// unreadable or rotated raster.
+ZonalStatistics zonalBandStatistics(const std::string &rasterPath, const std::vector<RegionRings> &rings,
+                                    const std::function<bool(std::size_t done)> &keepGoing = {});
+
+}  // namespace musecl
