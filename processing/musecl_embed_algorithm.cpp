@@ -201,7 +201,7 @@ namespace
             {
               return model
                   .embed(
-                      table, musecl::loadImageRgb, device, threads, museclTrainingProgress( &steps ),
+                      table, musecl::loadImageRgb, device, threads, museclTrainingProgress( &steps, feedback ),
                       [blockFeedback]( const std::string &line )
                       { blockFeedback->pushInfo( QString::fromStdString( line ) ); },
                       musecl::loadChipBands, streamed )

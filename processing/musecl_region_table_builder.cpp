@@ -435,9 +435,9 @@ std::unique_ptr<MuseclAtomicSink> museclStageEmbeddings( const QgsProcessingAlgo
   return writer.finish( feedback );
 }
 
-musecl::ProgressCallback museclTrainingProgress( QgsProcessingFeedback *feedback )
+musecl::ProgressCallback museclTrainingProgress( QgsProcessingFeedback *feedback, const QgsFeedback *run )
 {
-  return [feedback, lastEpoch = std::string()]( const musecl::TrainingProgress &p ) mutable
+  return [feedback, run, lastEpoch = std::string()]( const musecl::TrainingProgress &p ) mutable
   {
     feedback->setProgress( 100.0 * p.fraction );
     const std::string key = p.stage + '#' + std::to_string( p.epoch );
@@ -458,6 +458,6 @@ musecl::ProgressCallback museclTrainingProgress( QgsProcessingFeedback *feedback
       // program: without this, a batch log would show a long training's epochs only at its end.
       std::cout.flush();
     }
-    return !feedback->isCanceled();
+    return !feedback->isCanceled() && !( run && run->isCanceled() );
   };
 }

@@ -56,7 +56,10 @@ QList<QgsProcessingParameterDefinition *> museclDeviceParameters();
 
 // Maps the learning core's progress onto `feedback` (its fraction as 0-100, one line of text per
 // finished epoch) and relays cancellation.
-std::function<bool( const musecl::TrainingProgress & )> museclTrainingProgress( QgsProcessingFeedback *feedback );
+// `run`: the whole run's feedback when `feedback` is a stage of it that sees the run's cancel only
+// when its progress moves (a run waiting for another's LibTorch lease reports none).
+std::function<bool( const musecl::TrainingProgress & )> museclTrainingProgress( QgsProcessingFeedback *feedback,
+                                                                                const QgsFeedback *run = nullptr );
 
 // The embeddings layer: the regions with their fields plus emb_0..emb_{d-1}, the attention weight of
 // each view (beta_rs, beta_sv, beta_poi, beta_mob, beta_er; null where the region lacks the view), views

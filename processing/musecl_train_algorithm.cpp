@@ -274,7 +274,7 @@ QVariantMap MuseclTrainAlgorithm::processAlgorithm( const QVariantMap &parameter
       [&]
       {
         return musecl::trainMuseCL(
-            table, o, musecl::loadImageRgb, museclTrainingProgress( &trainingStage ),
+            table, o, musecl::loadImageRgb, museclTrainingProgress( &trainingStage, feedback ),
             [feedback]( const std::string &line ) { feedback->pushInfo( QString::fromStdString( line ) ); },
             model.stagingPath().toStdString(), musecl::loadChipBands );
       },

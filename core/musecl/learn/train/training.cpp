@@ -196,8 +196,8 @@ ViewSet applyViews(ModelParts &model, ViewRun run) {
                      " were given: it is masked out");
       continue;
     }
-    const bool heavy = m->heavyShare(run) > 0;
-    if (heavy) run.ctx.fractionTo = std::min(1.0, run.ctx.fractionFrom + 0.45);
+    const bool heavy = m->applyShare() > 0;
+    if (heavy) run.ctx.fractionTo = std::min(1.0, run.ctx.fractionFrom + m->applyShare());
     views[static_cast<std::size_t>(m->index())] = m->apply(run);
     if (heavy) run.ctx.fractionFrom = run.ctx.fractionTo;
   }

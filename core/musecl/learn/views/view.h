@@ -39,6 +39,8 @@ class RegionView {
   // encoders), or the share of what the heavy views leave (light views). Progress only.
   virtual double heavyShare(const ViewRun &) const { return 0; }
   virtual double lightShare() const { return 0; }
+  // Progress while embedding: the share of the bar applying this view takes (image encoders).
+  virtual double applyShare() const { return 0; }
 
   // Trains on run.table and keeps what embedding needs. Undefined vectors when the table lacks the
   // view's inputs, with a decision saying why.

@@ -18,6 +18,7 @@ class ImageRegionView : public RegionView {
       : RegionView(view), archiveKey_(archiveKey), seedSalt_(seedSalt) {}
 
   double heavyShare(const ViewRun &run) const override;
+  double applyShare() const override { return 0.45; }
   ViewVectors train(ViewRun &run, double &cursor) override;
   bool inModel() const override { return static_cast<bool>(encoder_); }
   bool given(const RegionTable &table) const override;
