@@ -49,21 +49,9 @@ namespace
         continue;
       }
       in.rowOf.push_back( static_cast<int>( in.rows.size() ) );
-      std::vector<double> row;
-      for ( int index : indexes )
-      {
-        bool ok = false;
-        const QVariant v = f.attribute( index );
-        const double x = v.toDouble( &ok );
-        if ( v.isNull() || !ok || !std::isfinite( x ) )
-          throw QgsProcessingException(
-              QObject::tr( "Feature %1 of layer “%2” has “%3” in field %4; features must be finite numbers" )
-                  .arg( f.id() )
-                  .arg( layer, v.isNull() ? QStringLiteral( "NULL" ) : v.toString(),
-                        source.fields().at( index ).name() ) );
-        row.push_back( x );
-      }
-      in.rows.push_back( std::move( row ) );
+      in.rows.push_back( museclFeatureRow(
+          f, indexes, source.fields(), layer,
+          QObject::tr( "Feature %1 of layer “%2” has “%3” in field %4; features must be finite numbers" ) ) );
     }
     return in;
   }

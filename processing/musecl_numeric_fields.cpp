@@ -9,6 +9,8 @@
 
 #include <qgsexception.h>
 
+#include <cmath>
+
 QList<int> museclFeatureFields( const QgsFields &fields, const QStringList &chosen, const QString &patterns,
                                 const QString &layerName, const QString &exclude )
 {
@@ -71,4 +73,23 @@ bool museclLacksEmbedding( const QgsFeature &feature, int hasEmbeddingIndex )
     return false;
   const QVariant flag = feature.attribute( hasEmbeddingIndex );
   return !flag.isNull() && flag.toInt() == 0;
+}
+
+std::vector<double> museclFeatureRow( const QgsFeature &feature, const QList<int> &indexes, const QgsFields &fields,
+                                      const QString &layerName, const QString &message )
+{
+  std::vector<double> row;
+  for ( int index : indexes )
+  {
+    bool ok = false;
+    const QVariant v = feature.attribute( index );
+    const double x = v.toDouble( &ok );
+    if ( v.isNull() || !ok || !std::isfinite( x ) )
+      throw QgsProcessingException(
+          QString( message )
+              .arg( feature.id() )
+              .arg( layerName, v.isNull() ? QStringLiteral( "NULL" ) : v.toString(), fields.at( index ).name() ) );
+    row.push_back( x );
+  }
+  return row;
 }

@@ -105,22 +105,10 @@ namespace
         rows.features << f;
         continue;
       }
-      std::vector<double> row;
-      for ( int index : featureIndexes )
-      {
-        bool ok = false;
-        const QVariant v = f.attribute( index );
-        const double x = v.toDouble( &ok );
-        if ( v.isNull() || !ok || !std::isfinite( x ) )
-          throw QgsProcessingException(
-              QObject::tr(
-                  "Feature %1 of layer “%2” has “%3” in feature field %4; features must be finite numbers (fill or drop such rows first)" )
-                  .arg( f.id() )
-                  .arg( layer, v.isNull() ? QStringLiteral( "NULL" ) : v.toString(),
-                        source.fields().at( index ).name() ) );
-        row.push_back( x );
-      }
-      in.features.push_back( std::move( row ) );
+      in.features.push_back( museclFeatureRow(
+          f, featureIndexes, source.fields(), layer,
+          QObject::tr(
+              "Feature %1 of layer “%2” has “%3” in feature field %4; features must be finite numbers (fill or drop such rows first)" ) ) );
       // NULL means "predict this region"; anything else must be a usable number.
       const QVariant t = f.attribute( targetIndex );
       bool ok = false;
