@@ -268,6 +268,15 @@ QVariantMap MuseclEmbedAlgorithm::processAlgorithm( const QVariantMap &parameter
   embedder.chips.measureRadiometry = info.radiometry.defined();
   embedder.chips.rsBands = QString::fromStdString( info.radiometry.bandList() );
   embedder.chips.allBands = info.radiometry.channels.size() != 3;
+  embedder.chips.chips = info.remoteSensing || !info.sceneFeatures;
+  embedder.chips.sceneFeatures = info.sceneFeatures;
+  if ( info.sceneFeatures )
+  {
+    embedder.chips.sceneEncoder =
+        museclCallCore( [&] { return musecl::SceneEncoder::read( modelPath.toStdString() ); } );
+    embedder.chips.sceneOptions.device = embedder.device;
+    embedder.chips.sceneOptions.threads = embedder.threads;
+  }
 
   // Progress: a layer read whole reports its reading as the first 5 %; the blocks share the rest up
   // to 95 % by their number of regions (a streamed layer's reading is part of its blocks).

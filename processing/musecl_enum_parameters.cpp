@@ -130,6 +130,21 @@ namespace MuseclEnum
     return table;
   }
 
+  const MuseclEnumParameter<MuseclRasterMode> &rasterMode()
+  {
+    static const MuseclEnumParameter<MuseclRasterMode> table(
+        MuseclParameter::RS_MODE,
+        {
+            { QT_TRANSLATE_NOOP( "QObject", "Scene features: an encoder learned from the whole raster" ),
+              MuseclRasterMode::SceneFeatures },
+            { QT_TRANSLATE_NOOP( "QObject", "Chip triplets: one chip per region (the paper)" ),
+              MuseclRasterMode::ChipTriplets },
+            { QT_TRANSLATE_NOOP( "QObject", "Both, as two views" ), MuseclRasterMode::Both },
+        },
+        MuseclRasterMode::SceneFeatures );
+    return table;
+  }
+
   const MuseclEnumParameter<musecl::ChipFormat> &chipFormat()
   {
     static const MuseclEnumParameter<musecl::ChipFormat> table( MuseclParameter::FORMAT,

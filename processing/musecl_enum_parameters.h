@@ -32,6 +32,14 @@ enum class MuseclFlowType
   TripPoints, // one trip end per point, with an origin/destination field
 };
 
+// RS_MODE of musecl:train: how the remote-sensing raster becomes a view.
+enum class MuseclRasterMode
+{
+  SceneFeatures, // an encoder learned from the whole scene, zonal statistics of its features
+  ChipTriplets,  // one chip per region, triplet-trained CNN (the paper)
+  Both,
+};
+
 // MODEL of musecl:predict: a predictor, or the choice by the number of labelled regions.
 enum class MuseclPredictModel
 {
@@ -124,6 +132,7 @@ namespace MuseclEnum
   const MuseclEnumParameter<musecl::SimilarityScale> &similarity();
   const MuseclEnumParameter<musecl::EmbeddingOutput> &embeddingOutput();
   const MuseclEnumParameter<musecl::Augmentation> &augmentation();
+  const MuseclEnumParameter<MuseclRasterMode> &rasterMode();
   // FORMAT of musecl:imagechips.
   const MuseclEnumParameter<musecl::ChipFormat> &chipFormat();
   // COVERAGE of musecl:hexgrid.

@@ -22,6 +22,7 @@ namespace MuseclParameter
   inline const QString CHIP_WINDOW = QStringLiteral( "CHIP_WINDOW" );
   inline const QString RS_BANDS = QStringLiteral( "RS_BANDS" );
   inline const QString RS_ALL_BANDS = QStringLiteral( "RS_ALL_BANDS" );
+  inline const QString RS_MODE = QStringLiteral( "RS_MODE" );
   inline const QString EMBEDDING_RASTER = QStringLiteral( "EMBEDDING_RASTER" );
   inline const QString STREETVIEW = QStringLiteral( "STREETVIEW" );
   inline const QString SV_PATH_FIELD = QStringLiteral( "SV_PATH_FIELD" );
@@ -49,6 +50,14 @@ namespace MuseclParameter
   // musecl:imagechips
   inline const QString MASK = QStringLiteral( "MASK" );
   inline const QString FORMAT = QStringLiteral( "FORMAT" );
+
+  // musecl:imagefeatures (and SCENE_ENCODER of musecl:train)
+  inline const QString SCENE_ENCODER = QStringLiteral( "SCENE_ENCODER" );
+  inline const QString TILE_SIZE = QStringLiteral( "TILE_SIZE" );
+  inline const QString FEATURE_BANDS = QStringLiteral( "FEATURE_BANDS" );
+  inline const QString STRIDE = QStringLiteral( "STRIDE" );
+  inline const QString STEPS = QStringLiteral( "STEPS" );
+  inline const QString SCENE_STEPS = QStringLiteral( "SCENE_STEPS" ); // musecl:train
 
   // musecl:hexgrid
   inline const QString HEX_SIZE = QStringLiteral( "HEX_SIZE" );
@@ -111,6 +120,7 @@ namespace MuseclParameter
   inline const QString OUTPUT_INDEX = QStringLiteral( "OUTPUT_INDEX" );
   inline const QString OUTPUT_FOLDER = QStringLiteral( "OUTPUT_FOLDER" );
   inline const QString OUTPUT_REPORT = QStringLiteral( "OUTPUT_REPORT" );
+  inline const QString OUTPUT_ENCODER = QStringLiteral( "OUTPUT_ENCODER" );
 } // namespace MuseclParameter
 
 // The keys of the algorithms' non-destination outputs (addOutput).
@@ -141,6 +151,6 @@ namespace MuseclParameter
 {
   // The parameter that gives each view its input in musecl:train and musecl:embed, in catalogue
   // order (core/musecl/learn/views/catalogue.h): a new view adds its parameter here.
-  inline const std::array<QString, musecl::kViewCount> VIEW_INPUT = { RASTER, STREETVIEW, POIS, FLOWS,
-                                                                      EMBEDDING_RASTER };
+  inline const std::array<QString, musecl::kViewCount> VIEW_INPUT = { RASTER, STREETVIEW,       POIS,
+                                                                      FLOWS,  EMBEDDING_RASTER, RASTER };
 } // namespace MuseclParameter

@@ -2,6 +2,7 @@
 
 #include "musecl_hexgrid_algorithm.h"
 #include "musecl_imagechips_algorithm.h"
+#include "musecl_imagefeatures_algorithm.h"
 #include "musecl_mobilityfeatures_algorithm.h"
 #include "musecl_poifeatures_algorithm.h"
 #include "musecl_streetview_algorithm.h"
@@ -73,6 +74,7 @@ void MuseclProvider::loadAlgorithms()
   addAlgorithm( new MuseclPoiFeaturesAlgorithm() );
   addAlgorithm( new MuseclMobilityFeaturesAlgorithm() );
   addAlgorithm( new MuseclImageChipsAlgorithm() );
+  addAlgorithm( new MuseclImageFeaturesAlgorithm() );
   addAlgorithm( new MuseclStreetViewAlgorithm() );
   addAlgorithm( new MuseclTrainAlgorithm() );
   addAlgorithm( new MuseclEmbedAlgorithm() );

@@ -9,11 +9,14 @@
 #include "musecl_stage_feedback.h"
 
 #include "musecl/geo/raster_bands.h"
+#include "musecl/geo/scene_raster.h"
+#include "musecl/geo/zonal_stats.h"
 #include "musecl/learn/training.h"
 #include "musecl/geo/utm_zone.h"
 
 #include <qgsdistancearea.h>
 #include <qgsexception.h>
+#include <qgsprocessingutils.h>
 #include <qgsprocessingalgorithm.h>
 #include <qgsprocessingparameters.h>
 #include <qgsrasterlayer.h>
@@ -65,6 +68,18 @@ QList<QgsProcessingParameterDefinition *> museclModalityParameters( bool withChi
         false );
     all->setFlags( all->flags() | QgsProcessingParameterDefinition::FlagAdvanced );
     p << all;
+    p << MuseclEnum::rasterMode().create( QObject::tr( "Remote-sensing view" ) );
+    auto encoder = new QgsProcessingParameterFile(
+        MuseclParameter::SCENE_ENCODER,
+        QObject::tr( "Scene encoder to reuse (from musecl:imagefeatures; empty = learn from the raster)" ),
+        QgsProcessingParameterFile::File, QStringLiteral( "musecl" ), QVariant(), true );
+    encoder->setFlags( encoder->flags() | QgsProcessingParameterDefinition::FlagAdvanced );
+    p << encoder;
+    auto sceneSteps = new QgsProcessingParameterNumber(
+        MuseclParameter::SCENE_STEPS, QObject::tr( "Scene-feature training steps" ),
+        QgsProcessingParameterNumber::Integer, musecl::SceneFeatureOptions().steps, false, 1, 1000000 );
+    sceneSteps->setFlags( sceneSteps->flags() | QgsProcessingParameterDefinition::FlagAdvanced );
+    p << sceneSteps;
   }
   p << new QgsProcessingParameterRasterLayer(
       MuseclParameter::EMBEDDING_RASTER,
@@ -223,6 +238,90 @@ namespace
     return QObject::tr( "remote sensing (%1 chips from “%2”)" ).arg( run.written ).arg( raster->name() );
   }
 
+  // The scene encoder's feature raster, made once (learning the encoder first when none was given).
+  void makeFeatureRaster( QgsRasterLayer *raster, const QString &path, MuseclChipPlan &plan,
+                          const MuseclCoreErrors &errors, QgsProcessingFeedback *feedback )
+  {
+    MuseclStepFeedback steps( 2, feedback );
+    if ( !plan.sceneEncoder )
+    {
+      const std::string spec = plan.rsBands.trimmed().toStdString();
+      const musecl::Radiometry radiometry = museclCallCore(
+          [&] {
+            return musecl::measureRadiometry( path.toStdString(), musecl::chooseAllBands( path.toStdString(), spec ) );
+          },
+          errors );
+      feedback->pushInfo( QObject::tr( "Scene radiometry of “%1”: %2" )
+                              .arg( raster->name(), QString::fromStdString( radiometry.describe() ) ) );
+      plan.sceneEncoder = museclCallCore(
+          [&]
+          {
+            const musecl::GdalScene scene( path.toStdString(), radiometry );
+            return musecl::SceneEncoder::train(
+                scene, radiometry, plan.sceneOptions, museclTrainingProgress( &steps, feedback ),
+                [feedback]( const std::string &line ) { feedback->pushInfo( QString::fromStdString( line ) ); } );
+          },
+          errors );
+    }
+    steps.setCurrentStep( 1 );
+    const musecl::SceneEncoder &encoder = *plan.sceneEncoder;
+    plan.featureRaster = QgsProcessingUtils::generateTempFilename( QStringLiteral( "scene_features.tif" ) );
+    museclCallCore(
+        [&]
+        {
+          const musecl::GdalScene scene( path.toStdString(), encoder.info().radiometry );
+          musecl::FeatureRasterFile file( plan.featureRaster.toStdString(), scene, plan.sceneStride,
+                                          encoder.info().features );
+          encoder.writeFeatures( scene, plan.sceneStride, file, plan.sceneOptions.device, plan.sceneOptions.threads,
+                                 museclTrainingProgress( &steps, feedback ) );
+          file.commit();
+        },
+        errors );
+  }
+
+  // The remote-sensing raster as zonal statistics of its scene features; returns the "Inputs" entry.
+  QString addSceneFeatures( musecl::RegionTable &t, QgsRasterLayer *raster, const MuseclRegionSet &regions,
+                            MuseclChipPlan &plan, QgsProcessingContext &context, QgsProcessingFeedback *feedback )
+  {
+    const QString path = museclGdalRasterPath( raster, QObject::tr( "scene features" ) );
+    const MuseclCoreErrors errors(
+        [raster, path]( const QString &reason )
+        { return QObject::tr( "Raster “%1” (%2): %3" ).arg( raster->name(), path, reason ); },
+        QObject::tr( "Cancelled while making scene features" ), feedback );
+    MuseclStepFeedback steps( 2, feedback );
+    if ( plan.featureRaster.isEmpty() )
+      makeFeatureRaster( raster, path, plan, errors, &steps );
+    steps.setCurrentStep( 1 );
+    const std::vector<musecl::RegionRings> rings = museclRingsInRasterCrs( regions, raster, raster->extent(), context );
+    const musecl::ZonalStatistics z = museclCallCore(
+        [&]
+        {
+          return musecl::zonalBandStatistics( plan.featureRaster.toStdString(), rings,
+                                              [&]( std::size_t done )
+                                              {
+                                                steps.setProgress( 100.0 * static_cast<double>( done ) /
+                                                                   std::max<std::size_t>( 1, rings.size() ) );
+                                                return !steps.isCanceled();
+                                              } );
+        },
+        errors );
+    t.sceneFeatures.stats.assign( t.size(), {} );
+    for ( std::size_t r = 0; r < t.size(); ++r )
+      if ( z.has[r] )
+        t.sceneFeatures.stats[r].assign( z.values.begin() + static_cast<std::ptrdiff_t>( r * 2 * z.bands ),
+                                         z.values.begin() + static_cast<std::ptrdiff_t>( ( r + 1 ) * 2 * z.bands ) );
+    t.sceneFeatures.encoder = std::make_shared<const musecl::SceneEncoder>( *plan.sceneEncoder );
+    if ( z.regionsWithValues() == 0 && !regions.partOfLayer )
+      throw QgsProcessingException(
+          QObject::tr(
+              "Raster “%1” (%2): no region of “%3” has a valid scene-feature pixel (is the raster all nodata under the regions, or elsewhere?)" )
+              .arg( raster->name(), path, regions.layerName ) );
+    return QObject::tr( "remote sensing as scene features (%1; %2 of %3 regions)" )
+        .arg( QString::fromStdString( plan.sceneEncoder->info().summary ) )
+        .arg( z.regionsWithValues() )
+        .arg( t.size() );
+  }
+
   // Mean and std of every band per region; returns the "Inputs" log entry.
   QString addEmbeddingRaster( musecl::RegionTable &t, QgsRasterLayer *raster, const MuseclRegionSet &regions,
                               QgsProcessingContext &context, QgsProcessingFeedback *feedback )
@@ -339,7 +438,12 @@ musecl::RegionTable museclBuildRegionTable( const QgsProcessingAlgorithm *algori
     QgsRasterLayer *raster = museclRasterInput( algorithm, parameters, MuseclParameter::RASTER, context );
     if ( !raster )
       throw QgsProcessingException( QObject::tr( "Could not load the raster given as RASTER" ) );
-    used << addRasterChips( t, raster, regions, chips, chipFolder, context, &steps );
+    MuseclStepFeedback rasterSteps( 2, &steps );
+    if ( chips.chips )
+      used << addRasterChips( t, raster, regions, chips, chipFolder, context, &rasterSteps );
+    rasterSteps.setCurrentStep( 1 );
+    if ( chips.sceneFeatures )
+      used << addSceneFeatures( t, raster, regions, chips, context, &rasterSteps );
   }
   steps.setCurrentStep( 3 );
   if ( given( MuseclParameter::EMBEDDING_RASTER ) )

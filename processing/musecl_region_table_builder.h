@@ -4,6 +4,7 @@
 
 #include "musecl_region_inputs.h"
 
+#include "musecl/learn/scene_features.h"
 #include "musecl/region_table.h"
 
 #include <QList>
@@ -13,6 +14,7 @@
 #include <array>
 #include <functional>
 #include <memory>
+#include <optional>
 
 class QgsProcessingParameterDefinition;
 class MuseclOutputFields;
@@ -21,9 +23,18 @@ class MuseclOutputFields;
 // SV_PATH_FIELD, POIS, CATEGORY_FIELD, TEXT_FIELDS, FLOWS, FLOW_TYPE, WEIGHT_FIELD, ROLE_FIELD).
 QList<QgsProcessingParameterDefinition *> museclModalityParameters( bool withChipSize );
 
-// How the remote-sensing raster becomes chips.
+// How the remote-sensing raster becomes views: chips for the chip-triplet view, a feature raster
+// for the scene-feature view, or both.
 struct MuseclChipPlan
 {
+    bool chips = true;          // one chip per region (the remote-sensing view)
+    bool sceneFeatures = false; // zonal statistics of the scene encoder's feature raster
+    // The scene encoder: given (SCENE_ENCODER, or the model's in musecl:embed), else learned from
+    // the raster on first use with `sceneOptions`.
+    std::optional<musecl::SceneEncoder> sceneEncoder;
+    musecl::SceneFeatureOptions sceneOptions;
+    int sceneStride = 4;            // scene pixels per feature pixel
+    QString featureRaster;          // made once (a temporary file), then summarised for every block
     int size = 0;                   // 0: automatic; on return, the size the chips were cut at
     double windowMetres = 0;        // > 0: a fixed ground window per chip; 0: each region's bounding box
     bool measureRadiometry = false; // measure bands `rsBands` into the table's chipRadiometry
@@ -85,9 +96,9 @@ class MuseclEmbeddingWriter
     std::unique_ptr<MuseclOutputFields> mFields;
     std::unique_ptr<MuseclAtomicSink> mSink;
     int mDimension = 0;
-    std::array<double, 5> mBetaSum{};
-    std::array<long long, 5> mBetaCount{};
-    std::array<bool, 5> mModelViews{};
+    std::array<double, musecl::kViewCount> mBetaSum{};
+    std::array<long long, musecl::kViewCount> mBetaCount{};
+    std::array<bool, musecl::kViewCount> mModelViews{};
 };
 
 // The whole layer at once (musecl:train).

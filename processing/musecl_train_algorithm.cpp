@@ -260,6 +260,16 @@ QVariantMap MuseclTrainAlgorithm::processAlgorithm( const QVariantMap &parameter
   chips.measureRadiometry = true;
   chips.rsBands = parameterAsString( parameters, MuseclParameter::RS_BANDS, context );
   chips.allBands = parameterAsBoolean( parameters, MuseclParameter::RS_ALL_BANDS, context );
+  const MuseclRasterMode rasterMode = MuseclEnum::rasterMode().read( this, parameters, context );
+  chips.chips = rasterMode != MuseclRasterMode::SceneFeatures;
+  chips.sceneFeatures = rasterMode != MuseclRasterMode::ChipTriplets;
+  chips.sceneOptions.seed = o.seed;
+  chips.sceneOptions.device = o.device;
+  chips.sceneOptions.threads = o.threads;
+  chips.sceneOptions.steps = parameterAsInt( parameters, MuseclParameter::SCENE_STEPS, context );
+  const QString sceneEncoder = parameterAsFile( parameters, MuseclParameter::SCENE_ENCODER, context );
+  if ( chips.sceneFeatures && !sceneEncoder.isEmpty() )
+    chips.sceneEncoder = museclCallCore( [&] { return musecl::SceneEncoder::read( sceneEncoder.toStdString() ); } );
   MuseclRangeFeedback tableStage( feedback, 5, 25 );
   const musecl::RegionTable table =
       museclBuildRegionTable( this, parameters, regions, chips, chipFolder.path(), context, &tableStage );

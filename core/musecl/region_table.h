@@ -9,6 +9,7 @@
 #include "musecl/learn/views/mobility/mobility_columns.h"
 #include "musecl/learn/views/poi/poi_columns.h"
 #include "musecl/learn/views/remote_sensing/remote_sensing_columns.h"
+#include "musecl/learn/views/scene_features/scene_features_columns.h"
 #include "musecl/learn/views/street_view/street_view_columns.h"
 
 #include <string>
@@ -31,6 +32,7 @@ struct RegionTable {
   PoiColumns poi;
   MobilityColumns mobility;
   EmbeddingRasterColumns embeddingRaster;
+  SceneFeatureColumns sceneFeatures;
 
   using Flow = MobilityColumns::Flow;
 
@@ -41,6 +43,7 @@ struct RegionTable {
   bool hasChips() const { return !remoteSensing.chipPaths.empty(); }
   bool hasStreetView() const { return !streetView.paths.empty(); }
   bool hasEmbeddingRaster() const { return !embeddingRaster.stats.empty(); }
+  bool hasSceneFeatures() const { return !sceneFeatures.stats.empty(); }
 };
 
 }  // namespace musecl

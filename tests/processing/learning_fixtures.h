@@ -134,6 +134,9 @@ namespace learning_fixtures
     return { { "REGIONS", QVariant::fromValue( city.regions.get() ) },
              { "RASTER", city.raster },
              { "CHIP_SIZE", 32 },
+             // These tests exercise the chip-triplet view; the scene-feature default has its own
+             // (test_scene_features_algorithm.cpp).
+             { "RS_MODE", 1 },
              { "POIS", QVariant::fromValue( city.pois.get() ) },
              { "CATEGORY_FIELD", "kind" },
              { "TEXT_FIELDS", QStringList{ "name" } },

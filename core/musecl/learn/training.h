@@ -194,6 +194,9 @@ struct ModelInfo {
   std::string mobilityKind;  // "graph" (OD flows) or "volume" (trip end points)
   bool embeddingRaster = false;
   int embeddingRasterValues = 0;  // 2 x the raster's band count (mean and std of each band)
+  bool sceneFeatures = false;     // the remote-sensing raster through a scene encoder (scene_features.h)
+  int sceneFeatureValues = 0;     // 2 x the encoder's features
+  std::string sceneEncoderSummary;
   int chipSize = 0;
   double chipWindowMetres = 0;  // 0: chips cover each region's bounding box
   Radiometry radiometry;        // the remote-sensing chips' bands and scaling (undefined: per-chip stretch)

@@ -69,6 +69,8 @@ void validateTable(const RegionTable &t) {
   check(t.mobility.internal.size(), "the internal-flow column");
   check(t.remoteSensing.chipPaths.size(), "the chip list");
   check(t.streetView.paths.size(), "the street-view list");
+  check(t.embeddingRaster.stats.size(), "the embedding-raster table");
+  check(t.sceneFeatures.stats.size(), "the scene-feature table");
   check(t.centroidX.size(), "the centroid list");
   check(t.areaSquareMetres.size(), "the area column");
   for (std::size_t r = 0; r < t.poi.counts.size(); ++r)

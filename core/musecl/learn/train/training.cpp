@@ -130,6 +130,7 @@ std::uint64_t jobFingerprint(const RegionTable &table, const TrainingOptions &o)
     count(r < table.poi.words.size() ? table.poi.words[r].size() : 0);
     count(r < table.poi.categoryTokens.size() ? table.poi.categoryTokens[r].size() : 0);
     count(r < table.embeddingRaster.stats.size() ? table.embeddingRaster.stats[r].size() : 0);
+    count(r < table.sceneFeatures.stats.size() ? table.sceneFeatures.stats[r].size() : 0);
   }
   count(table.poi.categories.size());
   count(table.mobility.flows.size());

@@ -10,7 +10,7 @@ struct Entry {
 };
 constexpr Entry kViews[kViewCount] = {
     {"rs", "remote sensing"}, {"sv", "street view"},      {"poi", "POI text"},
-    {"mob", "mobility"},      {"er", "embedding raster"},
+    {"mob", "mobility"},      {"er", "embedding raster"}, {"sf", "scene features"},
 };
 }  // namespace
 

@@ -5,10 +5,18 @@
 
 namespace musecl {
 
-enum class View { RemoteSensing = 0, StreetView = 1, PoiText = 2, Mobility = 3, EmbeddingRaster = 4 };
-constexpr int kViewCount = 5;
+enum class View {
+  RemoteSensing = 0,
+  StreetView = 1,
+  PoiText = 2,
+  Mobility = 3,
+  EmbeddingRaster = 4,
+  SceneFeatures = 5
+};
+constexpr int kViewCount = 6;
 
-const char *viewKey(int view);   // "rs", "sv", "poi", "mob", "er": field suffixes and model keys
-const char *viewName(int view);  // "remote sensing", "street view", "POI text", "mobility", "embedding raster"
+const char *viewKey(int view);   // "rs", "sv", "poi", "mob", "er", "sf": field suffixes and model keys
+const char *viewName(int view);  // "remote sensing", "street view", "POI text", "mobility", "embedding raster",
+                                 // "scene features"
 
 }  // namespace musecl

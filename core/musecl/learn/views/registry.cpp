@@ -6,6 +6,7 @@
 #include "musecl/learn/views/mobility/mobility_view.h"
 #include "musecl/learn/views/poi/poi_view.h"
 #include "musecl/learn/views/remote_sensing/remote_sensing_view.h"
+#include "musecl/learn/views/scene_features/scene_features_view.h"
 #include "musecl/learn/views/street_view/street_view_view.h"
 
 #include <stdexcept>
@@ -13,8 +14,8 @@
 namespace musecl::train {
 
 Views makeViews() {
-  Views views = {makeRemoteSensingView(), makeStreetViewView(), makePoiTextView(), makeMobilityView(),
-                 makeEmbeddingRasterView()};
+  Views views = {makeRemoteSensingView(), makeStreetViewView(),      makePoiTextView(),
+                 makeMobilityView(),      makeEmbeddingRasterView(), makeSceneFeaturesView()};
   for (int v = 0; v < kViewCount; ++v)
     if (!views[static_cast<std::size_t>(v)] || views[static_cast<std::size_t>(v)]->index() != v)
       throw std::logic_error(std::string("the view registry is out of the catalogue's order at ") + viewName(v));

@@ -65,6 +65,10 @@ ViewVectors ImageRegionView::train(ViewRun &run, double &cursor) {
   ImageStage st = stage(run.table, size_);
   st.channels = channels(run);
   const std::vector<std::uint32_t> regions = regionsWithImages(st);
+  if (regions.empty() && view() == View::RemoteSensing && run.table.hasSceneFeatures()) {
+    ctx.decide("remote sensing: chip triplets were not asked for; the raster feeds the scene-feature view");
+    return {};
+  }
   if (regions.size() < 3) {
     ctx.decide(regions.empty() ? st.name + ": no " + inputs() + " given; not used"
                                : st.name + ": only " + std::to_string(regions.size()) +

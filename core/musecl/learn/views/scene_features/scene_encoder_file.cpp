@@ -1,0 +1,109 @@
+// Reading and writing a scene encoder: see musecl/learn/scene_features.h.
+#include "musecl/learn/scene_features.h"
+#include "musecl/learn/train/archive.h"
+#include "musecl/learn/train/context.h"
+#include "musecl/learn/train/model_file.h"
+#include "musecl/learn/views/scene_features/scene_features_view.h"
+#include "musecl/learn/views/scene_features/scene_net.h"
+
+#include <cstdio>
+#include <stdexcept>
+
+namespace musecl {
+
+namespace {
+using namespace train;
+constexpr const char *kFormat = "musecl-scene-encoder";
+constexpr std::int64_t kVersion = 1;
+}  // namespace
+
+void SceneEncoder::Impl::save(torch::serialize::OutputArchive &a) const {
+  writeString(a, "scene.format", kFormat);
+  writeInt(a, "scene.format_version", kVersion);
+  writeInt(a, "scene.channels", info.channels);
+  writeInt(a, "scene.features", info.features);
+  writeInt(a, "scene.tile", info.tileSize);
+  writeInt(a, "scene.seed", static_cast<std::int64_t>(info.seed));
+  writeString(a, "scene.summary", info.summary);
+  std::vector<std::int64_t> bands;
+  std::vector<double> lo, hi;
+  for (const BandScaling &c : info.radiometry.channels) {
+    bands.push_back(c.band);
+    lo.push_back(c.lo);
+    hi.push_back(c.hi);
+  }
+  a.write("scene.bands", c10::IValue(bands));
+  a.write("scene.lo", c10::IValue(lo));
+  a.write("scene.hi", c10::IValue(hi));
+  a.write("scene.mean", mean);
+  a.write("scene.rotation", rotation);
+  torch::serialize::OutputArchive net;
+  this->net->save(net);
+  a.write("scene.net", net);
+}
+
+std::shared_ptr<SceneEncoder::Impl> SceneEncoder::Impl::load(torch::serialize::InputArchive &a) {
+  if (readString(a, "scene.format") != kFormat) throw std::runtime_error("not a scene encoder");
+  if (readInt(a, "scene.format_version") > kVersion)
+    throw std::runtime_error("a scene encoder of a newer format than this plugin reads");
+  auto e = std::make_shared<Impl>();
+  e->info.channels = static_cast<int>(readInt(a, "scene.channels"));
+  e->info.features = static_cast<int>(readInt(a, "scene.features"));
+  e->info.tileSize = static_cast<int>(readInt(a, "scene.tile"));
+  e->info.seed = static_cast<std::uint64_t>(readInt(a, "scene.seed"));
+  e->info.summary = readString(a, "scene.summary");
+  if (e->info.channels < 1 || e->info.features < 1 || e->info.tileSize < 8 || e->info.tileSize % kSceneCellPixels)
+    throw std::runtime_error("the scene encoder's sizes are invalid");
+  c10::IValue bands, lo, hi;
+  a.read("scene.bands", bands);
+  a.read("scene.lo", lo);
+  a.read("scene.hi", hi);
+  const auto b = bands.toIntVector();
+  const auto l = lo.toDoubleVector(), h = hi.toDoubleVector();
+  if (static_cast<int>(b.size()) != e->info.channels || l.size() != b.size() || h.size() != b.size())
+    throw std::runtime_error("the scene encoder's band list does not match its channels");
+  for (std::size_t c = 0; c < b.size(); ++c)
+    e->info.radiometry.channels.push_back({static_cast<int>(b[c]), l[c], h[c]});
+  e->mean = readTensor(a, "scene.mean");
+  e->rotation = readTensor(a, "scene.rotation");
+  if (e->mean.numel() != e->info.features || e->rotation.numel() != e->info.features * e->info.features)
+    throw std::runtime_error("the scene encoder's principal axes do not match its features");
+  e->net = SceneNet(e->info.channels, e->info.features);
+  torch::serialize::InputArchive net;
+  a.read("scene.net", net);
+  e->net->load(net);
+  return e;
+}
+
+SceneEncoder SceneEncoder::read(const std::string &path) {
+  torch::serialize::InputArchive archive;
+  c10::IValue format;
+  try {
+    archive.load_from(path);
+    if (archive.try_read("scene.format", format)) return SceneEncoder(Impl::load(archive));
+  } catch (const c10::Error &) {
+    // Not a bare encoder (a model file ends with an integrity trailer): read it as a model below.
+  } catch (const std::runtime_error &e) {
+    throw std::runtime_error("'" + path + "' is not a usable scene encoder: " + e.what());
+  }
+  ModelParts parts = readModel(path);
+  return sceneEncoderOf(parts, path);
+}
+
+void SceneEncoder::write(const std::string &path) const {
+  torch::serialize::OutputArchive archive;
+  impl_->save(archive);
+  const std::string partial = path + ".partial";
+  try {
+    archive.save_to(partial);
+  } catch (const c10::Error &e) {
+    std::remove(partial.c_str());
+    throw std::runtime_error("cannot write the scene encoder '" + path + "': " + e.what_without_backtrace());
+  }
+  if (std::rename(partial.c_str(), path.c_str()) != 0) {
+    std::remove(partial.c_str());
+    throw std::runtime_error("cannot move the scene encoder into place at '" + path + "'");
+  }
+}
+
+}  // namespace musecl

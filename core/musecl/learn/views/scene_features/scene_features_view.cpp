@@ -1,0 +1,95 @@
+// The scene-feature view: see scene_features_view.h.
+#include "musecl/learn/views/scene_features/scene_features_view.h"
+
+#include "musecl/learn/train/archive.h"
+#include "musecl/learn/train/model_file.h"
+#include "musecl/learn/views/scene_features/scene_net.h"
+
+#include <stdexcept>
+
+namespace musecl::train {
+
+namespace {
+
+ViewVectors sceneFeatureVectors(const RegionTable &table) {
+  if (!table.hasSceneFeatures()) return {};
+  std::size_t width = 0;
+  for (const auto &row : table.sceneFeatures.stats)
+    if (!row.empty()) {
+      if (width != 0 && row.size() != width)
+        throw std::invalid_argument("scene-feature statistics have " + std::to_string(row.size()) + " and " +
+                                    std::to_string(width) + " values in different regions");
+      width = row.size();
+    }
+  if (width == 0) return {};
+  ViewVectors view;
+  view.values = torch::zeros({static_cast<int64_t>(table.size()), static_cast<int64_t>(width)});
+  view.has.assign(table.size(), 0);
+  for (std::size_t r = 0; r < table.size(); ++r) {
+    const auto &row = table.sceneFeatures.stats[r];
+    if (row.empty()) continue;
+    view.values[static_cast<int64_t>(r)].copy_(torch::tensor(row));
+    view.has[r] = 1;
+  }
+  return view;
+}
+
+class SceneFeaturesView final : public RegionView {
+ public:
+  SceneFeaturesView() : RegionView(View::SceneFeatures) {}
+  ViewVectors train(ViewRun &run, double &) override {
+    const RegionTable &table = run.table;
+    ViewVectors view = sceneFeatureVectors(table);
+    if (view.defined() && !table.sceneFeatures.encoder)
+      throw std::invalid_argument("scene-feature statistics were given without the encoder that made them");
+    if (view.defined()) {
+      encoder_ = *table.sceneFeatures.encoder;
+      run.ctx.decide("remote sensing: scene features (" + encoder_->info().summary + "), mean and spread of " +
+                     std::to_string(view.values.size(1) / 2) + " feature band(s) in " + std::to_string(view.count()) +
+                     " of " + std::to_string(table.size()) + " regions");
+    } else if (table.hasSceneFeatures()) {
+      run.ctx.decide("scene features: no region has a valid feature pixel; not used");
+    }
+    return view;
+  }
+  bool inModel() const override { return encoder_.has_value(); }
+  bool given(const RegionTable &table) const override { return table.hasSceneFeatures(); }
+  const char *inputs() const override { return "remote-sensing raster (scene features)"; }
+  ViewVectors apply(ViewRun &run) override { return sceneFeatureVectors(run.table); }
+  void describe(ModelInfo &info, const ViewVectors &trained) const override {
+    info.sceneFeatures = trained.defined();
+    info.sceneFeatureValues = trained.defined() ? static_cast<int>(trained.values.size(1)) : 0;
+    info.sceneEncoderSummary = encoder_ ? encoder_->info().summary : std::string();
+  }
+  void save(torch::serialize::OutputArchive &archive) const override {
+    if (!encoder_) return;
+    torch::serialize::OutputArchive sub;
+    encoder_->impl()->save(sub);
+    archive.write("view.sf", sub);
+  }
+  void load(torch::serialize::InputArchive &archive, ModelInfo &info) override {
+    torch::serialize::InputArchive sub;
+    if (!archive.try_read("view.sf", sub)) return;  // a model without the view, or from before it
+    encoder_ = SceneEncoder(SceneEncoder::Impl::load(sub));
+    info.sceneFeatures = true;
+    info.sceneFeatureValues = 2 * encoder_->info().features;
+    info.sceneEncoderSummary = encoder_->info().summary;
+  }
+  const std::optional<SceneEncoder> &encoder() const { return encoder_; }
+
+ private:
+  std::optional<SceneEncoder> encoder_;
+};
+
+}  // namespace
+
+std::unique_ptr<RegionView> makeSceneFeaturesView() { return std::make_unique<SceneFeaturesView>(); }
+
+SceneEncoder sceneEncoderOf(ModelParts &parts, const std::string &path) {
+  const auto *view =
+      dynamic_cast<const SceneFeaturesView *>(parts.views[static_cast<std::size_t>(View::SceneFeatures)].get());
+  if (!view || !view->encoder()) throw std::runtime_error("model '" + path + "' was not trained with scene features");
+  return *view->encoder();
+}
+
+}  // namespace musecl::train

@@ -1,0 +1,22 @@
+// The scene-feature view: the remote-sensing raster as zonal statistics of a feature raster made by
+// an encoder learned from the whole scene (musecl/learn/scene_features.h). The statistics are
+// computed by the caller (GDAL side); the view keeps the encoder in the model file so that
+// musecl:embed makes the same features from another raster. Internal header (LibTorch).
+#pragma once
+
+#include "musecl/learn/scene_features.h"
+#include "musecl/learn/views/view.h"
+
+#include <memory>
+
+namespace musecl::train {
+
+struct ModelParts;
+
+std::unique_ptr<RegionView> makeSceneFeaturesView();
+
+// The encoder of a model trained with scene features; throws std::runtime_error naming the file
+// when the model has none.
+SceneEncoder sceneEncoderOf(ModelParts &parts, const std::string &path);
+
+}  // namespace musecl::train

@@ -1,0 +1,117 @@
+// Learning the scene encoder: see musecl/learn/scene_features.h for the objective.
+#include "musecl/learn/scene_features.h"
+#include "musecl/learn/train/context.h"
+#include "musecl/learn/views/scene_features/scene_net.h"
+#include "musecl/learn/views/scene_features/tile_pairs.h"
+
+#include <sstream>
+#include <stdexcept>
+
+namespace musecl {
+
+namespace {
+
+using namespace train;
+
+void checkOptions(const SceneFeatureOptions &o) {
+  if (o.tileSize < 8 || o.tileSize % kSceneCellPixels != 0)
+    throw std::invalid_argument("the tile size is " + std::to_string(o.tileSize) +
+                                " px; it must be a multiple of 4, at least 8");
+  if (o.features < 1 || o.features > 256)
+    throw std::invalid_argument("the feature count is " + std::to_string(o.features) + "; it must be 1 to 256");
+  if (o.steps < 1 || o.batchSize < 2 || !(o.learningRate > 0) || !(o.temperature > 0))
+    throw std::invalid_argument("steps must be >= 1, the batch >= 2, the learning rate and temperature > 0");
+}
+
+// Symmetric InfoNCE: each anchor's positive is its own neighbour, every other neighbour of the
+// batch a negative, and the other way round.
+torch::Tensor infoNce(const torch::Tensor &a, const torch::Tensor &b, double temperature) {
+  const torch::Tensor za = torch::nn::functional::normalize(a, torch::nn::functional::NormalizeFuncOptions().dim(1));
+  const torch::Tensor zb = torch::nn::functional::normalize(b, torch::nn::functional::NormalizeFuncOptions().dim(1));
+  const torch::Tensor logits = za.matmul(zb.t()) / temperature;
+  const torch::Tensor target = torch::arange(a.size(0), torch::TensorOptions().dtype(torch::kLong).device(a.device()));
+  return 0.5 * (torch::nn::functional::cross_entropy(logits, target) +
+                torch::nn::functional::cross_entropy(logits.t(), target));
+}
+
+// The features' mean and principal axes over tiles of the scene (largest variance first, each
+// axis signed so that its largest entry is positive: the same scene gives the same bands).
+void principalAxes(SceneEncoder::Impl &e, TileSampler &sampler, const torch::Device &device) {
+  torch::NoGradGuard noGrad;
+  e.net->eval();
+  std::vector<torch::Tensor> parts;
+  for (int chunk = 0; chunk < 8; ++chunk) parts.push_back(e.net->forward(sampler.tiles(256).to(device)).cpu());
+  const torch::Tensor f = torch::cat(parts).to(torch::kDouble);
+  const torch::Tensor mean = f.mean(0);
+  const torch::Tensor centred = f - mean;
+  const torch::Tensor cov = centred.t().matmul(centred) / static_cast<double>(f.size(0) - 1);
+  auto [values, vectors] = at::linalg_eigh(cov, "L");
+  torch::Tensor axes = vectors.flip({1});  // eigh sorts ascending
+  const torch::Tensor largest = axes.abs().argmax(0);
+  const torch::Tensor signs = axes.gather(0, largest.unsqueeze(0)).sign().clamp_min(0) * 2 - 1;
+  e.mean = mean.to(torch::kFloat);
+  e.rotation = (axes * signs).to(torch::kFloat).contiguous();
+}
+
+}  // namespace
+
+SceneEncoder::SceneEncoder(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+const SceneEncoderInfo &SceneEncoder::info() const { return impl_->info; }
+
+SceneEncoder SceneEncoder::train(const SceneSource &scene, const Radiometry &radiometry, const SceneFeatureOptions &o,
+                                 const ProgressCallback &progress, const LogCallback &log) {
+  checkOptions(o);
+  std::string deviceName;
+  const torch::Device device = resolveDevice(o.device, deviceName);
+  TorchThreadsLease lease(
+      o.threads,
+      [&progress] {
+        return !progress || progress(TrainingProgress{"waiting for another run", 0, 0, 0, 0, 0, 0});
+      },
+      log);
+  torch::manual_seed(o.seed);
+  TileSampler sampler(scene, o.tileSize, mix(o.seed, 22));
+  auto e = std::make_shared<Impl>();
+  e->info = {scene.channels(), o.features, o.tileSize, radiometry, o.seed, {}};
+  std::ostringstream summary;
+  summary << o.features << " features from " << o.tileSize << " px tiles of " << scene.channels() << " channel(s), "
+          << o.steps << " steps of " << o.batchSize << " pairs, seed " << o.seed;
+  e->info.summary = summary.str();
+  if (log)
+    log("Scene features: " + e->info.summary + " over the whole " + std::to_string(scene.width()) + " x " +
+        std::to_string(scene.height()) + " pixel scene; device " + deviceName + ", threads " +
+        lease.policy().describe());
+  e->net = SceneNet(scene.channels(), o.features);
+  torch::nn::Sequential head(torch::nn::Linear(o.features, 64), torch::nn::ReLU(true), torch::nn::Linear(64, 32));
+  e->net->to(device);
+  head->to(device);
+  std::vector<torch::Tensor> parameters = e->net->parameters();
+  for (const auto &p : head->parameters()) parameters.push_back(p);
+  torch::optim::Adam optimiser(parameters, torch::optim::AdamOptions(o.learningRate).weight_decay(1e-5));
+  e->net->train();
+  double running = 0;
+  for (int step = 1; step <= o.steps; ++step) {
+    // Cosine decay to a tenth of the rate: the last steps refine rather than jump.
+    const double rate = o.learningRate * (0.1 + 0.45 * (1 + std::cos(M_PI * (step - 1) / o.steps)));
+    for (auto &group : optimiser.param_groups()) static_cast<torch::optim::AdamOptions &>(group.options()).lr(rate);
+    const TilePairs pairs = sampler.pairs(o.batchSize);
+    const torch::Tensor loss = infoNce(head->forward(e->net->forward(pairs.anchors.to(device))),
+                                       head->forward(e->net->forward(pairs.neighbours.to(device))), o.temperature);
+    optimiser.zero_grad();
+    loss.backward();
+    optimiser.step();
+    const double value = finiteLoss(loss, "scene features", step, 1);
+    running = step == 1 ? value : 0.9 * running + 0.1 * value;
+    if (progress && !progress(TrainingProgress{"scene features", step, o.steps, 1, 1, running,
+                                               0.95 * static_cast<double>(step) / o.steps}))
+      throw TrainingCancelled("cancelled while learning scene features");
+  }
+  principalAxes(*e, sampler, device);
+  e->net->to(torch::kCPU);
+  e->mean = e->mean.cpu();
+  e->rotation = e->rotation.cpu();
+  return SceneEncoder(e);
+}
+
+}  // namespace musecl

@@ -1,0 +1,225 @@
+// The scene encoder (musecl/learn/scene_features.h) on in-memory scenes: a planted texture that
+// band statistics cannot see, identical output for identical seeds, the encoder file, and the
+// scenes it must refuse.
+#include "musecl/learn/scene_features.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <numeric>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace {
+
+// A scene held in memory: channels x height x width values, and which pixels are valid.
+class MemoryScene : public musecl::SceneSource {
+ public:
+  MemoryScene(int w, int h, int c)
+      : w_(w), h_(h), c_(c), v_(static_cast<std::size_t>(w * h * c), 0.5f), ok_(w * h, 1) {}
+  int width() const override { return w_; }
+  int height() const override { return h_; }
+  int channels() const override { return c_; }
+  float &at(int c, int y, int x) { return v_[(static_cast<std::size_t>(c) * h_ + y) * w_ + x]; }
+  void invalidate() { std::fill(ok_.begin(), ok_.end(), 0); }
+  void read(int x0, int y0, int w, int h, float *chw, std::uint8_t *valid) const override {
+    for (int j = 0; j < h; ++j)
+      for (int i = 0; i < w; ++i) {
+        const int x = x0 + i, y = y0 + j;
+        const bool in = x >= 0 && y >= 0 && x < w_ && y < h_ && ok_[static_cast<std::size_t>(y * w_ + x)];
+        valid[j * w + i] = in;
+        for (int c = 0; c < c_; ++c)
+          chw[(static_cast<std::size_t>(c) * h + j) * w + i] =
+              in ? v_[(static_cast<std::size_t>(c) * h_ + y) * w_ + x] : 0.0f;
+      }
+  }
+
+ private:
+  int w_, h_, c_;
+  std::vector<float> v_;
+  std::vector<std::uint8_t> ok_;
+};
+
+class MemorySink : public musecl::FeatureSink {
+ public:
+  MemorySink(int w, int h, int b) : w(w), h(h), b(b), v(static_cast<std::size_t>(w * h * b), -1e9f) {}
+  void write(int x0, int y0, int bw, int bh, const float *bhw) override {
+    for (int k = 0; k < b; ++k)
+      for (int j = 0; j < bh; ++j)
+        for (int i = 0; i < bw; ++i)
+          v[(static_cast<std::size_t>(k) * h + y0 + j) * w + x0 + i] =
+              bhw[(static_cast<std::size_t>(k) * bh + j) * bw + i];
+  }
+  int w, h, b;
+  std::vector<float> v;
+};
+
+constexpr int kBlock = 40, kBlocks = 4, kSide = kBlock * kBlocks;
+
+// 4 x 4 blocks of 40 px in a checkerboard of two textures with the same values in the same
+// proportions: stripes 1 px wide (class 0) and 4 px wide (class 1), 0.3 and 0.7 in every band.
+// Each block's band mean (0.5) and standard deviation (0.2) are exactly those of every other.
+MemoryScene plantedTextures() {
+  MemoryScene s(kSide, kSide, 3);
+  for (int y = 0; y < kSide; ++y)
+    for (int x = 0; x < kSide; ++x) {
+      const int cls = (x / kBlock + y / kBlock) % 2;
+      const int width = cls == 0 ? 1 : 4;
+      for (int c = 0; c < 3; ++c) s.at(c, y, x) = (x / width) % 2 == 0 ? 0.3f : 0.7f;
+    }
+  return s;
+}
+
+musecl::SceneFeatureOptions quickOptions(std::uint64_t seed) {
+  musecl::SceneFeatureOptions o;
+  o.tileSize = 8;
+  o.features = 4;
+  o.steps = 40;
+  o.batchSize = 32;
+  o.seed = seed;
+  o.device = musecl::DeviceChoice::Cpu;
+  o.threads = 1;
+  return o;
+}
+
+musecl::Radiometry rgb() { return {{{1, 0, 1}, {2, 0, 1}, {3, 0, 1}}}; }
+
+// Mean feature vector of each block (feature pixels whose centre lies in the block).
+std::vector<std::vector<double>> blockMeans(const MemorySink &sink, int stride) {
+  std::vector<std::vector<double>> means(kBlocks * kBlocks, std::vector<double>(sink.b, 0.0));
+  std::vector<int> count(kBlocks * kBlocks, 0);
+  for (int j = 0; j < sink.h; ++j)
+    for (int i = 0; i < sink.w; ++i) {
+      const int block = ((j * stride + stride / 2) / kBlock) * kBlocks + (i * stride + stride / 2) / kBlock;
+      ++count[block];
+      for (int k = 0; k < sink.b; ++k)
+        means[block][k] += sink.v[(static_cast<std::size_t>(k) * sink.h + j) * sink.w + i];
+    }
+  for (int b = 0; b < kBlocks * kBlocks; ++b)
+    for (double &m : means[b]) m /= count[b];
+  return means;
+}
+
+// Leave-one-out nearest class centroid: how many blocks land in their own class.
+int nearestCentroidHits(const std::vector<std::vector<double>> &x) {
+  int hits = 0;
+  for (std::size_t q = 0; q < x.size(); ++q) {
+    std::vector<std::vector<double>> centre(2, std::vector<double>(x[0].size(), 0.0));
+    std::vector<int> n(2, 0);
+    for (std::size_t r = 0; r < x.size(); ++r) {
+      if (r == q) continue;
+      const int cls = static_cast<int>((r % kBlocks + r / kBlocks) % 2);
+      ++n[cls];
+      for (std::size_t k = 0; k < x[r].size(); ++k) centre[cls][k] += x[r][k];
+    }
+    double d[2] = {0, 0};
+    for (int cls = 0; cls < 2; ++cls)
+      for (std::size_t k = 0; k < x[q].size(); ++k) d[cls] += std::pow(x[q][k] - centre[cls][k] / n[cls], 2);
+    const int nearest = d[0] < d[1] ? 0 : 1;
+    hits += nearest == static_cast<int>((q % kBlocks + q / kBlocks) % 2) ? 1 : 0;
+  }
+  return hits;
+}
+
+}  // namespace
+
+TEST(SceneFeatures, PlantedTextureInvisibleToBandStatisticsIsSeparated) {
+  const MemoryScene scene = plantedTextures();
+  // The band statistics of every block are the same: no regression on them can tell the classes.
+  std::vector<float> block(3 * kBlock * kBlock);
+  std::vector<std::uint8_t> valid(kBlock * kBlock);
+  for (int b = 0; b < kBlocks * kBlocks; ++b) {
+    scene.read((b % kBlocks) * kBlock, (b / kBlocks) * kBlock, kBlock, kBlock, block.data(), valid.data());
+    const double mean = std::accumulate(block.begin(), block.end(), 0.0) / block.size();
+    double var = 0;
+    for (float v : block) var += (v - mean) * (v - mean);
+    EXPECT_NEAR(mean, 0.5, 1e-6) << "block " << b;
+    EXPECT_NEAR(std::sqrt(var / block.size()), 0.2, 1e-6) << "block " << b;
+  }
+  const musecl::SceneEncoder encoder = musecl::SceneEncoder::train(scene, rgb(), quickOptions(3), {}, {});
+  MemorySink sink(kSide / 4, kSide / 4, 4);
+  encoder.writeFeatures(scene, 4, sink, musecl::DeviceChoice::Cpu, 1, {});
+  const auto means = blockMeans(sink, 4);
+  for (float v : sink.v) ASSERT_TRUE(std::isfinite(v)) << "every pixel of a valid scene has a feature";
+  // Every block is classified by the texture alone (16 of 16; chance is 8).
+  EXPECT_EQ(nearestCentroidHits(means), kBlocks * kBlocks);
+}
+
+TEST(SceneFeatures, SameSeedSameFeaturesAndTheEncoderFileReproducesThem) {
+  const MemoryScene scene = plantedTextures();
+  auto features = [&](const musecl::SceneEncoder &e) {
+    MemorySink sink(kSide / 8, kSide / 8, 4);
+    e.writeFeatures(scene, 8, sink, musecl::DeviceChoice::Cpu, 1, {});
+    return sink.v;
+  };
+  const musecl::SceneEncoder a = musecl::SceneEncoder::train(scene, rgb(), quickOptions(11), {}, {});
+  const musecl::SceneEncoder b = musecl::SceneEncoder::train(scene, rgb(), quickOptions(11), {}, {});
+  const musecl::SceneEncoder c = musecl::SceneEncoder::train(scene, rgb(), quickOptions(12), {}, {});
+  const std::vector<float> fa = features(a);
+  EXPECT_EQ(fa, features(b)) << "identical seeds must give identical feature rasters";
+  EXPECT_NE(fa, features(c)) << "another seed must give another encoder";
+  for (float v : fa) ASSERT_TRUE(std::isfinite(v));
+  const std::string path = ::testing::TempDir() + "scene_encoder_test.musecl";
+  a.write(path);
+  const musecl::SceneEncoder read = musecl::SceneEncoder::read(path);
+  EXPECT_EQ(read.info().features, 4);
+  EXPECT_EQ(read.info().tileSize, 8);
+  EXPECT_EQ(read.info().radiometry.bandList(), "1,2,3");
+  EXPECT_EQ(fa, features(read));
+  std::remove(path.c_str());
+}
+
+TEST(SceneFeatures, ValidityFollowsTheScene) {
+  MemoryScene scene = plantedTextures();
+  const musecl::SceneEncoder e = musecl::SceneEncoder::train(scene, rgb(), quickOptions(5), {}, {});
+  scene.invalidate();
+  MemorySink sink(kSide / 4, kSide / 4, 4);
+  e.writeFeatures(scene, 4, sink, musecl::DeviceChoice::Cpu, 1, {});
+  for (float v : sink.v) ASSERT_TRUE(std::isnan(v)) << "a pixel with no valid scene under it has no feature";
+}
+
+TEST(SceneFeatures, RefusesScenesAndOptionsThatCannotWork) {
+  const MemoryScene small(12, 30, 3);
+  auto big = quickOptions(1);
+  big.tileSize = 16;
+  try {
+    musecl::SceneEncoder::train(small, rgb(), big, {}, {});
+    FAIL() << "a tile larger than the scene was accepted";
+  } catch (const std::invalid_argument &e) {
+    EXPECT_NE(std::string(e.what()).find("12 x 30 pixels, smaller than one 16 px tile"), std::string::npos) << e.what();
+  }
+  MemoryScene empty(64, 64, 3);
+  empty.invalidate();
+  try {
+    musecl::SceneEncoder::train(empty, rgb(), quickOptions(1), {}, {});
+    FAIL() << "an all-nodata scene was accepted";
+  } catch (const std::invalid_argument &e) {
+    EXPECT_NE(std::string(e.what()).find("under half their pixels valid"), std::string::npos) << e.what();
+  }
+  auto odd = quickOptions(1);
+  odd.tileSize = 10;
+  EXPECT_THROW(musecl::SceneEncoder::train(plantedTextures(), rgb(), odd, {}, {}), std::invalid_argument);
+  const musecl::SceneEncoder e = musecl::SceneEncoder::train(plantedTextures(), rgb(), quickOptions(1), {}, {});
+  const MemoryScene fourBands(64, 64, 4);
+  MemorySink sink(16, 16, 4);
+  try {
+    e.writeFeatures(fourBands, 4, sink, musecl::DeviceChoice::Cpu, 1, {});
+    FAIL() << "a scene with another band count was accepted";
+  } catch (const std::invalid_argument &err) {
+    EXPECT_NE(std::string(err.what()).find("has 4 band(s) for the encoder and the encoder was trained on 3"),
+              std::string::npos)
+        << err.what();
+  }
+  const std::string bogus = ::testing::TempDir() + "not_an_encoder.musecl";
+  std::ofstream(bogus) << "not a model";
+  try {
+    musecl::SceneEncoder::read(bogus);
+    FAIL() << "a file that is no encoder was read";
+  } catch (const std::runtime_error &err) {
+    EXPECT_NE(std::string(err.what()).find(bogus), std::string::npos) << err.what();
+  }
+  std::remove(bogus.c_str());
+}

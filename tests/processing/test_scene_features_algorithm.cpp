@@ -1,0 +1,151 @@
+// Scene features (issue 22) through QGIS: musecl:imagefeatures writes a feature raster on the
+// scene's grid and an encoder that reproduces it; musecl:train's default raster view learns them,
+// and musecl:embed makes the same view from the model's encoder.
+#include "learning_fixtures.h"
+
+#include <gtest/gtest.h>
+
+#include <gdal_priv.h>
+
+#include <QFile>
+#include <cmath>
+#include <vector>
+
+using namespace learning_fixtures;
+
+namespace
+{
+  std::vector<float> bandValues( GDALDataset &ds )
+  {
+    std::vector<float> v( static_cast<std::size_t>( ds.GetRasterXSize() ) * ds.GetRasterYSize() * ds.GetRasterCount() );
+    EXPECT_EQ( ds.RasterIO( GF_Read, 0, 0, ds.GetRasterXSize(), ds.GetRasterYSize(), v.data(), ds.GetRasterXSize(),
+                            ds.GetRasterYSize(), GDT_Float32, ds.GetRasterCount(), nullptr, 0, 0, 0, nullptr ),
+               CE_None );
+    return v;
+  }
+
+  QVariantMap featureParams( const QString &raster, const QString &output )
+  {
+    return { { "RASTER", raster }, { "TILE_SIZE", 8 }, { "FEATURE_BANDS", 4 }, { "STRIDE", 4 }, { "STEPS", 15 },
+             { "BATCH_SIZE", 16 }, { "SEED", 3 },      { "THREADS", 2 },       { "DEVICE", 1 }, { "OUTPUT", output } };
+  }
+} // namespace
+
+TEST( ImageFeatures, FeatureRasterOnTheScenesGridAndAnEncoderThatReproducesIt )
+{
+  auto city = trainingCity(); // a 200 x 200 px scene at 10 m in EPSG:32618
+  const QString first = city->dir.filePath( "features.tif" ), encoder = city->dir.filePath( "scene.musecl" );
+  QVariantMap params = featureParams( city->raster, first );
+  params.insert( "OUTPUT_ENCODER", encoder );
+  QgsProcessingContext context;
+  QgsProcessingFeedback feedback;
+  const AlgorithmRun run = runAlgorithm( "musecl:imagefeatures", params, context, &feedback );
+  ASSERT_TRUE( run.ok ) << run.error.toStdString();
+  EXPECT_TRUE( feedback.textLog().contains( "Feature raster: 4 band(s), 50 x 50 pixels of 4 scene pixels each" ) )
+      << feedback.textLog().toStdString();
+  GDALDatasetUniquePtr ds( GDALDataset::Open( first.toUtf8().constData(), GDAL_OF_RASTER ) );
+  ASSERT_TRUE( ds );
+  EXPECT_EQ( ds->GetRasterCount(), 4 );
+  EXPECT_EQ( ds->GetRasterXSize(), 50 );
+  EXPECT_EQ( ds->GetRasterYSize(), 50 );
+  double gt[6];
+  ASSERT_EQ( ds->GetGeoTransform( gt ), CE_None );
+  EXPECT_DOUBLE_EQ( gt[0], 500000 );
+  EXPECT_DOUBLE_EQ( gt[1], 40 );
+  EXPECT_DOUBLE_EQ( gt[5], -40 );
+  EXPECT_STREQ( ds->GetSpatialRef()->GetAuthorityCode( nullptr ), "32618" );
+  EXPECT_STREQ( ds->GetRasterBand( 1 )->GetDescription(), "f1" );
+  const std::vector<float> values = bandValues( *ds );
+  for ( float v : values )
+    ASSERT_TRUE( std::isfinite( v ) ) << "the scene is valid everywhere";
+  // Band 1 is the first principal component: it varies at least as much as band 4.
+  auto spread = [&]( int band )
+  {
+    double sum = 0, sq = 0;
+    const std::size_t n = 50 * 50;
+    for ( std::size_t p = 0; p < n; ++p )
+    {
+      sum += values[band * n + p];
+      sq += values[band * n + p] * values[band * n + p];
+    }
+    return sq / n - ( sum / n ) * ( sum / n );
+  };
+  EXPECT_GE( spread( 0 ), spread( 3 ) );
+  ASSERT_TRUE( QFile::exists( encoder ) );
+
+  // The encoder file on the same scene, without training: the same raster, value for value.
+  const QString second = city->dir.filePath( "again.tif" );
+  QVariantMap reuse = featureParams( city->raster, second );
+  reuse.insert( "SCENE_ENCODER", encoder );
+  reuse.insert( "SEED", 99 ); // not used: nothing is trained
+  QgsProcessingFeedback reuseFeedback;
+  const AlgorithmRun again = runAlgorithm( "musecl:imagefeatures", reuse, context, &reuseFeedback );
+  ASSERT_TRUE( again.ok ) << again.error.toStdString();
+  EXPECT_TRUE( reuseFeedback.textLog().contains( "Reusing the encoder" ) ) << reuseFeedback.textLog().toStdString();
+  GDALDatasetUniquePtr ds2( GDALDataset::Open( second.toUtf8().constData(), GDAL_OF_RASTER ) );
+  ASSERT_TRUE( ds2 );
+  EXPECT_EQ( bandValues( *ds2 ), values );
+}
+
+TEST( ImageFeatures, ATileLargerThanTheRasterIsRefusedAndNothingIsWritten )
+{
+  auto city = trainingCity();
+  const QString output = city->dir.filePath( "never.tif" );
+  QVariantMap params = featureParams( city->raster, output );
+  params.insert( "TILE_SIZE", 256 );
+  QgsProcessingContext context;
+  QgsProcessingFeedback feedback;
+  const AlgorithmRun run = runAlgorithm( "musecl:imagefeatures", params, context, &feedback );
+  ASSERT_FALSE( run.ok );
+  EXPECT_TRUE( run.error.contains( city->raster ) ) << run.error.toStdString();
+  EXPECT_TRUE( run.error.contains( "200 x 200 pixels, smaller than one 256 px tile" ) ) << run.error.toStdString();
+  EXPECT_FALSE( QFile::exists( output ) );
+}
+
+TEST( TrainEmbed, SceneFeaturesAreTheDefaultRasterViewAndEmbedReproducesThem )
+{
+  auto city = trainingCity();
+  const QString model = city->dir.filePath( "scene.musecl" );
+  QVariantMap params = trainParams( *city, model );
+  params.remove( "RS_MODE" ); // the default
+  params.remove( "POIS" );
+  params.remove( "FLOWS" );
+  params.insert( "SCENE_STEPS", 15 );
+  QgsProcessingContext context;
+  QgsProcessingFeedback trainFeedback, embedFeedback;
+  const AlgorithmRun train = runAlgorithm( "musecl:train", params, context, &trainFeedback );
+  ASSERT_TRUE( train.ok ) << train.error.toStdString();
+  const QString log = trainFeedback.textLog();
+  EXPECT_TRUE( log.contains( "Inputs: remote sensing as scene features (16 features from 16 px tiles of 3 channel(s), "
+                             "15 steps of 128 pairs, seed 5; 16 of 16 regions)" ) )
+      << log.toStdString();
+  EXPECT_TRUE( log.contains( "chip triplets were not asked for" ) ) << log.toStdString();
+  QgsVectorLayer *trained = layerOf( train, "OUTPUT", context );
+  ASSERT_TRUE( trained );
+  const AlgorithmRun embed = runAlgorithm( "musecl:embed",
+                                           { { "MODEL", model },
+                                             { "REGIONS", QVariant::fromValue( city->regions.get() ) },
+                                             { "RASTER", city->raster },
+                                             { "THREADS", 2 },
+                                             { "OUTPUT", "memory:" } },
+                                           context, &embedFeedback );
+  ASSERT_TRUE( embed.ok ) << embed.error.toStdString();
+  QgsVectorLayer *embedded = layerOf( embed, "OUTPUT", context );
+  ASSERT_TRUE( embedded );
+  ASSERT_EQ( embedded->featureCount(), 16 );
+  QgsFeature a, b;
+  QgsFeatureIterator ia = trained->getFeatures(), ib = embedded->getFeatures();
+  int compared = 0;
+  while ( ia.nextFeature( a ) && ib.nextFeature( b ) )
+  {
+    EXPECT_FALSE( a.attribute( "beta_sf" ).isNull() );
+    EXPECT_TRUE( a.attribute( "beta_rs" ).isNull() );
+    for ( int k = 0; k < 8; ++k )
+    {
+      const QString field = QStringLiteral( "emb_%1" ).arg( k );
+      EXPECT_NEAR( a.attribute( field ).toDouble(), b.attribute( field ).toDouble(), 1e-4 ) << field.toStdString();
+      ++compared;
+    }
+  }
+  EXPECT_EQ( compared, 16 * 8 );
+}
