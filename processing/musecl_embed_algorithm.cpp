@@ -141,6 +141,29 @@ namespace
 
 namespace
 {
+  // How the raster becomes the model's views. The model's chip size and window; 0 (a model without
+  // a raster view) lets the raster choose. The model fixes the bands; the scene's own range over
+  // them is measured (once) only to be compared. Scene features come from the model's encoder.
+  MuseclChipPlan modelRasterPlan( const musecl::ModelInfo &info, const QString &modelPath, musecl::DeviceChoice device,
+                                  int threads )
+  {
+    MuseclChipPlan plan;
+    plan.size = info.chipSize;
+    plan.windowMetres = info.chipWindowMetres;
+    plan.measureRadiometry = info.radiometry.defined();
+    plan.rsBands = QString::fromStdString( info.radiometry.bandList() );
+    plan.allBands = info.radiometry.channels.size() != 3;
+    plan.chips = info.remoteSensing || !info.sceneFeatures;
+    plan.sceneFeatures = info.sceneFeatures;
+    if ( info.sceneFeatures )
+    {
+      plan.sceneEncoder = museclCallCore( [&] { return musecl::SceneEncoder::read( modelPath.toStdString() ); } );
+      plan.sceneOptions.device = device;
+      plan.sceneOptions.threads = threads;
+    }
+    return plan;
+  }
+
   QString describeModel( const musecl::ModelInfo &info )
   {
     QStringList views;
@@ -261,22 +284,7 @@ QVariantMap MuseclEmbedAlgorithm::processAlgorithm( const QVariantMap &parameter
                           parameterAsInt( parameters, MuseclParameter::THREADS, context ),
                           streamed,
                           MuseclChipPlan() };
-  // The model's chip size and window; 0 (a model without a raster view) lets the raster choose. The
-  // model fixes the bands; the scene's own range over them is measured (once) only to be compared.
-  embedder.chips.size = info.chipSize;
-  embedder.chips.windowMetres = info.chipWindowMetres;
-  embedder.chips.measureRadiometry = info.radiometry.defined();
-  embedder.chips.rsBands = QString::fromStdString( info.radiometry.bandList() );
-  embedder.chips.allBands = info.radiometry.channels.size() != 3;
-  embedder.chips.chips = info.remoteSensing || !info.sceneFeatures;
-  embedder.chips.sceneFeatures = info.sceneFeatures;
-  if ( info.sceneFeatures )
-  {
-    embedder.chips.sceneEncoder =
-        museclCallCore( [&] { return musecl::SceneEncoder::read( modelPath.toStdString() ); } );
-    embedder.chips.sceneOptions.device = embedder.device;
-    embedder.chips.sceneOptions.threads = embedder.threads;
-  }
+  embedder.chips = modelRasterPlan( info, modelPath, embedder.device, embedder.threads );
 
   // Progress: a layer read whole reports its reading as the first 5 %; the blocks share the rest up
   // to 95 % by their number of regions (a streamed layer's reading is part of its blocks).

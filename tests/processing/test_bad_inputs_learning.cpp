@@ -83,7 +83,8 @@ namespace bad_input_fixtures
                      keep( withFeature( squarePolygon,
                                         QgsGeometry::fromRect( QgsRectangle( 500000, 4400000, 501000, 4401000 ) ),
                                         QgsAttributes() << "A" ) ) },
-                   { "RASTER", e.raster } } );
+                   { "RASTER", e.raster },
+                   { "RS_MODE", 1 } } ); // chip triplets: one chip per region
         },
         Expect::Fails,
         { "fewer than the 3 a triplet needs" } },

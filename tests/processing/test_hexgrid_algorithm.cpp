@@ -386,7 +386,7 @@ TEST( HexGridAlgorithm, ProviderIsRegisteredWithVersionAndIcon )
   EXPECT_FALSE( alg->icon().isNull() );
   EXPECT_TRUE( alg->shortHelpString().contains( QStringLiteral( "side length" ) ) );
   // Every algorithm declares its flags: background-thread safe, cancellable, batch-capable.
-  EXPECT_EQ( provider->algorithms().size(), 9 );
+  EXPECT_EQ( provider->algorithms().size(), 10 );
   for ( const QgsProcessingAlgorithm *a : provider->algorithms() )
   {
     EXPECT_TRUE( a->flags() & QgsProcessingAlgorithm::FlagCanCancel ) << a->id().toStdString();

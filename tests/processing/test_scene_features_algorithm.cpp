@@ -1,5 +1,5 @@
 // Scene features (issue 22) through QGIS: musecl:imagefeatures writes a feature raster on the
-// scene's grid and an encoder that reproduces it; musecl:train's default raster view learns them,
+// scene's grid and an encoder that reproduces it; musecl:train's scene-feature view learns them,
 // and musecl:embed makes the same view from the model's encoder.
 #include "learning_fixtures.h"
 
@@ -102,12 +102,12 @@ TEST( ImageFeatures, ATileLargerThanTheRasterIsRefusedAndNothingIsWritten )
   EXPECT_FALSE( QFile::exists( output ) );
 }
 
-TEST( TrainEmbed, SceneFeaturesAreTheDefaultRasterViewAndEmbedReproducesThem )
+TEST( TrainEmbed, SceneFeaturesAsTheRasterViewAndEmbedReproducesThem )
 {
   auto city = trainingCity();
   const QString model = city->dir.filePath( "scene.musecl" );
   QVariantMap params = trainParams( *city, model );
-  params.remove( "RS_MODE" ); // the default
+  params.insert( "RS_MODE", 0 ); // scene features
   params.remove( "POIS" );
   params.remove( "FLOWS" );
   params.insert( "SCENE_STEPS", 15 );

@@ -285,6 +285,7 @@ TEST( TrainEmbed, ErrorsCancellationAndNothingLeftBehind )
     const AlgorithmRun single = runAlgorithm( "musecl:train",
                                               { { "REGIONS", QVariant::fromValue( &one ) },
                                                 { "RASTER", city->raster },
+                                                { "RS_MODE", 1 }, // chip triplets: one chip per region
                                                 { "RS_BACKBONE", 1 },
                                                 { "OUTPUT_MODEL", city->dir.filePath( "one.musecl" ) },
                                                 { "OUTPUT", "memory:" } },
