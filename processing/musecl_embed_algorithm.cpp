@@ -144,9 +144,9 @@ namespace
   // How the raster becomes the model's views. The model's chip size and window; 0 (a model without
   // a raster view) lets the raster choose. The model fixes the bands; the scene's own range over
   // them is measured (once) only to be compared. Scene features come from the model's encoder.
-  MuseclChipPlan modelRasterPlan( const musecl::ModelInfo &info, const QString &modelPath, musecl::DeviceChoice device,
-                                  int threads )
+  MuseclChipPlan modelRasterPlan( const musecl::LoadedModel &model, musecl::DeviceChoice device, int threads )
   {
+    const musecl::ModelInfo &info = model.info();
     MuseclChipPlan plan;
     plan.size = info.chipSize;
     plan.windowMetres = info.chipWindowMetres;
@@ -157,7 +157,7 @@ namespace
     plan.sceneFeatures = info.sceneFeatures;
     if ( info.sceneFeatures )
     {
-      plan.sceneEncoder = museclCallCore( [&] { return musecl::SceneEncoder::read( modelPath.toStdString() ); } );
+      plan.sceneEncoder = *model.sceneEncoder();
       plan.sceneOptions.device = device;
       plan.sceneOptions.threads = threads;
     }
@@ -284,7 +284,7 @@ QVariantMap MuseclEmbedAlgorithm::processAlgorithm( const QVariantMap &parameter
                           parameterAsInt( parameters, MuseclParameter::THREADS, context ),
                           streamed,
                           MuseclChipPlan() };
-  embedder.chips = modelRasterPlan( info, modelPath, embedder.device, embedder.threads );
+  embedder.chips = modelRasterPlan( *model, embedder.device, embedder.threads );
 
   // Progress: a layer read whole reports its reading as the first 5 %; the blocks share the rest up
   // to 95 % by their number of regions (a streamed layer's reading is part of its blocks).

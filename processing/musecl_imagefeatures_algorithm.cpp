@@ -8,10 +8,10 @@
 #include "musecl_region_features.h"
 #include "musecl_region_inputs.h"
 #include "musecl_region_table_builder.h"
+#include "musecl_scene_features.h"
 #include "musecl_stage_feedback.h"
 
 #include "musecl/geo/raster_bands.h"
-#include "musecl/geo/scene_raster.h"
 #include "musecl/learn/scene_features.h"
 
 #include <qgsexception.h>
@@ -70,10 +70,10 @@ void MuseclImageFeaturesAlgorithm::initAlgorithm( const QVariantMap & )
 
 namespace
 {
-  // The encoder given, or one learned from the scene; `radiometry` is how the scene is scaled.
+  // The encoder given (SCENE_ENCODER), or one learned from the scene.
   musecl::SceneEncoder sceneEncoder( const QgsProcessingAlgorithm *algorithm, const QVariantMap &parameters,
-                                     const QString &path, const MuseclCoreErrors &errors, QgsProcessingContext &context,
-                                     QgsProcessingFeedback *feedback )
+                                     QgsRasterLayer *raster, const QString &path, const MuseclCoreErrors &errors,
+                                     QgsProcessingContext &context, QgsProcessingFeedback *feedback )
   {
     auto definition = [&]( const QString &name ) { return algorithm->parameterDefinition( name ); };
     const QString encoderPath =
@@ -95,15 +95,6 @@ namespace
                               .arg( encoderPath, QString::fromStdString( encoder.info().summary ) ) );
       return encoder;
     }
-    const std::string spec =
-        QgsProcessingParameters::parameterAsString( definition( MuseclParameter::RS_BANDS ), parameters, context )
-            .trimmed()
-            .toStdString();
-    const musecl::Radiometry radiometry = museclCallCore(
-        [&]
-        { return musecl::measureRadiometry( path.toStdString(), musecl::chooseAllBands( path.toStdString(), spec ) ); },
-        errors );
-    feedback->pushInfo( QObject::tr( "Scene radiometry: %1" ).arg( QString::fromStdString( radiometry.describe() ) ) );
     musecl::SceneFeatureOptions o;
     o.tileSize =
         QgsProcessingParameters::parameterAsInt( definition( MuseclParameter::TILE_SIZE ), parameters, context );
@@ -116,16 +107,10 @@ namespace
         QgsProcessingParameters::parameterAsInt( definition( MuseclParameter::SEED ), parameters, context ) );
     o.device = MuseclEnum::device().read( algorithm, parameters, context );
     o.threads = QgsProcessingParameters::parameterAsInt( definition( MuseclParameter::THREADS ), parameters, context );
-    const musecl::GdalScene scene =
-        museclCallCore( [&] { return musecl::GdalScene( path.toStdString(), radiometry ); }, errors );
-    return museclCallCore(
-        [&]
-        {
-          return musecl::SceneEncoder::train( scene, radiometry, o, museclTrainingProgress( feedback, feedback ),
-                                              [feedback]( const std::string &line )
-                                              { feedback->pushInfo( QString::fromStdString( line ) ); } );
-        },
-        errors );
+    return museclLearnSceneEncoder(
+        raster, path,
+        QgsProcessingParameters::parameterAsString( definition( MuseclParameter::RS_BANDS ), parameters, context ), o,
+        errors, feedback );
   }
 } // namespace
 
@@ -145,25 +130,17 @@ QVariantMap MuseclImageFeaturesAlgorithm::processAlgorithm( const QVariantMap &p
   const int stride = parameterAsInt( parameters, MuseclParameter::STRIDE, context );
 
   MuseclStepFeedback steps( 2, feedback );
-  const musecl::SceneEncoder encoder = sceneEncoder( this, parameters, path, errors, context, &steps );
+  const musecl::SceneEncoder encoder = sceneEncoder( this, parameters, raster, path, errors, context, &steps );
   steps.setCurrentStep( 1 );
-  museclCallCore(
-      [&]
-      {
-        const musecl::GdalScene scene( path.toStdString(), encoder.info().radiometry );
-        musecl::FeatureRasterFile file( output.toStdString(), scene, stride, encoder.info().features );
-        encoder.writeFeatures( scene, stride, file, MuseclEnum::device().read( this, parameters, context ),
-                               parameterAsInt( parameters, MuseclParameter::THREADS, context ),
-                               museclTrainingProgress( &steps, feedback ) );
-        file.commit();
-        feedback->pushInfo( QObject::tr( "Feature raster: %1 band(s), %2 x %3 pixels of %4 scene pixels each: %5" )
-                                .arg( encoder.info().features )
-                                .arg( file.width() )
-                                .arg( file.height() )
-                                .arg( stride )
-                                .arg( output ) );
-      },
-      errors );
+  const QSize size =
+      museclWriteFeatureRaster( encoder, path, output, stride, MuseclEnum::device().read( this, parameters, context ),
+                                parameterAsInt( parameters, MuseclParameter::THREADS, context ), errors, &steps );
+  feedback->pushInfo( QObject::tr( "Feature raster: %1 band(s), %2 x %3 pixels of %4 scene pixels each: %5" )
+                          .arg( encoder.info().features )
+                          .arg( size.width() )
+                          .arg( size.height() )
+                          .arg( stride )
+                          .arg( output ) );
   QVariantMap outputs;
   outputs.insert( MuseclParameter::OUTPUT, output );
   if ( !encoderOutput.isEmpty() )

@@ -6,10 +6,10 @@
 #include "musecl_output_fields.h"
 #include "musecl_parameter_names.h"
 #include "musecl_region_features.h"
+#include "musecl_scene_features.h"
 #include "musecl_stage_feedback.h"
 
 #include "musecl/geo/raster_bands.h"
-#include "musecl/geo/scene_raster.h"
 #include "musecl/geo/zonal_stats.h"
 #include "musecl/learn/training.h"
 #include "musecl/geo/utm_zone.h"
@@ -244,39 +244,11 @@ namespace
   {
     MuseclStepFeedback steps( 2, feedback );
     if ( !plan.sceneEncoder )
-    {
-      const std::string spec = plan.rsBands.trimmed().toStdString();
-      const musecl::Radiometry radiometry = museclCallCore(
-          [&] {
-            return musecl::measureRadiometry( path.toStdString(), musecl::chooseAllBands( path.toStdString(), spec ) );
-          },
-          errors );
-      feedback->pushInfo( QObject::tr( "Scene radiometry of “%1”: %2" )
-                              .arg( raster->name(), QString::fromStdString( radiometry.describe() ) ) );
-      plan.sceneEncoder = museclCallCore(
-          [&]
-          {
-            const musecl::GdalScene scene( path.toStdString(), radiometry );
-            return musecl::SceneEncoder::train(
-                scene, radiometry, plan.sceneOptions, museclTrainingProgress( &steps, feedback ),
-                [feedback]( const std::string &line ) { feedback->pushInfo( QString::fromStdString( line ) ); } );
-          },
-          errors );
-    }
+      plan.sceneEncoder = museclLearnSceneEncoder( raster, path, plan.rsBands, plan.sceneOptions, errors, &steps );
     steps.setCurrentStep( 1 );
-    const musecl::SceneEncoder &encoder = *plan.sceneEncoder;
     plan.featureRaster = QgsProcessingUtils::generateTempFilename( QStringLiteral( "scene_features.tif" ) );
-    museclCallCore(
-        [&]
-        {
-          const musecl::GdalScene scene( path.toStdString(), encoder.info().radiometry );
-          musecl::FeatureRasterFile file( plan.featureRaster.toStdString(), scene, plan.sceneStride,
-                                          encoder.info().features );
-          encoder.writeFeatures( scene, plan.sceneStride, file, plan.sceneOptions.device, plan.sceneOptions.threads,
-                                 museclTrainingProgress( &steps, feedback ) );
-          file.commit();
-        },
-        errors );
+    museclWriteFeatureRaster( *plan.sceneEncoder, path, plan.featureRaster, plan.sceneStride, plan.sceneOptions.device,
+                              plan.sceneOptions.threads, errors, &steps );
   }
 
   // The remote-sensing raster as zonal statistics of its scene features; returns the "Inputs" entry.

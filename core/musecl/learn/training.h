@@ -230,10 +230,15 @@ struct ModelParts;
 // through it in blocks. embed() is embedWithModel without re-reading the file; a region's
 // embedding does not depend on the other regions of its table (except through the mobility view's
 // flow graph), so blocks give the embeddings of the whole table.
+class SceneEncoder;  // scene_features.h
+
 class LoadedModel {
  public:
   explicit LoadedModel(const std::string &modelPath);  // throws as readModelInfo
   const ModelInfo &info() const;
+  // The model's scene encoder (info().sceneFeatures), null when it has none: musecl:embed makes the
+  // feature raster of its scene with it.
+  std::shared_ptr<const SceneEncoder> sceneEncoder() const;
   // blockOfLayer: `table` is one block of a larger layer, so a block that none of the inputs
   // reaches gives regions without an embedding (has_embedding 0) instead of an error.
   TrainingResult embed(const RegionTable &table, const ImageLoader &loadImage, DeviceChoice device, int threads,

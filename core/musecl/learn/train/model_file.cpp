@@ -66,19 +66,7 @@ void readInfo(torch::serialize::InputArchive &archive, ModelParts &m) {
   i.optionsSummary = readString(archive, "musecl.options");
   m.scale = readInt(archive, "musecl.similarity_log1p") != 0 ? SimilarityScale::Log1p : SimilarityScale::Raw;
   // Models written before the raster radiometry have none: their chips are stretched one by one.
-  c10::IValue bands, lo, hi;
-  if (archive.try_read("musecl.rs_bands", bands) && archive.try_read("musecl.rs_lo", lo) &&
-      archive.try_read("musecl.rs_hi", hi)) {
-    const auto b = bands.toIntVector();
-    const auto l = lo.toDoubleVector(), h = hi.toDoubleVector();
-    if (b.empty() || l.size() != b.size() || h.size() != b.size())
-      throw std::runtime_error("the remote-sensing radiometry's band list is inconsistent");
-    for (std::size_t c = 0; c < b.size(); ++c) {
-      if (b[c] < 1 || !(h[c] > l[c]))
-        throw std::runtime_error("the remote-sensing radiometry of channel " + std::to_string(c + 1) + " is invalid");
-      i.radiometry.channels.push_back({static_cast<int>(b[c]), l[c], h[c]});
-    }
-  }
+  readRadiometry(archive, "musecl.rs_", "the remote-sensing radiometry", i.radiometry);
 }
 
 }  // namespace
@@ -134,18 +122,7 @@ void writeModel(const std::string &modelPath, const ModelParts &m) {
   writeInt(archive, "musecl.seed", static_cast<std::int64_t>(i.seed));
   writeString(archive, "musecl.options", i.optionsSummary);
   writeInt(archive, "musecl.similarity_log1p", m.scale == SimilarityScale::Log1p);
-  if (i.radiometry.defined()) {
-    std::vector<std::int64_t> bands;
-    std::vector<double> lo, hi;
-    for (const BandScaling &c : i.radiometry.channels) {
-      bands.push_back(c.band);
-      lo.push_back(c.lo);
-      hi.push_back(c.hi);
-    }
-    archive.write("musecl.rs_bands", c10::IValue(bands));
-    archive.write("musecl.rs_lo", c10::IValue(lo));
-    archive.write("musecl.rs_hi", c10::IValue(hi));
-  }
+  if (i.radiometry.defined()) writeRadiometry(archive, "musecl.rs_", i.radiometry);
   for (const auto &view : m.views) view->save(archive);
   m.fusion.save(archive);
   const std::string temporary = modelPath + ".partial";

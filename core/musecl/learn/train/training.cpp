@@ -8,6 +8,7 @@
 #include "musecl/learn/train/data_parallel.h"
 #include "musecl/learn/fusion/fusion_stage.h"
 #include "musecl/learn/train/model_file.h"
+#include "musecl/learn/views/scene_features/scene_features_view.h"
 #include "musecl/learn/views/view.h"
 
 #include <torch/torch.h>
@@ -282,6 +283,8 @@ TrainingResult embedWithModel(const std::string &modelPath, const RegionTable &t
 LoadedModel::LoadedModel(const std::string &modelPath) : model_(std::make_shared<ModelParts>(readModel(modelPath))) {}
 
 const ModelInfo &LoadedModel::info() const { return model_->info; }
+
+std::shared_ptr<const SceneEncoder> LoadedModel::sceneEncoder() const { return sceneEncoderOf(*model_); }
 
 TrainingResult LoadedModel::embed(const RegionTable &table, const ImageLoader &loadImage, DeviceChoice deviceChoice,
                                   int threads, const ProgressCallback &progress, const LogCallback &log,

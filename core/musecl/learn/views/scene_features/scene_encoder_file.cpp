@@ -25,16 +25,7 @@ void SceneEncoder::Impl::save(torch::serialize::OutputArchive &a) const {
   writeInt(a, "scene.tile", info.tileSize);
   writeInt(a, "scene.seed", static_cast<std::int64_t>(info.seed));
   writeString(a, "scene.summary", info.summary);
-  std::vector<std::int64_t> bands;
-  std::vector<double> lo, hi;
-  for (const BandScaling &c : info.radiometry.channels) {
-    bands.push_back(c.band);
-    lo.push_back(c.lo);
-    hi.push_back(c.hi);
-  }
-  a.write("scene.bands", c10::IValue(bands));
-  a.write("scene.lo", c10::IValue(lo));
-  a.write("scene.hi", c10::IValue(hi));
+  writeRadiometry(a, "scene.", info.radiometry);
   a.write("scene.mean", mean);
   a.write("scene.rotation", rotation);
   torch::serialize::OutputArchive net;
@@ -54,16 +45,9 @@ std::shared_ptr<SceneEncoder::Impl> SceneEncoder::Impl::load(torch::serialize::I
   e->info.summary = readString(a, "scene.summary");
   if (e->info.channels < 1 || e->info.features < 1 || e->info.tileSize < 8 || e->info.tileSize % kSceneCellPixels)
     throw std::runtime_error("the scene encoder's sizes are invalid");
-  c10::IValue bands, lo, hi;
-  a.read("scene.bands", bands);
-  a.read("scene.lo", lo);
-  a.read("scene.hi", hi);
-  const auto b = bands.toIntVector();
-  const auto l = lo.toDoubleVector(), h = hi.toDoubleVector();
-  if (static_cast<int>(b.size()) != e->info.channels || l.size() != b.size() || h.size() != b.size())
+  if (!readRadiometry(a, "scene.", "the scene encoder's radiometry", e->info.radiometry) ||
+      static_cast<int>(e->info.radiometry.channels.size()) != e->info.channels)
     throw std::runtime_error("the scene encoder's band list does not match its channels");
-  for (std::size_t c = 0; c < b.size(); ++c)
-    e->info.radiometry.channels.push_back({static_cast<int>(b[c]), l[c], h[c]});
   e->mean = readTensor(a, "scene.mean");
   e->rotation = readTensor(a, "scene.rotation");
   if (e->mean.numel() != e->info.features || e->rotation.numel() != e->info.features * e->info.features)
@@ -86,8 +70,9 @@ SceneEncoder SceneEncoder::read(const std::string &path) {
   } catch (const std::runtime_error &e) {
     throw std::runtime_error("'" + path + "' is not a usable scene encoder: " + e.what());
   }
-  ModelParts parts = readModel(path);
-  return sceneEncoderOf(parts, path);
+  const std::shared_ptr<const SceneEncoder> encoder = sceneEncoderOf(readModel(path));
+  if (!encoder) throw std::runtime_error("model '" + path + "' was not trained with scene features");
+  return *encoder;
 }
 
 void SceneEncoder::write(const std::string &path) const {

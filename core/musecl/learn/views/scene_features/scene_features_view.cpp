@@ -85,11 +85,10 @@ class SceneFeaturesView final : public RegionView {
 
 std::unique_ptr<RegionView> makeSceneFeaturesView() { return std::make_unique<SceneFeaturesView>(); }
 
-SceneEncoder sceneEncoderOf(ModelParts &parts, const std::string &path) {
+std::shared_ptr<const SceneEncoder> sceneEncoderOf(const ModelParts &parts) {
   const auto *view =
       dynamic_cast<const SceneFeaturesView *>(parts.views[static_cast<std::size_t>(View::SceneFeatures)].get());
-  if (!view || !view->encoder()) throw std::runtime_error("model '" + path + "' was not trained with scene features");
-  return *view->encoder();
+  return view && view->encoder() ? std::make_shared<const SceneEncoder>(*view->encoder()) : nullptr;
 }
 
 }  // namespace musecl::train

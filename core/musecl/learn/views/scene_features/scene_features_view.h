@@ -15,8 +15,7 @@ struct ModelParts;
 
 std::unique_ptr<RegionView> makeSceneFeaturesView();
 
-// The encoder of a model trained with scene features; throws std::runtime_error naming the file
-// when the model has none.
-SceneEncoder sceneEncoderOf(ModelParts &parts, const std::string &path);
+// The encoder of a model trained with scene features; null when the model has none.
+std::shared_ptr<const SceneEncoder> sceneEncoderOf(const ModelParts &parts);
 
 }  // namespace musecl::train
