@@ -51,7 +51,7 @@ void GdalScene::read(int x0, int y0, int w, int h, float *chw, std::uint8_t *val
   if (bx <= ax || by <= ay) return;
   const int rw = bx - ax, rh = by - ay;
   const auto rn = static_cast<std::size_t>(rw) * static_cast<std::size_t>(rh);
-  std::vector<std::uint8_t> all(rn, 1);
+  all_.assign(rn, 1);
   plane_.resize(rn);
   mask_.resize(rn);
   for (std::size_t c = 0; c < radiometry_.channels.size(); ++c) {
@@ -68,7 +68,7 @@ void GdalScene::read(int x0, int y0, int w, int h, float *chw, std::uint8_t *val
         const std::size_t p = static_cast<std::size_t>(j) * static_cast<std::size_t>(rw) + static_cast<std::size_t>(i);
         const float v = plane_[p];
         if ((masked && mask_[p] == 0) || !std::isfinite(v)) {
-          all[p] = 0;
+          all_[p] = 0;
           continue;
         }
         out[static_cast<std::size_t>(ay - y0 + j) * static_cast<std::size_t>(w) +
@@ -79,7 +79,7 @@ void GdalScene::read(int x0, int y0, int w, int h, float *chw, std::uint8_t *val
     for (int i = 0; i < rw; ++i)
       valid[static_cast<std::size_t>(ay - y0 + j) * static_cast<std::size_t>(w) +
             static_cast<std::size_t>(ax - x0 + i)] =
-          all[static_cast<std::size_t>(j) * static_cast<std::size_t>(rw) + static_cast<std::size_t>(i)];
+          all_[static_cast<std::size_t>(j) * static_cast<std::size_t>(rw) + static_cast<std::size_t>(i)];
   // An invalid pixel reads 0 in every channel, whatever one band held there.
   for (std::size_t p = 0; p < n; ++p)
     if (!valid[p])

@@ -34,6 +34,7 @@ class GdalScene final : public SceneSource {
   std::vector<double> scale_, offset_;
   mutable std::vector<float> plane_;
   mutable std::vector<std::uint8_t> mask_;
+  mutable std::vector<std::uint8_t> all_;  // valid in every channel; reused: read() is called per training tile
 };
 
 // A Float32 GeoTIFF (tiled, DEFLATE, NaN nodata) of `bands` bands named f1, f2, ..., each pixel
