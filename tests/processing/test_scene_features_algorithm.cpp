@@ -149,3 +149,32 @@ TEST( TrainEmbed, SceneFeaturesAsTheRasterViewAndEmbedReproducesThem )
   }
   EXPECT_EQ( compared, 16 * 8 );
 }
+
+TEST( ImageFeatures, CancelledRunLeavesTheExistingOutputAsItWas )
+{
+  auto city = trainingCity();
+  const QString output = city->dir.filePath( "kept.tif" );
+  {
+    QFile previous( output );
+    ASSERT_TRUE( previous.open( QIODevice::WriteOnly ) );
+    previous.write( "an earlier result" );
+  }
+  QgsProcessingContext context;
+  QgsProcessingFeedback feedback;
+  // Cancelled once the feature raster has its first block (training is the first half of the bar):
+  // the half-written file must go, and the earlier one stay.
+  QObject::connect( &feedback, &QgsFeedback::progressChanged, &feedback,
+                    [&feedback]( double p )
+                    {
+                      if ( p > 50 )
+                        feedback.cancel();
+                    } );
+  const AlgorithmRun run =
+      runAlgorithm( "musecl:imagefeatures", featureParams( city->raster, output ), context, &feedback );
+  ASSERT_FALSE( run.ok );
+  EXPECT_TRUE( run.error.contains( "Cancelled; no feature raster was written" ) ) << run.error.toStdString();
+  QFile kept( output );
+  ASSERT_TRUE( kept.open( QIODevice::ReadOnly ) );
+  EXPECT_EQ( kept.readAll(), QByteArray( "an earlier result" ) );
+  EXPECT_FALSE( QFile::exists( output + ".partial.tif" ) );
+}
