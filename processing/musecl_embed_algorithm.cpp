@@ -158,6 +158,8 @@ namespace
     if ( info.sceneFeatures )
     {
       plan.sceneEncoder = *model.sceneEncoder();
+      plan.sceneScale = info.sceneScale;
+      plan.sceneContextMetres = info.sceneContextMetres;
       plan.sceneOptions.device = device;
       plan.sceneOptions.threads = threads;
     }

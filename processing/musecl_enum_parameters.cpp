@@ -147,6 +147,21 @@ namespace MuseclEnum
     return table;
   }
 
+  const MuseclEnumParameter<musecl::SceneScale> &sceneScale()
+  {
+    static const MuseclEnumParameter<musecl::SceneScale> table(
+        MuseclParameter::SCENE_SCALE,
+        {
+            { QT_TRANSLATE_NOOP( "QObject", "Inside each region" ), musecl::SceneScale::Region },
+            { QT_TRANSLATE_NOOP( "QObject", "Inside each region and in its surroundings" ),
+              musecl::SceneScale::RegionAndSurroundings },
+            { QT_TRANSLATE_NOOP( "QObject", "In each region's surroundings (the region included)" ),
+              musecl::SceneScale::Surroundings },
+        },
+        musecl::SceneScale::Region );
+    return table;
+  }
+
   const MuseclEnumParameter<musecl::ChipFormat> &chipFormat()
   {
     static const MuseclEnumParameter<musecl::ChipFormat> table( MuseclParameter::FORMAT,

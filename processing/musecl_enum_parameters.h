@@ -23,6 +23,7 @@ namespace musecl
   enum class ChipFormat;
   enum class HexCoverage;
   enum class Evaluation;
+  enum class SceneScale;
 } // namespace musecl
 
 // FLOW_TYPE: what the features of a flow layer are.
@@ -133,6 +134,7 @@ namespace MuseclEnum
   const MuseclEnumParameter<musecl::EmbeddingOutput> &embeddingOutput();
   const MuseclEnumParameter<musecl::Augmentation> &augmentation();
   const MuseclEnumParameter<MuseclRasterMode> &rasterMode();
+  const MuseclEnumParameter<musecl::SceneScale> &sceneScale();
   // FORMAT of musecl:imagechips.
   const MuseclEnumParameter<musecl::ChipFormat> &chipFormat();
   // COVERAGE of musecl:hexgrid.

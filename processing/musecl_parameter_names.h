@@ -57,7 +57,9 @@ namespace MuseclParameter
   inline const QString FEATURE_BANDS = QStringLiteral( "FEATURE_BANDS" );
   inline const QString STRIDE = QStringLiteral( "STRIDE" );
   inline const QString STEPS = QStringLiteral( "STEPS" );
-  inline const QString SCENE_STEPS = QStringLiteral( "SCENE_STEPS" ); // musecl:train
+  inline const QString SCENE_STEPS = QStringLiteral( "SCENE_STEPS" );     // musecl:train
+  inline const QString SCENE_SCALE = QStringLiteral( "SCENE_SCALE" );     // musecl:train
+  inline const QString SCENE_CONTEXT = QStringLiteral( "SCENE_CONTEXT" ); // musecl:train
 
   // musecl:hexgrid
   inline const QString HEX_SIZE = QStringLiteral( "HEX_SIZE" );

@@ -9,6 +9,7 @@
 
 #include "musecl/geo/field_names.h"
 #include "musecl/geo/text_tokens.h"
+#include "musecl/geo/utm_zone.h"
 
 #include <qgsexception.h>
 #include <qgsproviderregistry.h>
@@ -297,6 +298,41 @@ std::vector<musecl::RegionRings> museclRingsInRasterCrs( const MuseclRegionSet &
     catch ( QgsCsException &e )
     {
       throw QgsProcessingException( QObject::tr( "Could not transform region “%1” to %2: %3" )
+                                        .arg( regions.ids.at( i ), raster->crs().authid(), e.what() ) );
+    }
+  }
+  return rings;
+}
+
+std::vector<musecl::RegionRings> museclSurroundingRingsInRasterCrs( const MuseclRegionSet &regions,
+                                                                    QgsRasterLayer *raster, double metres,
+                                                                    QgsProcessingContext &context )
+{
+  QgsCoordinateReferenceSystem metric = regions.crs;
+  if ( regions.crs.isGeographic() )
+  {
+    const QgsPointXY c = regions.extent.center();
+    metric = QgsCoordinateReferenceSystem::fromEpsgId( musecl::utmEpsgForLonLat( c.x(), c.y() ) );
+  }
+  const double distance =
+      metres * QgsUnitTypes::fromUnitToUnitFactor( QgsUnitTypes::DistanceMeters, metric.mapUnits() );
+  const QgsCoordinateTransform toMetric( regions.crs, metric, context.transformContext() );
+  const QgsCoordinateTransform toRaster( metric, raster->crs(), context.transformContext() );
+  std::vector<musecl::RegionRings> rings;
+  rings.reserve( static_cast<std::size_t>( regions.size() ) );
+  for ( int i = 0; i < regions.size(); ++i )
+  {
+    try
+    {
+      QgsGeometry g = regions.features.at( i ).geometry();
+      g.transform( toMetric );
+      g = g.buffer( distance, 8 );
+      g.transform( toRaster );
+      rings.push_back( museclRingsOf( g ) );
+    }
+    catch ( QgsCsException &e )
+    {
+      throw QgsProcessingException( QObject::tr( "Could not transform the surroundings of region “%1” to %2: %3" )
                                         .arg( regions.ids.at( i ), raster->crs().authid(), e.what() ) );
     }
   }

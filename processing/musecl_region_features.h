@@ -82,6 +82,11 @@ struct MuseclChipRun
 std::vector<musecl::RegionRings> museclRingsInRasterCrs( const MuseclRegionSet &regions, QgsRasterLayer *raster,
                                                          const QgsRectangle &rasterExtent,
                                                          QgsProcessingContext &context );
+// The regions' surroundings in the raster's CRS: each region buffered by `metres` on the ground
+// (in the regions' CRS when projected, else in their UTM zone), itself included.
+std::vector<musecl::RegionRings> museclSurroundingRingsInRasterCrs( const MuseclRegionSet &regions,
+                                                                    QgsRasterLayer *raster, double metres,
+                                                                    QgsProcessingContext &context );
 // The file behind a GDAL raster layer; refuses other providers, saying what `role` needs the file.
 QString museclGdalRasterPath( QgsRasterLayer *raster, const QString &role );
 

@@ -35,6 +35,37 @@ QList<QgsProcessingParameterDefinition *> museclDeviceParameters()
   return { MuseclEnum::device().create( QObject::tr( "Device" ) ), threads };
 }
 
+namespace
+{
+  // musecl:train's choice of remote-sensing view and the scene-feature options (all but RS_MODE advanced).
+  QList<QgsProcessingParameterDefinition *> museclSceneFeatureParameters()
+  {
+    QList<QgsProcessingParameterDefinition *> p;
+    p << MuseclEnum::rasterMode().create( QObject::tr( "Remote-sensing view" ) );
+    auto encoder = new QgsProcessingParameterFile(
+        MuseclParameter::SCENE_ENCODER,
+        QObject::tr( "Scene encoder to reuse (from musecl:imagefeatures; empty = learn from the raster)" ),
+        QgsProcessingParameterFile::File, QStringLiteral( "musecl" ), QVariant(), true );
+    encoder->setFlags( encoder->flags() | QgsProcessingParameterDefinition::FlagAdvanced );
+    p << encoder;
+    auto sceneSteps = new QgsProcessingParameterNumber(
+        MuseclParameter::SCENE_STEPS, QObject::tr( "Scene-feature training steps" ),
+        QgsProcessingParameterNumber::Integer, musecl::SceneFeatureOptions().steps, false, 1, 1000000 );
+    sceneSteps->setFlags( sceneSteps->flags() | QgsProcessingParameterDefinition::FlagAdvanced );
+    p << sceneSteps;
+    QgsProcessingParameterDefinition *scale = MuseclEnum::sceneScale().create( QObject::tr( "Scene features taken" ) );
+    scale->setFlags( scale->flags() | QgsProcessingParameterDefinition::FlagAdvanced );
+    p << scale;
+    auto context = new QgsProcessingParameterNumber(
+        MuseclParameter::SCENE_CONTEXT,
+        QObject::tr( "Surroundings: distance around each region (m; 0 = half the typical region width)" ),
+        QgsProcessingParameterNumber::Double, 0.0, false, 0.0 );
+    context->setFlags( context->flags() | QgsProcessingParameterDefinition::FlagAdvanced );
+    p << context;
+    return p;
+  }
+} // namespace
+
 QList<QgsProcessingParameterDefinition *> museclModalityParameters( bool withChipSize )
 {
   QList<QgsProcessingParameterDefinition *> p;
@@ -68,18 +99,7 @@ QList<QgsProcessingParameterDefinition *> museclModalityParameters( bool withChi
         false );
     all->setFlags( all->flags() | QgsProcessingParameterDefinition::FlagAdvanced );
     p << all;
-    p << MuseclEnum::rasterMode().create( QObject::tr( "Remote-sensing view" ) );
-    auto encoder = new QgsProcessingParameterFile(
-        MuseclParameter::SCENE_ENCODER,
-        QObject::tr( "Scene encoder to reuse (from musecl:imagefeatures; empty = learn from the raster)" ),
-        QgsProcessingParameterFile::File, QStringLiteral( "musecl" ), QVariant(), true );
-    encoder->setFlags( encoder->flags() | QgsProcessingParameterDefinition::FlagAdvanced );
-    p << encoder;
-    auto sceneSteps = new QgsProcessingParameterNumber(
-        MuseclParameter::SCENE_STEPS, QObject::tr( "Scene-feature training steps" ),
-        QgsProcessingParameterNumber::Integer, musecl::SceneFeatureOptions().steps, false, 1, 1000000 );
-    sceneSteps->setFlags( sceneSteps->flags() | QgsProcessingParameterDefinition::FlagAdvanced );
-    p << sceneSteps;
+    p << museclSceneFeatureParameters();
   }
   p << new QgsProcessingParameterRasterLayer(
       MuseclParameter::EMBEDDING_RASTER,
@@ -251,6 +271,37 @@ namespace
                               plan.sceneOptions.threads, errors, &steps );
   }
 
+  // Zonal statistics of the feature raster at the plan's scales: over each region, its surroundings,
+  // or both side by side (then `bands` counts both, and a region needs a valid pixel at each scale).
+  musecl::ZonalStatistics sceneFeatureStatistics( QgsRasterLayer *raster, const MuseclRegionSet &regions,
+                                                  const MuseclChipPlan &plan, const MuseclCoreErrors &errors,
+                                                  QgsProcessingContext &context, QgsProcessingFeedback *feedback )
+  {
+    std::vector<std::vector<musecl::RegionRings>> scales;
+    if ( plan.sceneScale != musecl::SceneScale::Surroundings )
+      scales.push_back( museclRingsInRasterCrs( regions, raster, raster->extent(), context ) );
+    if ( plan.sceneScale != musecl::SceneScale::Region )
+      scales.push_back( museclSurroundingRingsInRasterCrs( regions, raster, plan.sceneContextMetres, context ) );
+    std::vector<musecl::ZonalStatistics> parts;
+    for ( std::size_t s = 0; s < scales.size(); ++s )
+      parts.push_back( museclCallCore(
+          [&]
+          {
+            return musecl::zonalBandStatistics(
+                plan.featureRaster.toStdString(), scales[s],
+                [&]( std::size_t done )
+                {
+                  feedback->setProgress( 100.0 *
+                                         ( static_cast<double>( s ) +
+                                           static_cast<double>( done ) / std::max<std::size_t>( 1, regions.size() ) ) /
+                                         static_cast<double>( scales.size() ) );
+                  return !feedback->isCanceled();
+                } );
+          },
+          errors ) );
+    return parts.size() == 1 ? parts.front() : musecl::sideBySide( parts.front(), parts.back() );
+  }
+
   // The remote-sensing raster as zonal statistics of its scene features; returns the "Inputs" entry.
   QString addSceneFeatures( musecl::RegionTable &t, QgsRasterLayer *raster, const MuseclRegionSet &regions,
                             MuseclChipPlan &plan, QgsProcessingContext &context, QgsProcessingFeedback *feedback )
@@ -264,24 +315,14 @@ namespace
     if ( plan.featureRaster.isEmpty() )
       makeFeatureRaster( raster, path, plan, errors, &steps );
     steps.setCurrentStep( 1 );
-    const std::vector<musecl::RegionRings> rings = museclRingsInRasterCrs( regions, raster, raster->extent(), context );
-    const musecl::ZonalStatistics z = museclCallCore(
-        [&]
-        {
-          return musecl::zonalBandStatistics( plan.featureRaster.toStdString(), rings,
-                                              [&]( std::size_t done )
-                                              {
-                                                steps.setProgress( 100.0 * static_cast<double>( done ) /
-                                                                   std::max<std::size_t>( 1, rings.size() ) );
-                                                return !steps.isCanceled();
-                                              } );
-        },
-        errors );
+    const musecl::ZonalStatistics z = sceneFeatureStatistics( raster, regions, plan, errors, context, &steps );
     t.sceneFeatures.stats.assign( t.size(), {} );
     for ( std::size_t r = 0; r < t.size(); ++r )
       if ( z.has[r] )
         t.sceneFeatures.stats[r].assign( z.values.begin() + static_cast<std::ptrdiff_t>( r * 2 * z.bands ),
                                          z.values.begin() + static_cast<std::ptrdiff_t>( ( r + 1 ) * 2 * z.bands ) );
+    t.sceneFeatures.scale = plan.sceneScale;
+    t.sceneFeatures.contextMetres = plan.sceneContextMetres;
     t.sceneFeatures.encoder = std::make_shared<const musecl::SceneEncoder>( *plan.sceneEncoder );
     if ( z.regionsWithValues() == 0 && !regions.partOfLayer )
       throw QgsProcessingException(

@@ -33,7 +33,9 @@ struct MuseclChipPlan
     // the raster on first use with `sceneOptions`.
     std::optional<musecl::SceneEncoder> sceneEncoder;
     musecl::SceneFeatureOptions sceneOptions;
-    int sceneStride = 4;            // scene pixels per feature pixel
+    int sceneStride = 4;                                        // scene pixels per feature pixel
+    musecl::SceneScale sceneScale = musecl::SceneScale::Region; // where each region's feature pixels are taken
+    double sceneContextMetres = 0;  // the surroundings' buffer distance (sceneScale != Region)
     QString featureRaster;          // made once (a temporary file), then summarised for every block
     int size = 0;                   // 0: automatic; on return, the size the chips were cut at
     double windowMetres = 0;        // > 0: a fixed ground window per chip; 0: each region's bounding box

@@ -232,6 +232,32 @@ musecl::TrainingOptions MuseclTrainAlgorithm::trainingOptions( const QVariantMap
   return o;
 }
 
+MuseclChipPlan MuseclTrainAlgorithm::rasterPlan( const QVariantMap &parameters, const musecl::TrainingOptions &o,
+                                                 QgsProcessingContext &context ) const
+{
+  MuseclChipPlan chips;
+  chips.size = o.chipSize;
+  chips.windowMetres = parameterAsDouble( parameters, MuseclParameter::CHIP_WINDOW, context );
+  chips.measureRadiometry = true;
+  chips.rsBands = parameterAsString( parameters, MuseclParameter::RS_BANDS, context );
+  chips.allBands = parameterAsBoolean( parameters, MuseclParameter::RS_ALL_BANDS, context );
+  const MuseclRasterMode rasterMode = MuseclEnum::rasterMode().read( this, parameters, context );
+  chips.chips = rasterMode != MuseclRasterMode::SceneFeatures;
+  chips.sceneFeatures = rasterMode != MuseclRasterMode::ChipTriplets;
+  chips.sceneOptions.seed = o.seed;
+  chips.sceneOptions.device = o.device;
+  chips.sceneOptions.threads = o.threads;
+  chips.sceneOptions.steps = parameterAsInt( parameters, MuseclParameter::SCENE_STEPS, context );
+  chips.sceneScale = MuseclEnum::sceneScale().read( this, parameters, context );
+  chips.sceneContextMetres = parameterAsDouble( parameters, MuseclParameter::SCENE_CONTEXT, context );
+  if ( chips.sceneContextMetres <= 0 )
+    chips.sceneContextMetres = 0.5 * o.regionSizeMetres;
+  const QString sceneEncoder = parameterAsFile( parameters, MuseclParameter::SCENE_ENCODER, context );
+  if ( chips.sceneFeatures && !sceneEncoder.isEmpty() )
+    chips.sceneEncoder = museclCallCore( [&] { return musecl::SceneEncoder::read( sceneEncoder.toStdString() ); } );
+  return chips;
+}
+
 QVariantMap MuseclTrainAlgorithm::processAlgorithm( const QVariantMap &parameters, QgsProcessingContext &context,
                                                     QgsProcessingFeedback *feedback )
 {
@@ -254,22 +280,7 @@ QVariantMap MuseclTrainAlgorithm::processAlgorithm( const QVariantMap &parameter
   // fails or is cancelled anywhere leaves every previous file as it was.
   MuseclStagedFile model( modelPath, QObject::tr( "model file" ) );
   QTemporaryDir chipFolder( QDir::temp().absoluteFilePath( QStringLiteral( "musecl-chips-XXXXXX" ) ) );
-  MuseclChipPlan chips;
-  chips.size = o.chipSize;
-  chips.windowMetres = parameterAsDouble( parameters, MuseclParameter::CHIP_WINDOW, context );
-  chips.measureRadiometry = true;
-  chips.rsBands = parameterAsString( parameters, MuseclParameter::RS_BANDS, context );
-  chips.allBands = parameterAsBoolean( parameters, MuseclParameter::RS_ALL_BANDS, context );
-  const MuseclRasterMode rasterMode = MuseclEnum::rasterMode().read( this, parameters, context );
-  chips.chips = rasterMode != MuseclRasterMode::SceneFeatures;
-  chips.sceneFeatures = rasterMode != MuseclRasterMode::ChipTriplets;
-  chips.sceneOptions.seed = o.seed;
-  chips.sceneOptions.device = o.device;
-  chips.sceneOptions.threads = o.threads;
-  chips.sceneOptions.steps = parameterAsInt( parameters, MuseclParameter::SCENE_STEPS, context );
-  const QString sceneEncoder = parameterAsFile( parameters, MuseclParameter::SCENE_ENCODER, context );
-  if ( chips.sceneFeatures && !sceneEncoder.isEmpty() )
-    chips.sceneEncoder = museclCallCore( [&] { return musecl::SceneEncoder::read( sceneEncoder.toStdString() ); } );
+  MuseclChipPlan chips = rasterPlan( parameters, o, context );
   MuseclRangeFeedback tableStage( feedback, 5, 25 );
   const musecl::RegionTable table =
       museclBuildRegionTable( this, parameters, regions, chips, chipFolder.path(), context, &tableStage );

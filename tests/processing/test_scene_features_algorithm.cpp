@@ -8,6 +8,7 @@
 #include <gdal_priv.h>
 
 #include <QFile>
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -102,52 +103,103 @@ TEST( ImageFeatures, ATileLargerThanTheRasterIsRefusedAndNothingIsWritten )
   EXPECT_FALSE( QFile::exists( output ) );
 }
 
+namespace
+{
+  // musecl:train with the raster alone as scene features (plus `extra`), then musecl:embed with its
+  // model: the embeddings must agree. Returns the training log and the trained embeddings' first values.
+  QString trainThenEmbedSceneFeatures( const QVariantMap &extra,
+                                       std::vector<std::vector<double>> *embeddings = nullptr )
+  {
+    auto city = trainingCity();
+    const QString model = city->dir.filePath( "scene.musecl" );
+    QVariantMap params = trainParams( *city, model );
+    params.insert( "RS_MODE", 0 ); // scene features
+    params.remove( "POIS" );
+    params.remove( "FLOWS" );
+    params.insert( "SCENE_STEPS", 15 );
+    for ( auto it = extra.begin(); it != extra.end(); ++it )
+      params.insert( it.key(), it.value() );
+    QgsProcessingContext context;
+    QgsProcessingFeedback trainFeedback, embedFeedback;
+    const AlgorithmRun train = runAlgorithm( "musecl:train", params, context, &trainFeedback );
+    EXPECT_TRUE( train.ok ) << train.error.toStdString();
+    QgsVectorLayer *trained = layerOf( train, "OUTPUT", context );
+    if ( !trained )
+      return trainFeedback.textLog();
+    const AlgorithmRun embed = runAlgorithm( "musecl:embed",
+                                             { { "MODEL", model },
+                                               { "REGIONS", QVariant::fromValue( city->regions.get() ) },
+                                               { "RASTER", city->raster },
+                                               { "THREADS", 2 },
+                                               { "OUTPUT", "memory:" } },
+                                             context, &embedFeedback );
+    EXPECT_TRUE( embed.ok ) << embed.error.toStdString();
+    QgsVectorLayer *embedded = layerOf( embed, "OUTPUT", context );
+    EXPECT_TRUE( embedded && embedded->featureCount() == 16 );
+    if ( !embedded )
+      return trainFeedback.textLog();
+    QgsFeature a, b;
+    QgsFeatureIterator ia = trained->getFeatures(), ib = embedded->getFeatures();
+    int compared = 0;
+    while ( ia.nextFeature( a ) && ib.nextFeature( b ) )
+    {
+      EXPECT_FALSE( a.attribute( "beta_sf" ).isNull() );
+      EXPECT_TRUE( a.attribute( "beta_rs" ).isNull() );
+      std::vector<double> row;
+      for ( int k = 0; k < 8; ++k )
+      {
+        const QString field = QStringLiteral( "emb_%1" ).arg( k );
+        row.push_back( a.attribute( field ).toDouble() );
+        EXPECT_NEAR( row.back(), b.attribute( field ).toDouble(), 1e-4 ) << field.toStdString();
+        ++compared;
+      }
+      if ( embeddings )
+        embeddings->push_back( row );
+    }
+    EXPECT_EQ( compared, 16 * 8 );
+    return trainFeedback.textLog();
+  }
+
+  double largestDifference( const std::vector<std::vector<double>> &rows )
+  {
+    double d = 0;
+    for ( const auto &row : rows )
+      for ( std::size_t k = 0; k < row.size(); ++k )
+        d = std::max( d, std::abs( row[k] - rows.front()[k] ) );
+    return d;
+  }
+} // namespace
+
 TEST( TrainEmbed, SceneFeaturesAsTheRasterViewAndEmbedReproducesThem )
 {
-  auto city = trainingCity();
-  const QString model = city->dir.filePath( "scene.musecl" );
-  QVariantMap params = trainParams( *city, model );
-  params.insert( "RS_MODE", 0 ); // scene features
-  params.remove( "POIS" );
-  params.remove( "FLOWS" );
-  params.insert( "SCENE_STEPS", 15 );
-  QgsProcessingContext context;
-  QgsProcessingFeedback trainFeedback, embedFeedback;
-  const AlgorithmRun train = runAlgorithm( "musecl:train", params, context, &trainFeedback );
-  ASSERT_TRUE( train.ok ) << train.error.toStdString();
-  const QString log = trainFeedback.textLog();
+  const QString log = trainThenEmbedSceneFeatures( {} );
   EXPECT_TRUE( log.contains( "Inputs: remote sensing as scene features (16 features from 16 px tiles of 3 channel(s), "
                              "15 steps of 128 pairs, seed 5; 16 of 16 regions)" ) )
       << log.toStdString();
+  EXPECT_TRUE( log.contains( "mean and spread of 16 feature band(s) over each region in 16 of 16 regions" ) )
+      << log.toStdString();
   EXPECT_TRUE( log.contains( "chip triplets were not asked for" ) ) << log.toStdString();
-  QgsVectorLayer *trained = layerOf( train, "OUTPUT", context );
-  ASSERT_TRUE( trained );
-  const AlgorithmRun embed = runAlgorithm( "musecl:embed",
-                                           { { "MODEL", model },
-                                             { "REGIONS", QVariant::fromValue( city->regions.get() ) },
-                                             { "RASTER", city->raster },
-                                             { "THREADS", 2 },
-                                             { "OUTPUT", "memory:" } },
-                                           context, &embedFeedback );
-  ASSERT_TRUE( embed.ok ) << embed.error.toStdString();
-  QgsVectorLayer *embedded = layerOf( embed, "OUTPUT", context );
-  ASSERT_TRUE( embedded );
-  ASSERT_EQ( embedded->featureCount(), 16 );
-  QgsFeature a, b;
-  QgsFeatureIterator ia = trained->getFeatures(), ib = embedded->getFeatures();
-  int compared = 0;
-  while ( ia.nextFeature( a ) && ib.nextFeature( b ) )
-  {
-    EXPECT_FALSE( a.attribute( "beta_sf" ).isNull() );
-    EXPECT_TRUE( a.attribute( "beta_rs" ).isNull() );
-    for ( int k = 0; k < 8; ++k )
-    {
-      const QString field = QStringLiteral( "emb_%1" ).arg( k );
-      EXPECT_NEAR( a.attribute( field ).toDouble(), b.attribute( field ).toDouble(), 1e-4 ) << field.toStdString();
-      ++compared;
-    }
-  }
-  EXPECT_EQ( compared, 16 * 8 );
+}
+
+TEST( TrainEmbed, SceneFeaturesOverRegionsAndSurroundingsAreKeptInTheModel )
+{
+  std::vector<std::vector<double>> rows;
+  const QString log = trainThenEmbedSceneFeatures( { { "SCENE_SCALE", 1 }, { "SCENE_CONTEXT", 120 } }, &rows );
+  EXPECT_TRUE( log.contains( "16 feature band(s) over each region and over its surroundings (120 m) in 16 of 16" ) )
+      << log.toStdString();
+  EXPECT_GT( largestDifference( rows ), 0.05 ) << "regions with different pixels embed apart";
+}
+
+TEST( TrainEmbed, SurroundingsWiderThanTheSceneGiveEveryRegionTheSameSceneFeatures )
+{
+  // The 2 km scene lies within 5 km of every 500 m square: each region's surroundings hold the
+  // whole scene, so the view is the same everywhere. Missing the buffer, or taking it in the wrong
+  // unit, would let the regions' own pixels through.
+  std::vector<std::vector<double>> rows;
+  const QString log = trainThenEmbedSceneFeatures( { { "SCENE_SCALE", 2 }, { "SCENE_CONTEXT", 5000 } }, &rows );
+  EXPECT_TRUE( log.contains( "over each region with its surroundings (5000 m)" ) ) << log.toStdString();
+  ASSERT_EQ( rows.size(), 16u );
+  EXPECT_LT( largestDifference( rows ), 1e-4 );
 }
 
 TEST( ImageFeatures, CancelledRunLeavesTheExistingOutputAsItWas )

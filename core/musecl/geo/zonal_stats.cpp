@@ -146,4 +146,26 @@ ZonalStatistics zonalBandStatistics(const std::string &rasterPath, const std::ve
   return z;
 }
 
+ZonalStatistics sideBySide(const ZonalStatistics &a, const ZonalStatistics &b) {
+  if (a.has.size() != b.has.size())
+    throw std::invalid_argument("zonal statistics of " + std::to_string(a.has.size()) + " and " +
+                                std::to_string(b.has.size()) + " regions cannot be joined");
+  ZonalStatistics z;
+  z.bands = a.bands + b.bands;
+  const auto wa = static_cast<std::size_t>(2 * a.bands), wb = static_cast<std::size_t>(2 * b.bands);
+  z.values.reserve(a.values.size() + b.values.size());
+  for (std::size_t r = 0; r < a.has.size(); ++r) {
+    z.values.insert(z.values.end(), a.values.begin() + static_cast<std::ptrdiff_t>(r * wa),
+                    a.values.begin() + static_cast<std::ptrdiff_t>((r + 1) * wa));
+    z.values.insert(z.values.end(), b.values.begin() + static_cast<std::ptrdiff_t>(r * wb),
+                    b.values.begin() + static_cast<std::ptrdiff_t>((r + 1) * wb));
+    z.has.push_back(a.has[r] && b.has[r] ? 1 : 0);
+  }
+  z.validPixels = a.validPixels;
+  z.validPixels.insert(z.validPixels.end(), b.validPixels.begin(), b.validPixels.end());
+  z.names = a.names;
+  for (const std::string &n : b.names) z.names.push_back("ctx_" + n);
+  return z;
+}
+
 }  // namespace musecl

@@ -30,4 +30,9 @@ struct ZonalStatistics {
 ZonalStatistics zonalBandStatistics(const std::string &rasterPath, const std::vector<RegionRings> &rings,
                                     const std::function<bool(std::size_t done)> &keepGoing = {});
 
+// Two statistics of the same regions joined per region: `a`'s row (means, then std), then `b`'s.
+// `bands` counts both; `has` needs both; `b`'s names take the prefix "ctx_". Throws
+// std::invalid_argument when the region counts differ.
+ZonalStatistics sideBySide(const ZonalStatistics &a, const ZonalStatistics &b);
+
 }  // namespace musecl

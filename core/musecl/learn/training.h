@@ -195,7 +195,9 @@ struct ModelInfo {
   bool embeddingRaster = false;
   int embeddingRasterValues = 0;  // 2 x the raster's band count (mean and std of each band)
   bool sceneFeatures = false;     // the remote-sensing raster through a scene encoder (scene_features.h)
-  int sceneFeatureValues = 0;     // 2 x the encoder's features
+  int sceneFeatureValues = 0;     // 2 x the encoder's features, per scale
+  SceneScale sceneScale = SceneScale::Region;
+  double sceneContextMetres = 0;  // the surroundings' buffer distance, when sceneScale has them
   std::string sceneEncoderSummary;
   int chipSize = 0;
   double chipWindowMetres = 0;  // 0: chips cover each region's bounding box

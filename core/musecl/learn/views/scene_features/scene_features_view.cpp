@@ -44,9 +44,11 @@ class SceneFeaturesView final : public RegionView {
       throw std::invalid_argument("scene-feature statistics were given without the encoder that made them");
     if (view.defined()) {
       encoder_ = *table.sceneFeatures.encoder;
+      scale_ = table.sceneFeatures.scale;
+      contextMetres_ = scale_ == SceneScale::Region ? 0.0 : table.sceneFeatures.contextMetres;
       run.ctx.decide("remote sensing: scene features (" + encoder_->info().summary + "), mean and spread of " +
-                     std::to_string(view.values.size(1) / 2) + " feature band(s) in " + std::to_string(view.count()) +
-                     " of " + std::to_string(table.size()) + " regions");
+                     std::to_string(encoder_->info().features) + " feature band(s) " + describeScale() + " in " +
+                     std::to_string(view.count()) + " of " + std::to_string(table.size()) + " regions");
     } else if (table.hasSceneFeatures()) {
       run.ctx.decide("scene features: no region has a valid feature pixel; not used");
     }
@@ -60,25 +62,52 @@ class SceneFeaturesView final : public RegionView {
     info.sceneFeatures = trained.defined();
     info.sceneFeatureValues = trained.defined() ? static_cast<int>(trained.values.size(1)) : 0;
     info.sceneEncoderSummary = encoder_ ? encoder_->info().summary : std::string();
+    info.sceneScale = scale_;
+    info.sceneContextMetres = contextMetres_;
   }
   void save(torch::serialize::OutputArchive &archive) const override {
     if (!encoder_) return;
     torch::serialize::OutputArchive sub;
     encoder_->impl()->save(sub);
+    writeInt(sub, "sf.scale", static_cast<std::int64_t>(scale_));
+    writeDouble(sub, "sf.context_metres", contextMetres_);
     archive.write("view.sf", sub);
   }
   void load(torch::serialize::InputArchive &archive, ModelInfo &info) override {
     torch::serialize::InputArchive sub;
     if (!archive.try_read("view.sf", sub)) return;  // a model without the view, or from before it
     encoder_ = SceneEncoder(SceneEncoder::Impl::load(sub));
+    c10::IValue scale;
+    if (sub.try_read("sf.scale", scale)) {  // models from before the scales have the region alone
+      if (scale.toInt() < 0 || scale.toInt() > 2)
+        throw std::runtime_error("the scene-feature view has an unknown scale " + std::to_string(scale.toInt()));
+      scale_ = static_cast<SceneScale>(scale.toInt());
+      contextMetres_ = readDouble(sub, "sf.context_metres");
+    }
     info.sceneFeatures = true;
-    info.sceneFeatureValues = 2 * encoder_->info().features;
+    info.sceneFeatureValues = 2 * encoder_->info().features * (scale_ == SceneScale::RegionAndSurroundings ? 2 : 1);
+    info.sceneScale = scale_;
+    info.sceneContextMetres = contextMetres_;
     info.sceneEncoderSummary = encoder_->info().summary;
   }
   const std::optional<SceneEncoder> &encoder() const { return encoder_; }
 
  private:
+  std::string describeScale() const {
+    const std::string around = "its surroundings (" + std::to_string(static_cast<long>(contextMetres_ + 0.5)) + " m)";
+    switch (scale_) {
+      case SceneScale::Region:
+        return "over each region";
+      case SceneScale::RegionAndSurroundings:
+        return "over each region and over " + around;
+      case SceneScale::Surroundings:
+        return "over each region with " + around;
+    }
+    return {};
+  }
   std::optional<SceneEncoder> encoder_;
+  SceneScale scale_ = SceneScale::Region;
+  double contextMetres_ = 0;
 };
 
 }  // namespace
