@@ -158,7 +158,8 @@ namespace MuseclEnum
             { QT_TRANSLATE_NOOP( "QObject", "In each region's surroundings (the region included)" ),
               musecl::SceneScale::Surroundings },
         },
-        musecl::SceneScale::Region );
+        // Both: on Manhattan either scale with surroundings beat the region alone (BENCHMARKS.md).
+        musecl::SceneScale::RegionAndSurroundings );
     return table;
   }
 

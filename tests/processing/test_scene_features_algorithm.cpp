@@ -176,16 +176,17 @@ TEST( TrainEmbed, SceneFeaturesAsTheRasterViewAndEmbedReproducesThem )
   EXPECT_TRUE( log.contains( "Inputs: remote sensing as scene features (16 features from 16 px tiles of 3 channel(s), "
                              "15 steps of 128 pairs, seed 5; 16 of 16 regions)" ) )
       << log.toStdString();
-  EXPECT_TRUE( log.contains( "mean and spread of 16 feature band(s) over each region in 16 of 16 regions" ) )
+  // The default: inside each region and in its surroundings, half the 500 m squares' width around.
+  EXPECT_TRUE( log.contains( "16 feature band(s) over each region and over its surroundings (250 m) in 16 of 16" ) )
       << log.toStdString();
   EXPECT_TRUE( log.contains( "chip triplets were not asked for" ) ) << log.toStdString();
 }
 
-TEST( TrainEmbed, SceneFeaturesOverRegionsAndSurroundingsAreKeptInTheModel )
+TEST( TrainEmbed, SceneFeaturesInsideEachRegionAloneAreKeptInTheModel )
 {
   std::vector<std::vector<double>> rows;
-  const QString log = trainThenEmbedSceneFeatures( { { "SCENE_SCALE", 1 }, { "SCENE_CONTEXT", 120 } }, &rows );
-  EXPECT_TRUE( log.contains( "16 feature band(s) over each region and over its surroundings (120 m) in 16 of 16" ) )
+  const QString log = trainThenEmbedSceneFeatures( { { "SCENE_SCALE", 0 } }, &rows );
+  EXPECT_TRUE( log.contains( "mean and spread of 16 feature band(s) over each region in 16 of 16 regions" ) )
       << log.toStdString();
   EXPECT_GT( largestDifference( rows ), 0.05 ) << "regions with different pixels embed apart";
 }
