@@ -82,15 +82,7 @@ namespace
     {
       const musecl::SceneEncoder encoder =
           museclCallCore( [&] { return musecl::SceneEncoder::read( encoderPath.toStdString() ); } );
-      std::vector<int> bands;
-      for ( const musecl::BandScaling &c : encoder.info().radiometry.channels )
-        bands.push_back( c.band );
-      const musecl::Radiometry here =
-          museclCallCore( [&] { return musecl::measureRadiometry( path.toStdString(), bands ); }, errors );
-      const std::string mismatch = musecl::radiometryMismatch( encoder.info().radiometry, here );
-      if ( !mismatch.empty() )
-        feedback->pushWarning( QObject::tr( "This scene's radiometry differs from the encoder's scene: %1" )
-                                   .arg( QString::fromStdString( mismatch ) ) );
+      museclWarnOfRadiometryMismatch( encoder, path, errors, feedback );
       feedback->pushInfo( QObject::tr( "Reusing the encoder “%1”: %2" )
                               .arg( encoderPath, QString::fromStdString( encoder.info().summary ) ) );
       return encoder;

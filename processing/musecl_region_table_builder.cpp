@@ -265,6 +265,8 @@ namespace
     MuseclStepFeedback steps( 2, feedback );
     if ( !plan.sceneEncoder )
       plan.sceneEncoder = museclLearnSceneEncoder( raster, path, plan.rsBands, plan.sceneOptions, errors, &steps );
+    else // SCENE_ENCODER, or musecl:embed's model
+      museclWarnOfRadiometryMismatch( *plan.sceneEncoder, path, errors, feedback );
     steps.setCurrentStep( 1 );
     plan.featureRaster = QgsProcessingUtils::generateTempFilename( QStringLiteral( "scene_features.tif" ) );
     museclWriteFeatureRaster( *plan.sceneEncoder, path, plan.featureRaster, plan.sceneStride, plan.sceneOptions.device,

@@ -30,6 +30,20 @@ musecl::SceneEncoder museclLearnSceneEncoder( QgsRasterLayer *raster, const QStr
       errors );
 }
 
+void museclWarnOfRadiometryMismatch( const musecl::SceneEncoder &encoder, const QString &path,
+                                     const MuseclCoreErrors &errors, QgsProcessingFeedback *feedback )
+{
+  std::vector<int> bands;
+  for ( const musecl::BandScaling &c : encoder.info().radiometry.channels )
+    bands.push_back( c.band );
+  const musecl::Radiometry here =
+      museclCallCore( [&] { return musecl::measureRadiometry( path.toStdString(), bands ); }, errors );
+  const std::string mismatch = musecl::radiometryMismatch( encoder.info().radiometry, here );
+  if ( !mismatch.empty() )
+    feedback->pushWarning( QObject::tr( "This scene's radiometry differs from the encoder's scene: %1" )
+                               .arg( QString::fromStdString( mismatch ) ) );
+}
+
 QSize museclWriteFeatureRaster( const musecl::SceneEncoder &encoder, const QString &path, const QString &output,
                                 int stride, musecl::DeviceChoice device, int threads, const MuseclCoreErrors &errors,
                                 QgsProcessingFeedback *feedback )

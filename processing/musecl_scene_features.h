@@ -18,6 +18,11 @@ musecl::SceneEncoder museclLearnSceneEncoder( QgsRasterLayer *raster, const QStr
                                               const musecl::SceneFeatureOptions &options,
                                               const MuseclCoreErrors &errors, QgsProcessingFeedback *feedback );
 
+// Warns when the scene at `path` spans another range than the scene `encoder` learned from (over
+// the encoder's bands): a different sensor, gain or processing level makes other features.
+void museclWarnOfRadiometryMismatch( const musecl::SceneEncoder &encoder, const QString &path,
+                                     const MuseclCoreErrors &errors, QgsProcessingFeedback *feedback );
+
 // The feature raster of the scene at `path` written to `output` (complete, or not at all);
 // returns its size in pixels.
 QSize museclWriteFeatureRaster( const musecl::SceneEncoder &encoder, const QString &path, const QString &output,

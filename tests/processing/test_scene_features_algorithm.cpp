@@ -203,6 +203,62 @@ TEST( TrainEmbed, SurroundingsWiderThanTheSceneGiveEveryRegionTheSameSceneFeatur
   EXPECT_LT( largestDifference( rows ), 1e-4 );
 }
 
+namespace
+{
+  // The city's scene as Float32 times `factor` (8-bit scenes are display values, never "far").
+  QString floatCopy( const TrainingCity &city, const QString &name, float factor )
+  {
+    GDALDatasetUniquePtr source( GDALDataset::Open( city.raster.toUtf8().constData(), GDAL_OF_RASTER ) );
+    EXPECT_TRUE( source );
+    std::vector<float> v = bandValues( *source );
+    for ( float &x : v )
+      x *= factor;
+    const QString path = city.dir.filePath( name );
+    GDALDatasetUniquePtr copy( GetGDALDriverManager()->GetDriverByName( "GTiff" )->Create(
+        path.toUtf8().constData(), 200, 200, 3, GDT_Float32, nullptr ) );
+    double gt[6];
+    source->GetGeoTransform( gt );
+    copy->SetGeoTransform( gt );
+    copy->SetSpatialRef( source->GetSpatialRef() );
+    EXPECT_EQ(
+        copy->RasterIO( GF_Write, 0, 0, 200, 200, v.data(), 200, 200, GDT_Float32, 3, nullptr, 0, 0, 0, nullptr ),
+        CE_None );
+    return path;
+  }
+} // namespace
+
+TEST( TrainEmbed, EmbeddingADimmerSceneWithTheModelsSceneEncoderIsWarnedAbout )
+{
+  auto city = trainingCity();
+  const QString model = city->dir.filePath( "scene.musecl" );
+  city->raster = floatCopy( *city, "float.tif", 1 );
+  const QString dim = floatCopy( *city, "dim.tif", 1.0f / 3 );
+  QVariantMap params = trainParams( *city, model );
+  params.insert( "RS_MODE", 0 );
+  params.remove( "POIS" );
+  params.remove( "FLOWS" );
+  params.insert( "SCENE_STEPS", 15 );
+  QgsProcessingContext context;
+  QgsProcessingFeedback trainFeedback;
+  ASSERT_TRUE( runAlgorithm( "musecl:train", params, context, &trainFeedback ).ok );
+  auto embedLog = [&]( const QString &raster )
+  {
+    QgsProcessingFeedback feedback;
+    const AlgorithmRun run = runAlgorithm( "musecl:embed",
+                                           { { "MODEL", model },
+                                             { "REGIONS", QVariant::fromValue( city->regions.get() ) },
+                                             { "RASTER", raster },
+                                             { "THREADS", 2 },
+                                             { "OUTPUT", "memory:" } },
+                                           context, &feedback );
+    EXPECT_TRUE( run.ok ) << run.error.toStdString();
+    return feedback.textLog();
+  };
+  const QString same = embedLog( city->raster ), dimmer = embedLog( dim );
+  EXPECT_FALSE( same.contains( "radiometry differs" ) ) << same.toStdString();
+  EXPECT_TRUE( dimmer.contains( "This scene's radiometry differs from the encoder's scene" ) ) << dimmer.toStdString();
+}
+
 TEST( ImageFeatures, CancelledRunLeavesTheExistingOutputAsItWas )
 {
   auto city = trainingCity();
