@@ -260,6 +260,26 @@ TEST_F(RasterBands, ZonalStatisticsAreExactAndSkipNodata) {
                std::runtime_error);
 }
 
+TEST_F(RasterBands, SmallRegionsAreAreaWeightedAndLargeOnesTakePixelCentres) {
+  // Band 1 = 100 x column. A 1 x 1 region at x 0.25-1.25 covers three quarters of column 0 and a
+  // quarter of column 1, but only column 0's centre: weighted, mean 25 and std sqrt(1875); by
+  // centres it would be 0. A 5 x 5 region shifted the same way holds 25 centres (columns 0-4):
+  // centres, mean 200 (weighted would give 225).
+  const std::string path = (dir_ / "weights.tif").string();
+  GDALDataset *ds = unitGridTiff(path, 10, 1, GDT_Float32);
+  std::vector<float> b1(100);
+  for (int k = 0; k < 100; ++k) b1[static_cast<std::size_t>(k)] = 100.0f * static_cast<float>(k % 10);
+  ASSERT_EQ(ds->GetRasterBand(1)->RasterIO(GF_Write, 0, 0, 10, 10, b1.data(), 10, 10, GDT_Float32, 0, 0, nullptr),
+            CE_None);
+  GDALClose(ds);
+  const musecl::ZonalStatistics z = musecl::zonalBandStatistics(path, {box(0.25, 9, 1), box(0.25, 0, 5)});
+  ASSERT_EQ(z.has, (std::vector<std::uint8_t>{1, 1}));
+  EXPECT_NEAR(z.values[0], 25.0f, 1e-4);
+  EXPECT_NEAR(z.values[1], std::sqrt(1875.0f), 1e-3);
+  EXPECT_NEAR(z.values[2], 200.0f, 1e-4);
+  EXPECT_NEAR(z.values[3], std::sqrt(20000.0f), 1e-2);  // population std of 0, 100, ..., 400
+}
+
 TEST_F(RasterBands, AGroundWindowCutsEveryChipAtOneScaleCentredOnItsRegion) {
   const std::string path = writeScene(dir_ / "scene.tif", Scene{});
   musecl::ChipOptions o;

@@ -45,19 +45,47 @@ Window windowOf(const RegionRings &rings, const double gt[6], int width, int hei
   return w;
 }
 
-// The window's pixels whose centre is in the region; none (a region smaller than a pixel): the
-// centre pixel, when it is in the window.
-std::vector<std::size_t> pixelsInside(const RegionRings &rings, const Window &w, const double *gt,
+struct PixelWeight {
+  std::size_t index;  // in the window, row-major
+  double weight;      // the share of the pixel inside the region
+};
+
+// Regions with fewer pixel centres inside than this are weighted by the area they cover of each
+// pixel: with a handful of pixels, whether a centre falls inside decides too much.
+constexpr std::size_t kAreaWeightedBelow = 16;
+constexpr int kSubSamples = 4;  // per pixel side, for the covered share
+
+double coveredShare(const RegionRings &rings, const double *gt, int col, int row) {
+  int hits = 0;
+  for (int v = 0; v < kSubSamples; ++v)
+    for (int u = 0; u < kSubSamples; ++u)
+      hits += pointInRings(
+          rings, {gt[0] + (col + (u + 0.5) / kSubSamples) * gt[1], gt[3] + (row + (v + 0.5) / kSubSamples) * gt[5]});
+  return static_cast<double>(hits) / (kSubSamples * kSubSamples);
+}
+
+// The window's pixels in the region: those whose centre is inside, each of weight 1; for a region
+// with fewer than kAreaWeightedBelow such pixels, every pixel it covers, weighted by the share
+// covered; a region too thin to cover any sub-sample: the pixel under its centre, when in the window.
+std::vector<PixelWeight> pixelsInside(const RegionRings &rings, const Window &w, const double *gt,
                                       std::pair<long, long> centre) {
-  std::vector<std::size_t> inside;
+  std::vector<PixelWeight> inside;
+  auto at = [&w](long i, long j) {
+    return static_cast<std::size_t>(j) * static_cast<std::size_t>(w.w) + static_cast<std::size_t>(i);
+  };
   for (int j = 0; j < w.h; ++j)
     for (int i = 0; i < w.w; ++i)
       if (pointInRings(rings, {gt[0] + (w.x0 + i + 0.5) * gt[1], gt[3] + (w.y0 + j + 0.5) * gt[5]}))
-        inside.push_back(static_cast<std::size_t>(j) * static_cast<std::size_t>(w.w) + static_cast<std::size_t>(i));
+        inside.push_back({at(i, j), 1.0});
+  if (inside.size() >= kAreaWeightedBelow) return inside;
+  inside.clear();
+  for (int j = 0; j < w.h; ++j)
+    for (int i = 0; i < w.w; ++i)
+      if (const double share = coveredShare(rings, gt, w.x0 + i, w.y0 + j); share > 0)
+        inside.push_back({at(i, j), share});
   if (inside.empty() && centre.first >= w.x0 && centre.first < w.x0 + w.w && centre.second >= w.y0 &&
       centre.second < w.y0 + w.h)
-    inside.push_back(static_cast<std::size_t>(centre.second - w.y0) * static_cast<std::size_t>(w.w) +
-                     static_cast<std::size_t>(centre.first - w.x0));
+    inside.push_back({at(centre.first - w.x0, centre.second - w.y0), 1.0});
   return inside;
 }
 
@@ -97,7 +125,7 @@ ZonalStatistics zonalBandStatistics(const std::string &rasterPath, const std::ve
   for (int k = 1; k <= z.bands; ++k) calibration.emplace_back(*ds->GetRasterBand(k));
   std::vector<float> pixels;
   std::vector<unsigned char> valid;
-  std::vector<double> sum(b), sumSq(b);
+  std::vector<double> sum(b), sumSq(b), weight(b);
   std::vector<std::size_t> count(b);
   for (std::size_t r = 0; r < rings.size(); ++r) {
     if (keepGoing && !keepGoing(r)) throw std::runtime_error("cancelled");
@@ -109,9 +137,10 @@ ZonalStatistics zonalBandStatistics(const std::string &rasterPath, const std::ve
     if (ds->RasterIO(GF_Read, w.x0, w.y0, w.w, w.h, pixels.data(), w.w, w.h, GDT_Float32, z.bands, nullptr, 0, 0, 0,
                      nullptr) != CE_None)
       throw std::runtime_error("reading raster '" + rasterPath + "' failed: " + CPLGetLastErrorMsg());
-    const std::vector<std::size_t> inside = pixelsInside(rings[r], w, gt, centre);
+    const std::vector<PixelWeight> inside = pixelsInside(rings[r], w, gt, centre);
     std::fill(sum.begin(), sum.end(), 0.0);
     std::fill(sumSq.begin(), sumSq.end(), 0.0);
+    std::fill(weight.begin(), weight.end(), 0.0);
     std::fill(count.begin(), count.end(), 0);
     for (int k = 0; k < z.bands; ++k) {
       GDALRasterBand *band = ds->GetRasterBand(k + 1);
@@ -121,13 +150,14 @@ ZonalStatistics zonalBandStatistics(const std::string &rasterPath, const std::ve
                                         nullptr) != CE_None)
         throw std::runtime_error("reading the mask of raster '" + rasterPath + "' failed: " + CPLGetLastErrorMsg());
       const float *plane = pixels.data() + static_cast<std::size_t>(k) * n;
-      for (std::size_t p : inside)
-        if (valid[p] && std::isfinite(plane[p])) {
-          const double v = plane[p] * calibration[static_cast<std::size_t>(k)].scale +
-                           calibration[static_cast<std::size_t>(k)].offset;
-          sum[static_cast<std::size_t>(k)] += v;
-          sumSq[static_cast<std::size_t>(k)] += v * v;
-          ++count[static_cast<std::size_t>(k)];
+      const auto kk = static_cast<std::size_t>(k);
+      for (const PixelWeight &p : inside)
+        if (valid[p.index] && std::isfinite(plane[p.index])) {
+          const double v = plane[p.index] * calibration[kk].scale + calibration[kk].offset;
+          sum[kk] += p.weight * v;
+          sumSq[kk] += p.weight * v * v;
+          weight[kk] += p.weight;
+          ++count[kk];
         }
     }
     for (std::size_t k = 0; k < b; ++k) z.validPixels[k] += count[k];
@@ -136,9 +166,9 @@ ZonalStatistics zonalBandStatistics(const std::string &rasterPath, const std::ve
     if (std::find(count.begin(), count.end(), 0) != count.end()) continue;
     float *out = z.values.data() + r * 2 * b;
     for (std::size_t k = 0; k < b; ++k) {
-      const double mean = sum[k] / static_cast<double>(count[k]);
+      const double mean = sum[k] / weight[k];
       out[k] = static_cast<float>(mean);
-      out[b + k] = static_cast<float>(std::sqrt(std::max(0.0, sumSq[k] / static_cast<double>(count[k]) - mean * mean)));
+      out[b + k] = static_cast<float>(std::sqrt(std::max(0.0, sumSq[k] / weight[k] - mean * mean)));
     }
     z.has[r] = 1;
   }

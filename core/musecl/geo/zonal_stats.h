@@ -1,7 +1,8 @@
 // Per-region statistics of a continuous multi-band raster (e.g. an annual embedding export of a
 // foundation model, 64 bands at 10 m): the mean and standard deviation of every band over the
-// pixels whose centres fall in the region, nodata and NaN excluded. Each region reads only its own
-// window of the raster, so memory is bounded by the largest region, not by the raster.
+// pixels in the region (area-weighted for small regions), nodata and NaN excluded. Each region
+// reads only its own window of the raster, so memory is bounded by the largest region, not by the
+// raster.
 #pragma once
 
 #include "musecl/geo/region_locator.h"  // RegionRings
@@ -23,9 +24,10 @@ struct ZonalStatistics {
 };
 
 // `rings` in the raster's CRS. Values are physical (GDAL's band scale and offset applied). A region
-// smaller than a pixel (no pixel centre inside) takes the pixel under its bounding box's centre,
-// if that pixel is on the raster. `keepGoing(done)` is asked after each region; false stops
-// and throws std::runtime_error("cancelled"). Throws std::runtime_error naming the file for an
+// holding fewer than 16 pixel centres is area-weighted: every pixel it touches counts by the share
+// of it the region covers (on a 4 x 4 grid of sub-samples). A region too thin for any sub-sample
+// takes the pixel under its bounding box's centre, if that pixel is on the raster. `keepGoing(done)` is asked after
+// each region; false stops and throws std::runtime_error("cancelled"). Throws std::runtime_error naming the file for an
 // unreadable or rotated raster.
 ZonalStatistics zonalBandStatistics(const std::string &rasterPath, const std::vector<RegionRings> &rings,
                                     const std::function<bool(std::size_t done)> &keepGoing = {});
