@@ -10,6 +10,7 @@
 #include <gdal_priv.h>
 
 #include <cmath>
+#include <limits>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -261,19 +262,23 @@ TEST_F(RasterBands, ZonalStatisticsAreExactAndSkipNodata) {
 }
 
 TEST_F(RasterBands, SmallRegionsAreAreaWeightedAndLargeOnesTakePixelCentres) {
-  // Band 1 = 100 x column. A 1 x 1 region at x 0.25-1.25 covers three quarters of column 0 and a
-  // quarter of column 1, but only column 0's centre: weighted, mean 25 and std sqrt(1875); by
-  // centres it would be 0. A 5 x 5 region shifted the same way holds 25 centres (columns 0-4):
-  // centres, mean 200 (weighted would give 225).
+  // Band 1 = 100 x column, column 9 NaN (nodata). A 1 x 1 region at x 0.25-1.25 covers three
+  // quarters of column 0 and a quarter of column 1, but only column 0's centre: weighted, mean 25
+  // and std sqrt(1875); by centres it would be 0. A 5 x 5 region shifted the same way holds 25
+  // centres (columns 0-4): centres, mean 200 (weighted would give 225).
   const std::string path = (dir_ / "weights.tif").string();
   GDALDataset *ds = unitGridTiff(path, 10, 1, GDT_Float32);
   std::vector<float> b1(100);
-  for (int k = 0; k < 100; ++k) b1[static_cast<std::size_t>(k)] = 100.0f * static_cast<float>(k % 10);
+  for (int k = 0; k < 100; ++k)
+    b1[static_cast<std::size_t>(k)] =
+        k % 10 == 9 ? std::numeric_limits<float>::quiet_NaN() : 100.0f * static_cast<float>(k % 10);
   ASSERT_EQ(ds->GetRasterBand(1)->RasterIO(GF_Write, 0, 0, 10, 10, b1.data(), 10, 10, GDT_Float32, 0, 0, nullptr),
             CE_None);
+  ds->GetRasterBand(1)->SetNoDataValue(std::numeric_limits<double>::quiet_NaN());  // as feature rasters have
   GDALClose(ds);
-  const musecl::ZonalStatistics z = musecl::zonalBandStatistics(path, {box(0.25, 9, 1), box(0.25, 0, 5)});
-  ASSERT_EQ(z.has, (std::vector<std::uint8_t>{1, 1}));
+  const musecl::ZonalStatistics z = musecl::zonalBandStatistics(path, {box(0.25, 9, 1), box(0.25, 0, 5), box(8, 0, 2)});
+  ASSERT_EQ(z.has, (std::vector<std::uint8_t>{1, 1, 1}));
+  EXPECT_NEAR(z.values[4], 800.0f, 1e-4) << "column 9 is NaN nodata: column 8 alone";
   EXPECT_NEAR(z.values[0], 25.0f, 1e-4);
   EXPECT_NEAR(z.values[1], std::sqrt(1875.0f), 1e-3);
   EXPECT_NEAR(z.values[2], 200.0f, 1e-4);

@@ -89,6 +89,17 @@ std::vector<PixelWeight> pixelsInside(const RegionRings &rings, const Window &w,
   return inside;
 }
 
+// Whether a band's mask says more than the values: not for a band whose only invalid value is a NaN
+// nodata (NaN is skipped anyway), such as a scene-feature raster's; reading the mask of every band
+// for every region would cost as much as the values.
+bool needsMask(GDALRasterBand &band) {
+  const int flags = band.GetMaskFlags();
+  if (flags & GMF_ALL_VALID) return false;
+  int hasNodata = 0;
+  const double nodata = band.GetNoDataValue(&hasNodata);
+  return !(flags == GMF_NODATA && hasNodata && std::isnan(nodata));
+}
+
 // "<band>_mean" for every band, then "<band>_std": the band's description, or b1, b2, ...
 std::vector<std::string> statisticNames(GDALDataset &ds) {
   std::vector<std::string> names;
@@ -122,7 +133,11 @@ ZonalStatistics zonalBandStatistics(const std::string &rasterPath, const std::ve
   z.has.assign(rings.size(), 0);
   z.validPixels.assign(b, 0);
   std::vector<BandCalibration> calibration;
-  for (int k = 1; k <= z.bands; ++k) calibration.emplace_back(*ds->GetRasterBand(k));
+  std::vector<bool> readMask;
+  for (int k = 1; k <= z.bands; ++k) {
+    calibration.emplace_back(*ds->GetRasterBand(k));
+    readMask.push_back(needsMask(*ds->GetRasterBand(k)));
+  }
   std::vector<float> pixels;
   std::vector<unsigned char> valid;
   std::vector<double> sum(b), sumSq(b), weight(b);
@@ -145,7 +160,7 @@ ZonalStatistics zonalBandStatistics(const std::string &rasterPath, const std::ve
     for (int k = 0; k < z.bands; ++k) {
       GDALRasterBand *band = ds->GetRasterBand(k + 1);
       valid.assign(n, 255);
-      if ((band->GetMaskFlags() & GMF_ALL_VALID) == 0 &&
+      if (readMask[static_cast<std::size_t>(k)] &&
           band->GetMaskBand()->RasterIO(GF_Read, w.x0, w.y0, w.w, w.h, valid.data(), w.w, w.h, GDT_Byte, 0, 0,
                                         nullptr) != CE_None)
         throw std::runtime_error("reading the mask of raster '" + rasterPath + "' failed: " + CPLGetLastErrorMsg());
