@@ -12,6 +12,7 @@
 #include "musecl/geo/utm_zone.h"
 
 #include <qgsexception.h>
+#include <qgsfeedback.h>
 #include <qgsproviderregistry.h>
 #include <qgsrasterlayer.h>
 #include <qgsunittypes.h>
@@ -304,31 +305,65 @@ std::vector<musecl::RegionRings> museclRingsInRasterCrs( const MuseclRegionSet &
   return rings;
 }
 
+namespace
+{
+  // Transforms to and from the UTM zone of each region's centroid, made once per zone: a region is
+  // buffered in its own zone, so the buffer is in ground metres whatever the layer's CRS (degrees,
+  // or Web Mercator's stretched metres) and the same whichever block of a layer it is read in.
+  class UtmBuffer
+  {
+    public:
+      UtmBuffer( const QgsCoordinateReferenceSystem &regions, const QgsCoordinateReferenceSystem &raster,
+                 QgsProcessingContext &context )
+          : mRegions( regions ), mRaster( raster ), mContext( context ),
+            mToLonLat( regions, QgsCoordinateReferenceSystem::fromEpsgId( 4326 ), context.transformContext() )
+      {
+      }
+      // `g` (in the regions' CRS) buffered by `metres`, in the raster's CRS.
+      QgsGeometry buffered( const QgsGeometry &g, double metres )
+      {
+        const QgsPointXY c = mToLonLat.transform( g.boundingBox().center() );
+        const int epsg = musecl::utmEpsgForLonLat( c.x(), c.y() );
+        auto it = mZones.find( epsg );
+        if ( it == mZones.end() )
+        {
+          const QgsCoordinateReferenceSystem utm = QgsCoordinateReferenceSystem::fromEpsgId( epsg );
+          it = mZones
+                   .emplace( epsg,
+                             std::make_pair( QgsCoordinateTransform( mRegions, utm, mContext.transformContext() ),
+                                             QgsCoordinateTransform( utm, mRaster, mContext.transformContext() ) ) )
+                   .first;
+        }
+        QgsGeometry out = g;
+        out.transform( it->second.first );
+        out = out.buffer( metres, 8 );
+        out.transform( it->second.second );
+        return out;
+      }
+
+    private:
+      QgsCoordinateReferenceSystem mRegions, mRaster;
+      QgsProcessingContext &mContext;
+      QgsCoordinateTransform mToLonLat;
+      std::unordered_map<int, std::pair<QgsCoordinateTransform, QgsCoordinateTransform>> mZones;
+  };
+} // namespace
+
 std::vector<musecl::RegionRings> museclSurroundingRingsInRasterCrs( const MuseclRegionSet &regions,
                                                                     QgsRasterLayer *raster, double metres,
-                                                                    QgsProcessingContext &context )
+                                                                    QgsProcessingContext &context,
+                                                                    QgsFeedback *feedback )
 {
-  QgsCoordinateReferenceSystem metric = regions.crs;
-  if ( regions.crs.isGeographic() )
-  {
-    const QgsPointXY c = regions.extent.center();
-    metric = QgsCoordinateReferenceSystem::fromEpsgId( musecl::utmEpsgForLonLat( c.x(), c.y() ) );
-  }
-  const double distance =
-      metres * QgsUnitTypes::fromUnitToUnitFactor( QgsUnitTypes::DistanceMeters, metric.mapUnits() );
-  const QgsCoordinateTransform toMetric( regions.crs, metric, context.transformContext() );
-  const QgsCoordinateTransform toRaster( metric, raster->crs(), context.transformContext() );
+  UtmBuffer utm( regions.crs, raster->crs(), context );
   std::vector<musecl::RegionRings> rings;
   rings.reserve( static_cast<std::size_t>( regions.size() ) );
   for ( int i = 0; i < regions.size(); ++i )
   {
+    if ( i % 1024 == 0 && feedback && feedback->isCanceled() )
+      throw QgsProcessingException( QObject::tr( "Cancelled while buffering the regions' surroundings" ) );
     try
     {
-      QgsGeometry g = regions.features.at( i ).geometry();
-      g.transform( toMetric );
-      g = g.buffer( distance, 8 );
-      g.transform( toRaster );
-      rings.push_back( museclRingsOf( g ) );
+      rings.push_back( museclRingsOf( utm.buffered( regions.features.at( i ).geometry(), metres ) ) );
     }
     catch ( QgsCsException &e )
     {

@@ -15,6 +15,7 @@
 #include <vector>
 
 class QgsRasterLayer;
+class QgsFeedback;
 class MuseclStagedFiles;
 
 struct MuseclPoiSummary
@@ -83,10 +84,11 @@ std::vector<musecl::RegionRings> museclRingsInRasterCrs( const MuseclRegionSet &
                                                          const QgsRectangle &rasterExtent,
                                                          QgsProcessingContext &context );
 // The regions' surroundings in the raster's CRS: each region buffered by `metres` on the ground
-// (in the regions' CRS when projected, else in their UTM zone), itself included.
+// (in the UTM zone of its own centre), itself included. Cancel is honoured every 1024 regions.
 std::vector<musecl::RegionRings> museclSurroundingRingsInRasterCrs( const MuseclRegionSet &regions,
                                                                     QgsRasterLayer *raster, double metres,
-                                                                    QgsProcessingContext &context );
+                                                                    QgsProcessingContext &context,
+                                                                    QgsFeedback *feedback );
 // The file behind a GDAL raster layer; refuses other providers, saying what `role` needs the file.
 QString museclGdalRasterPath( QgsRasterLayer *raster, const QString &role );
 

@@ -283,7 +283,8 @@ namespace
     if ( plan.sceneScale != musecl::SceneScale::Surroundings )
       scales.push_back( museclRingsInRasterCrs( regions, raster, raster->extent(), context ) );
     if ( plan.sceneScale != musecl::SceneScale::Region )
-      scales.push_back( museclSurroundingRingsInRasterCrs( regions, raster, plan.sceneContextMetres, context ) );
+      scales.push_back(
+          museclSurroundingRingsInRasterCrs( regions, raster, plan.sceneContextMetres, context, feedback ) );
     std::vector<musecl::ZonalStatistics> parts;
     for ( std::size_t s = 0; s < scales.size(); ++s )
       parts.push_back( museclCallCore(

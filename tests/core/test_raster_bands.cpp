@@ -285,6 +285,28 @@ TEST_F(RasterBands, SmallRegionsAreAreaWeightedAndLargeOnesTakePixelCentres) {
   EXPECT_NEAR(z.values[3], std::sqrt(20000.0f), 1e-2);  // population std of 0, 100, ..., 400
 }
 
+TEST(ZonalStatistics, SideBySideJoinsEachRegionsRowsAndNeedsBoth) {
+  musecl::ZonalStatistics a, b;
+  a.bands = 1;
+  a.values = {1, 10, 2, 20};  // two regions: mean, std
+  a.has = {1, 1};
+  a.validPixels = {5};
+  a.names = {"b1_mean", "b1_std"};
+  b.bands = 2;
+  b.values = {3, 4, 30, 40, 5, 6, 50, 60};
+  b.has = {1, 0};
+  b.validPixels = {7, 8};
+  b.names = {"b1_mean", "b2_mean", "b1_std", "b2_std"};
+  const musecl::ZonalStatistics z = musecl::sideBySide(a, b);
+  EXPECT_EQ(z.bands, 3);
+  EXPECT_EQ(z.values, (std::vector<float>{1, 10, 3, 4, 30, 40, 2, 20, 5, 6, 50, 60}));
+  EXPECT_EQ(z.has, (std::vector<std::uint8_t>{1, 0}));
+  EXPECT_EQ(z.validPixels, (std::vector<std::size_t>{5, 7, 8}));
+  EXPECT_EQ(z.names.back(), "ctx_b2_std");
+  b.has = {1};
+  EXPECT_THROW(musecl::sideBySide(a, b), std::invalid_argument);
+}
+
 TEST_F(RasterBands, AGroundWindowCutsEveryChipAtOneScaleCentredOnItsRegion) {
   const std::string path = writeScene(dir_ / "scene.tif", Scene{});
   musecl::ChipOptions o;

@@ -8,6 +8,10 @@
 #include <gdal_priv.h>
 
 #include <QFile>
+#include <qgscoordinatetransform.h>
+#include <qgsproject.h>
+#include <qgsvectordataprovider.h>
+#include <qgsvectorlayer.h>
 #include <algorithm>
 #include <cmath>
 #include <vector>
@@ -107,10 +111,34 @@ namespace
 {
   // musecl:train with the raster alone as scene features (plus `extra`), then musecl:embed with its
   // model: the embeddings must agree. Returns the training log and the trained embeddings' first values.
-  QString trainThenEmbedSceneFeatures( const QVariantMap &extra,
-                                       std::vector<std::vector<double>> *embeddings = nullptr )
+  // The city's squares in EPSG:4326 (a geographic layer: surroundings are buffered in metres all the same).
+  void toLonLat( TrainingCity &city )
+  {
+    auto lonLat = std::make_unique<QgsVectorLayer>( QStringLiteral( "Polygon?crs=EPSG:4326&field=region_id:string" ),
+                                                    QStringLiteral( "squares" ), QStringLiteral( "memory" ) );
+    const QgsCoordinateTransform t( city.regions->crs(), lonLat->crs(), QgsProject::instance() );
+    QgsFeatureList features;
+    QgsFeature f;
+    QgsFeatureIterator it = city.regions->getFeatures();
+    while ( it.nextFeature( f ) )
+    {
+      QgsGeometry g = f.geometry();
+      g.transform( t );
+      QgsFeature copy( lonLat->fields() );
+      copy.setAttribute( 0, f.attribute( "region_id" ) );
+      copy.setGeometry( g );
+      features << copy;
+    }
+    lonLat->dataProvider()->addFeatures( features );
+    city.regions = std::move( lonLat );
+  }
+
+  QString trainThenEmbedSceneFeatures( const QVariantMap &extra, std::vector<std::vector<double>> *embeddings = nullptr,
+                                       bool geographic = false, int blockSize = 8192 )
   {
     auto city = trainingCity();
+    if ( geographic )
+      toLonLat( *city );
     const QString model = city->dir.filePath( "scene.musecl" );
     QVariantMap params = trainParams( *city, model );
     params.insert( "RS_MODE", 0 ); // scene features
@@ -131,6 +159,7 @@ namespace
                                                { "REGIONS", QVariant::fromValue( city->regions.get() ) },
                                                { "RASTER", city->raster },
                                                { "THREADS", 2 },
+                                               { "BLOCK_SIZE", blockSize },
                                                { "OUTPUT", "memory:" } },
                                              context, &embedFeedback );
     EXPECT_TRUE( embed.ok ) << embed.error.toStdString();
@@ -189,6 +218,16 @@ TEST( TrainEmbed, SceneFeaturesInsideEachRegionAloneAreKeptInTheModel )
   EXPECT_TRUE( log.contains( "mean and spread of 16 feature band(s) over each region in 16 of 16 regions" ) )
       << log.toStdString();
   EXPECT_GT( largestDifference( rows ), 0.05 ) << "regions with different pixels embed apart";
+}
+
+TEST( TrainEmbed, GeographicRegionsEmbeddedInBlocksKeepTheirSurroundings )
+{
+  // Regions in degrees, embedded four at a time: each region is buffered in its own UTM zone, so
+  // a block sees the same surroundings as training did.
+  std::vector<std::vector<double>> rows;
+  const QString log = trainThenEmbedSceneFeatures( { { "SCENE_CONTEXT", 120 } }, &rows, true, 4 );
+  EXPECT_TRUE( log.contains( "over each region and over its surroundings (120 m) in 16 of 16" ) ) << log.toStdString();
+  EXPECT_GT( largestDifference( rows ), 0.05 );
 }
 
 TEST( TrainEmbed, SurroundingsWiderThanTheSceneGiveEveryRegionTheSameSceneFeatures )

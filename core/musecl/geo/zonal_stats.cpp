@@ -54,6 +54,9 @@ struct PixelWeight {
 // pixel: with a handful of pixels, whether a centre falls inside decides too much.
 constexpr std::size_t kAreaWeightedBelow = 16;
 constexpr int kSubSamples = 4;  // per pixel side, for the covered share
+// A thin region with a large bounding box (a diagonal street, scattered islets) keeps pixel
+// centres: sub-sampling its whole window would cost 16 tests per pixel of it.
+constexpr std::size_t kAreaWeightedWindowLimit = 1024;
 
 double coveredShare(const RegionRings &rings, const double *gt, int col, int row) {
   int hits = 0;
@@ -65,8 +68,9 @@ double coveredShare(const RegionRings &rings, const double *gt, int col, int row
 }
 
 // The window's pixels in the region: those whose centre is inside, each of weight 1; for a region
-// with fewer than kAreaWeightedBelow such pixels, every pixel it covers, weighted by the share
-// covered; a region too thin to cover any sub-sample: the pixel under its centre, when in the window.
+// with fewer than kAreaWeightedBelow such pixels (and a window within kAreaWeightedWindowLimit),
+// every pixel it covers, weighted by the share covered; a region too thin to cover any sub-sample:
+// the pixel under its centre, when in the window.
 std::vector<PixelWeight> pixelsInside(const RegionRings &rings, const Window &w, const double *gt,
                                       std::pair<long, long> centre) {
   std::vector<PixelWeight> inside;
@@ -78,6 +82,8 @@ std::vector<PixelWeight> pixelsInside(const RegionRings &rings, const Window &w,
       if (pointInRings(rings, {gt[0] + (w.x0 + i + 0.5) * gt[1], gt[3] + (w.y0 + j + 0.5) * gt[5]}))
         inside.push_back({at(i, j), 1.0});
   if (inside.size() >= kAreaWeightedBelow) return inside;
+  if (static_cast<std::size_t>(w.w) * static_cast<std::size_t>(w.h) > kAreaWeightedWindowLimit && !inside.empty())
+    return inside;
   inside.clear();
   for (int j = 0; j < w.h; ++j)
     for (int i = 0; i < w.w; ++i)

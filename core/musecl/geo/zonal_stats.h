@@ -16,7 +16,9 @@ namespace musecl {
 
 struct ZonalStatistics {
   int bands = 0;
-  std::vector<float> values;             // regions x (2 * bands): means of bands 1..B, then their std
+  // regions x (2 * bands): means of bands 1..B, then their std. After sideBySide(a, b): a's row,
+  // then b's, and `bands`, `validPixels` and `names` count both.
+  std::vector<float> values;
   std::vector<std::uint8_t> has;         // 1 where the region has a valid pixel in every band
   std::vector<std::size_t> validPixels;  // per band, over all regions: 0 names a band with nothing to offer
   std::vector<std::string> names;        // "b1_mean", ..., "b1_std", ... (or the band descriptions)
