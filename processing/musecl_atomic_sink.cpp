@@ -55,6 +55,22 @@ namespace
   }
 } // namespace
 
+bool MuseclAtomicSink::requested( const QgsProcessingAlgorithm *algorithm, const QString &parameterName,
+                                  const QVariantMap &parameters, QgsProcessingContext &context )
+{
+  QVariant value = parameters.value( parameterName );
+  if ( value.canConvert<QgsProcessingOutputLayerDefinition>() )
+  {
+    // Resolving must not register the layer for loading: only the constructor decides that.
+    QgsProcessingOutputLayerDefinition probe = value.value<QgsProcessingOutputLayerDefinition>();
+    probe.destinationProject = nullptr;
+    value = QVariant::fromValue( probe );
+  }
+  return !QgsProcessingParameters::parameterAsOutputLayer( algorithm->parameterDefinition( parameterName ), value,
+                                                           context )
+              .isEmpty();
+}
+
 MuseclAtomicSink::MuseclAtomicSink( const QgsProcessingAlgorithm *algorithm, const QString &parameterName,
                                     const QVariantMap &parameters, QgsProcessingContext &context,
                                     const QgsFields &fields, QgsWkbTypes::Type geometryType,

@@ -25,6 +25,12 @@ class QgsProcessingContext;
 class MuseclAtomicSink
 {
   public:
+    // Whether an optional sink output was asked for. A dialog passes a QgsProcessingOutputLayerDefinition
+    // (never a plain string) for an output that is set, and nothing for a skipped one; qgis_process
+    // passes a string. Both are resolved as QGIS resolves them, so an output set in the dialog is written.
+    static bool requested( const QgsProcessingAlgorithm *algorithm, const QString &parameterName,
+                           const QVariantMap &parameters, QgsProcessingContext &context );
+
     MuseclAtomicSink( const QgsProcessingAlgorithm *algorithm, const QString &parameterName,
                       const QVariantMap &parameters, QgsProcessingContext &context, const QgsFields &fields,
                       QgsWkbTypes::Type geometryType, const QgsCoordinateReferenceSystem &crs );

@@ -94,8 +94,7 @@ QVariantMap MuseclMobilityFeaturesAlgorithm::processAlgorithm( const QVariantMap
 
   MuseclAtomicSink output( this, MuseclParameter::OUTPUT, parameters, context, fields, regions.wkbType, regions.crs );
   std::unique_ptr<MuseclAtomicSink> odTable;
-  if ( parameters.value( MuseclParameter::OUTPUT_OD ).isValid() &&
-       !parameters.value( MuseclParameter::OUTPUT_OD ).toString().isEmpty() )
+  if ( MuseclAtomicSink::requested( this, MuseclParameter::OUTPUT_OD, parameters, context ) )
   {
     if ( options.tripPoints )
       throw QgsProcessingException(

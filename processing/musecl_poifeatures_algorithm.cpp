@@ -140,8 +140,7 @@ QVariantMap MuseclPoiFeaturesAlgorithm::processAlgorithm( const QVariantMap &par
 
   MuseclAtomicSink output( this, MuseclParameter::OUTPUT, parameters, context, fields, regions.wkbType, regions.crs );
   std::unique_ptr<MuseclAtomicSink> table;
-  if ( parameters.value( MuseclParameter::OUTPUT_TABLE ).isValid() &&
-       !parameters.value( MuseclParameter::OUTPUT_TABLE ).toString().isEmpty() )
+  if ( MuseclAtomicSink::requested( this, MuseclParameter::OUTPUT_TABLE, parameters, context ) )
     table = createLongTable( this, parameters, context );
 
   writeRegionCounts( output, outputFields, regions, summary, counts, columns.columns(), feedback );

@@ -61,8 +61,7 @@ namespace
                                                       const std::vector<musecl::EpochLog> &entries,
                                                       QgsProcessingContext &context )
   {
-    if ( !parameters.value( MuseclParameter::OUTPUT_LOG ).isValid() ||
-         parameters.value( MuseclParameter::OUTPUT_LOG ).toString().isEmpty() )
+    if ( !MuseclAtomicSink::requested( algorithm, MuseclParameter::OUTPUT_LOG, parameters, context ) )
       return nullptr;
     QgsFields fields;
     fields.append( QgsField( QStringLiteral( "stage" ), QVariant::String ) );

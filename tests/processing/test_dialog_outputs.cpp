@@ -1,0 +1,106 @@
+// Outputs as the algorithm dialog sets them. The dialog never passes a plain string: an output that
+// is set arrives as a QgsProcessingOutputLayerDefinition naming the project to load it into, and a
+// skipped optional output arrives as nothing at all. Every optional output set that way must be
+// written and registered for loading; every skipped one must be neither.
+#include "learning_fixtures.h"
+
+#include <gtest/gtest.h>
+
+#include <qgsprocessingoutputs.h>
+#include <qgsproject.h>
+
+#include <QDir>
+#include <QFileInfo>
+
+using namespace learning_fixtures;
+
+namespace
+{
+  QVariant asDialogSetsIt( const QString &path )
+  {
+    QgsProcessingOutputLayerDefinition definition( path, QgsProject::instance() );
+    definition.destinationName = QFileInfo( path ).completeBaseName();
+    return QVariant::fromValue( definition );
+  }
+
+  // Sorted and joined by newlines, so that a failure prints readable paths.
+  std::string loadedOnCompletion( QgsProcessingContext &context )
+  {
+    QStringList paths = context.layersToLoadOnCompletion().keys();
+    paths.sort();
+    return paths.join( '\n' ).toStdString();
+  }
+
+  std::string lines( QStringList paths )
+  {
+    paths.sort();
+    return paths.join( '\n' ).toStdString();
+  }
+
+  void expectLayerFile( const QString &path, long long features )
+  {
+    ASSERT_TRUE( QFileInfo::exists( path ) ) << path.toStdString();
+    const QgsVectorLayer layer( path, QStringLiteral( "written" ), QStringLiteral( "ogr" ) );
+    ASSERT_TRUE( layer.isValid() ) << path.toStdString();
+    EXPECT_EQ( layer.featureCount(), features ) << path.toStdString();
+  }
+} // namespace
+
+TEST( DialogOutputs, PoiAndMobilityTablesAreWrittenAndLoaded )
+{
+  auto city = trainingCity();
+  const QDir dir( city->dir.path() );
+  QgsProcessingContext context;
+  const AlgorithmRun pois = runAlgorithm( "musecl:poifeatures",
+                                          { { "REGIONS", QVariant::fromValue( city->regions.get() ) },
+                                            { "POIS", QVariant::fromValue( city->pois.get() ) },
+                                            { "CATEGORY_FIELD", "kind" },
+                                            { "OUTPUT", asDialogSetsIt( dir.filePath( "poi.gpkg" ) ) },
+                                            { "OUTPUT_TABLE", asDialogSetsIt( dir.filePath( "poi_table.csv" ) ) } },
+                                          context );
+  ASSERT_TRUE( pois.ok ) << pois.error.toStdString();
+  // 16 squares, each with POIs of 3, 4 or 5 consecutive kinds out of 4: 4 kinds where it has 4 or 5
+  // POIs (i % 3 > 0, 10 squares), 3 where it has 3 (6 squares): 58 region/kind rows.
+  expectLayerFile( dir.filePath( "poi_table.csv" ), 10 * 4 + 6 * 3 );
+  expectLayerFile( dir.filePath( "poi.gpkg" ), 16 );
+
+  const AlgorithmRun flows = runAlgorithm( "musecl:mobilityfeatures",
+                                           { { "REGIONS", QVariant::fromValue( city->regions.get() ) },
+                                             { "FLOWS", QVariant::fromValue( city->flows.get() ) },
+                                             { "WEIGHT_FIELD", "trips" },
+                                             { "OUTPUT", asDialogSetsIt( dir.filePath( "mob.gpkg" ) ) },
+                                             { "OUTPUT_OD", asDialogSetsIt( dir.filePath( "od.gpkg" ) ) } },
+                                           context );
+  ASSERT_TRUE( flows.ok ) << flows.error.toStdString();
+  // One flow from each square, none inside its own square: 16 distinct OD pairs.
+  expectLayerFile( dir.filePath( "od.gpkg" ), 16 );
+  EXPECT_EQ( loadedOnCompletion( context ), lines( { dir.filePath( "mob.gpkg" ), dir.filePath( "od.gpkg" ),
+                                                     dir.filePath( "poi.gpkg" ), dir.filePath( "poi_table.csv" ) } ) );
+}
+
+TEST( DialogOutputs, TheTrainingLogIsWrittenWhenSetAndNothingWhenSkipped )
+{
+  auto city = trainingCity();
+  const QDir dir( city->dir.path() );
+  QVariantMap params = trainParams( *city, dir.filePath( "city.musecl" ) );
+  params.insert( "RASTER", QVariant() ); // no imagery: the log has the mobility and fusion stages only
+  params.insert( "OUTPUT", asDialogSetsIt( dir.filePath( "embeddings.gpkg" ) ) );
+  params.insert( "OUTPUT_LOG", asDialogSetsIt( dir.filePath( "log.csv" ) ) );
+  QgsProcessingContext context;
+  const AlgorithmRun train = runAlgorithm( "musecl:train", params, context );
+  ASSERT_TRUE( train.ok ) << train.error.toStdString();
+  expectLayerFile( dir.filePath( "log.csv" ), 10 + 5 );
+  EXPECT_EQ( train.outputs.value( "OUTPUT_LOG" ).toString(), dir.filePath( "log.csv" ) );
+  EXPECT_EQ( loadedOnCompletion( context ), lines( { dir.filePath( "embeddings.gpkg" ), dir.filePath( "log.csv" ) } ) );
+
+  // A skipped optional output: the dialog leaves the key out.
+  params.remove( "OUTPUT_LOG" );
+  params.insert( "OUTPUT", asDialogSetsIt( dir.filePath( "again.gpkg" ) ) );
+  QFile::remove( dir.filePath( "log.csv" ) );
+  QgsProcessingContext skipped;
+  const AlgorithmRun again = runAlgorithm( "musecl:train", params, skipped );
+  ASSERT_TRUE( again.ok ) << again.error.toStdString();
+  EXPECT_FALSE( QFileInfo::exists( dir.filePath( "log.csv" ) ) );
+  EXPECT_FALSE( again.outputs.contains( "OUTPUT_LOG" ) );
+  EXPECT_EQ( loadedOnCompletion( skipped ), lines( { dir.filePath( "again.gpkg" ) } ) );
+}
