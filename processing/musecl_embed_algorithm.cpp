@@ -325,10 +325,10 @@ QVariantMap MuseclEmbedAlgorithm::processAlgorithm( const QVariantMap &parameter
   reader.checkIdsUniqueAcrossBlocks( feedback );
   if ( streamed )
     museclCheckStreamedViews( *writer, info, parameters );
-  std::unique_ptr<MuseclAtomicSink> sink = writer->finish( feedback );
+  writer->finish( feedback );
   feedback->pushInfo( QObject::tr( "%1 regions embedded in %2 block(s)" ).arg( done ).arg( blocks ) );
   QVariantMap outputs;
-  outputs.insert( MuseclParameter::OUTPUT, sink->publish() );
+  outputs.insert( MuseclParameter::OUTPUT, writer->publish( context ) );
   outputs.insert( MuseclOutput::EMBEDDING_DIMENSION, writer->dimension() );
   outputs.insert( MuseclOutput::REGIONS_WITHOUT_GEOMETRY, reader.withoutGeometry() );
   return outputs;

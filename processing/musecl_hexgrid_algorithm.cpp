@@ -9,6 +9,7 @@
 #include "musecl_parameter_names.h"
 #include "musecl_provider.h"
 #include "musecl_region_inputs.h"
+#include "musecl_styles.h"
 
 #include "musecl/geo/hex_cover.h"
 #include "musecl/geo/hex_lattice.h"
@@ -425,6 +426,18 @@ void MuseclHexGridAlgorithm::initAlgorithm( const QVariantMap & )
 }
 
 
+namespace
+{
+  QString publishOutlined( MuseclAtomicSink &output, QgsProcessingContext &context )
+  {
+    const QString destination = output.commit();
+    museclStyleOutput( context, destination, { { QObject::tr( "Region outlines" ), []( const QgsVectorLayer *layer ) {
+                                                  return museclOutlineRenderer( layer );
+                                                } } } );
+    return destination;
+  }
+} // namespace
+
 QVariantMap MuseclHexGridAlgorithm::processAlgorithm( const QVariantMap &parameters, QgsProcessingContext &context,
                                                       QgsProcessingFeedback *feedback )
 {
@@ -496,7 +509,11 @@ QVariantMap MuseclHexGridAlgorithm::processAlgorithm( const QVariantMap &paramet
             .arg( layerName ) );
 
   QVariantMap outputs;
-  outputs.insert( MuseclParameter::OUTPUT, output.commit() );
+  const QString destination = output.commit();
+  museclStyleOutput( context, destination, { { QObject::tr( "Region outlines" ), []( const QgsVectorLayer *layer ) {
+                                                return museclOutlineRenderer( layer );
+                                              } } } );
+  outputs.insert( MuseclParameter::OUTPUT, destination );
   outputs.insert( MuseclOutput::HEX_COUNT, writer.written() );
   outputs.insert( MuseclOutput::OUTPUT_CRS, outputCrs.authid() );
   feedback->pushInfo( QObject::tr( "Wrote %1 hexagons (%2 crossed by the boundary) in %3" )

@@ -8,6 +8,7 @@
 #include "musecl_region_features.h"
 #include "musecl_scene_features.h"
 #include "musecl_stage_feedback.h"
+#include "musecl_styles.h"
 
 #include "musecl/geo/raster_bands.h"
 #include "musecl/geo/zonal_stats.h"
@@ -524,11 +525,15 @@ void MuseclEmbeddingWriter::add( const MuseclRegionSet &block, const musecl::Reg
     }
     added << QString::fromStdString( e.viewsOf( r ) );
     added << static_cast<int>( e.hasEmbedding[r] );
+    // Enough regions to fix the principal axes of any city; a bounded cost for a country.
+    if ( e.hasEmbedding[r] && mStyleSample.size() < 20000 )
+      mStyleSample.emplace_back( e.values.begin() + static_cast<std::ptrdiff_t>( r * e.dimension ),
+                                 e.values.begin() + static_cast<std::ptrdiff_t>( r * e.dimension ) + mDimension );
     mSink->addFeature( mFields->extended( block.features.at( i ), added ) );
   }
 }
 
-std::unique_ptr<MuseclAtomicSink> MuseclEmbeddingWriter::finish( QgsProcessingFeedback *feedback )
+void MuseclEmbeddingWriter::finish( QgsProcessingFeedback *feedback )
 {
   mSink->finish();
   // The city-wide mean attention weight of each view the model has: which data drove the embedding.
@@ -540,19 +545,42 @@ std::unique_ptr<MuseclAtomicSink> MuseclEmbeddingWriter::finish( QgsProcessingFe
                    .arg( mBetaCount[v] ? mBetaSum[v] / static_cast<double>( mBetaCount[v] ) : 0.0, 0, 'f', 3 )
                    .arg( mBetaCount[v] );
   feedback->pushInfo( QObject::tr( "Mean attention weight per view: %1" ).arg( parts.join( QStringLiteral( "; " ) ) ) );
-  return std::move( mSink );
 }
 
-std::unique_ptr<MuseclAtomicSink> museclStageEmbeddings( const QgsProcessingAlgorithm *algorithm,
-                                                         const QVariantMap &parameters, const QString &outputParameter,
-                                                         const MuseclRegionSet &regions,
-                                                         const musecl::RegionEmbeddings &e,
-                                                         QgsProcessingContext &context,
-                                                         QgsProcessingFeedback *feedback )
+QString MuseclEmbeddingWriter::publish( QgsProcessingContext &context )
 {
-  MuseclEmbeddingWriter writer( algorithm, parameters, outputParameter, regions, e.dimension, context );
-  writer.add( regions, e, feedback );
-  return writer.finish( feedback );
+  const QString destination = mSink->publish();
+  QStringList keys, names;
+  for ( int v = 0; v < musecl::kViewCount; ++v )
+    if ( mModelViews[static_cast<std::size_t>( v )] )
+    {
+      keys << QString::fromLatin1( musecl::viewKey( v ) );
+      names << QString::fromLatin1( musecl::viewName( v ) );
+    }
+  QList<MuseclStyle> styles;
+  const QString colour = museclEmbeddingColourExpression( mStyleSample );
+  if ( !colour.isEmpty() )
+    styles << MuseclStyle{ QObject::tr( "Embedding (principal components as colour)" ),
+                           [colour]( const QgsVectorLayer *layer )
+                           { return museclExpressionColourRenderer( layer, colour ); } };
+  styles << MuseclStyle{ QObject::tr( "Dominant view (largest attention weight)" ),
+                         [keys, names]( const QgsVectorLayer *layer )
+                         { return museclDominantViewRenderer( layer, keys, names ); } };
+  museclStyleOutput( context, destination, styles );
+  return destination;
+}
+
+std::unique_ptr<MuseclEmbeddingWriter>
+museclStageEmbeddings( const QgsProcessingAlgorithm *algorithm, const QVariantMap &parameters,
+                       const QString &outputParameter, const MuseclRegionSet &regions,
+                       const musecl::RegionEmbeddings &e, QgsProcessingContext &context,
+                       QgsProcessingFeedback *feedback )
+{
+  auto writer =
+      std::make_unique<MuseclEmbeddingWriter>( algorithm, parameters, outputParameter, regions, e.dimension, context );
+  writer->add( regions, e, feedback );
+  writer->finish( feedback );
+  return writer;
 }
 
 musecl::ProgressCallback museclTrainingProgress( QgsProcessingFeedback *feedback, const QgsFeedback *run )

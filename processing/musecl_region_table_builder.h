@@ -77,8 +77,9 @@ std::function<bool( const musecl::TrainingProgress & )> museclTrainingProgress( 
 // The embeddings layer: the regions with their fields plus emb_0..emb_{d-1}, the attention weight of
 // each view (beta_rs, beta_sv, beta_poi, beta_mob, beta_er; null where the region lacks the view), views
 // ("rs+poi+mob": which views the region had) and has_embedding. Written block by block; finish()
-// returns the output written but not yet published (the caller publishes it with its other
-// outputs) and logs the city-wide mean attention weight of each view.
+// closes the output without publishing it (the caller publishes it with its other outputs) and
+// logs the city-wide mean attention weight of each view; publish() moves it into place and styles
+// it (colour from the embedding's principal components, the dominant view as a second style).
 class MuseclEmbeddingWriter
 {
   public:
@@ -89,7 +90,8 @@ class MuseclEmbeddingWriter
     // Regions of `block` with their rows of `embeddings` (same order); throws on cancel.
     void add( const MuseclRegionSet &block, const musecl::RegionEmbeddings &embeddings,
               QgsProcessingFeedback *feedback );
-    std::unique_ptr<MuseclAtomicSink> finish( QgsProcessingFeedback *feedback );
+    void finish( QgsProcessingFeedback *feedback );
+    QString publish( QgsProcessingContext &context );
     int dimension() const { return mDimension; }
     // Regions written so far that had view `view` (musecl::View).
     long long regionsWithView( int view ) const { return mBetaCount[static_cast<std::size_t>( view )]; }
@@ -101,12 +103,13 @@ class MuseclEmbeddingWriter
     std::array<double, musecl::kViewCount> mBetaSum{};
     std::array<long long, musecl::kViewCount> mBetaCount{};
     std::array<bool, musecl::kViewCount> mModelViews{};
+    // The first embedded regions (up to a bound), whose principal axes colour the layer.
+    std::vector<std::vector<double>> mStyleSample;
 };
 
 // The whole layer at once (musecl:train).
-std::unique_ptr<MuseclAtomicSink> museclStageEmbeddings( const QgsProcessingAlgorithm *algorithm,
-                                                         const QVariantMap &parameters, const QString &outputParameter,
-                                                         const MuseclRegionSet &regions,
-                                                         const musecl::RegionEmbeddings &embeddings,
-                                                         QgsProcessingContext &context,
-                                                         QgsProcessingFeedback *feedback );
+std::unique_ptr<MuseclEmbeddingWriter>
+museclStageEmbeddings( const QgsProcessingAlgorithm *algorithm, const QVariantMap &parameters,
+                       const QString &outputParameter, const MuseclRegionSet &regions,
+                       const musecl::RegionEmbeddings &embeddings, QgsProcessingContext &context,
+                       QgsProcessingFeedback *feedback );

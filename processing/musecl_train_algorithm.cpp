@@ -301,7 +301,7 @@ QVariantMap MuseclTrainAlgorithm::processAlgorithm( const QVariantMap &parameter
       errors );
 
   QVariantMap outputs;
-  std::unique_ptr<MuseclAtomicSink> embeddings =
+  std::unique_ptr<MuseclEmbeddingWriter> embeddings =
       museclStageEmbeddings( this, parameters, MuseclParameter::OUTPUT, regions, result.embeddings, context, feedback );
   std::unique_ptr<MuseclAtomicSink> log = stageTrainingLog( this, parameters, result.log, context );
   if ( feedback->isCanceled() )
@@ -310,7 +310,7 @@ QVariantMap MuseclTrainAlgorithm::processAlgorithm( const QVariantMap &parameter
   // Rank 0 alone writes the model file (to the path it was given); other ranks only log.
   if ( o.distributed.rank == 0 )
     outputs.insert( MuseclParameter::OUTPUT_MODEL, model.publish() );
-  outputs.insert( MuseclParameter::OUTPUT, embeddings->publish() );
+  outputs.insert( MuseclParameter::OUTPUT, embeddings->publish( context ) );
   if ( log )
     outputs.insert( MuseclParameter::OUTPUT_LOG, log->publish() );
   outputs.insert( MuseclOutput::EMBEDDING_DIMENSION, result.embeddings.dimension );

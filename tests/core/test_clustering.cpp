@@ -42,3 +42,27 @@ TEST(Clustering, PrincipalComponentsOfAPlantedLine) {
   EXPECT_NE(labels[0], labels[20]);
   EXPECT_THROW(kMeans(blobs, 41, 3), std::invalid_argument);
 }
+
+TEST(Clustering, PrincipalAxesReproduceTheScores) {
+  // Three columns on different scales: the axes, applied to a row by their formula, give the same
+  // scores as principalComponents (which the embedding layer's colour style relies on).
+  std::mt19937 rng(11);
+  std::normal_distribution<double> g;
+  std::vector<std::vector<double>> rows;
+  for (int i = 0; i < 100; ++i) {
+    const double t = g(rng);
+    rows.push_back({100 + 10 * t, -3 * t + g(rng), 0.01 * g(rng)});
+  }
+  const auto scores = principalComponents(rows, 2);
+  const PrincipalAxes axes = principalAxes(rows, 2);
+  ASSERT_EQ(axes.axes.size(), 2u);
+  ASSERT_EQ(axes.mean.size(), 3u);
+  EXPECT_NEAR(axes.mean[0], 100, 3) << "the column mean, about 100";
+  for (std::size_t i = 0; i < rows.size(); ++i)
+    for (std::size_t k = 0; k < 2; ++k) {
+      double score = 0;
+      for (std::size_t j = 0; j < 3; ++j) score += axes.axes[k][j] * (rows[i][j] - axes.mean[j]) / axes.scale[j];
+      EXPECT_NEAR(score, scores[i][k], 1e-9) << "row " << i << ", component " << k;
+    }
+  EXPECT_TRUE(principalAxes({}, 3).axes.empty());
+}

@@ -64,24 +64,30 @@ std::vector<int> kMeans(const std::vector<std::vector<double>> &points, int k, s
   return label;
 }
 
-std::vector<std::vector<double>> principalComponents(const std::vector<std::vector<double>> &rows, int components,
-                                                     std::vector<double> *explained) {
+namespace {
+
+// Rows as a float64 tensor, standardised in place; `mean` and `scale` receive the column statistics.
+torch::Tensor standardised(const std::vector<std::vector<double>> &rows, torch::Tensor &mean, torch::Tensor &scale) {
   const auto n = static_cast<int64_t>(rows.size());
-  if (n == 0) return {};
   const auto d = static_cast<int64_t>(rows[0].size());
   torch::Tensor x = torch::empty({n, d}, torch::kFloat64);
   auto a = x.accessor<double, 2>();
   for (int64_t i = 0; i < n; ++i)
     for (int64_t j = 0; j < d; ++j) a[i][j] = rows[static_cast<std::size_t>(i)][static_cast<std::size_t>(j)];
-  // Standardised columns (population std; a constant column is only centred).
-  x = x - x.mean(0, true);
-  torch::Tensor scale = x.pow(2).mean(0, true).sqrt();
+  // Population std; a constant column is only centred.
+  mean = x.mean(0, true);
+  x = x - mean;
+  scale = x.pow(2).mean(0, true).sqrt();
   scale = torch::where(scale > 1e-12, scale, torch::ones_like(scale));
-  x = x / scale;
-  // Eigenvectors of the correlation matrix, largest eigenvalue first (LAPACK through LibTorch).
-  const auto [values, vectors] = torch::linalg::eigh(x.t().mm(x) / static_cast<double>(n), "L");
+  return x / scale;
+}
+
+// Eigenvectors of the correlation matrix of standardised `x` ([d, m], largest eigenvalue first,
+// LAPACK through LibTorch), signed so that each one's largest loading is positive.
+torch::Tensor topAxes(const torch::Tensor &x, int components, std::vector<double> *explained) {
+  const auto [values, vectors] = torch::linalg::eigh(x.t().mm(x) / static_cast<double>(x.size(0)), "L");
   const torch::Tensor order = values.argsort(0, true);
-  const int64_t m = std::min<int64_t>(std::max(1, components), d);
+  const int64_t m = std::min<int64_t>(std::max(1, components), x.size(1));
   const torch::Tensor top = order.narrow(0, 0, m);
   if (explained) {
     const torch::Tensor positive = values.clamp_min(0);
@@ -90,11 +96,35 @@ std::vector<std::vector<double>> principalComponents(const std::vector<std::vect
     for (int64_t k = 0; k < m; ++k) explained->push_back(total > 0 ? positive[top[k]].item<double>() / total : 0.0);
   }
   torch::Tensor v = vectors.index_select(1, top);
-  // Eigenvectors have no sign of their own: make each one's largest loading positive, so that the
-  // same data give the same scores whatever the LAPACK build.
   const torch::Tensor pivot = v.abs().argmax(0);
-  v = v * v.gather(0, pivot.unsqueeze(0)).sign();
-  const torch::Tensor scores = x.mm(v).contiguous();
+  return v * v.gather(0, pivot.unsqueeze(0)).sign();
+}
+
+std::vector<double> row(const torch::Tensor &t) {
+  const torch::Tensor c = t.reshape({-1}).contiguous();
+  return std::vector<double>(c.data_ptr<double>(), c.data_ptr<double>() + c.numel());
+}
+
+}  // namespace
+
+PrincipalAxes principalAxes(const std::vector<std::vector<double>> &rows, int components) {
+  PrincipalAxes out;
+  if (rows.empty()) return out;
+  torch::Tensor mean, scale;
+  const torch::Tensor v = topAxes(standardised(rows, mean, scale), components, &out.explained);
+  out.mean = row(mean);
+  out.scale = row(scale);
+  for (int64_t k = 0; k < v.size(1); ++k) out.axes.push_back(row(v.select(1, k)));
+  return out;
+}
+
+std::vector<std::vector<double>> principalComponents(const std::vector<std::vector<double>> &rows, int components,
+                                                     std::vector<double> *explained) {
+  if (rows.empty()) return {};
+  torch::Tensor mean, scale;
+  const torch::Tensor x = standardised(rows, mean, scale);
+  const torch::Tensor scores = x.mm(topAxes(x, components, explained)).contiguous();
+  const auto n = scores.size(0), m = scores.size(1);
   std::vector<std::vector<double>> out(static_cast<std::size_t>(n), std::vector<double>(static_cast<std::size_t>(m)));
   const auto s = scores.accessor<double, 2>();
   for (int64_t i = 0; i < n; ++i)

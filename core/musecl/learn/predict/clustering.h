@@ -12,6 +12,19 @@ namespace musecl {
 std::vector<int> kMeans(const std::vector<std::vector<double>> &points, int k, std::uint64_t seed,
                         int iterations = 100);
 
+// The principal axes of standardised columns: score k of a row x is
+// sum_j axes[k][j] * (x[j] - mean[j]) / scale[j]. Columns of zero spread get scale 1 (centred only).
+struct PrincipalAxes {
+  std::vector<double> mean, scale;
+  std::vector<std::vector<double>> axes;  // [component][column], largest variance first
+  std::vector<double> explained;          // each component's share of the variance
+};
+
+// The first `components` axes of `rows` (at least one, at most the column count), each signed so
+// that its largest loading is positive, so the same data give the same axes whatever the LAPACK
+// build. Empty for no rows.
+PrincipalAxes principalAxes(const std::vector<std::vector<double>> &rows, int components);
+
 // Principal component scores of standardised columns (the first `components`), via the
 // eigenvectors of the correlation matrix, each signed so that its largest loading is positive;
 // `explained` receives each component's share of the variance.
