@@ -509,11 +509,7 @@ QVariantMap MuseclHexGridAlgorithm::processAlgorithm( const QVariantMap &paramet
             .arg( layerName ) );
 
   QVariantMap outputs;
-  const QString destination = output.commit();
-  museclStyleOutput( context, destination, { { QObject::tr( "Region outlines" ), []( const QgsVectorLayer *layer ) {
-                                                return museclOutlineRenderer( layer );
-                                              } } } );
-  outputs.insert( MuseclParameter::OUTPUT, destination );
+  outputs.insert( MuseclParameter::OUTPUT, publishOutlined( output, context ) );
   outputs.insert( MuseclOutput::HEX_COUNT, writer.written() );
   outputs.insert( MuseclOutput::OUTPUT_CRS, outputCrs.authid() );
   feedback->pushInfo( QObject::tr( "Wrote %1 hexagons (%2 crossed by the boundary) in %3" )
