@@ -26,7 +26,7 @@ QString MuseclAlgorithm::shortDescription() const
 {
   return mInfo.shortDescription ? QObject::tr( mInfo.shortDescription ) : QString();
 }
-QString MuseclAlgorithm::helpUrl() const { return MuseclProvider::helpUrl( QString::fromLatin1( mInfo.helpAnchor ) ); }
+QString MuseclAlgorithm::helpUrl() const { return MuseclProvider::helpUrl( name() ); }
 
 QgsProcessingAlgorithm::Flags MuseclAlgorithm::flags() const { return FlagSupportsBatch | FlagCanCancel; }
 

@@ -46,20 +46,17 @@ QString MuseclProvider::runtimeDescription()
             QString::fromStdString( musecl::describeTorchRuntime( musecl::torchRuntimeInfo(), false ) ) );
 }
 
-QString MuseclProvider::helpUrl( const QString &anchor )
+QString MuseclProvider::helpUrl( const QString &page )
 {
-  // The folder of the library this code is in: the installed plugin folder (or the build's stage).
+  // The folder of the library this code is in: the installed plugin folder (or the build's stage),
+  // whose help/ holds one page per algorithm.
   Dl_info info{};
   if ( !dladdr( reinterpret_cast<void *>( &MuseclProvider::helpUrl ), &info ) || !info.dli_fname )
     return QString();
-  const QString readme = QFileInfo( QString::fromLocal8Bit( info.dli_fname ) )
-                             .absoluteDir()
-                             .absoluteFilePath( QStringLiteral( "README.md" ) );
-  if ( !QFileInfo::exists( readme ) )
-    return QString();
-  QUrl url = QUrl::fromLocalFile( readme );
-  url.setFragment( anchor );
-  return url.toString();
+  const QString file = QFileInfo( QString::fromLocal8Bit( info.dli_fname ) )
+                           .absoluteDir()
+                           .absoluteFilePath( QStringLiteral( "help/%1.html" ).arg( page ) );
+  return QFileInfo::exists( file ) ? QUrl::fromLocalFile( file ).toString() : QString();
 }
 
 QIcon MuseclProvider::icon() const { return QIcon( svgIconPath() ); }

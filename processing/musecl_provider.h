@@ -24,7 +24,7 @@ class MuseclProvider : public QgsProcessingProvider
 
     // The README shipped in the plugin folder, opened at `anchor`: the algorithms' help pages
     // (offline; no web address is needed).
-    static QString helpUrl( const QString &anchor );
+    static QString helpUrl( const QString &page ); // help/<page>.html in the plugin folder
 
   protected:
     void loadAlgorithms() override;

@@ -221,9 +221,10 @@ TEST_F( QgisProcess, InterruptedTrainingLeavesNoModelFile )
   EXPECT_NE( process.exitCode(), 0 ) << log.toStdString();
   EXPECT_FALSE( QFileInfo::exists( out.filePath( "never.musecl" ) ) );
   EXPECT_FALSE( QFileInfo::exists( out.filePath( "never.gpkg" ) ) );
-  // Nothing staged is left behind either (hidden staging files and folders included).
+  // Nothing staged is left behind either (hidden staging files and folders included): only the
+  // grid and its style.
   EXPECT_EQ( QDir( out.path() ).entryList( QDir::AllEntries | QDir::Hidden | QDir::NoDotAndDotDot ),
-             QStringList{ "hex.gpkg" } );
+             ( QStringList{ "hex.gpkg", "hex.qml" } ) );
 }
 
 TEST_F( QgisProcess, KilledAtAnyMomentTheExistingOutputSurvivesWhole )

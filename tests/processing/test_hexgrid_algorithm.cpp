@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <QRegularExpression>
+
 #include <qgsgeometry.h>
 #include <qgsprocessingutils.h>
 
@@ -393,5 +395,12 @@ TEST( HexGridAlgorithm, ProviderIsRegisteredWithVersionAndIcon )
     EXPECT_TRUE( a->flags() & QgsProcessingAlgorithm::FlagSupportsBatch ) << a->id().toStdString();
     EXPECT_FALSE( a->flags() & QgsProcessingAlgorithm::FlagNoThreading ) << a->id().toStdString();
     EXPECT_FALSE( a->shortHelpString().isEmpty() ) << a->id().toStdString();
+    // The dialog's side pane: a few sentences in the dialog's own words. The full documentation
+    // is the help page (helpUrl), checked where the plugin folder is installed (tests/desktop).
+    EXPECT_LT( a->shortHelpString().size(), 800 ) << a->id().toStdString();
+    const QRegularExpressionMatch id =
+        QRegularExpression( QStringLiteral( "\\b[A-Z][A-Z0-9]*_[A-Z0-9_]+\\b" ) ).match( a->shortHelpString() );
+    EXPECT_FALSE( id.hasMatch() ) << a->id().toStdString() << " names the parameter id " << id.captured().toStdString()
+                                  << ", which the dialog never shows";
   }
 }
