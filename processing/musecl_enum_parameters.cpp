@@ -66,8 +66,8 @@ namespace MuseclEnum
     static const MuseclEnumParameter<std::string> table(
         MuseclParameter::RS_BACKBONE,
         {
-            { QT_TRANSLATE_NOOP( "QObject", "ResNet-18 (paper; 2.4 GMAC per 256 px image)" ), "resnet18" },
-            { QT_TRANSLATE_NOOP( "QObject", "Light CNN (fast on CPU; 0.24 GMAC)" ), "light" },
+            { QT_TRANSLATE_NOOP( "QObject", "ResNet-18 (as in the paper; slow without a GPU)" ), "resnet18" },
+            { QT_TRANSLATE_NOOP( "QObject", "Light network (about ten times faster)" ), "light" },
         },
         "resnet18" );
     return table;
@@ -78,7 +78,7 @@ namespace MuseclEnum
     static const MuseclEnumParameter<std::string> table(
         MuseclParameter::SV_BACKBONE,
         {
-            { QT_TRANSLATE_NOOP( "QObject", "Inception v3 (paper; 5.7 GMAC per 299 px image)" ), "inception_v3" },
+            { QT_TRANSLATE_NOOP( "QObject", "Inception v3 (as in the paper; slow without a GPU)" ), "inception_v3" },
             { QT_TRANSLATE_NOOP( "QObject", "Light CNN (fast on CPU)" ), "light" },
         },
         "inception_v3" );
@@ -90,7 +90,7 @@ namespace MuseclEnum
     static const MuseclEnumParameter<musecl::SimilarityScale> table(
         MuseclParameter::SIMILARITY,
         {
-            { QT_TRANSLATE_NOOP( "QObject", "log1p (default)" ), musecl::SimilarityScale::Log1p },
+            { QT_TRANSLATE_NOOP( "QObject", "Logarithm of 1 + count (default)" ), musecl::SimilarityScale::Log1p },
             { QT_TRANSLATE_NOOP( "QObject", "Raw counts (paper form)" ), musecl::SimilarityScale::Raw },
         },
         musecl::SimilarityScale::Log1p );

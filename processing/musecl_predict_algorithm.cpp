@@ -8,6 +8,7 @@
 #include "musecl_enum_parameters.h"
 #include "musecl_output_fields.h"
 #include "musecl_parameter_names.h"
+#include "musecl_prediction_report.h"
 #include "musecl_provider.h"
 #include "musecl_numeric_fields.h"
 #include "musecl_region_inputs.h"
@@ -32,49 +33,6 @@ namespace
   // MLP (hundreds of thousands of weights) scored below ridge in most rows of BENCHMARKS.md, by up
   // to 0.3 R² (random folds).
   constexpr int kRidgeUpTo = 500;
-
-  QString scatterSvg( const std::vector<double> &truth, const std::vector<double> &predicted, bool logScale )
-  {
-    double lo = std::numeric_limits<double>::infinity(), hi = -lo;
-    for ( std::size_t i = 0; i < truth.size(); ++i )
-    {
-      lo = std::min( { lo, truth[i], predicted[i] } );
-      hi = std::max( { hi, truth[i], predicted[i] } );
-    }
-    if ( !( hi > lo ) )
-      hi = lo + 1;
-    const double size = 360, pad = 40;
-    auto px = [&]( double v ) { return pad + ( v - lo ) / ( hi - lo ) * ( size - 2 * pad ); };
-    QString svg =
-        QStringLiteral(
-            "<svg xmlns='http://www.w3.org/2000/svg' width='%1' height='%1' style='background:#fff;border:1px solid #ccc'>" )
-            .arg( size );
-    svg += QStringLiteral( "<line x1='%1' y1='%2' x2='%2' y2='%1' stroke='#999' stroke-dasharray='4,3'/>" )
-               .arg( pad )
-               .arg( size - pad );
-    for ( std::size_t i = 0; i < truth.size(); ++i )
-      svg += QStringLiteral( "<circle cx='%1' cy='%2' r='3' fill='#2b7a78' fill-opacity='0.6'/>" )
-                 .arg( px( truth[i] ), 0, 'f', 1 )
-                 .arg( size - px( predicted[i] ), 0, 'f', 1 );
-    const QString scale = logScale ? QStringLiteral( "log1p " ) : QString();
-    svg += QStringLiteral( "<text x='%1' y='%2' font-size='12' text-anchor='middle'>true (%3scale)</text>" )
-               .arg( size / 2 )
-               .arg( size - 10 )
-               .arg( scale );
-    svg +=
-        QStringLiteral(
-            "<text x='12' y='%1' font-size='12' text-anchor='middle' transform='rotate(-90 12 %1)'>predicted</text>" )
-            .arg( size / 2 );
-    svg +=
-        QStringLiteral(
-            "<text x='%1' y='%2' font-size='10'>%3</text><text x='%4' y='%2' font-size='10' text-anchor='end'>%5</text>" )
-            .arg( pad )
-            .arg( size - pad + 14 )
-            .arg( lo, 0, 'g', 3 )
-            .arg( size - pad )
-            .arg( hi, 0, 'g', 3 );
-    return svg + QStringLiteral( "</svg>" );
-  }
 
   // The rows given to the predictor, and which output feature each comes from.
   struct PredictRows
@@ -199,59 +157,34 @@ namespace
     }
   }
 
-  // The HTML report: settings, metrics overall and per fold, and the held-out regions' scatter plot.
-  QString reportHtml( const musecl::PredictInput &in, const musecl::PredictOptions &o,
-                      const musecl::PredictResult &result, const QString &targetName, const QString &layer,
-                      int featureCount, const QString &scale )
+  MuseclReportInput reportInput( const PredictRows &rows, const musecl::PredictOptions &o,
+                                 const musecl::PredictResult &result, const QString &targetName, const QString &layer,
+                                 int featureCount )
   {
-    std::vector<double> truth, predicted;
-    for ( std::size_t i = 0; i < in.target.size(); ++i )
-    {
-      const bool evaluated =
-          o.evaluation == musecl::Evaluation::Split602020 ? result.fold[i] == 2 : result.fold[i] >= 0;
-      if ( !evaluated )
-        continue;
-      truth.push_back( o.logTarget ? std::log1p( in.target[i] ) : in.target[i] );
-      predicted.push_back( o.logTarget ? std::log1p( std::max( 0.0, result.prediction[i] ) ) : result.prediction[i] );
-    }
-    QString html;
-    QTextStream s( &html );
-    s << "<!DOCTYPE html><html><head><meta charset='utf-8'><title>MuseCL prediction report</title>"
-      << "<style>body{font-family:sans-serif;margin:2em;color:#17252a}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 10px;text-align:right}</style></head><body>"
-      << "<h1>" << QObject::tr( "Prediction of %1" ).arg( targetName.toHtmlEscaped() ) << "</h1>"
-      << "<p>" << QObject::tr( "Layer" ) << " <b>" << layer.toHtmlEscaped() << "</b>, " << featureCount << " "
-      << QObject::tr( "features" ) << ", "
-      << ( o.kind == musecl::PredictorKind::Mlp ? QObject::tr( "MLP 512-256-128-64" )
-                                                : QObject::tr( "ridge regression" ) )
-      << ", " << QString::fromStdString( result.notes.empty() ? std::string() : result.notes.front() ).toHtmlEscaped()
-      << ", seed " << o.seed
-      << ( o.logTarget ? QObject::tr( ", target modelled as log(1 + %1)" ).arg( targetName.toHtmlEscaped() )
-                       : QString() )
-      << ".</p>"
-      // Markup literals go through QTextStream as Latin-1 in Qt 5, so they stay ASCII (R&sup2;, not R²).
-      << "<h2>" << QObject::tr( "Metrics" ) << scale
-      << "</h2><table><tr><th></th><th>R&sup2;</th><th>RMSE</th><th>MAE</th><th>n</th></tr>"
-      << QStringLiteral( "<tr><th>%1</th><td>%2</td><td>%3</td><td>%4</td><td>%5</td></tr>" )
-             .arg( QObject::tr( "overall" ) )
-             .arg( result.overall.r2, 0, 'f', 3 )
-             .arg( result.overall.rmse, 0, 'f', 3 )
-             .arg( result.overall.mae, 0, 'f', 3 )
-             .arg( result.overall.n );
-    for ( std::size_t k = 0; k < result.perFold.size() && o.evaluation != musecl::Evaluation::Split602020; ++k )
-      s << QStringLiteral( "<tr><th>%1 %2</th><td>%3</td><td>%4</td><td>%5</td><td>%6</td></tr>" )
-               .arg( QObject::tr( "fold" ) )
-               .arg( k )
-               .arg( result.perFold[k].r2, 0, 'f', 3 )
-               .arg( result.perFold[k].rmse, 0, 'f', 3 )
-               .arg( result.perFold[k].mae, 0, 'f', 3 )
-               .arg( result.perFold[k].n );
-    s << "</table><h2>" << QObject::tr( "Predicted against true (held-out regions)" ) << "</h2>"
-      << scatterSvg( truth, predicted, o.logTarget );
-    s << "<p>"
-      << QObject::tr(
-             "MuseCL: Yong, X. and Zhou, X. (2024), Predicting Urban Socioeconomic Indicators via Multi-Semantic Contrastive Learning, IJCAI." )
-      << "</p></body></html>";
-    return html;
+    MuseclReportInput report;
+    report.input = &rows.in;
+    report.options = &o;
+    report.result = &result;
+    report.targetName = targetName;
+    report.layer = layer;
+    report.featureCount = featureCount;
+    report.geometries.resize( rows.in.target.size() );
+    for ( int i = 0; i < rows.features.size(); ++i )
+      if ( rows.rowOf[static_cast<std::size_t>( i )] >= 0 )
+        report.geometries[static_cast<std::size_t>( rows.rowOf[static_cast<std::size_t>( i )] )] =
+            rows.features.at( i ).geometry();
+    return report;
+  }
+
+  // Graduated predictions by default; the residuals as a second style of a desktop run.
+  void stylePredictions( QgsProcessingContext &context, const QString &destination, const QString &targetName,
+                         const QString &predName, const QString &residualName )
+  {
+    museclStyleOutput( context, destination,
+                       { { QObject::tr( "Predicted %1" ).arg( targetName ), [predName]( const QgsVectorLayer *l )
+                           { return museclGraduatedRenderer( l, predName, false ); } },
+                         { QObject::tr( "Residuals (true − predicted)" ), [residualName]( const QgsVectorLayer *l )
+                           { return museclGraduatedRenderer( l, residualName, true ); } } } );
   }
 
   // `html` staged under `reportPath` (published by the caller with the layer).
@@ -392,13 +325,13 @@ QVariantMap MuseclPredictAlgorithm::processAlgorithm( const QVariantMap &paramet
 
   steps.setCurrentStep( 1 );
   const musecl::PredictResult result = runPredictor( in, o, targetName, layer, &steps );
-  const QString scale = o.logTarget ? QObject::tr( " (log1p scale)" ) : QString();
+  const QString scale = o.logTarget ? QObject::tr( " (on the log(1 + value) scale)" ) : QString();
   logResult( feedback, o, result, featureIndexes.size(), scale );
 
   steps.setCurrentStep( 2 );
   MuseclOutputFields outputFields( source->fields() );
   const QString predName = outputFields.add( "", "pred", QVariant::Double );
-  outputFields.add( "", "residual", QVariant::Double );
+  const QString residualName = outputFields.add( "", "residual", QVariant::Double );
   outputFields.add( "", "fold", QVariant::Int );
   const QgsFields &fields = outputFields.fields();
   MuseclAtomicSink output( this, MuseclParameter::OUTPUT, parameters, context, fields, source->wkbType(),
@@ -410,12 +343,13 @@ QVariantMap MuseclPredictAlgorithm::processAlgorithm( const QVariantMap &paramet
   const QString reportPath = parameterAsFileOutput( parameters, MuseclParameter::OUTPUT_REPORT, context );
   std::unique_ptr<MuseclStagedFile> report;
   if ( !reportPath.isEmpty() )
-    report = stageReport( reportPath, reportHtml( in, o, result, targetName, layer, featureIndexes.size(), scale ) );
+    report = stageReport( reportPath, museclPredictionReport(
+                                          reportInput( rows, o, result, targetName, layer, featureIndexes.size() ) ) );
   // Both outputs are complete: publish them together (renames only).
   if ( report )
     outputs.insert( MuseclParameter::OUTPUT_REPORT, report->publish() );
   const QString destination = output.publish();
-  museclStyleOutput( context, destination, predName, 0, false );
+  stylePredictions( context, destination, targetName, predName, residualName );
   outputs.insert( MuseclParameter::OUTPUT, destination );
   outputs.insert( MuseclOutput::REGIONS_WITHOUT_EMBEDDING, rows.withoutEmbedding );
   outputs.insert( MuseclOutput::R2, result.overall.r2 );

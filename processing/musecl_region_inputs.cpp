@@ -451,6 +451,16 @@ QString museclRasterProblem( const QVariantMap &parameters, const QString &param
 bool museclCheckParameters( const QgsProcessingAlgorithm *algorithm, const QVariantMap &parameters,
                             QgsProcessingContext &context, QString *message )
 {
+  // A dialog's "[Save to temporary file]": the trained model would be deleted when QGIS closes, and
+  // it is the one output that cannot be made again without training again.
+  if ( algorithm->parameterDefinition( MuseclParameter::OUTPUT_MODEL ) &&
+       parameters.value( MuseclParameter::OUTPUT_MODEL ).toString() == QgsProcessing::TEMPORARY_OUTPUT )
+  {
+    if ( message )
+      *message = QObject::tr( "Choose where to save the trained model (Model file, OUTPUT_MODEL): a temporary file is "
+                              "deleted when QGIS closes, and the model is what embeds further regions" );
+    return false;
+  }
   QString base;
   if ( algorithm->QgsProcessingAlgorithm::checkParameterValues( parameters, context, &base ) )
     return true;

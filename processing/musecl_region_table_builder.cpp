@@ -38,11 +38,15 @@ QList<QgsProcessingParameterDefinition *> museclDeviceParameters()
 
 namespace
 {
-  // musecl:train's choice of remote-sensing view and the scene-feature options (all but RS_MODE advanced).
+  // musecl:train's choice of remote-sensing view and the scene-feature options, all advanced: they
+  // mean nothing without a raster.
   QList<QgsProcessingParameterDefinition *> museclSceneFeatureParameters()
   {
     QList<QgsProcessingParameterDefinition *> p;
-    p << MuseclEnum::rasterMode().create( QObject::tr( "Remote-sensing view" ) );
+    QgsProcessingParameterDefinition *mode =
+        MuseclEnum::rasterMode().create( QObject::tr( "Imagery: remote-sensing view" ) );
+    mode->setFlags( mode->flags() | QgsProcessingParameterDefinition::FlagAdvanced );
+    p << mode;
     auto encoder = new QgsProcessingParameterFile(
         MuseclParameter::SCENE_ENCODER,
         QObject::tr( "Scene encoder to reuse (from musecl:imagefeatures; empty = learn from the raster)" ),
@@ -122,16 +126,14 @@ QList<QgsProcessingParameterDefinition *> museclModalityParameters( bool withChi
   p << new QgsProcessingParameterFeatureSource(
       MuseclParameter::FLOWS, QObject::tr( "Mobility flows (OD lines or trip end points)" ),
       QList<int>() << QgsProcessing::TypeVectorLine << QgsProcessing::TypeVectorPoint, QVariant(), true );
-  QgsProcessingParameterEnum *type = MuseclEnum::flowType().create( QObject::tr( "Flow layer type" ) );
-  type->setFlags( type->flags() | QgsProcessingParameterDefinition::FlagAdvanced );
-  p << type;
+  // Not advanced: the flows cannot be read without knowing which kind they are.
+  p << MuseclEnum::flowType().create( QObject::tr( "Flow layer type" ) );
   p << new QgsProcessingParameterField( MuseclParameter::WEIGHT_FIELD,
                                         QObject::tr( "Flow weight field (default: 1 per feature)" ), QVariant(),
                                         MuseclParameter::FLOWS, QgsProcessingParameterField::Numeric, false, true );
   auto role = new QgsProcessingParameterField(
       MuseclParameter::ROLE_FIELD, QObject::tr( "Origin/destination field (trip end points; values O / D)" ),
       QVariant(), MuseclParameter::FLOWS, QgsProcessingParameterField::Any, false, true );
-  role->setFlags( role->flags() | QgsProcessingParameterDefinition::FlagAdvanced );
   p << role;
   return p;
 }

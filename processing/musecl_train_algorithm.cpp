@@ -30,6 +30,19 @@ namespace
     p->setFlags( p->flags() | QgsProcessingParameterDefinition::FlagAdvanced );
     return p;
   }
+  // Imagery options are advanced: they mean nothing without a raster or photos, and the dialog
+  // cannot hide them when neither is given.
+  QList<QgsProcessingParameterDefinition *> imageryParameters()
+  {
+    QList<QgsProcessingParameterDefinition *> list;
+    list << advanced( new QgsProcessingParameterNumber( MuseclParameter::IMAGE_EPOCHS,
+                                                        QObject::tr( "Imagery: epochs per image encoder" ),
+                                                        QgsProcessingParameterNumber::Integer, 10, false, 0, 10000 ) );
+    list << advanced( MuseclEnum::remoteSensingBackbone().create( QObject::tr( "Imagery: remote-sensing encoder" ) ) );
+    list << advanced( MuseclEnum::streetViewBackbone().create( QObject::tr( "Imagery: street-view encoder" ) ) );
+    return list;
+  }
+
   // The data-parallel job (README "Beyond one machine"): advanced parameters.
   QList<QgsProcessingParameterDefinition *> distributedParameters()
   {
@@ -45,7 +58,7 @@ namespace
     list << advanced( new QgsProcessingParameterString(
         MuseclParameter::RENDEZVOUS,
         QObject::tr(
-            "Data-parallel job: rendezvous (tcp://HOST:PORT or file:///PATH; empty = MASTER_ADDR and MASTER_PORT)" ),
+            "Data-parallel job: address where the ranks meet (tcp://HOST:PORT or file:///PATH; empty = MASTER_ADDR and MASTER_PORT)" ),
         QVariant(), false, true ) );
     list << advanced( new QgsProcessingParameterNumber(
         MuseclParameter::DIST_TIMEOUT, QObject::tr( "Data-parallel job: seconds to wait for the other ranks" ),
@@ -104,16 +117,14 @@ void MuseclTrainAlgorithm::initAlgorithm( const QVariantMap & )
     addParameter( p );
   addParameter( new QgsProcessingParameterNumber( MuseclParameter::EMBEDDING_SIZE, QObject::tr( "Embedding size" ),
                                                   QgsProcessingParameterNumber::Integer, 128, false, 2, 2048 ) );
-  addParameter( new QgsProcessingParameterNumber( MuseclParameter::IMAGE_EPOCHS,
-                                                  QObject::tr( "Epochs per image encoder" ),
-                                                  QgsProcessingParameterNumber::Integer, 10, false, 0, 10000 ) );
   addParameter( advanced( MuseclEnum::embeddingOutput().create( QObject::tr( "Embedding output" ) ) ) );
   addParameter(
       advanced( new QgsProcessingParameterNumber( MuseclParameter::FUSION_EPOCHS, QObject::tr( "Fusion epochs" ),
                                                   QgsProcessingParameterNumber::Integer, 100, false, 0, 100000 ) ) );
   addParameter( advanced( new QgsProcessingParameterNumber(
       MuseclParameter::FUSION_FLOW_WEIGHT,
-      QObject::tr( "Fusion flow weight (fused vectors also reproduce the log trip counts; 0 = InfoNCE only)" ),
+      QObject::tr(
+          "Fusion: weight of reproducing the trip counts between regions (0 = views aligned only, as in the paper)" ),
       QgsProcessingParameterNumber::Double, 3.0, false, 0.0, 1000.0 ) ) );
   addParameter(
       advanced( new QgsProcessingParameterNumber( MuseclParameter::BATCH_SIZE, QObject::tr( "Batch size (triplets)" ),
@@ -128,8 +139,8 @@ void MuseclTrainAlgorithm::initAlgorithm( const QVariantMap & )
   addParameter( advanced( new QgsProcessingParameterNumber( MuseclParameter::MARGIN,
                                                             QObject::tr( "Triplet margin (L2: 5; cosine: 0.5)" ),
                                                             QgsProcessingParameterNumber::Double, 5.0, false, 0.0 ) ) );
-  addParameter( MuseclEnum::remoteSensingBackbone().create( QObject::tr( "Remote-sensing encoder" ) ) );
-  addParameter( MuseclEnum::streetViewBackbone().create( QObject::tr( "Street-view encoder" ) ) );
+  for ( QgsProcessingParameterDefinition *p : imageryParameters() )
+    addParameter( p );
   addParameter( advanced(
       new QgsProcessingParameterNumber( MuseclParameter::SV_SIZE, QObject::tr( "Street-view input size (pixels)" ),
                                         QgsProcessingParameterNumber::Integer, 299, false, 32, 1024 ) ) );

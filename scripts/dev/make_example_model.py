@@ -92,10 +92,11 @@ class Model:
         assert self.model.toFile(os.path.join(folder, file_name))
 
 
-def hexagons(model, side_parameter):
+def hexagons(model, side_parameter, output=True):
+    """The grid; `output`: a model output of its own (otherwise a temporary file between steps)."""
     model.add_step("musecl:hexgrid", "hexgrid", "Hexagonal regions",
                    {"INPUT": S.fromModelParameter("boundary"), "HEX_SIZE": S.fromModelParameter(side_parameter)},
-                   {"hexagons": ("OUTPUT", "Hexagons")})
+                   {"hexagons": ("OUTPUT", "Hexagons")} if output else None)
 
 
 # 1. Hexagons and their centres.
@@ -121,7 +122,7 @@ m.add_input(QgsProcessingParameterNumber("hexagon_side_m", "Hexagon side length 
                                          QgsProcessingParameterNumber.Double, 500.0))
 m.add_input(QgsProcessingParameterVectorLayer("pois", "POIs (fields 'category', 'name')", [QgsProcessing.TypeVectorPoint]))
 m.add_input(QgsProcessingParameterRasterLayer("target_raster", "Target indicator raster"))
-hexagons(m, "hexagon_side_m")
+hexagons(m, "hexagon_side_m", output=False)
 m.add_step("musecl:train", "train", "Region embeddings from POIs",
            {"REGIONS": S.fromChildOutput("hexgrid", "OUTPUT"), "POIS": S.fromModelParameter("pois"),
             "CATEGORY_FIELD": "category", "TEXT_FIELDS": "name", "EMBEDDING_SIZE": 32, "SEED": 42},
@@ -152,7 +153,7 @@ m.add_input(QgsProcessingParameterVectorLayer("flows", "OD flow lines (field 'tr
 m.add_input(QgsProcessingParameterRasterLayer("target_raster", "Target indicator raster"))
 m.add_input(QgsProcessingParameterNumber("image_epochs", "Epochs per image encoder",
                                          QgsProcessingParameterNumber.Integer, 8))
-hexagons(m, "hexagon_side_m")
+hexagons(m, "hexagon_side_m", output=False)
 m.add_step("musecl:train", "train", "Train MuseCL region model",
            {"REGIONS": S.fromChildOutput("hexgrid", "OUTPUT"), "RASTER": S.fromModelParameter("satellite"),
             "CHIP_SIZE": 64, "STREETVIEW": S.fromModelParameter("streetview"), "SV_PATH_FIELD": "photo",

@@ -83,8 +83,8 @@ TEST_F( QgisProcess, GraphicalModelChainingHexgridRuns )
   const ProcessResult r =
       run( { QStringLiteral( "run" ), QStringLiteral( MUSECL_SOURCE_DIR "/examples/models/hexgrid_centres.model3" ),
              QStringLiteral( "--" ), QStringLiteral( "boundary=%1" ).arg( kDemoBoundary ),
-             QStringLiteral( "hexagon_side_m=500" ), QStringLiteral( "musecl:hexagons=%1" ).arg( hexes ),
-             QStringLiteral( "native:centres=%1" ).arg( centres ) } );
+             QStringLiteral( "hexagon_side_m=500" ), QStringLiteral( "hexgrid:hexagons=%1" ).arg( hexes ),
+             QStringLiteral( "centres:centres=%1" ).arg( centres ) } );
   ASSERT_EQ( r.exitCode, 0 ) << r.output.toStdString();
   QgsVectorLayer hexLayer( hexes, QStringLiteral( "hex" ), QStringLiteral( "ogr" ) );
   QgsVectorLayer centreLayer( centres, QStringLiteral( "centres" ), QStringLiteral( "ogr" ) );

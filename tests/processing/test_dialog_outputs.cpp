@@ -104,3 +104,43 @@ TEST( DialogOutputs, TheTrainingLogIsWrittenWhenSetAndNothingWhenSkipped )
   EXPECT_FALSE( again.outputs.contains( "OUTPUT_LOG" ) );
   EXPECT_EQ( loadedOnCompletion( skipped ), lines( { dir.filePath( "again.gpkg" ) } ) );
 }
+
+TEST( DialogOutputs, ATemporaryModelFileIsRefusedBeforeTraining )
+{
+  // "[Save to temporary file]", the dialog's default: the model would be gone when QGIS closes.
+  auto city = trainingCity();
+  QVariantMap params = trainParams( *city, QgsProcessing::TEMPORARY_OUTPUT );
+  QgsProcessingContext context;
+  const AlgorithmRun train = runAlgorithm( "musecl:train", params, context );
+  EXPECT_FALSE( train.ok );
+  EXPECT_TRUE( train.error.contains( "Choose where to save the trained model (Model file, OUTPUT_MODEL)" ) )
+      << train.error.toStdString();
+}
+
+TEST( DialogOutputs, TheTrainDialogShowsWhatEveryRunNeedsAndHidesImageryOptions )
+{
+  std::unique_ptr<QgsProcessingAlgorithm> train(
+      QgsApplication::processingRegistry()->createAlgorithmById( "musecl:train" ) );
+  ASSERT_TRUE( train );
+  const auto advanced = [&train]( const char *name )
+  {
+    const QgsProcessingParameterDefinition *d = train->parameterDefinition( name );
+    EXPECT_TRUE( d ) << name;
+    return d && ( d->flags() & QgsProcessingParameterDefinition::FlagAdvanced );
+  };
+  for ( const char *shown : { "REGIONS", "RASTER", "POIS", "FLOWS", "FLOW_TYPE", "WEIGHT_FIELD", "ROLE_FIELD",
+                              "EMBEDDING_SIZE", "SEED", "OUTPUT_MODEL", "OUTPUT" } )
+    EXPECT_FALSE( advanced( shown ) ) << shown << " is needed to read the inputs or keep the result";
+  for ( const char *hidden : { "IMAGE_EPOCHS", "RS_BACKBONE", "SV_BACKBONE", "SV_SIZE", "RS_MODE" } )
+    EXPECT_TRUE( advanced( hidden ) ) << hidden << " means nothing without imagery";
+  // Labels in the analyst's words: no jargon the dialog does not explain.
+  for ( const QgsProcessingParameterDefinition *d : train->parameterDefinitions() )
+  {
+    QString shown = d->description();
+    if ( const auto *choice = dynamic_cast<const QgsProcessingParameterEnum *>( d ) )
+      shown += ' ' + choice->options().join( ' ' );
+    for ( const char *jargon : { "GMAC", "InfoNCE", "log1p", "rendezvous" } )
+      EXPECT_FALSE( shown.contains( jargon, Qt::CaseInsensitive ) )
+          << d->name().toStdString() << ": " << shown.toStdString();
+  }
+}

@@ -67,7 +67,6 @@ TEST( ExampleModels, FromABoundaryToAPredictionReport )
                                            { "pois", data + "/pois.gpkg" },
                                            { "target_raster", data + "/population_density.tif" },
                                            { "train:model", out.filePath( "city.musecl" ) },
-                                           { "hexgrid:hexagons", out.filePath( "hexagons.gpkg" ) },
                                            { "predict:predictions", out.filePath( "predictions.gpkg" ) },
                                            { "predict:report", out.filePath( "report.html" ) } },
                                          context, &feedback, &ok );
