@@ -203,11 +203,16 @@ namespace
               .arg( layerName )
               .arg( boundary.area() * metresPerUnit * metresPerUnit / 1e6, 0, 'f', 1 )
               .arg( formatCount( estimate ), formatCount( maxHexagons ) ) );
-    feedback->pushInfo( QObject::tr( "Hexagon side %1 m: flat-to-flat width %2 m, area %3 m²; about %4 hexagons" )
-                            .arg( sizeMetres )
-                            .arg( sizeMetres * std::sqrt( 3.0 ), 0, 'f', 2 )
-                            .arg( lattice.area() * metresPerUnit * metresPerUnit, 0, 'f', 1 )
-                            .arg( formatCount( estimate ) ) );
+    // The cap uses the upper bound (every hexagon the boundary touches); the log gives the count
+    // the boundary's area holds too, which is what the centre rule writes.
+    feedback->pushInfo(
+        QObject::tr( "Hexagon side %1 m: flat-to-flat width %2 m, area %3 m²; the boundary's area holds "
+                     "about %4 hexagons, and at most %5 touch it" )
+            .arg( sizeMetres )
+            .arg( sizeMetres * std::sqrt( 3.0 ), 0, 'f', 2 )
+            .arg( lattice.area() * metresPerUnit * metresPerUnit, 0, 'f', 1 )
+            .arg( formatCount( std::round( boundary.area() / lattice.area() ) ) )
+            .arg( formatCount( estimate ) ) );
   }
 
   QgsFields hexagonFields()
@@ -386,7 +391,7 @@ MuseclHexGridAlgorithm::MuseclHexGridAlgorithm()
     : MuseclAlgorithmOf<MuseclHexGridAlgorithm>(
           { "hexgrid", QT_TRANSLATE_NOOP( "QObject", "Create hexagonal region grid" ),
             QT_TRANSLATE_NOOP( "QObject", "hexagon,hex,grid,tessellation,regions,lattice,musecl,polyfill,utm" ),
-            QT_TRANSLATE_NOOP( "QObject", "Regions" ), "regions", ":/musecl/icons/hexgrid.svg",
+            QT_TRANSLATE_NOOP( "QObject", "1. Regions" ), "regions", ":/musecl/icons/hexgrid.svg",
             "create-hexagonal-region-grid-museclhexgrid",
             QT_TRANSLATE_NOOP( "QObject",
                                "Covers a boundary with flat-topped hexagons of a given side length in metres, with "

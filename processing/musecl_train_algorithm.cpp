@@ -100,7 +100,7 @@ MuseclTrainAlgorithm::MuseclTrainAlgorithm()
             QT_TRANSLATE_NOOP(
                 "QObject",
                 "musecl,embedding,contrastive,deep learning,train,resnet,inception,word2vec,regions,socioeconomic" ),
-            QT_TRANSLATE_NOOP( "QObject", "Region embeddings" ), "embeddings", ":/musecl/icons/train.svg",
+            QT_TRANSLATE_NOOP( "QObject", "3. Region embeddings" ), "embeddings", ":/musecl/icons/train.svg",
             "train-and-apply-musecltrain-museclembed" } )
 {
 }
