@@ -6,8 +6,9 @@
 #include <qgsprocessingalgorithm.h>
 
 // What the toolbox, the search and the help button show of an algorithm. The names are English
-// source texts (QT_TRANSLATE_NOOP( "QObject", ... )), translated when shown. The dialog's help text
-// is processing/help/<name>.html (a resource), so that it is edited as the document it is.
+// source texts (QT_TRANSLATE_NOOP( "QObject", ... )), translated when shown. The dialog's short help
+// is processing/help/<name>.html (a resource); its Help button opens docs/help/<name>.html, staged
+// as help/<name>.html in the plugin folder (MuseclProvider::helpUrl).
 struct MuseclAlgorithmInfo
 {
     const char *name;        // the id after "musecl:"
@@ -16,7 +17,6 @@ struct MuseclAlgorithmInfo
     const char *group;       // translatable
     const char *groupId;
     const char *svgIcon;                    // resource path
-    const char *helpAnchor;                 // section of the README
     const char *shortDescription = nullptr; // the toolbox's tooltip, translatable; none: QGIS shows the help
 };
 

@@ -80,8 +80,7 @@ MuseclClusterAlgorithm::MuseclClusterAlgorithm()
     : MuseclAlgorithmOf<MuseclClusterAlgorithm>(
           { "cluster", QT_TRANSLATE_NOOP( "QObject", "Cluster regions by embedding" ),
             QT_TRANSLATE_NOOP( "QObject", "cluster,k-means,pca,typology,embedding,regions,musecl" ),
-            QT_TRANSLATE_NOOP( "QObject", "4. Prediction" ), "prediction", ":/musecl/icons/cluster.svg",
-            "predict-and-cluster" } )
+            QT_TRANSLATE_NOOP( "QObject", "4. Prediction" ), "prediction", ":/musecl/icons/cluster.svg" } )
 {
 }
 

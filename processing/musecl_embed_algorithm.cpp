@@ -27,8 +27,7 @@ MuseclEmbedAlgorithm::MuseclEmbedAlgorithm()
     : MuseclAlgorithmOf<MuseclEmbedAlgorithm>(
           { "embed", QT_TRANSLATE_NOOP( "QObject", "Embed regions with a trained model" ),
             QT_TRANSLATE_NOOP( "QObject", "musecl,embedding,apply,inference,model,regions" ),
-            QT_TRANSLATE_NOOP( "QObject", "3. Region embeddings" ), "embeddings", ":/musecl/icons/embed.svg",
-            "train-and-apply-musecltrain-museclembed" } )
+            QT_TRANSLATE_NOOP( "QObject", "3. Region embeddings" ), "embeddings", ":/musecl/icons/embed.svg" } )
 {
 }
 

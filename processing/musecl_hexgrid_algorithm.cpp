@@ -392,7 +392,6 @@ MuseclHexGridAlgorithm::MuseclHexGridAlgorithm()
           { "hexgrid", QT_TRANSLATE_NOOP( "QObject", "Create hexagonal region grid" ),
             QT_TRANSLATE_NOOP( "QObject", "hexagon,hex,grid,tessellation,regions,lattice,musecl,polyfill,utm" ),
             QT_TRANSLATE_NOOP( "QObject", "1. Regions" ), "regions", ":/musecl/icons/hexgrid.svg",
-            "create-hexagonal-region-grid-museclhexgrid",
             QT_TRANSLATE_NOOP( "QObject",
                                "Covers a boundary with flat-topped hexagons of a given side length in metres, with "
                                "ids that are stable across runs and extents." ) } )

@@ -22,8 +22,7 @@ MuseclImageChipsAlgorithm::MuseclImageChipsAlgorithm()
     : MuseclAlgorithmOf<MuseclImageChipsAlgorithm>(
           { "imagechips", QT_TRANSLATE_NOOP( "QObject", "Extract image chips per region" ),
             QT_TRANSLATE_NOOP( "QObject", "raster,chips,tiles,remote sensing,satellite,image,regions,musecl" ),
-            QT_TRANSLATE_NOOP( "QObject", "2. Region features" ), "features", ":/musecl/icons/imagechips.svg",
-            "region-features" } )
+            QT_TRANSLATE_NOOP( "QObject", "2. Region features" ), "features", ":/musecl/icons/imagechips.svg" } )
 {
 }
 

@@ -23,8 +23,7 @@ MuseclImageFeaturesAlgorithm::MuseclImageFeaturesAlgorithm()
             QT_TRANSLATE_NOOP(
                 "QObject",
                 "raster,remote sensing,satellite,image,features,self-supervised,contrastive,texture,land cover,musecl" ),
-            QT_TRANSLATE_NOOP( "QObject", "2. Region features" ), "features", ":/musecl/icons/imagefeatures.svg",
-            "image-features" } )
+            QT_TRANSLATE_NOOP( "QObject", "2. Region features" ), "features", ":/musecl/icons/imagefeatures.svg" } )
 {
 }
 

@@ -22,8 +22,7 @@ MuseclMobilityFeaturesAlgorithm::MuseclMobilityFeaturesAlgorithm()
           { "mobilityfeatures", QT_TRANSLATE_NOOP( "QObject", "Summarise mobility per region" ),
             QT_TRANSLATE_NOOP( "QObject",
                                "mobility,flow,od,origin,destination,taxi,trips,inflow,outflow,regions,musecl" ),
-            QT_TRANSLATE_NOOP( "QObject", "2. Region features" ), "features", ":/musecl/icons/mobilityfeatures.svg",
-            "region-features" } )
+            QT_TRANSLATE_NOOP( "QObject", "2. Region features" ), "features", ":/musecl/icons/mobilityfeatures.svg" } )
 {
 }
 

@@ -66,8 +66,7 @@ MuseclPoiFeaturesAlgorithm::MuseclPoiFeaturesAlgorithm()
     : MuseclAlgorithmOf<MuseclPoiFeaturesAlgorithm>(
           { "poifeatures", QT_TRANSLATE_NOOP( "QObject", "Summarise POIs per region" ),
             QT_TRANSLATE_NOOP( "QObject", "poi,points of interest,count,category,histogram,regions,musecl" ),
-            QT_TRANSLATE_NOOP( "QObject", "2. Region features" ), "features", ":/musecl/icons/poifeatures.svg",
-            "region-features" } )
+            QT_TRANSLATE_NOOP( "QObject", "2. Region features" ), "features", ":/musecl/icons/poifeatures.svg" } )
 {
 }
 

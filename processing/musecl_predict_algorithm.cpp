@@ -205,8 +205,7 @@ MuseclPredictAlgorithm::MuseclPredictAlgorithm()
           { "predict", QT_TRANSLATE_NOOP( "QObject", "Predict indicator from region embeddings" ),
             QT_TRANSLATE_NOOP(
                 "QObject", "predict,regression,mlp,ridge,cross-validation,r2,rmse,indicator,population,crime,musecl" ),
-            QT_TRANSLATE_NOOP( "QObject", "4. Prediction" ), "prediction", ":/musecl/icons/predict.svg",
-            "predict-and-cluster" } )
+            QT_TRANSLATE_NOOP( "QObject", "4. Prediction" ), "prediction", ":/musecl/icons/predict.svg" } )
 {
 }
 

@@ -21,8 +21,7 @@ MuseclStreetViewAlgorithm::MuseclStreetViewAlgorithm()
     : MuseclAlgorithmOf<MuseclStreetViewAlgorithm>(
           { "streetview", QT_TRANSLATE_NOOP( "QObject", "Assign street-view images to regions" ),
             QT_TRANSLATE_NOOP( "QObject", "street view,photos,images,panorama,regions,musecl" ),
-            QT_TRANSLATE_NOOP( "QObject", "2. Region features" ), "features", ":/musecl/icons/streetview.svg",
-            "region-features" } )
+            QT_TRANSLATE_NOOP( "QObject", "2. Region features" ), "features", ":/musecl/icons/streetview.svg" } )
 {
 }
 

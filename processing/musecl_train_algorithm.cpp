@@ -100,8 +100,7 @@ MuseclTrainAlgorithm::MuseclTrainAlgorithm()
             QT_TRANSLATE_NOOP(
                 "QObject",
                 "musecl,embedding,contrastive,deep learning,train,resnet,inception,word2vec,regions,socioeconomic" ),
-            QT_TRANSLATE_NOOP( "QObject", "3. Region embeddings" ), "embeddings", ":/musecl/icons/train.svg",
-            "train-and-apply-musecltrain-museclembed" } )
+            QT_TRANSLATE_NOOP( "QObject", "3. Region embeddings" ), "embeddings", ":/musecl/icons/train.svg" } )
 {
 }
 
@@ -306,7 +305,10 @@ QVariantMap MuseclTrainAlgorithm::processAlgorithm( const QVariantMap &parameter
       {
         return musecl::trainMuseCL(
             table, o, musecl::loadImageRgb, museclTrainingProgress( &trainingStage, feedback ),
-            [feedback]( const std::string &line ) { feedback->pushInfo( QString::fromStdString( line ) ); },
+            // The core writes the model aside; the user is told the path it is published to.
+            [feedback, &model]( const std::string &line ) {
+              feedback->pushInfo( QString::fromStdString( line ).replace( model.stagingPath(), model.destination() ) );
+            },
             model.stagingPath().toStdString(), musecl::loadChipBands );
       },
       errors );

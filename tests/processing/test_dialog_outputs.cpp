@@ -87,9 +87,13 @@ TEST( DialogOutputs, TheTrainingLogIsWrittenWhenSetAndNothingWhenSkipped )
   params.insert( "OUTPUT", asDialogSetsIt( dir.filePath( "embeddings.gpkg" ) ) );
   params.insert( "OUTPUT_LOG", asDialogSetsIt( dir.filePath( "log.csv" ) ) );
   QgsProcessingContext context;
-  const AlgorithmRun train = runAlgorithm( "musecl:train", params, context );
+  QgsProcessingFeedback feedback;
+  const AlgorithmRun train = runAlgorithm( "musecl:train", params, context, &feedback );
   ASSERT_TRUE( train.ok ) << train.error.toStdString();
   expectLayerFile( dir.filePath( "log.csv" ), 10 + 5 );
+  // The log names the files the user gets, never the hidden names they are written under first.
+  EXPECT_FALSE( feedback.textLog().contains( ".musecl-partial" ) ) << feedback.textLog().toStdString();
+  EXPECT_TRUE( feedback.textLog().contains( dir.filePath( "city.musecl" ) ) );
   EXPECT_EQ( train.outputs.value( "OUTPUT_LOG" ).toString(), dir.filePath( "log.csv" ) );
   EXPECT_EQ( loadedOnCompletion( context ), lines( { dir.filePath( "embeddings.gpkg" ), dir.filePath( "log.csv" ) } ) );
 
