@@ -17,7 +17,7 @@ from qgis.core import (QgsApplication, QgsMapRendererParallelJob, QgsMapSettings
                        QgsProject, QgsProviderRegistry, QgsVectorLayer)
 from qgis.PyQt.QtCore import QCoreApplication, QSize, Qt, QTimer
 from qgis.PyQt.QtGui import QColor
-from qgis.PyQt.QtWidgets import QApplication, QTextBrowser
+from qgis.PyQt.QtWidgets import QApplication, QTextEdit
 from qgis.utils import iface
 
 OUT = os.environ["MUSECL_DESKTOP_OUT"]
@@ -82,7 +82,7 @@ def run_dialog(alg, parameters, shot):
     dialog.runAlgorithm()
     wait(lambda: finished, 900)
     running.pop()
-    log = "\n".join(browser.toPlainText() for browser in dialog.findChildren(QTextBrowser))
+    log = "\n".join(browser.toPlainText() for browser in dialog.findChildren(QTextEdit))
     with open(out("log_%s.txt" % shot), "w") as f:
         f.write(log)
     check("%s: the dialog's log names no staging file" % shot, ".musecl-partial" not in log,
