@@ -238,6 +238,35 @@ namespace
 
 namespace
 {
+  // The region-attribute view reads the fields the model was trained with, by name, unless
+  // ATTRIBUTE_FIELDS names others; a layer without them gets the model without that view.
+  QVariantMap withModelAttributes( const QgsProcessingAlgorithm *algorithm, const QVariantMap &parameters,
+                                   const musecl::ModelInfo &info, QgsProcessingContext &context,
+                                   QgsProcessingFeedback *feedback )
+  {
+    if ( !info.attributes || given( parameters, MuseclParameter::ATTRIBUTE_FIELDS ) )
+      return parameters;
+    std::unique_ptr<QgsProcessingFeatureSource> regions( QgsProcessingParameters::parameterAsSource(
+        algorithm->parameterDefinition( MuseclParameter::REGIONS ), parameters, context ) );
+    QStringList names, missing;
+    for ( const std::string &name : info.attributeNames )
+    {
+      names << QString::fromStdString( name );
+      if ( regions && regions->fields().lookupField( names.last() ) < 0 )
+        missing << names.last();
+    }
+    if ( !missing.isEmpty() )
+    {
+      feedback->pushWarning( QObject::tr( "The model has a region-attribute view over %1; the region layer lacks %2, "
+                                          "so the view is left out" )
+                                 .arg( names.join( QStringLiteral( ", " ) ), missing.join( QStringLiteral( ", " ) ) ) );
+      return parameters;
+    }
+    QVariantMap effective = parameters;
+    effective.insert( MuseclParameter::ATTRIBUTE_FIELDS, names );
+    return effective;
+  }
+
   // Said once, with the first block: how the layer is streamed, and whether its regions have the
   // size the model was trained on.
   void reportFirstBlock( const MuseclRegionReader &reader, const MuseclRegionSet &block, const musecl::ModelInfo &info,
@@ -270,6 +299,7 @@ QVariantMap MuseclEmbedAlgorithm::processAlgorithm( const QVariantMap &parameter
   const musecl::ModelInfo &info = model->info();
   feedback->pushInfo( describeModel( info ) );
 
+  const QVariantMap effective = withModelAttributes( this, parameters, info, context, feedback );
   MuseclRegionReader reader( this, parameters, MuseclParameter::REGIONS, MuseclParameter::REGION_ID_FIELD, context );
   const long long limit = blockLimit( this, parameters, info, context, feedback );
   // Some providers do not know their feature count (-1): such a layer is streamed too, and its
@@ -277,7 +307,7 @@ QVariantMap MuseclEmbedAlgorithm::processAlgorithm( const QVariantMap &parameter
   const long long total = std::max<long long>( 1, reader.featureCount() );
   const bool streamed = reader.featureCount() < 0 || reader.featureCount() > limit;
   BlockEmbedder embedder{ this,
-                          parameters,
+                          effective,
                           context,
                           *model,
                           modelPath,

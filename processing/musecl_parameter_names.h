@@ -115,6 +115,7 @@ namespace MuseclParameter
 
   // Destinations
   inline const QString OUTPUT = QStringLiteral( "OUTPUT" );
+  inline const QString ATTRIBUTE_FIELDS = QStringLiteral( "ATTRIBUTE_FIELDS" );
   inline const QString OUTPUT_MODEL = QStringLiteral( "OUTPUT_MODEL" );
   inline const QString OUTPUT_LOG = QStringLiteral( "OUTPUT_LOG" );
   inline const QString OUTPUT_TABLE = QStringLiteral( "OUTPUT_TABLE" );
@@ -153,6 +154,7 @@ namespace MuseclParameter
 {
   // The parameter that gives each view its input in musecl:train and musecl:embed, in catalogue
   // order (core/musecl/learn/views/catalogue.h): a new view adds its parameter here.
-  inline const std::array<QString, musecl::kViewCount> VIEW_INPUT = { RASTER, STREETVIEW,       POIS,
-                                                                      FLOWS,  EMBEDDING_RASTER, RASTER };
+  inline const std::array<QString, musecl::kViewCount> VIEW_INPUT = { RASTER,          STREETVIEW,       POIS,
+                                                                      FLOWS,           EMBEDDING_RASTER, RASTER,
+                                                                      ATTRIBUTE_FIELDS };
 } // namespace MuseclParameter

@@ -135,6 +135,11 @@ QList<QgsProcessingParameterDefinition *> museclModalityParameters( bool withChi
       MuseclParameter::ROLE_FIELD, QObject::tr( "Origin/destination field (trip end points; values O / D)" ),
       QVariant(), MuseclParameter::FLOWS, QgsProcessingParameterField::Any, false, true );
   p << role;
+  p << new QgsProcessingParameterField(
+      MuseclParameter::ATTRIBUTE_FIELDS,
+      QObject::tr( "Region attribute fields (numbers the regions carry: census counts, land-use shares; embedding: "
+                   "empty = the model's)" ),
+      QVariant(), MuseclParameter::REGIONS, QgsProcessingParameterField::Numeric, true, true );
   return p;
 }
 
@@ -402,6 +407,57 @@ namespace
   }
 } // namespace
 
+namespace
+{
+  // The region-attribute view: the named numeric fields of every region. A NULL leaves the region
+  // without the view (counted and said); text, NaN or infinity is refused naming the feature.
+  QString addAttributes( musecl::RegionTable &t, const QStringList &names, const MuseclRegionSet &regions,
+                         QgsProcessingFeedback *feedback )
+  {
+    QList<int> indexes;
+    for ( const QString &name : names )
+    {
+      const int index = regions.fields.lookupField( name );
+      if ( index < 0 )
+        throw QgsProcessingException(
+            QObject::tr( "Region layer “%1” has no field “%2” (ATTRIBUTE_FIELDS)" ).arg( regions.layerName, name ) );
+      indexes << index;
+      t.attributes.names.push_back( name.toStdString() );
+    }
+    long long withNull = 0;
+    t.attributes.values.assign( t.size(), {} );
+    for ( int i = 0; i < regions.size(); ++i )
+    {
+      std::vector<double> row;
+      for ( int k = 0; k < indexes.size(); ++k )
+      {
+        const QVariant v = regions.features.at( i ).attribute( indexes.at( k ) );
+        if ( v.isNull() )
+          break;
+        bool ok = false;
+        const double value = v.toDouble( &ok );
+        if ( !ok || !std::isfinite( value ) )
+          throw QgsProcessingException(
+              QObject::tr( "Feature %1 of region layer “%2” has “%3” in attribute field %4: attributes must be finite "
+                           "numbers, or NULL for a region without them" )
+                  .arg( regions.features.at( i ).id() )
+                  .arg( regions.layerName, v.toString(), names.at( k ) ) );
+        row.push_back( value );
+      }
+      if ( row.size() == static_cast<std::size_t>( indexes.size() ) )
+        t.attributes.values[static_cast<std::size_t>( i )] = std::move( row );
+      else
+        ++withNull;
+    }
+    if ( withNull > 0 )
+      feedback->pushWarning( QObject::tr( "%1 of %2 regions have a NULL in an attribute field: they have no "
+                                          "region-attribute view" )
+                                 .arg( withNull )
+                                 .arg( regions.size() ) );
+    return QObject::tr( "region attributes (%1)" ).arg( names.join( QStringLiteral( ", " ) ) );
+  }
+} // namespace
+
 musecl::RegionTable museclBuildRegionTable( const QgsProcessingAlgorithm *algorithm, const QVariantMap &parameters,
                                             const MuseclRegionSet &regions, MuseclChipPlan &chips,
                                             const QString &chipFolder, QgsProcessingContext &context,
@@ -475,9 +531,14 @@ musecl::RegionTable museclBuildRegionTable( const QgsProcessingAlgorithm *algori
   {
     used << addStreetView( t, algorithm, parameters, regions, context, &steps, feedback );
   }
+  const QStringList attributeFields = QgsProcessingParameters::parameterAsFields(
+      definition( MuseclParameter::ATTRIBUTE_FIELDS ), parameters, context );
+  if ( !attributeFields.isEmpty() )
+    used << addAttributes( t, attributeFields, regions, feedback );
   if ( used.isEmpty() )
-    throw QgsProcessingException( QObject::tr(
-        "No input was given besides the regions: give at least one of RASTER, EMBEDDING_RASTER, STREETVIEW, POIS or FLOWS" ) );
+    throw QgsProcessingException(
+        QObject::tr( "No input was given besides the regions: give at least one of RASTER, EMBEDDING_RASTER, "
+                     "STREETVIEW, POIS, FLOWS or ATTRIBUTE_FIELDS" ) );
   feedback->pushInfo( QObject::tr( "Inputs: %1" ).arg( used.join( QStringLiteral( "; " ) ) ) );
   return t;
 }

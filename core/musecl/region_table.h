@@ -5,6 +5,7 @@
 // trainer can fall back and say so.
 #pragma once
 
+#include "musecl/learn/views/attributes/attribute_columns.h"
 #include "musecl/learn/views/embedding_raster/embedding_raster_columns.h"
 #include "musecl/learn/views/mobility/mobility_columns.h"
 #include "musecl/learn/views/poi/poi_columns.h"
@@ -33,6 +34,7 @@ struct RegionTable {
   MobilityColumns mobility;
   EmbeddingRasterColumns embeddingRaster;
   SceneFeatureColumns sceneFeatures;
+  AttributeColumns attributes;
 
   using Flow = MobilityColumns::Flow;
 
@@ -44,6 +46,7 @@ struct RegionTable {
   bool hasStreetView() const { return !streetView.paths.empty(); }
   bool hasEmbeddingRaster() const { return !embeddingRaster.stats.empty(); }
   bool hasSceneFeatures() const { return !sceneFeatures.stats.empty(); }
+  bool hasAttributes() const { return !attributes.names.empty() && !attributes.values.empty(); }
 };
 
 }  // namespace musecl

@@ -271,7 +271,7 @@ TEST( TrainEmbed, ErrorsCancellationAndNothingLeftBehind )
                                             { "OUTPUT", "memory:" } },
                                           context );
   EXPECT_FALSE( none.ok );
-  EXPECT_TRUE( none.error.contains( "RASTER, EMBEDDING_RASTER, STREETVIEW, POIS or FLOWS" ) )
+  EXPECT_TRUE( none.error.contains( "RASTER, EMBEDDING_RASTER, STREETVIEW, POIS, FLOWS or ATTRIBUTE_FIELDS" ) )
       << none.error.toStdString();
 
   // One region with a raster: no triplet can be formed; the error says so instead of "no modality".

@@ -199,6 +199,8 @@ struct ModelInfo {
   SceneScale sceneScale = SceneScale::Region;
   double sceneContextMetres = 0;  // the surroundings' buffer distance, when sceneScale has them
   std::string sceneEncoderSummary;
+  bool attributes = false;                  // the region-attribute view
+  std::vector<std::string> attributeNames;  // its fields, read by name from the regions
   int chipSize = 0;
   double chipWindowMetres = 0;  // 0: chips cover each region's bounding box
   Radiometry radiometry;        // the remote-sensing chips' bands and scaling (undefined: per-chip stretch)

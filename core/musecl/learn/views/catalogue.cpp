@@ -9,8 +9,8 @@ struct Entry {
   const char *name;
 };
 constexpr Entry kViews[kViewCount] = {
-    {"rs", "remote sensing"}, {"sv", "street view"},      {"poi", "POI text"},
-    {"mob", "mobility"},      {"er", "embedding raster"}, {"sf", "scene features"},
+    {"rs", "remote sensing"},   {"sv", "street view"},    {"poi", "POI text"},           {"mob", "mobility"},
+    {"er", "embedding raster"}, {"sf", "scene features"}, {"attr", "region attributes"},
 };
 }  // namespace
 

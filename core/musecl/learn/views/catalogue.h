@@ -11,12 +11,13 @@ enum class View {
   PoiText = 2,
   Mobility = 3,
   EmbeddingRaster = 4,
-  SceneFeatures = 5
+  SceneFeatures = 5,
+  Attributes = 6
 };
-constexpr int kViewCount = 6;
+constexpr int kViewCount = 7;
 
-const char *viewKey(int view);   // "rs", "sv", "poi", "mob", "er", "sf": field suffixes and model keys
+const char *viewKey(int view);   // "rs", "sv", "poi", "mob", "er", "sf", "attr": field suffixes and model keys
 const char *viewName(int view);  // "remote sensing", "street view", "POI text", "mobility", "embedding raster",
-                                 // "scene features"
+                                 // "scene features", "region attributes"
 
 }  // namespace musecl

@@ -2,6 +2,7 @@
 // the catalogue and a line here.
 #include "musecl/learn/views/view.h"
 
+#include "musecl/learn/views/attributes/attribute_view.h"
 #include "musecl/learn/views/embedding_raster/embedding_raster_view.h"
 #include "musecl/learn/views/mobility/mobility_view.h"
 #include "musecl/learn/views/poi/poi_view.h"
@@ -14,8 +15,8 @@
 namespace musecl::train {
 
 Views makeViews() {
-  Views views = {makeRemoteSensingView(), makeStreetViewView(),      makePoiTextView(),
-                 makeMobilityView(),      makeEmbeddingRasterView(), makeSceneFeaturesView()};
+  Views views = {makeRemoteSensingView(),   makeStreetViewView(),    makePoiTextView(),  makeMobilityView(),
+                 makeEmbeddingRasterView(), makeSceneFeaturesView(), makeAttributeView()};
   for (int v = 0; v < kViewCount; ++v)
     if (!views[static_cast<std::size_t>(v)] || views[static_cast<std::size_t>(v)]->index() != v)
       throw std::logic_error(std::string("the view registry is out of the catalogue's order at ") + viewName(v));

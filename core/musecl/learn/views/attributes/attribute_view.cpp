@@ -1,0 +1,136 @@
+// The region-attribute view: see attribute_view.h.
+#include "musecl/learn/views/attributes/attribute_view.h"
+
+#include "musecl/learn/train/archive.h"
+
+#include <cmath>
+#include <sstream>
+#include <stdexcept>
+
+namespace musecl::train {
+
+namespace {
+
+std::vector<std::size_t> columnsOf(const AttributeColumns &columns, const std::vector<std::string> &names) {
+  std::vector<std::size_t> at;
+  for (const std::string &name : names) {
+    std::size_t k = 0;
+    while (k < columns.names.size() && columns.names[k] != name) ++k;
+    if (k == columns.names.size())
+      throw std::invalid_argument("the model's region attribute field '" + name +
+                                  "' is not among the fields given; give the fields the model was trained with");
+    at.push_back(k);
+  }
+  return at;
+}
+
+// A field with no negative value among the regions that have the view is log-scaled.
+std::vector<bool> chooseScaling(const AttributeColumns &columns) {
+  std::vector<bool> log(columns.names.size(), true);
+  for (const auto &row : columns.values)
+    for (std::size_t k = 0; k < row.size() && k < log.size(); ++k)
+      if (row[k] < 0) log[k] = false;
+  return log;
+}
+
+std::string joined(const std::vector<std::string> &names) {
+  std::string out;
+  for (const std::string &n : names) out += (out.empty() ? "" : "\n") + n;
+  return out;
+}
+
+std::vector<std::string> split(const std::string &text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) out.push_back(line);
+  return out;
+}
+
+class AttributeView final : public RegionView {
+ public:
+  AttributeView() : RegionView(View::Attributes) {}
+
+  ViewVectors train(ViewRun &run, double &) override {
+    const AttributeColumns &columns = run.table.attributes;
+    if (!run.table.hasAttributes()) return {};
+    names_ = columns.names;
+    logScaled_ = chooseScaling(columns);
+    ViewVectors view = attributeVectors(run.table, names_, logScaled_);
+    std::size_t logged = 0;
+    for (bool l : logScaled_) logged += l;
+    if (view.defined())
+      run.ctx.decide("region attributes: " + std::to_string(names_.size()) + " field(s) in " +
+                     std::to_string(view.count()) + " of " + std::to_string(run.table.size()) + " regions, " +
+                     std::to_string(logged) + " of them (no negative value) as log(1 + value); fused as a view");
+    else
+      run.ctx.decide("region attributes: every region has a NULL in some field; not used");
+    inModel_ = view.defined();
+    return view;
+  }
+  bool inModel() const override { return inModel_; }
+  bool given(const RegionTable &table) const override { return table.hasAttributes(); }
+  const char *inputs() const override { return "region attribute fields"; }
+  ViewVectors apply(ViewRun &run) override { return attributeVectors(run.table, names_, logScaled_); }
+  void describe(ModelInfo &info, const ViewVectors &trained) const override {
+    info.attributes = trained.defined();
+    info.attributeNames = trained.defined() ? names_ : std::vector<std::string>();
+  }
+  void save(torch::serialize::OutputArchive &archive) const override {
+    if (!inModel_) return;
+    torch::serialize::OutputArchive sub;
+    writeString(sub, "attr.names", joined(names_));
+    std::vector<std::int64_t> log(logScaled_.begin(), logScaled_.end());
+    sub.write("attr.log", c10::IValue(log));
+    archive.write("view.attr", sub);
+  }
+  void load(torch::serialize::InputArchive &archive, ModelInfo &info) override {
+    torch::serialize::InputArchive sub;
+    if (!archive.try_read("view.attr", sub)) return;  // a model without the view, or from before it
+    names_ = split(readString(sub, "attr.names"));
+    c10::IValue log;
+    sub.read("attr.log", log);
+    logScaled_.clear();
+    for (std::int64_t l : log.toIntVector()) logScaled_.push_back(l != 0);
+    if (names_.empty() || logScaled_.size() != names_.size())
+      throw std::runtime_error("the region-attribute view has " + std::to_string(names_.size()) + " field(s) and " +
+                               std::to_string(logScaled_.size()) + " scalings");
+    inModel_ = true;
+    info.attributes = true;
+    info.attributeNames = names_;
+  }
+
+ private:
+  std::vector<std::string> names_;
+  std::vector<bool> logScaled_;
+  bool inModel_ = false;
+};
+
+}  // namespace
+
+ViewVectors attributeVectors(const RegionTable &table, const std::vector<std::string> &names,
+                             const std::vector<bool> &logScaled) {
+  if (!table.hasAttributes() || names.empty()) return {};
+  const std::vector<std::size_t> at = columnsOf(table.attributes, names);
+  ViewVectors view;
+  view.values = torch::zeros({static_cast<int64_t>(table.size()), static_cast<int64_t>(names.size())});
+  view.has.assign(table.size(), 0);
+  auto a = view.values.accessor<float, 2>();
+  for (std::size_t r = 0; r < table.size() && r < table.attributes.values.size(); ++r) {
+    const auto &row = table.attributes.values[r];
+    if (row.empty()) continue;
+    for (std::size_t k = 0; k < names.size(); ++k) {
+      const double v = row[at[k]];
+      if (logScaled[k] && v < 0)
+        throw std::invalid_argument("region '" + table.ids[r] + "' has " + std::to_string(v) + " in field '" +
+                                    names[k] +
+                                    "', which had no negative value in training and is modelled as log(1 + value)");
+      a[static_cast<int64_t>(r)][static_cast<int64_t>(k)] = static_cast<float>(logScaled[k] ? std::log1p(v) : v);
+    }
+    view.has[r] = 1;
+  }
+  return view.count() > 0 ? view : ViewVectors();
+}
+
+std::unique_ptr<RegionView> makeAttributeView() { return std::make_unique<AttributeView>(); }
+
+}  // namespace musecl::train

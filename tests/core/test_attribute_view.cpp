@@ -1,0 +1,104 @@
+// The region-attribute view on planted data: fields the regions carry become a view whose
+// embedding separates what the fields separate, its scaling is kept in the model, and another
+// table is refused by name when it lacks a field or breaks the scaling.
+#include "learning_test_support.h"
+#include "musecl/learn/training.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+
+using namespace musecl;
+using namespace musecl::test_support;
+
+namespace {
+
+const ImageLoader kNoImages = [](const std::string &, int, std::vector<std::uint8_t> &) { return false; };
+
+// 40 regions in two planted groups: "jobs" a count near 1000 in group A and near 10 in group B
+// (no negative value: log-scaled), "slope" signed noise (kept as it is). Region 39 has a NULL.
+RegionTable attributeCity(std::uint32_t seed) {
+  RegionTable t;
+  std::mt19937 rng(seed);
+  std::normal_distribution<double> g;
+  t.attributes.names = {"jobs", "slope"};
+  for (int i = 0; i < 40; ++i) {
+    t.ids.push_back("r" + std::to_string(i));
+    t.centroidX.push_back(100.0 * i);
+    t.centroidY.push_back(0);
+    const double jobs = std::round((i % 2 == 0 ? 1000 : 10) * std::exp(0.2 * g(rng)));
+    t.attributes.values.push_back(i == 39 ? std::vector<double>() : std::vector<double>{jobs, g(rng)});
+  }
+  return t;
+}
+
+double distance(const RegionEmbeddings &e, std::size_t a, std::size_t b) {
+  double d = 0;
+  for (int k = 0; k < e.dimension; ++k) {
+    const double x = e.values[a * e.dimension + k] - e.values[b * e.dimension + k];
+    d += x * x;
+  }
+  return std::sqrt(d);
+}
+
+}  // namespace
+
+TEST(AttributeView, ThePlantedGroupsAreSeparatedAndTheModelFileReproducesThem) {
+  const RegionTable city = attributeCity(3);
+  const std::string model = tempPath("attributes.musecl");
+  const TrainingResult r = trainMuseCL(city, tinyOptions(), kNoImages, {}, {}, model);
+  EXPECT_TRUE(
+      mentions(r, "region attributes: 2 field(s) in 39 of 40 regions, 1 of them (no negative value) as log(1 + value)"))
+      << (r.decisions.empty() ? std::string() : r.decisions.back());
+  EXPECT_EQ(r.embeddings.viewsOf(0), "attr");
+  EXPECT_EQ(r.embeddings.hasEmbedding[39], 0) << "the region with a NULL has no view, hence no embedding";
+  // Within-group distances are smaller than between-group ones, on average over the pairs. "slope",
+  // pure noise, is half the view's input, so within-group pairs keep its spread: about 0.55 of the
+  // between-group distance where no grouping gives 1.
+  double within = 0, between = 0;
+  int nWithin = 0, nBetween = 0;
+  for (std::size_t a = 0; a < 39; ++a)
+    for (std::size_t b = a + 1; b < 39; ++b)
+      (a % 2 == b % 2 ? (within += distance(r.embeddings, a, b), ++nWithin)
+                      : (between += distance(r.embeddings, a, b), ++nBetween));
+  EXPECT_LT(within / nWithin, 0.7 * between / nBetween);
+
+  const ModelInfo info = readModelInfo(model);
+  EXPECT_TRUE(info.attributes);
+  EXPECT_EQ(info.attributeNames, (std::vector<std::string>{"jobs", "slope"}));
+  // Another table with the fields in another order, and an extra one: read by name, same result.
+  RegionTable reordered = city;
+  reordered.attributes.names = {"extra", "slope", "jobs"};
+  for (auto &row : reordered.attributes.values)
+    if (!row.empty()) row = {7.0, row[1], row[0]};
+  const TrainingResult again = embedWithModel(model, reordered, kNoImages, DeviceChoice::Cpu, 2, {}, {});
+  ASSERT_EQ(again.embeddings.values.size(), r.embeddings.values.size());
+  for (std::size_t k = 0; k < r.embeddings.values.size(); ++k)
+    ASSERT_NEAR(again.embeddings.values[k], r.embeddings.values[k], 1e-5) << "value " << k;
+  std::remove(model.c_str());
+}
+
+TEST(AttributeView, AnotherTableIsRefusedByNameWhenItBreaksTheModelsFields) {
+  const RegionTable city = attributeCity(4);
+  const std::string model = tempPath("attributes_refused.musecl");
+  trainMuseCL(city, tinyOptions(), kNoImages, {}, {}, model);
+  RegionTable missing = city;
+  missing.attributes.names = {"jobs", "aspect"};
+  try {
+    embedWithModel(model, missing, kNoImages, DeviceChoice::Cpu, 2, {}, {});
+    ADD_FAILURE() << "a table without the field 'slope' was embedded";
+  } catch (const std::invalid_argument &e) {
+    EXPECT_NE(std::string(e.what()).find("field 'slope'"), std::string::npos) << e.what();
+  }
+  RegionTable negative = city;
+  negative.attributes.values[5][0] = -3;  // "jobs" had no negative value in training
+  try {
+    embedWithModel(model, negative, kNoImages, DeviceChoice::Cpu, 2, {}, {});
+    ADD_FAILURE() << "a negative count in a log-scaled field was embedded";
+  } catch (const std::invalid_argument &e) {
+    EXPECT_NE(std::string(e.what()).find("region 'r5'"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("field 'jobs'"), std::string::npos) << e.what();
+  }
+  std::remove(model.c_str());
+}
