@@ -454,7 +454,12 @@ namespace
                                           "region-attribute view" )
                                  .arg( withNull )
                                  .arg( regions.size() ) );
-    return QObject::tr( "region attributes (%1)" ).arg( names.join( QStringLiteral( ", " ) ) );
+    // A table of many fields (say 91 category counts) is named by its first few.
+    const QString shown = names.size() <= 6 ? names.join( QStringLiteral( ", " ) )
+                                            : QObject::tr( "%1 and %2 more" )
+                                                  .arg( names.mid( 0, 5 ).join( QStringLiteral( ", " ) ) )
+                                                  .arg( names.size() - 5 );
+    return QObject::tr( "region attributes (%1)" ).arg( shown );
   }
 } // namespace
 
