@@ -70,7 +70,14 @@ namespace
     return out;
   }
 
-  QString number( double v ) { return QString::number( v, 'g', std::fabs( v ) >= 1e6 ? 3 : 4 ); }
+  // Whole numbers in full up to a billion (tick labels such as 10000, RMSE 1446), others to four
+  // significant digits.
+  QString number( double v )
+  {
+    if ( std::fabs( v ) >= 1000 && std::fabs( v ) < 1e9 )
+      return QString::number( v, 'f', 0 );
+    return QString::number( v, 'g', 4 );
+  }
 
   QString scatterSvg( const Evaluated &e, bool logScale )
   {
