@@ -60,6 +60,13 @@ namespace
                                             std::fabs( std::log10( v ) - std::round( std::log10( v ) ) ) > 1e-9;
                                    } ),
                    out.end() );
+      if ( out.size() >= 2 )
+        return out;
+      // A narrow range (say 120 to 180) holds no 1-2-5 value: linear steps in the target's units.
+      out.clear();
+      for ( double v : ticks( std::expm1( lo ), std::expm1( hi ), false ) )
+        if ( v >= 0 )
+          out.push_back( v );
       return out;
     }
     const double raw = ( hi - lo ) / 5;

@@ -554,12 +554,12 @@ MuseclEmbeddingWriter::MuseclEmbeddingWriter( const QgsProcessingAlgorithm *algo
     : mFields( std::make_unique<MuseclOutputFields>( regions.fields ) ), mDimension( dimension )
 {
   for ( int k = 0; k < dimension; ++k )
-    mFields->add( "emb_", std::to_string( k ), QVariant::Double );
+    mEmbeddingFields << mFields->add( "emb_", std::to_string( k ), QVariant::Double );
   // One weight per view, whatever the model has, so that every MuseCL layer has the same schema.
   for ( int v = 0; v < musecl::kViewCount; ++v )
-    mFields->add( "beta_", musecl::viewKey( v ), QVariant::Double );
+    mBetaFields << mFields->add( "beta_", musecl::viewKey( v ), QVariant::Double );
   mFields->add( "", "views", QVariant::String );
-  mFields->add( "", "has_embedding", QVariant::Int );
+  mHasEmbeddingField = mFields->add( "", "has_embedding", QVariant::Int );
   mSink = std::make_unique<MuseclAtomicSink>( algorithm, outputParameter, parameters, context, mFields->fields(),
                                               regions.wkbType, regions.crs );
 }
@@ -618,22 +618,23 @@ void MuseclEmbeddingWriter::finish( QgsProcessingFeedback *feedback )
 QString MuseclEmbeddingWriter::publish( QgsProcessingContext &context )
 {
   const QString destination = mSink->publish();
-  QStringList keys, names;
+  // By the names the fields were written under: a region layer that already had emb_0 gets emb_0_2.
+  QStringList betaFields, names;
   for ( int v = 0; v < musecl::kViewCount; ++v )
     if ( mModelViews[static_cast<std::size_t>( v )] )
     {
-      keys << QString::fromLatin1( musecl::viewKey( v ) );
+      betaFields << mBetaFields.at( v );
       names << QString::fromLatin1( musecl::viewName( v ) );
     }
   QList<MuseclStyle> styles;
-  const QString colour = museclEmbeddingColourExpression( mStyleSample );
+  const QString colour = museclEmbeddingColourExpression( mStyleSample, mEmbeddingFields, mHasEmbeddingField );
   if ( !colour.isEmpty() )
     styles << MuseclStyle{ QObject::tr( "Embedding (principal components as colour)" ),
                            [colour]( const QgsVectorLayer *layer )
                            { return museclExpressionColourRenderer( layer, colour ); } };
   styles << MuseclStyle{ QObject::tr( "Dominant view (largest attention weight)" ),
-                         [keys, names]( const QgsVectorLayer *layer )
-                         { return museclDominantViewRenderer( layer, keys, names ); } };
+                         [betaFields, names]( const QgsVectorLayer *layer )
+                         { return museclDominantViewRenderer( layer, betaFields, names ); } };
   museclStyleOutput( context, destination, styles );
   return destination;
 }

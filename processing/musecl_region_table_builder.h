@@ -106,6 +106,8 @@ class MuseclEmbeddingWriter
     std::array<bool, musecl::kViewCount> mModelViews{};
     // The first embedded regions (up to a bound), whose principal axes colour the layer.
     std::vector<std::vector<double>> mStyleSample;
+    QStringList mEmbeddingFields, mBetaFields; // as written (unique among the region layer's fields)
+    QString mHasEmbeddingField;
 };
 
 // The whole layer at once (musecl:train).

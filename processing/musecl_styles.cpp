@@ -8,6 +8,7 @@
 #include <qgscategorizedsymbolrenderer.h>
 #include <qgsclassificationquantile.h>
 #include <qgscolorramp.h>
+#include <qgsexpression.h>
 #include <qgsfillsymbol.h>
 #include <qgsfillsymbollayer.h>
 #include <qgsgraduatedsymbolrenderer.h>
@@ -150,26 +151,29 @@ QgsFeatureRenderer *museclExpressionColourRenderer( const QgsVectorLayer *layer,
   return new QgsSingleSymbolRenderer( symbol );
 }
 
-QgsFeatureRenderer *museclDominantViewRenderer( const QgsVectorLayer *layer, const QStringList &viewKeys,
+QgsFeatureRenderer *museclDominantViewRenderer( const QgsVectorLayer *layer, const QStringList &betaFields,
                                                 const QStringList &viewNames )
 {
-  // The first view whose weight is not below any other's; regions without an embedding match none.
+  // The first view whose weight is not below any other's (its attention field names the category);
+  // regions without an embedding match none.
   QStringList cases;
-  for ( int v = 0; v < viewKeys.size(); ++v )
+  for ( int v = 0; v < betaFields.size(); ++v )
   {
-    QStringList conditions{ QStringLiteral( "\"beta_%1\" IS NOT NULL" ).arg( viewKeys.at( v ) ) };
-    for ( int w = 0; w < viewKeys.size(); ++w )
+    const QString mine = QgsExpression::quotedColumnRef( betaFields.at( v ) );
+    QStringList conditions{ QStringLiteral( "%1 IS NOT NULL" ).arg( mine ) };
+    for ( int w = 0; w < betaFields.size(); ++w )
       if ( w != v )
-        conditions << QStringLiteral( "coalesce(\"beta_%2\", -1) %3 \"beta_%1\"" )
-                          .arg( viewKeys.at( v ), viewKeys.at( w ),
-                                w < v ? QStringLiteral( "<" ) : QStringLiteral( "<=" ) );
-    cases
-        << QStringLiteral( "WHEN %1 THEN '%2'" ).arg( conditions.join( QStringLiteral( " AND " ) ), viewKeys.at( v ) );
+        conditions << QStringLiteral( "coalesce(%1, -1) %2 %3" )
+                          .arg( QgsExpression::quotedColumnRef( betaFields.at( w ) ),
+                                w < v ? QStringLiteral( "<" ) : QStringLiteral( "<=" ), mine );
+    cases << QStringLiteral( "WHEN %1 THEN %2" )
+                 .arg( conditions.join( QStringLiteral( " AND " ) ),
+                       QgsExpression::quotedString( betaFields.at( v ) ) );
   }
   const QString expression = QStringLiteral( "CASE %1 END" ).arg( cases.join( ' ' ) );
   QgsCategoryList list;
-  for ( int v = 0; v < viewKeys.size(); ++v )
-    list << QgsRendererCategory( viewKeys.at( v ), symbolFor( layer, kQualitative[( v * 3 ) % 12] ),
+  for ( int v = 0; v < betaFields.size(); ++v )
+    list << QgsRendererCategory( betaFields.at( v ), symbolFor( layer, kQualitative[( v * 3 ) % 12] ),
                                  viewNames.at( v ) );
   list << QgsRendererCategory( QVariant(), symbolFor( layer, QColor( 190, 190, 190 ) ), QObject::tr( "No embedding" ) );
   return new QgsCategorizedSymbolRenderer( expression, list );
@@ -197,7 +201,8 @@ void museclStyleOutput( QgsProcessingContext &context, const QString &destinatio
           } } } );
 }
 
-QString museclEmbeddingColourExpression( const std::vector<std::vector<double>> &rows )
+QString museclEmbeddingColourExpression( const std::vector<std::vector<double>> &rows,
+                                         const QStringList &embeddingFields, const QString &hasEmbeddingField )
 {
   if ( rows.size() < 2 )
     return QString();
@@ -218,7 +223,9 @@ QString museclEmbeddingColourExpression( const std::vector<std::vector<double>> 
     {
       weight[j] = pa.axes[k][j] / pa.scale[j];
       offset -= weight[j] * pa.mean[j];
-      terms << QStringLiteral( "%1*\"emb_%2\"" ).arg( QString::number( weight[j], 'f', 10 ) ).arg( j );
+      terms << QStringLiteral( "%1*%2" ).arg(
+          QString::number( weight[j], 'f', 10 ),
+          QgsExpression::quotedColumnRef( embeddingFields.at( static_cast<int>( j ) ) ) );
     }
     std::vector<double> scores;
     for ( const std::vector<double> &row : rows )
@@ -234,6 +241,6 @@ QString museclEmbeddingColourExpression( const std::vector<std::vector<double>> 
                     .arg( QString::number( offset, 'f', 10 ), terms.join( QStringLiteral( " + " ) ),
                           QString::number( low, 'f', 10 ), QString::number( high > low ? high : low + 1, 'f', 10 ) );
   }
-  return QStringLiteral( "CASE WHEN \"has_embedding\" = 0 THEN color_rgb(190, 190, 190) ELSE color_rgb(%1) END" )
-      .arg( channels.join( QStringLiteral( ", " ) ) );
+  return QStringLiteral( "CASE WHEN %1 = 0 THEN color_rgb(190, 190, 190) ELSE color_rgb(%2) END" )
+      .arg( QgsExpression::quotedColumnRef( hasEmbeddingField ), channels.join( QStringLiteral( ", " ) ) );
 }

@@ -25,9 +25,9 @@ QgsFeatureRenderer *museclCategorisedRenderer( const QgsVectorLayer *layer, cons
 QgsFeatureRenderer *museclOutlineRenderer( const QgsVectorLayer *layer );
 // One colour per region from an expression (an embedding's first principal components as RGB).
 QgsFeatureRenderer *museclExpressionColourRenderer( const QgsVectorLayer *layer, const QString &colourExpression );
-// Categories of the view with the largest attention weight; `views`: the beta_* field suffixes the
-// model has, with their readable names.
-QgsFeatureRenderer *museclDominantViewRenderer( const QgsVectorLayer *layer, const QStringList &viewKeys,
+// Categories of the view with the largest attention weight: `betaFields`, the attention fields of
+// the model's views, with the views' readable names.
+QgsFeatureRenderer *museclDominantViewRenderer( const QgsVectorLayer *layer, const QStringList &betaFields,
                                                 const QStringList &viewNames );
 
 struct MuseclStyle
@@ -45,6 +45,7 @@ void museclStyleOutput( QgsProcessingContext &context, const QString &destinatio
                         bool diverging );
 
 // An expression that colours a region by the first three principal components of its embedding
-// (fields emb_0 …): `rows` is a sample of embedded regions. Regions without an embedding
-// (has_embedding = 0) are grey. Empty when there are fewer than two rows.
-QString museclEmbeddingColourExpression( const std::vector<std::vector<double>> &rows );
+// (`embeddingFields`, one per column of `rows`): `rows` is a sample of embedded regions. Regions
+// whose `hasEmbeddingField` is 0 are grey. Empty when there are fewer than two rows.
+QString museclEmbeddingColourExpression( const std::vector<std::vector<double>> &rows,
+                                         const QStringList &embeddingFields, const QString &hasEmbeddingField );

@@ -79,8 +79,13 @@ def run_dialog(alg, parameters, shot):
     finished = []
     dialog.algorithmFinished.connect(lambda ok, res: finished.append((ok, res)))
     running.append(alg.displayName())
+    prompts = len(unexpected_dialogs)
     dialog.runAlgorithm()
-    wait(lambda: finished, 900)
+    # A run that never finishes (refused parameters, results that fail to load) emits nothing: stop
+    # waiting when a prompt came up instead, or when no task is left running.
+    tasks = QgsApplication.taskManager()
+    wait(lambda: finished or len(unexpected_dialogs) > prompts or tasks.countActiveTasks() == 0, 900)
+    wait(lambda: finished, 2)
     running.pop()
     log = "\n".join(browser.toPlainText() for browser in dialog.findChildren(QTextEdit))
     with open(out("log_%s.txt" % shot), "w") as f:

@@ -10,6 +10,7 @@ after the run. Exits 0 only when every check passed.
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -34,10 +35,13 @@ with tempfile.TemporaryDirectory(prefix="musecl-desktop-") as profiles:
     command = ["xvfb-run", "-a", "-s", "-screen 0 1600x1000x24", "qgis", "--profiles-path", profiles, "--nologo",
                "--noversioncheck", "--code", os.path.join(source, "tests", "desktop", "desktop_suite.py")]
     with open(os.path.join(artefacts, "qgis.log"), "w") as log:
+        # A session of its own, so that a timeout stops xvfb-run, Xvfb and QGIS together.
+        qgis = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         try:
-            qgis = subprocess.run(command, env=env, stdout=log, stderr=subprocess.STDOUT, timeout=1500)
-            code = qgis.returncode
+            code = qgis.wait(timeout=1500)
         except subprocess.TimeoutExpired:
+            os.killpg(qgis.pid, signal.SIGKILL)
+            qgis.wait()
             code = "timeout"
 
 results_file = os.path.join(artefacts, "results.json")
@@ -60,9 +64,12 @@ def rendered_pixels(png):
 report = os.path.join(artefacts, "report.html")
 shot = os.path.join(artefacts, "report_in_chromium.png")
 if os.path.exists(report) and shutil.which("chromium"):
-    subprocess.run(["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--window-size=1200,1800",
-                    "--screenshot=" + shot, "file://" + report], stdout=subprocess.DEVNULL,
-                   stderr=subprocess.DEVNULL, timeout=120)
+    try:
+        subprocess.run(["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--window-size=1200,1800",
+                        "--screenshot=" + shot, "file://" + report], stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, timeout=300)
+    except subprocess.TimeoutExpired:
+        pass  # no screenshot: the check below fails and says so
     with open(report, encoding="utf-8") as f:
         html = f.read()
     results.append({"check": "the report renders in Chromium", "ok": os.path.exists(shot) and

@@ -74,6 +74,26 @@ TEST( OutputStyles, HexagonsAreOutlinesAndEmbeddingsAreColouredByTheirPrincipalC
     colours.insert( c.name() );
   }
   EXPECT_GE( colours.size(), 8u ) << "16 regions, " << colours.size() << " colours";
+
+  // Embedding the embeddings layer again: its emb_* and has_embedding fields are kept, the new ones
+  // get other names, and the style colours by the new ones.
+  QVariantMap again = params;
+  for ( const char *key : { "CHIP_SIZE", "RS_MODE", "EMBEDDING_SIZE", "IMAGE_EPOCHS", "FUSION_EPOCHS",
+                            "MOBILITY_EPOCHS", "BATCH_SIZE", "RS_BACKBONE", "SEED", "OUTPUT_MODEL", "OUTPUT_LOG" } )
+    again.remove( key );
+  again.insert( "REGIONS", dir.filePath( "embeddings.gpkg" ) );
+  again.insert( "MODEL", dir.filePath( "city.musecl" ) );
+  again.insert( "OUTPUT", dir.filePath( "again.gpkg" ) );
+  const AlgorithmRun embed = runAlgorithm( "musecl:embed", again, context );
+  ASSERT_TRUE( embed.ok ) << embed.error.toStdString();
+  const QgsVectorLayer reembedded( dir.filePath( "again.gpkg" ), "again", "ogr" );
+  const QgsSymbolLayer *refill =
+      static_cast<const QgsSingleSymbolRenderer *>( reembedded.renderer() )->symbol()->symbolLayer( 0 );
+  const QString expression =
+      refill->dataDefinedProperties().property( QgsSymbolLayer::PropertyFillColor ).expressionString();
+  ASSERT_GE( reembedded.fields().lookupField( "has_embedding_2" ), 0 ) << "the new field's name";
+  EXPECT_TRUE( expression.contains( "\"has_embedding_2\"" ) && expression.contains( "\"emb_0_2\"" ) )
+      << expression.left( 300 ).toStdString();
 }
 
 TEST( OutputStyles, ADesktopRunGetsTheDominantViewAsASecondStyle )
@@ -115,7 +135,7 @@ TEST( OutputStyles, ADesktopRunGetsTheDominantViewAsASecondStyle )
     for ( const QString key : { "rs", "poi", "mob" } )
       if ( f.attribute( "beta_" + key ).toDouble() > largest )
         largest = f.attribute( "beta_" + key ).toDouble(), argmax = key;
-    EXPECT_EQ( view, argmax ) << "region " << f.attribute( "region_id" ).toString().toStdString();
+    EXPECT_EQ( view, "beta_" + argmax ) << "region " << f.attribute( "region_id" ).toString().toStdString();
     seen.insert( view );
   }
   EXPECT_GE( dominant->categories().size(), 4 ) << "three views and “No embedding”";

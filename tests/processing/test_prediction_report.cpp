@@ -17,7 +17,7 @@ namespace
 {
   // 60 squares; target = round(100 exp(0.8 x0 − 0.5 x1 + 0.3 e)) with e standard normal noise, so
   // log(1 + target) is linear in x up to noise that leaves R² about 0.85 on that scale.
-  std::unique_ptr<QgsVectorLayer> skewedRegions()
+  std::unique_ptr<QgsVectorLayer> skewedRegions( double scale = 100, double spread = 1 )
   {
     auto layer = std::make_unique<QgsVectorLayer>(
         QStringLiteral( "Polygon?crs=EPSG:32618&field=region_id:string&field=emb_0:double&field=emb_1:double"
@@ -32,8 +32,9 @@ namespace
       QgsFeature f( layer->fields() );
       const double x = 500000 + 1000 * ( i % 10 ), y = 4400000 + 1000 * ( i / 10 );
       f.setGeometry( QgsGeometry::fromRect( QgsRectangle( x, y, x + 1000, y + 1000 ) ) );
-      f.setAttributes( QgsAttributes() << QStringLiteral( "r%1" ).arg( i ) << x0 << x1
-                                       << std::round( 100 * std::exp( 0.8 * x0 - 0.5 * x1 + 0.3 * g( rng ) ) ) );
+      f.setAttributes(
+          QgsAttributes() << QStringLiteral( "r%1" ).arg( i ) << x0 << x1
+                          << std::round( scale * std::exp( spread * ( 0.8 * x0 - 0.5 * x1 + 0.3 * g( rng ) ) ) ) );
       features << f;
     }
     layer->dataProvider()->addFeatures( features );
@@ -95,4 +96,22 @@ TEST( PredictionReport, ScoresInTheTargetsUnitsTicksAndAResidualMap )
   EXPECT_TRUE( html.contains( "true (logarithmic axis)" ) );
   EXPECT_EQ( html.count( "<path " ), 60 ) << "one square per region on the residual map";
   EXPECT_TRUE( html.contains( "log(1 + true) − log(1 + predicted)" ) );
+}
+
+TEST( PredictionReport, ANarrowRangeStillGetsTicks )
+{
+  // Targets of about 130 to 170: no 1-2-5 × 10^k value lies inside, so the ticks are linear steps.
+  QTemporaryDir dir;
+  auto layer = skewedRegions( 150, 0.05 );
+  QVariantMap params = predictParams( layer.get(), 1, 1, true );
+  params.insert( "FEATURES", QStringList{ "emb_0", "emb_1" } );
+  params.insert( "OUTPUT_REPORT", dir.filePath( "report.html" ) );
+  QgsProcessingContext context;
+  const AlgorithmRun run = runAlgorithm( "musecl:predict", params, context );
+  ASSERT_TRUE( run.ok ) << run.error.toStdString();
+  QFile file( dir.filePath( "report.html" ) );
+  ASSERT_TRUE( file.open( QIODevice::ReadOnly ) );
+  const QString html = QString::fromUtf8( file.readAll() );
+  EXPECT_GE( html.count( QRegularExpression( QStringLiteral( "text-anchor='end'>1[3-7]0</text>" ) ) ), 2 )
+      << "tick labels such as 140 and 160 on the predicted axis";
 }
