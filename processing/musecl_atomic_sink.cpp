@@ -17,16 +17,6 @@
 
 namespace
 {
-  bool isPlainFileDestination( const QString &destination )
-  {
-    if ( destination.isEmpty() || destination.contains( '|' ) || destination.contains( QStringLiteral( "://" ) ) )
-      return false;
-    // "memory:", "ogr:dbname=...", "postgres:..." are provider URIs, not paths.
-    const int colon = destination.indexOf( ':' );
-    if ( colon > 1 )
-      return false;
-    return !QFileInfo( destination ).suffix().isEmpty();
-  }
 
   // Staging left behind by a process that was killed (SIGKILL, power loss) has no owner to delete
   // it. Anything of ours in `dir` untouched for a day is such a leftover: a live run writes into
@@ -55,19 +45,38 @@ namespace
   }
 } // namespace
 
+namespace
+{
+  // The destination as QGIS resolves it (TEMPORARY_OUTPUT becomes a path; empty when a skipped
+  // optional output), without registering anything for loading: only the constructor decides
+  // that, and only for the final file.
+  QString resolvedDestination( const QgsProcessingParameterDefinition *definition, const QVariant &value,
+                               QgsProcessingContext &context )
+  {
+    if ( !value.canConvert<QgsProcessingOutputLayerDefinition>() )
+      return QgsProcessingParameters::parameterAsOutputLayer( definition, value, context );
+    QgsProcessingOutputLayerDefinition probe = value.value<QgsProcessingOutputLayerDefinition>();
+    probe.destinationProject = nullptr;
+    return QgsProcessingParameters::parameterAsOutputLayer( definition, QVariant::fromValue( probe ), context );
+  }
+} // namespace
+
+bool museclIsPlainFileDestination( const QString &destination )
+{
+  if ( destination.isEmpty() || destination.contains( '|' ) || destination.contains( QStringLiteral( "://" ) ) )
+    return false;
+  // "memory:", "ogr:dbname=...", "postgres:..." are provider URIs, not paths.
+  const int colon = destination.indexOf( ':' );
+  if ( colon > 1 )
+    return false;
+  return !QFileInfo( destination ).suffix().isEmpty();
+}
+
 bool MuseclAtomicSink::requested( const QgsProcessingAlgorithm *algorithm, const QString &parameterName,
                                   const QVariantMap &parameters, QgsProcessingContext &context )
 {
-  QVariant value = parameters.value( parameterName );
-  if ( value.canConvert<QgsProcessingOutputLayerDefinition>() )
-  {
-    // Resolving must not register the layer for loading: only the constructor decides that.
-    QgsProcessingOutputLayerDefinition probe = value.value<QgsProcessingOutputLayerDefinition>();
-    probe.destinationProject = nullptr;
-    value = QVariant::fromValue( probe );
-  }
-  return !QgsProcessingParameters::parameterAsOutputLayer( algorithm->parameterDefinition( parameterName ), value,
-                                                           context )
+  return !resolvedDestination( algorithm->parameterDefinition( parameterName ), parameters.value( parameterName ),
+                               context )
               .isEmpty();
 }
 
@@ -80,18 +89,13 @@ MuseclAtomicSink::MuseclAtomicSink( const QgsProcessingAlgorithm *algorithm, con
   const QgsProcessingParameterDefinition *definition = algorithm->parameterDefinition( parameterName );
   QVariant value = parameters.value( parameterName );
 
-  // Resolve the destination (TEMPORARY_OUTPUT becomes a path) without registering anything for
-  // loading yet: only the final file may ever be loaded into a project.
   QgsProcessingOutputLayerDefinition original;
   const bool hasDefinition = value.canConvert<QgsProcessingOutputLayerDefinition>();
   if ( hasDefinition )
     original = value.value<QgsProcessingOutputLayerDefinition>();
-  QgsProcessingOutputLayerDefinition probe = original;
-  probe.destinationProject = nullptr;
-  const QString destination = QgsProcessingParameters::parameterAsOutputLayer(
-      definition, hasDefinition ? QVariant::fromValue( probe ) : value, context );
+  const QString destination = resolvedDestination( definition, value, context );
 
-  if ( isPlainFileDestination( destination ) )
+  if ( museclIsPlainFileDestination( destination ) )
   {
     const QFileInfo finalInfo( destination );
     QDir dir = finalInfo.absoluteDir();

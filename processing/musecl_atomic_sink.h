@@ -65,6 +65,10 @@ class MuseclAtomicSink
     bool mCommitted = false;
 };
 
+// Whether `destination` is a plain file path (not a memory layer, a database URI or
+// "path|layername="): the outputs that are staged, and that can have a .qml beside them.
+bool museclIsPlainFileDestination( const QString &destination );
+
 // Moves `from` over `to` in one rename (std::filesystem::rename: rename(2) on POSIX, which replaces
 // the target atomically, MoveFileEx with REPLACE_EXISTING on Windows), so `to` is at every moment
 // either the old complete file or the new one, even if the process is killed. SQLite sidecars of

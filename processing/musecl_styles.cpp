@@ -99,11 +99,6 @@ namespace
     file.close();
     qml.publish();
   }
-
-  bool isPlainFile( const QString &destination )
-  {
-    return !destination.contains( '|' ) && QFileInfo( destination ).isFile();
-  }
 } // namespace
 
 QgsFeatureRenderer *museclGraduatedRenderer( const QgsVectorLayer *layer, const QString &field, bool diverging )
@@ -185,7 +180,7 @@ void museclStyleOutput( QgsProcessingContext &context, const QString &destinatio
     return;
   if ( context.willLoadLayerOnCompletion( destination ) )
     context.layerToLoadOnCompletionDetails( destination ).setPostProcessor( new StylePostProcessor( styles ) );
-  if ( isPlainFile( destination ) )
+  if ( museclIsPlainFileDestination( destination ) && QFileInfo( destination ).isFile() )
     writeQml( destination, styles.first() );
 }
 
