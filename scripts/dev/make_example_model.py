@@ -99,13 +99,29 @@ def hexagons(model, side_parameter, output=True):
                    {"hexagons": ("OUTPUT", "Hexagons")} if output else None)
 
 
+def boundary_inputs(model, side_m):
+    model.add_input(QgsProcessingParameterVectorLayer("boundary", "Boundary layer", [QgsProcessing.TypeVectorPolygon]))
+    model.add_input(QgsProcessingParameterNumber("hexagon_side_m", "Hexagon side length (metres)",
+                                                 QgsProcessingParameterNumber.Double, side_m))
+
+
+def target_and_prediction(model):
+    """The target raster's mean per region, then its prediction from the embeddings with a report."""
+    model.add_step("native:zonalstatisticsfb", "target", "Target per region",
+                   {"INPUT": S.fromChildOutput("train", "OUTPUT"),
+                    "INPUT_RASTER": S.fromModelParameter("target_raster"), "COLUMN_PREFIX": "target_",
+                    "STATISTICS": [2]})
+    model.add_step("musecl:predict", "predict", "Predict the target",
+                   {"INPUT": S.fromChildOutput("target", "OUTPUT"), "TARGET": "target_mean", "LOG_TARGET": True,
+                    "EVALUATION": 2, "SEED": 42},
+                   {"predictions": ("OUTPUT", "Predictions"), "report": ("OUTPUT_REPORT", "Prediction report")})
+
+
 # 1. Hexagons and their centres.
 m = Model("Hexagonal regions and their centres",
           "Builds a MuseCL hexagonal region grid over a boundary layer and the centre point of every hexagon. "
           "Example model for the MuseCL plugin.")
-m.add_input(QgsProcessingParameterVectorLayer("boundary", "Boundary layer", [QgsProcessing.TypeVectorPolygon]))
-m.add_input(QgsProcessingParameterNumber("hexagon_side_m", "Hexagon side length (metres)",
-                                         QgsProcessingParameterNumber.Double, 500.0))
+boundary_inputs(m, 500.0)
 hexagons(m, "hexagon_side_m")
 m.add_step("native:centroids", "centres", "Hexagon centres",
            {"INPUT": S.fromChildOutput("hexgrid", "OUTPUT"), "ALL_PARTS": False},
@@ -117,9 +133,7 @@ m = Model("From a boundary to a prediction report",
           "Builds hexagonal regions over a boundary, learns region embeddings from POIs, takes the mean of a "
           "target raster per region and predicts it from the embeddings, with an HTML report of spatially blocked "
           "cross-validation. Example model for the MuseCL plugin.")
-m.add_input(QgsProcessingParameterVectorLayer("boundary", "Boundary layer", [QgsProcessing.TypeVectorPolygon]))
-m.add_input(QgsProcessingParameterNumber("hexagon_side_m", "Hexagon side length (metres)",
-                                         QgsProcessingParameterNumber.Double, 500.0))
+boundary_inputs(m, 500.0)
 m.add_input(QgsProcessingParameterVectorLayer("pois", "POIs (fields 'category', 'name')", [QgsProcessing.TypeVectorPoint]))
 m.add_input(QgsProcessingParameterRasterLayer("target_raster", "Target indicator raster"))
 hexagons(m, "hexagon_side_m", output=False)
@@ -127,13 +141,7 @@ m.add_step("musecl:train", "train", "Region embeddings from POIs",
            {"REGIONS": S.fromChildOutput("hexgrid", "OUTPUT"), "POIS": S.fromModelParameter("pois"),
             "CATEGORY_FIELD": "category", "TEXT_FIELDS": "name", "EMBEDDING_SIZE": 32, "SEED": 42},
            {"model": ("OUTPUT_MODEL", "Trained model")})
-m.add_step("native:zonalstatisticsfb", "target", "Target per region",
-           {"INPUT": S.fromChildOutput("train", "OUTPUT"), "INPUT_RASTER": S.fromModelParameter("target_raster"),
-            "COLUMN_PREFIX": "target_", "STATISTICS": [2]})
-m.add_step("musecl:predict", "predict", "Predict the target",
-           {"INPUT": S.fromChildOutput("target", "OUTPUT"), "TARGET": "target_mean", "LOG_TARGET": True,
-            "EVALUATION": 2, "SEED": 42},
-           {"predictions": ("OUTPUT", "Predictions"), "report": ("OUTPUT_REPORT", "Prediction report")})
+target_and_prediction(m)
 m.save("boundary_to_report.model3")
 
 # 3. The whole pipeline: every view, prediction and clusters.
@@ -142,9 +150,7 @@ m = Model("MuseCL pipeline: regions, embeddings, prediction, clusters",
           "photos, POIs and flows, takes the mean of a target raster per region, predicts it from the embeddings "
           "with spatially blocked cross-validation, and clusters the regions. Example model for the MuseCL plugin "
           "(light encoders for a quick CPU run).")
-m.add_input(QgsProcessingParameterVectorLayer("boundary", "Boundary layer", [QgsProcessing.TypeVectorPolygon]))
-m.add_input(QgsProcessingParameterNumber("hexagon_side_m", "Hexagon side length (metres)",
-                                         QgsProcessingParameterNumber.Double, 300.0))
+boundary_inputs(m, 300.0)
 m.add_input(QgsProcessingParameterRasterLayer("satellite", "Remote-sensing raster"))
 m.add_input(QgsProcessingParameterVectorLayer("streetview", "Street-view points (path field 'photo')",
                                               [QgsProcessing.TypeVectorPoint]))
@@ -162,13 +168,7 @@ m.add_step("musecl:train", "train", "Train MuseCL region model",
             "IMAGE_EPOCHS": S.fromModelParameter("image_epochs"), "FUSION_EPOCHS": 100, "BATCH_SIZE": 32,
             "RS_BACKBONE": 1, "SV_BACKBONE": 1, "SV_SIZE": 64, "SEED": 42},
            {"model": ("OUTPUT_MODEL", "Trained model"), "embeddings": ("OUTPUT", "Region embeddings")})
-m.add_step("native:zonalstatisticsfb", "target", "Target per region",
-           {"INPUT": S.fromChildOutput("train", "OUTPUT"), "INPUT_RASTER": S.fromModelParameter("target_raster"),
-            "COLUMN_PREFIX": "target_", "STATISTICS": [2]})
-m.add_step("musecl:predict", "predict", "Predict the target",
-           {"INPUT": S.fromChildOutput("target", "OUTPUT"), "TARGET": "target_mean", "LOG_TARGET": True,
-            "EVALUATION": 2, "SEED": 42},
-           {"predictions": ("OUTPUT", "Predictions"), "report": ("OUTPUT_REPORT", "Prediction report")})
+target_and_prediction(m)
 m.steps -= 1  # clusters beside the prediction, on a second row
 m.add_step("musecl:cluster", "cluster", "Region types",
            {"INPUT": S.fromChildOutput("train", "OUTPUT"), "CLUSTERS": 5, "PCA_COMPONENTS": 10, "SEED": 42},

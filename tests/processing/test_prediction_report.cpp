@@ -41,6 +41,17 @@ namespace
     return layer;
   }
 
+  // musecl:predict on `layer` (ridge, random folds, log target) with its report: the report's text.
+  QString reportOf( QgsVectorLayer *layer, const QTemporaryDir &dir, QgsProcessingContext &context, AlgorithmRun &run )
+  {
+    QVariantMap params = predictParams( layer, 1, 1, true );
+    params.insert( "FEATURES", QStringList{ "emb_0", "emb_1" } );
+    params.insert( "OUTPUT_REPORT", dir.filePath( "report.html" ) );
+    run = runAlgorithm( "musecl:predict", params, context );
+    QFile file( dir.filePath( "report.html" ) );
+    return run.ok && file.open( QIODevice::ReadOnly ) ? QString::fromUtf8( file.readAll() ) : QString();
+  }
+
   double firstOverallR2( const QString &html, int which )
   {
     QRegularExpressionMatchIterator it =
@@ -59,15 +70,11 @@ TEST( PredictionReport, ScoresInTheTargetsUnitsTicksAndAResidualMap )
 {
   QTemporaryDir dir;
   auto layer = skewedRegions();
-  QVariantMap params = predictParams( layer.get(), 1, 1, true );
-  params.insert( "FEATURES", QStringList{ "emb_0", "emb_1" } );
-  params.insert( "OUTPUT_REPORT", dir.filePath( "report.html" ) );
   QgsProcessingContext context;
-  const AlgorithmRun run = runAlgorithm( "musecl:predict", params, context );
+  AlgorithmRun run;
+  const QString html = reportOf( layer.get(), dir, context, run );
   ASSERT_TRUE( run.ok ) << run.error.toStdString();
-  QFile file( dir.filePath( "report.html" ) );
-  ASSERT_TRUE( file.open( QIODevice::ReadOnly ) );
-  const QString html = QString::fromUtf8( file.readAll() );
+  ASSERT_FALSE( html.isEmpty() ) << "no report written";
   EXPECT_TRUE( html.contains( "Scores in the units of target" ) && html.contains( "Scores on the modelling scale" ) );
 
   // The units table's overall R² is that of the written predictions against the targets.
@@ -103,15 +110,11 @@ TEST( PredictionReport, ANarrowRangeStillGetsTicks )
   // Targets of about 130 to 170: no 1-2-5 × 10^k value lies inside, so the ticks are linear steps.
   QTemporaryDir dir;
   auto layer = skewedRegions( 150, 0.05 );
-  QVariantMap params = predictParams( layer.get(), 1, 1, true );
-  params.insert( "FEATURES", QStringList{ "emb_0", "emb_1" } );
-  params.insert( "OUTPUT_REPORT", dir.filePath( "report.html" ) );
   QgsProcessingContext context;
-  const AlgorithmRun run = runAlgorithm( "musecl:predict", params, context );
+  AlgorithmRun run;
+  const QString html = reportOf( layer.get(), dir, context, run );
   ASSERT_TRUE( run.ok ) << run.error.toStdString();
-  QFile file( dir.filePath( "report.html" ) );
-  ASSERT_TRUE( file.open( QIODevice::ReadOnly ) );
-  const QString html = QString::fromUtf8( file.readAll() );
+  ASSERT_FALSE( html.isEmpty() ) << "no report written";
   EXPECT_GE( html.count( QRegularExpression( QStringLiteral( "text-anchor='end'>1[3-7]0</text>" ) ) ), 2 )
       << "tick labels such as 140 and 160 on the predicted axis";
 }
