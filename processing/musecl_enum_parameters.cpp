@@ -141,9 +141,10 @@ namespace MuseclEnum
               MuseclRasterMode::ChipTriplets },
             { QT_TRANSLATE_NOOP( "QObject", "Both, as two views" ), MuseclRasterMode::Both },
         },
-        // Chip triplets stay the default until the scene features are measured on the synthetic
-        // city and with every view (issue 22); on Manhattan's raster alone they are far ahead.
-        MuseclRasterMode::ChipTriplets );
+        // Scene features by default: measured against chip triplets on Manhattan (raster alone,
+        // every view, no flows) and on the synthetic city, they were ahead or level, trained faster,
+        // and embed country-scale layers in time that follows the pixels (BENCHMARKS.md, issue 22).
+        MuseclRasterMode::SceneFeatures );
     return table;
   }
 

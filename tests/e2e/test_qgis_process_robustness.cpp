@@ -203,8 +203,9 @@ TEST_F( QgisProcess, InterruptedTrainingLeavesNoModelFile )
   process.setProcessChannelMode( QProcess::MergedChannels );
   process.start( "/usr/bin/qgis_process.bin",
                  { "run", "musecl:train", "--", "REGIONS=" + out.filePath( "hex.gpkg" ),
-                   "RASTER=" + data + "/satellite_rgb.tif", "CHIP_SIZE=64", "RS_BACKBONE=1", "IMAGE_EPOCHS=1000",
-                   "OUTPUT_MODEL=" + out.filePath( "never.musecl" ), "OUTPUT=" + out.filePath( "never.gpkg" ) } );
+                   "RASTER=" + data + "/satellite_rgb.tif", "RS_MODE=1", "CHIP_SIZE=64", "RS_BACKBONE=1",
+                   "IMAGE_EPOCHS=1000", "OUTPUT_MODEL=" + out.filePath( "never.musecl" ),
+                   "OUTPUT=" + out.filePath( "never.gpkg" ) } );
   // Wait until training has started, then interrupt as a user pressing Ctrl+C would. The epoch
   // line arrives while training runs only because the plugin flushes stdout after each epoch
   // (qgis_process's stdout is block-buffered in a pipe): this also checks live batch logs.

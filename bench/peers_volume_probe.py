@@ -1,0 +1,59 @@
+#!/usr/bin/python3
+"""What the peers' published protocol rewards on Manhattan: raw trip volume (issue 23).
+
+usage: bench/peers_volume_probe.py EMB.gpkg [EMB.gpkg ...]   (Debian's /usr/bin/python3, python3-sklearn)
+
+Scores, with ../shared/peers/score.py (imported, not copied; MUSECL_PEERS_DIR overrides where it is),
+feature sets built here from the zones' taxi flows next to each embedding given:
+  - the zones' raw outgoing and incoming trip totals, each divided by its city mean (2 columns);
+  - the same as log1p (2 columns);
+  - the first 16 principal components of the log1p OD matrix, rows and columns side by side;
+  - each embedding alone, and with the two raw-volume columns appended.
+Columns: crime published / ours / spatial, check-in published / ours / spatial, as score.py prints.
+This is a diagnostic: none of these sets is what the plugin writes.
+"""
+import os
+import sys
+
+import numpy as np
+from osgeo import ogr
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.environ.get("MUSECL_PEERS_DIR", os.path.join(HERE, "..", "..", "shared", "peers")))
+import score  # noqa: E402  (the peers' scorer, from the shared folder)
+
+
+def od_matrix():
+    ds = ogr.Open(os.path.join(score.DATA, "manhattan.gpkg"))
+    flows = np.zeros((180, 180))
+    for f in ds.GetLayerByName("taxi_flows"):
+        flows[f.GetField("origin_zone"), f.GetField("dest_zone")] += f.GetField("trips")
+    return flows
+
+
+def row(name, X, Y, C):
+    print(f"| {name} | " + " | ".join(f"{v:.3f}" for v in score.scores(X, Y, C)) + " |", flush=True)
+
+
+def main():
+    if not os.path.exists(os.path.join(score.DATA, "manhattan.gpkg")):
+        sys.exit(f"Manhattan data not found at {score.DATA} (set MUSECL_MANHATTAN_DATA)")
+    Y, C = score.zones()
+    flows = od_matrix()
+    volume = np.c_[flows.sum(1) / flows.sum(1).mean(), flows.sum(0) / flows.sum(0).mean()]
+    logs = np.log1p(np.c_[flows, flows.T])
+    logs -= logs.mean(0)
+    u, s, _ = np.linalg.svd(logs, full_matrices=False)
+    print("| features | crime published | crime ours | crime spatial | check-in published | check-in ours | check-in spatial |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    row("raw trip totals out, in (÷ city mean)", volume, Y, C)
+    row("log1p trip totals out, in", np.log1p(volume), Y, C)
+    row("16 principal components of the log1p OD matrix", u[:, :16] * s[:16], Y, C)
+    for path in sys.argv[1:]:
+        emb = score.layer_embedding(path)
+        row(path, emb, Y, C)
+        row(path + " + raw trip totals", np.c_[emb, volume], Y, C)
+
+
+if __name__ == "__main__":
+    main()
