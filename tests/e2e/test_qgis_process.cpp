@@ -167,13 +167,15 @@ TEST_F( QgisProcess, WholePipelineModelRunsOnTheSyntheticCity )
     distinctPredictions.insert( pred );
   }
   EXPECT_GT( distinctPredictions.size(), MUSECL_DEMO_HEX_COUNT / 2 ) << "predictions vary between regions";
-  EXPECT_TRUE( r.output.contains(
-      "remote sensing: positives and negatives by POI-distribution and mobility (inflow/outflow) similarity" ) );
+  // The model leaves RS_MODE at its default: features learned from the whole scene, per region and
+  // its surroundings.
+  EXPECT_TRUE( r.output.contains( "remote sensing: scene features (" ) ) << r.output.toStdString();
+  EXPECT_TRUE( r.output.contains( "over each region and over its surroundings" ) );
   EXPECT_TRUE( r.output.contains( "mobility: graph encoder" ) ) << "the demo's OD lines give the mobility graph view";
   const QRegularExpressionMatch weights =
       QRegularExpression( QStringLiteral( "Mean attention weight per view: ([^\n]*)" ) ).match( r.output );
   ASSERT_TRUE( weights.hasMatch() );
-  for ( const char *view : { "remote sensing", "street view", "POI text", "mobility" } )
+  for ( const char *view : { "scene features", "street view", "POI text", "mobility" } )
     EXPECT_TRUE( weights.captured( 1 ).contains( view ) )
         << "all four views are fused; missing " << view << " in " << weights.captured( 1 ).toStdString();
   EXPECT_TRUE( r.output.contains( "street view: positives and negatives by mobility (inflow/outflow) similarity" ) );
