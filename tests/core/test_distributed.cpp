@@ -105,7 +105,8 @@ int collectivesMain(int rank, int world, const std::string &rendezvous, int time
 
 // A rank: argv = --rank RANK WORLD RENDEZVOUS TIMEOUT OUTDIR MODE. Exit 0 after training, 1 with the
 // error text in OUTDIR/rank<R>.err. MODE: "train"; "die" (rank 1 exits abruptly in its second
-// image batch); "other-seed" (rank 1 is given another seed); "bad-image" (rank 1 cannot read one chip).
+// image batch); "other-seed" (rank 1 is given another seed); "other-attributes" (rank 1's regions carry a
+// field rank 0's do not); "bad-image" (rank 1 cannot read one chip).
 int rankMain(int argc, char **argv) {
   if (argc < 8) return 2;
   const int rank = std::atoi(argv[2]);
@@ -128,7 +129,12 @@ int rankMain(int argc, char **argv) {
     return true;
   };
   try {
-    const TrainingResult r = trainMuseCL(jobCity(), o, loader, progress, {}, outDir + "/model.musecl");
+    RegionTable table = jobCity();
+    if (mode == "other-attributes" && rank == 1) {
+      table.attributes.names = {"census"};
+      for (std::size_t r = 0; r < table.size(); ++r) table.attributes.values.push_back({static_cast<double>(r)});
+    }
+    const TrainingResult r = trainMuseCL(table, o, loader, progress, {}, outDir + "/model.musecl");
     writeValues(outDir + "/rank" + std::to_string(rank) + ".emb", r.embeddings.values);
     std::vector<float> losses;
     for (const EpochLog &e : r.log) losses.push_back(static_cast<float>(e.loss));
@@ -384,17 +390,28 @@ TEST(DataParallel, ARankThatNeverArrivesStopsTheOthersAfterTheTimeout) {
   fs::remove_all(job);
 }
 
-TEST(DataParallel, RanksGivenDifferentOptionsAllStopWithOneMessage) {
-  if (!distributedAvailable()) GTEST_SKIP() << "this build has no c10d Gloo backend";
+static void expectBothRanksStopWithOneMessage(const std::string &mode) {
   const std::string job = tempDir("mismatch");
-  EXPECT_EQ(runTwoRanks(job, "other-seed", 30, std::chrono::seconds(60), std::chrono::seconds(60)),
-            std::make_pair(1, 1));
+  EXPECT_EQ(runTwoRanks(job, mode, 30, std::chrono::seconds(60), std::chrono::seconds(60)), std::make_pair(1, 1));
   for (const char *rank : {"rank0", "rank1"})
     EXPECT_NE(readText(job + "/" + rank + ".err")
                   .find("1 rank(s) of the job were given other regions or options than rank 0"),
               std::string::npos)
         << readText(job + "/" + rank + ".err");
+  EXPECT_FALSE(fs::exists(job + "/model.musecl"));
   fs::remove_all(job);
+}
+
+TEST(DataParallel, RanksGivenDifferentOptionsAllStopWithOneMessage) {
+  if (!distributedAvailable()) GTEST_SKIP() << "this build has no c10d Gloo backend";
+  expectBothRanksStopWithOneMessage("other-seed");
+}
+
+// Every view counts its own inputs into the job's fingerprint: a view the check once left out
+// (region attributes) let ranks with different inputs train on.
+TEST(DataParallel, RanksGivenDifferentRegionAttributesAllStopWithOneMessage) {
+  if (!distributedAvailable()) GTEST_SKIP() << "this build has no c10d Gloo backend";
+  expectBothRanksStopWithOneMessage("other-attributes");
 }
 
 int main(int argc, char **argv) {

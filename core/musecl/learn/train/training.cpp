@@ -123,19 +123,10 @@ std::uint64_t jobFingerprint(const RegionTable &table, const TrainingOptions &o)
     h = fnv1a64(s.data(), s.size() + 1, h);
   };  // with its terminating 0, so "ab"+"c" differs from "a"+"bc"
   for (const std::string &id : table.ids) add(id);
-  // What decides which stages and how many batches run: each region's inputs, by count.
-  auto count = [&](std::size_t n) { add(std::to_string(n)); };
-  for (std::size_t r = 0; r < table.size(); ++r) {
-    count(r < table.remoteSensing.chipPaths.size() && !table.remoteSensing.chipPaths[r].empty());
-    count(r < table.streetView.paths.size() ? table.streetView.paths[r].size() : 0);
-    count(r < table.poi.words.size() ? table.poi.words[r].size() : 0);
-    count(r < table.poi.categoryTokens.size() ? table.poi.categoryTokens[r].size() : 0);
-    count(r < table.embeddingRaster.stats.size() ? table.embeddingRaster.stats[r].size() : 0);
-    count(r < table.sceneFeatures.stats.size() ? table.sceneFeatures.stats[r].size() : 0);
-  }
-  count(table.poi.categories.size());
-  count(table.mobility.flows.size());
-  count(table.mobility.inflow.size());
+  // What decides which stages and how many batches run: each view's count of each region's inputs.
+  std::vector<std::size_t> counts;
+  for (const std::unique_ptr<RegionView> &view : makeViews()) view->countInputs(table, counts);
+  for (std::size_t n : counts) add(std::to_string(n));
   add(summariseOptions(o));  // seed included
   return h;
 }

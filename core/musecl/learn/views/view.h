@@ -13,6 +13,7 @@
 
 #include <array>
 #include <memory>
+#include <vector>
 
 namespace musecl::train {
 
@@ -56,6 +57,11 @@ class RegionView {
   // The view of another table with the trained parts (given(table) is true).
   virtual ViewVectors apply(ViewRun &run) = 0;
 
+  // Appends what decides the stages and batches this view runs on `table`: per region, how many
+  // inputs it holds (chips, photos, words, statistics), then any table-wide size. Equal tables give
+  // equal counts, so the ranks of a data-parallel job can check that they were given one job.
+  virtual void countInputs(const RegionTable &table, std::vector<std::size_t> &counts) const = 0;
+
   // Fills this view's part of ModelInfo after training (trained: what train() returned).
   virtual void describe(ModelInfo &info, const ViewVectors &trained) const = 0;
   // Its trained parts in the model file; load() reads what save() wrote, given the file's info.
@@ -65,6 +71,12 @@ class RegionView {
  private:
   View view_;
 };
+
+// For countInputs: the size of rows[r] for every region r (0 past the end of rows).
+template <class Rows>
+void countPerRegion(const Rows &rows, std::size_t regions, std::vector<std::size_t> &counts) {
+  for (std::size_t r = 0; r < regions; ++r) counts.push_back(r < rows.size() ? rows[r].size() : 0);
+}
 
 using Views = std::array<std::unique_ptr<RegionView>, kViewCount>;
 

@@ -70,6 +70,11 @@ class AttributeView final : public RegionView {
   bool inModel() const override { return inModel_; }
   bool given(const RegionTable &table) const override { return table.hasAttributes(); }
   const char *inputs() const override { return "region attribute fields"; }
+
+  void countInputs(const RegionTable &table, std::vector<std::size_t> &counts) const override {
+    countPerRegion(table.attributes.values, table.size(), counts);  // an empty row: a NULL field
+    counts.push_back(table.attributes.names.size());
+  }
   ViewVectors apply(ViewRun &run) override { return attributeVectors(run.table, names_, logScaled_); }
   void describe(ModelInfo &info, const ViewVectors &trained) const override {
     info.attributes = trained.defined();

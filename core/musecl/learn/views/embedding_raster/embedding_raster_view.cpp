@@ -49,6 +49,10 @@ class EmbeddingRasterView final : public RegionView {
   bool inModel() const override { return inModel_; }
   bool given(const RegionTable &table) const override { return table.hasEmbeddingRaster(); }
   const char *inputs() const override { return "embedding raster"; }
+
+  void countInputs(const RegionTable &table, std::vector<std::size_t> &counts) const override {
+    countPerRegion(table.embeddingRaster.stats, table.size(), counts);
+  }
   ViewVectors apply(ViewRun &run) override { return embeddingRasterView(run.table); }
   void describe(ModelInfo &info, const ViewVectors &trained) const override {
     info.embeddingRaster = trained.defined();

@@ -405,6 +405,11 @@ class MobilityView final : public RegionView {
   bool inModel() const override { return inModel_; }
   bool given(const RegionTable &table) const override { return table.hasMobility(); }
   const char *inputs() const override { return "flows"; }
+
+  void countInputs(const RegionTable &table, std::vector<std::size_t> &counts) const override {
+    counts.push_back(table.mobility.flows.size());
+    counts.push_back(table.mobility.inflow.size());
+  }
   ViewVectors apply(ViewRun &run) override { return applyMobilityView(run.table, model_, run.ctx); }
   void describe(ModelInfo &info, const ViewVectors &trained) const override {
     info.mobility = trained.defined();

@@ -69,6 +69,12 @@ class PoiTextView final : public RegionView {
   bool inModel() const override { return trained_; }
   bool given(const RegionTable &table) const override { return !table.poi.categoryTokens.empty(); }
   const char *inputs() const override { return "POIs"; }
+
+  void countInputs(const RegionTable &table, std::vector<std::size_t> &counts) const override {
+    countPerRegion(table.poi.words, table.size(), counts);
+    countPerRegion(table.poi.categoryTokens, table.size(), counts);
+    counts.push_back(table.poi.categories.size());
+  }
   ViewVectors apply(ViewRun &run) override { return poiView(run.table, words_); }
   void describe(ModelInfo &info, const ViewVectors &trained) const override { info.poiText = trained.defined(); }
   void save(torch::serialize::OutputArchive &archive) const override {

@@ -13,6 +13,12 @@ class RemoteSensingView final : public ImageRegionView {
 
   const char *inputs() const override { return "raster chips"; }
 
+  void countInputs(const RegionTable &table, std::vector<std::size_t> &counts) const override {
+    // Whether a region has a chip, not its path: paths name each rank's own temporary folder.
+    const auto &chips = table.remoteSensing.chipPaths;
+    for (std::size_t r = 0; r < table.size(); ++r) counts.push_back(r < chips.size() && !chips[r].empty());
+  }
+
   ViewVectors train(ViewRun &run, double &cursor) override {
     // Without a chip loader the chips go through the generic loader's per-chip stretch.
     radiometry_ = run.loadChip ? run.table.remoteSensing.radiometry : Radiometry{};

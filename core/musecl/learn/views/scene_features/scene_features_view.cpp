@@ -57,6 +57,10 @@ class SceneFeaturesView final : public RegionView {
   bool inModel() const override { return encoder_.has_value(); }
   bool given(const RegionTable &table) const override { return table.hasSceneFeatures(); }
   const char *inputs() const override { return "remote-sensing raster (scene features)"; }
+
+  void countInputs(const RegionTable &table, std::vector<std::size_t> &counts) const override {
+    countPerRegion(table.sceneFeatures.stats, table.size(), counts);
+  }
   ViewVectors apply(ViewRun &run) override { return sceneFeatureVectors(run.table); }
   void describe(ModelInfo &info, const ViewVectors &trained) const override {
     info.sceneFeatures = trained.defined();

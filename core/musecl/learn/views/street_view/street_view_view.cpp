@@ -13,6 +13,10 @@ class StreetViewView final : public ImageRegionView {
 
   const char *inputs() const override { return "street-view images"; }
 
+  void countInputs(const RegionTable &table, std::vector<std::size_t> &counts) const override {
+    countPerRegion(table.streetView.paths, table.size(), counts);
+  }
+
   void describe(ModelInfo &info, const ViewVectors &trained) const override { info.streetView = trained.defined(); }
 
   void load(torch::serialize::InputArchive &archive, ModelInfo &info) override {
