@@ -42,8 +42,8 @@ TEST_F( QgisProcess, TrainedModelFileIsAcceptedByEmbedAndGivesIdenticalEmbedding
                             "RASTER=" + data + "/satellite_rgb.tif" };
   const ProcessResult train =
       run( QStringList{ "run", "musecl:train", "--" } + inputs +
-               QStringList{ "CHIP_SIZE=32", "RS_BACKBONE=1", "IMAGE_EPOCHS=1", "FUSION_EPOCHS=10", "MOBILITY_EPOCHS=50",
-                            "EMBEDDING_SIZE=8", "OUTPUT_MODEL=" + out.filePath( "m.musecl" ),
+               QStringList{ "RS_MODE=1", "CHIP_SIZE=32", "RS_BACKBONE=1", "IMAGE_EPOCHS=1", "FUSION_EPOCHS=10",
+                            "MOBILITY_EPOCHS=50", "EMBEDDING_SIZE=8", "OUTPUT_MODEL=" + out.filePath( "m.musecl" ),
                             "OUTPUT=" + out.filePath( "train.gpkg" ) },
            600000 );
   ASSERT_EQ( train.exitCode, 0 ) << train.output.toStdString();
@@ -89,6 +89,7 @@ TEST_F( QgisProcess, TwoRunsFormOneDataParallelJobFromParametersAndTheLaunchersE
                             "POIS=" + data + "/pois.gpkg",
                             "CATEGORY_FIELD=category",
                             "RASTER=" + data + "/satellite_rgb.tif",
+                            "RS_MODE=1", // chip triplets: the image encoder's gradients are all-reduced
                             "CHIP_SIZE=32",
                             "RS_BACKBONE=1",
                             "IMAGE_EPOCHS=1",

@@ -126,6 +126,7 @@ std::uint64_t jobFingerprint(const RegionTable &table, const TrainingOptions &o)
   // What decides which stages and how many batches run: each view's count of each region's inputs.
   std::vector<std::size_t> counts;
   for (const std::unique_ptr<RegionView> &view : makeViews()) view->countInputs(table, counts);
+  counts.push_back(table.centroidX.size());  // the triplets' geographic fallback
   for (std::size_t n : counts) add(std::to_string(n));
   add(summariseOptions(o));  // seed included
   return h;

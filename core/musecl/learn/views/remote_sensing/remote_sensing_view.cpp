@@ -17,6 +17,7 @@ class RemoteSensingView final : public ImageRegionView {
     // Whether a region has a chip, not its path: paths name each rank's own temporary folder.
     const auto &chips = table.remoteSensing.chipPaths;
     for (std::size_t r = 0; r < table.size(); ++r) counts.push_back(r < chips.size() && !chips[r].empty());
+    counts.push_back(table.remoteSensing.radiometry.channels.size());  // the encoder's input channels
   }
 
   ViewVectors train(ViewRun &run, double &cursor) override {

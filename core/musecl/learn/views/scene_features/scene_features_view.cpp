@@ -60,6 +60,7 @@ class SceneFeaturesView final : public RegionView {
 
   void countInputs(const RegionTable &table, std::vector<std::size_t> &counts) const override {
     countPerRegion(table.sceneFeatures.stats, table.size(), counts);
+    counts.push_back(table.sceneFeatures.encoder != nullptr);
   }
   ViewVectors apply(ViewRun &run) override { return sceneFeatureVectors(run.table); }
   void describe(ModelInfo &info, const ViewVectors &trained) const override {
