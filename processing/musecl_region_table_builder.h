@@ -77,10 +77,10 @@ std::function<bool( const musecl::TrainingProgress & )> museclTrainingProgress( 
 // The embeddings layer: the regions with their fields plus emb_0..emb_{d-1}, the attention weight of
 // each view (beta_rs, beta_sv, beta_poi, beta_mob, beta_er, beta_sf, beta_attr; null where the region
 // lacks the view), views ("rs+poi+mob": which views the region had) and has_embedding. Written
-// block by block; finish()
-// closes the output without publishing it (the caller publishes it with its other outputs) and
-// logs the city-wide mean attention weight of each view; publish() moves it into place and styles
-// it (colour from the embedding's principal components, the dominant view as a second style).
+// block by block; finish() closes the output without publishing it (the caller publishes it with
+// its other outputs) and logs the city-wide mean attention weight of each view; publish() moves it
+// into place and styles it (colour from the embedding's principal components, the dominant view as
+// a second style).
 class MuseclEmbeddingWriter
 {
   public:

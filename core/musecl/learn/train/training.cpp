@@ -117,7 +117,7 @@ ViewSet trainViews(Views &models, ViewRun &run, double &cursor, const std::vecto
 // FNV-1a over the regions, what inputs each has, and the options that shape training: equal on
 // every rank of a job that was given the same inputs, so that every rank runs the same stages and
 // batches (and so the same collectives in the same order).
-std::uint64_t jobFingerprint(const RegionTable &table, const TrainingOptions &o) {
+std::uint64_t jobFingerprint(const Views &views, const RegionTable &table, const TrainingOptions &o) {
   std::uint64_t h = kFnvOffset;
   auto add = [&h](const std::string &s) {
     h = fnv1a64(s.data(), s.size() + 1, h);
@@ -125,7 +125,7 @@ std::uint64_t jobFingerprint(const RegionTable &table, const TrainingOptions &o)
   for (const std::string &id : table.ids) add(id);
   // What decides which stages and how many batches run: each view's count of each region's inputs.
   std::vector<std::size_t> counts;
-  for (const std::unique_ptr<RegionView> &view : makeViews()) view->countInputs(table, counts);
+  for (const std::unique_ptr<RegionView> &view : views) view->countInputs(table, counts);
   counts.push_back(table.centroidX.size());  // the triplets' geographic fallback
   for (std::size_t n : counts) add(std::to_string(n));
   add(summariseOptions(o));  // seed included
@@ -134,9 +134,10 @@ std::uint64_t jobFingerprint(const RegionTable &table, const TrainingOptions &o)
 
 // Every rank compares its inputs with rank 0's, and all stop together with one message when any
 // differs (the ranks would otherwise pair up mismatched collectives until the timeout).
-void checkSameJob(const DataParallel &parallel, const RegionTable &table, const TrainingOptions &o) {
+void checkSameJob(const DataParallel &parallel, const Views &views, const RegionTable &table,
+                  const TrainingOptions &o) {
   if (!parallel.active()) return;
-  const auto mine = static_cast<int64_t>(jobFingerprint(table, o)), regions = static_cast<int64_t>(table.size());
+  const auto mine = static_cast<int64_t>(jobFingerprint(views, table, o)), regions = static_cast<int64_t>(table.size());
   const torch::Tensor rank0 = torch::tensor({mine, regions}, torch::kLong);
   parallel.broadcast({rank0}, "the input check");
   const bool differs = rank0[0].item<int64_t>() != mine;
@@ -236,14 +237,14 @@ TrainingResult trainMuseCL(const RegionTable &table, const TrainingOptions &give
     ctx.say("Joining a data-parallel job as " + describeDistributed(dist) + "; waiting for every rank");
   const DataParallel parallel(dist, device);
   ctx.parallel = &parallel;
-  checkSameJob(parallel, table, o);
+  ModelParts model;
+  model.scale = o.similarityScale;
+  checkSameJob(parallel, model.views, table, o);
   if (parallel.active())
     ctx.decide(
         "data-parallel: " + describeDistributed(dist) + " over c10d " + parallel.backend() +
         "; each rank encodes its share of every triplet batch and the gradients are summed over the ranks; skip-gram, mobility and fusion run on every rank and rank 0's are kept; rank 0 writes the model");
 
-  ModelParts model;
-  model.scale = o.similarityScale;
   ViewRun run{table, loadImage, loadChip, ctx};
   double cursor = 0;
   ViewSet views = trainViews(model.views, run, cursor, result.decisions);
