@@ -85,6 +85,7 @@ namespace MuseclParameter
   inline const QString SV_SIZE = QStringLiteral( "SV_SIZE" );
   inline const QString RS_PRETRAINED = QStringLiteral( "RS_PRETRAINED" );
   inline const QString SV_PRETRAINED = QStringLiteral( "SV_PRETRAINED" );
+  inline const QString SV_PRETRAIN_STEPS = QStringLiteral( "SV_PRETRAIN_STEPS" );
   inline const QString SIMILARITY = QStringLiteral( "SIMILARITY" );
   inline const QString TRIPLETS_PER_ANCHOR = QStringLiteral( "TRIPLETS_PER_ANCHOR" );
   inline const QString AUGMENTATION = QStringLiteral( "AUGMENTATION" );

@@ -149,6 +149,10 @@ void MuseclTrainAlgorithm::initAlgorithm( const QVariantMap & )
   addParameter( advanced( new QgsProcessingParameterFile(
       MuseclParameter::SV_PRETRAINED, QObject::tr( "Pretrained street-view backbone (TorchScript)" ),
       QgsProcessingParameterFile::File, QString(), QVariant(), true ) ) );
+  addParameter( advanced( new QgsProcessingParameterNumber(
+      MuseclParameter::SV_PRETRAIN_STEPS,
+      QObject::tr( "Imagery: street-view steps learning from every photo before the triplets (0 = none)" ),
+      QgsProcessingParameterNumber::Integer, 0, false, 0, 100000 ) ) );
   addParameter( advanced( MuseclEnum::similarity().create( QObject::tr( "Count scale for similarity" ) ) ) );
   addParameter( advanced( new QgsProcessingParameterNumber(
       MuseclParameter::TRIPLETS_PER_ANCHOR, QObject::tr( "Image triplets per region and epoch" ),
@@ -213,6 +217,7 @@ musecl::TrainingOptions MuseclTrainAlgorithm::trainingOptions( const QVariantMap
     o.cosineMargin = margin;
   o.chipSize = parameterAsInt( parameters, MuseclParameter::CHIP_SIZE, context );
   o.streetViewSize = parameterAsInt( parameters, MuseclParameter::SV_SIZE, context );
+  o.streetViewPretrainSteps = parameterAsInt( parameters, MuseclParameter::SV_PRETRAIN_STEPS, context );
   o.remoteSensingBackbone = MuseclEnum::remoteSensingBackbone().read( this, parameters, context );
   o.streetViewBackbone = MuseclEnum::streetViewBackbone().read( this, parameters, context );
   o.remoteSensingPretrained = parameterAsFile( parameters, MuseclParameter::RS_PRETRAINED, context ).toStdString();

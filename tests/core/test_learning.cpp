@@ -383,3 +383,32 @@ TEST(Training, EmbeddingWithAViewMissingKeepsTheModelsDimensionAndSaysWhichViews
   }
   std::remove(model.c_str());
 }
+
+TEST(Training, StreetViewPretrainingLearnsFromEveryPhotoIsSeededAndSaysSo) {
+  // Street view alone, two photos per region: the pretraining draws from all 24 photos, lowers its
+  // own loss, changes the encoder the triplets start from, and repeats bitwise for a seed.
+  const RegionTable city = toyCity(12, false, true, false, false);
+  TrainingOptions o = tinyOptions();
+  o.imageEpochs = 1;
+  o.fusionEpochs = 0;
+  o.streetViewPretrainSteps = 15;
+  const std::string path = tempPath("sv_pretrain.musecl");
+  const TrainingResult first = trainMuseCL(city, o, toyLoader, {}, {}, path);
+  const TrainingResult again = trainMuseCL(city, o, toyLoader, {}, {}, path);
+  EXPECT_EQ(first.embeddings.values, again.embeddings.values) << "bitwise identical";
+  std::string line;
+  for (const std::string &d : first.decisions)
+    if (d.rfind("street view pretraining: 15 steps of 24 photos", 0) == 0) line = d;
+  ASSERT_FALSE(line.empty()) << "no pretraining decision";
+  EXPECT_NE(line.find("over all 24 photos"), std::string::npos) << line;
+  double from = NAN, to = NAN;
+  ASSERT_EQ(std::sscanf(line.c_str() + line.find("loss ") + 5, "%lf -> %lf", &from, &to), 2) << line;
+  EXPECT_LT(to, from) << line;
+  EXPECT_TRUE(std::isfinite(firstEpochLoss(first, "street view pretraining")));
+
+  o.streetViewPretrainSteps = 0;
+  const TrainingResult without = trainMuseCL(city, o, toyLoader, {}, {}, path);
+  EXPECT_FALSE(mentions(without, "pretraining"));
+  EXPECT_NE(without.embeddings.values, first.embeddings.values);
+  std::remove(path.c_str());
+}

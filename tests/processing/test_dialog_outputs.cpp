@@ -135,7 +135,8 @@ TEST( DialogOutputs, TheTrainDialogShowsWhatEveryRunNeedsAndHidesImageryOptions 
   for ( const char *shown : { "REGIONS", "RASTER", "POIS", "FLOWS", "FLOW_TYPE", "WEIGHT_FIELD", "ROLE_FIELD",
                               "EMBEDDING_SIZE", "SEED", "OUTPUT_MODEL", "OUTPUT" } )
     EXPECT_FALSE( advanced( shown ) ) << shown << " is needed to read the inputs or keep the result";
-  for ( const char *hidden : { "IMAGE_EPOCHS", "RS_BACKBONE", "SV_BACKBONE", "SV_SIZE", "RS_MODE" } )
+  for ( const char *hidden :
+        { "IMAGE_EPOCHS", "RS_BACKBONE", "SV_BACKBONE", "SV_SIZE", "SV_PRETRAIN_STEPS", "RS_MODE" } )
     EXPECT_TRUE( advanced( hidden ) ) << hidden << " means nothing without imagery";
   // Labels in the analyst's words: no jargon the dialog does not explain.
   for ( const QgsProcessingParameterDefinition *d : train->parameterDefinitions() )

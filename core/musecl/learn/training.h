@@ -77,6 +77,9 @@ struct TrainingOptions {
   std::string streetViewBackbone = "inception_v3";
   std::string remoteSensingPretrained;  // optional TorchScript file with torchvision weights
   std::string streetViewPretrained;
+  // Self-supervised steps over every street-view photo before the triplet epochs (image_pretraining.h);
+  // 0: none, the paper's triplets alone.
+  int streetViewPretrainSteps = 0;
   SimilarityScale similarityScale = SimilarityScale::Log1p;
   int positivePool = 3;
   int wordDimension = 64;

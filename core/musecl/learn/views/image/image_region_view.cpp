@@ -2,6 +2,7 @@
 #include "musecl/learn/views/image/image_region_view.h"
 
 #include "musecl/learn/train/archive.h"
+#include "musecl/learn/views/image/image_pretraining.h"
 #include "musecl/learn/train/similarity.h"
 
 #include <algorithm>
@@ -103,6 +104,7 @@ ViewVectors ImageRegionView::train(ViewRun &run, double &cursor) {
   const ImageLoader load = loader(run);  // the cache holds a reference to it
   ImageCache cache(load, kImageCacheBytes, st.channels);
   ctx.advance(cursor, share * 0.9);
+  pretrainImageEncoder(encoder_, st, cache, ctx, seed, pretrainSteps(o));
   trainImageEncoder(encoder_, st, sampler, cache, ctx, seed);
   ctx.advance(cursor, share * 0.1);
   ViewVectors view = embedImages(encoder_, st, cache, ctx);

@@ -33,6 +33,8 @@ class ImageRegionView : public RegionView {
   virtual int trainingSize(const TrainingOptions &o) const = 0;
   virtual const std::string &backbone(const TrainingOptions &o) const = 0;
   virtual const std::string &pretrained(const TrainingOptions &o) const = 0;
+  // Self-supervised steps over all the view's images before the triplets (0: none).
+  virtual int pretrainSteps(const TrainingOptions &) const { return 0; }
   // How its images are decoded and into how many channels (RGB unless the view says otherwise).
   virtual ImageLoader loader(const ViewRun &run) const { return run.loadImage; }
   virtual int channels(const ViewRun &) const { return 3; }

@@ -37,33 +37,6 @@ torch::Tensor randomResizedCrop(const torch::Tensor &x, std::mt19937_64 &rng) {
       .squeeze(0);
 }
 
-// [C, S, S] uint8 in, float in [0, 255] out. The draws happen in a fixed order, so a batch seed
-// gives the same images on every run.
-torch::Tensor augmented(const torch::Tensor &chw, Augment kind, Augmentation level, std::mt19937_64 &rng) {
-  torch::Tensor x = chw;
-  if (level != Augmentation::None) switch (kind) {
-      case Augment::Rotate90: {
-        const int k = std::uniform_int_distribution<int>(0, 3)(rng);  // 0/90/180/270 degrees
-        if (k != 0) x = torch::rot90(x, k, {1, 2});
-        if (level == Augmentation::Full && std::bernoulli_distribution(0.5)(rng))
-          x = x.flip({2});  // with rotations: all 8 symmetries
-        break;
-      }
-      case Augment::HorizontalFlip:
-        if (std::bernoulli_distribution(0.5)(rng)) x = x.flip({2});
-        break;
-      case Augment::None:
-        break;
-    }
-  x = x.to(torch::kFloat32);
-  if (level != Augmentation::Full) return x;
-  x = randomResizedCrop(x, rng);
-  const double brightness = 255.0 * std::uniform_real_distribution<double>(-0.15, 0.15)(rng);
-  const double contrast = std::uniform_real_distribution<double>(0.85, 1.15)(rng);
-  const torch::Tensor mean = x.mean();
-  return ((x - mean) * contrast + mean + brightness).clamp_(0.0, 255.0);
-}
-
 struct PreparedBatch {
   torch::Tensor images;                                  // [U, 3, S, S] float in [0, 1]
   std::vector<std::int64_t> anchor, positive, negative;  // indexes into images
@@ -125,6 +98,31 @@ double batchPasses(ImageEncoder &encoder, const PreparedBatch &batch, std::size_
 }
 
 }  // namespace
+
+torch::Tensor augmented(const torch::Tensor &chw, Augment kind, Augmentation level, std::mt19937_64 &rng) {
+  torch::Tensor x = chw;
+  if (level != Augmentation::None) switch (kind) {
+      case Augment::Rotate90: {
+        const int k = std::uniform_int_distribution<int>(0, 3)(rng);  // 0/90/180/270 degrees
+        if (k != 0) x = torch::rot90(x, k, {1, 2});
+        if (level == Augmentation::Full && std::bernoulli_distribution(0.5)(rng))
+          x = x.flip({2});  // with rotations: all 8 symmetries
+        break;
+      }
+      case Augment::HorizontalFlip:
+        if (std::bernoulli_distribution(0.5)(rng)) x = x.flip({2});
+        break;
+      case Augment::None:
+        break;
+    }
+  x = x.to(torch::kFloat32);
+  if (level != Augmentation::Full) return x;
+  x = randomResizedCrop(x, rng);
+  const double brightness = 255.0 * std::uniform_real_distribution<double>(-0.15, 0.15)(rng);
+  const double contrast = std::uniform_real_distribution<double>(0.85, 1.15)(rng);
+  const torch::Tensor mean = x.mean();
+  return ((x - mean) * contrast + mean + brightness).clamp_(0.0, 255.0);
+}
 
 torch::Tensor ImageCache::get(const std::string &path, int size) {
   const std::string key = path + '#' + std::to_string(size);

@@ -7,6 +7,7 @@
 #include "musecl/learn/train/similarity.h"
 #include "musecl/learn/train/context.h"
 
+#include <random>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -39,6 +40,10 @@ struct ImageStage {
   Augment augment = Augment::None;
   int channels = 3;  // input channels of the encoder: 3 (RGB) or the N bands of a multispectral chip
 };
+
+// [C, S, S] uint8 in, float in [0, 255] out. The draws happen in a fixed order, so a seeded `rng`
+// gives the same images on every run.
+torch::Tensor augmented(const torch::Tensor &chw, Augment kind, Augmentation level, std::mt19937_64 &rng);
 
 ImageStage remoteSensingStage(const RegionTable &table, int size);
 ImageStage streetViewStage(const RegionTable &table, int size);

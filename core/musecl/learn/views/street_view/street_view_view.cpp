@@ -28,6 +28,7 @@ class StreetViewView final : public ImageRegionView {
   int trainingSize(const TrainingOptions &o) const override { return o.streetViewSize; }
   const std::string &backbone(const TrainingOptions &o) const override { return o.streetViewBackbone; }
   const std::string &pretrained(const TrainingOptions &o) const override { return o.streetViewPretrained; }
+  int pretrainSteps(const TrainingOptions &o) const override { return o.streetViewPretrainSteps; }
   std::vector<std::vector<float>> similarity(const RegionTable &table, Context &ctx) const override {
     return tripletSimilarity(table, false, "street view", ctx);
   }
