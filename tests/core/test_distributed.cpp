@@ -129,11 +129,14 @@ int rankMain(int argc, char **argv) {
     return true;
   };
   try {
-    RegionTable table = jobCity();
+    RegionTable table = mode == "region-without-trips" ? toyCity(24, true, false, true, true) : jobCity();
+    if (mode == "region-without-trips" && rank == 1) table.mobility.inflow[3] = table.mobility.outflow[3] = 0;
     if (mode == "other-attributes" && rank == 1) {
       table.attributes.names = {"census"};
       for (std::size_t r = 0; r < table.size(); ++r) table.attributes.values.push_back({static_cast<double>(r)});
     }
+    if (mode == "zero-poi-counts" && rank == 1)
+      for (auto &row : table.poi.counts) std::fill(row.begin(), row.end(), 0.0);
     const TrainingResult r = trainMuseCL(table, o, loader, progress, {}, outDir + "/model.musecl");
     writeValues(outDir + "/rank" + std::to_string(rank) + ".emb", r.embeddings.values);
     std::vector<float> losses;
@@ -412,6 +415,20 @@ TEST(DataParallel, RanksGivenDifferentOptionsAllStopWithOneMessage) {
 TEST(DataParallel, RanksGivenDifferentRegionAttributesAllStopWithOneMessage) {
   if (!distributedAvailable()) GTEST_SKIP() << "this build has no c10d Gloo backend";
   expectBothRanksStopWithOneMessage("other-attributes");
+}
+
+// The inputs' values can choose what a view does, not only their number: POI counts that are all 0
+// make the chips' triplets geographic. Two ranks that differ there would train one encoder on two
+// kinds of triplets.
+TEST(DataParallel, RanksWhoseCountsChooseOtherTripletsAllStopWithOneMessage) {
+  if (!distributedAvailable()) GTEST_SKIP() << "this build has no c10d Gloo backend";
+  expectBothRanksStopWithOneMessage("zero-poi-counts");
+}
+
+// The same for the flows: a region without trips is left out of the mobility view.
+TEST(DataParallel, RanksThatDisagreeOnWhichRegionsHaveTripsAllStopWithOneMessage) {
+  if (!distributedAvailable()) GTEST_SKIP() << "this build has no c10d Gloo backend";
+  expectBothRanksStopWithOneMessage("region-without-trips");
 }
 
 int main(int argc, char **argv) {

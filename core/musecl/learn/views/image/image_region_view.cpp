@@ -19,12 +19,22 @@ bool anyPositive(const std::vector<double> &values) {
 
 }  // namespace
 
+SimilarityInputs similarityInputs(const RegionTable &table) {
+  return {table.hasPois() && std::any_of(table.poi.counts.begin(), table.poi.counts.end(),
+                                         [](const auto &row) { return anyPositive(row); }),
+          table.hasMobility() && anyPositive(table.mobility.inflow)};
+}
+
+void ImageRegionView::countSimilarityInputs(const RegionTable &table, std::vector<std::size_t> &counts) {
+  const SimilarityInputs inputs = similarityInputs(table);
+  counts.push_back(inputs.pois);
+  counts.push_back(inputs.mobility);
+}
+
 std::vector<std::vector<float>> tripletSimilarity(const RegionTable &table, bool poiFirst, const std::string &name,
                                                   Context &ctx) {
   const TrainingOptions &o = ctx.options;
-  const bool pois = table.hasPois() && std::any_of(table.poi.counts.begin(), table.poi.counts.end(),
-                                                   [](const auto &row) { return anyPositive(row); });
-  const bool mobility = table.hasMobility() && anyPositive(table.mobility.inflow);
+  const auto [pois, mobility] = similarityInputs(table);
   const std::string scale =
       o.similarityScale == SimilarityScale::Log1p ? " (log1p-scaled counts)" : " (raw counts, paper form)";
   const bool usePois = poiFirst && pois;

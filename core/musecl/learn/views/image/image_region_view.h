@@ -27,6 +27,10 @@ class ImageRegionView : public RegionView {
 
   nn::ImageEncoder &encoder() { return encoder_; }
 
+  // What chooses the triplets' similarity (which inputs have any positive count), for the
+  // data-parallel job check: ranks whose values differ there would train on different triplets.
+  static void countSimilarityInputs(const RegionTable &table, std::vector<std::size_t> &counts);
+
  protected:
   // The regions' images at `size` pixels, and the stage's augmentation and name.
   virtual ImageStage stage(const RegionTable &table, int size) const = 0;
@@ -54,6 +58,13 @@ class ImageRegionView : public RegionView {
   const char *archiveKey_;
   std::uint64_t seedSalt_;
 };
+
+// Whether the POI counts and the inflow hold any positive value: the triplets' similarity follows them.
+struct SimilarityInputs {
+  bool pois = false;
+  bool mobility = false;
+};
+SimilarityInputs similarityInputs(const RegionTable &table);
 
 // The regions alike by the inputs a table has: `poiFirst` (remote sensing) takes the POI distribution,
 // joined by mobility when flows are given too; otherwise mobility. Without either, geographic nearness

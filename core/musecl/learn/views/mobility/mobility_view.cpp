@@ -409,6 +409,10 @@ class MobilityView final : public RegionView {
   void countInputs(const RegionTable &table, std::vector<std::size_t> &counts) const override {
     counts.push_back(table.mobility.flows.size());
     counts.push_back(table.mobility.inflow.size());
+    // Which regions have trips, not only how many values: a region without any is left out of the
+    // view, and all of them without drops the view.
+    const auto &in = table.mobility.inflow, &out = table.mobility.outflow;
+    for (std::size_t r = 0; r < in.size(); ++r) counts.push_back(in[r] + (r < out.size() ? out[r] : 0.0) > 0);
   }
   ViewVectors apply(ViewRun &run) override { return applyMobilityView(run.table, model_, run.ctx); }
   void describe(ModelInfo &info, const ViewVectors &trained) const override {
