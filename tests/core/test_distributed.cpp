@@ -106,7 +106,10 @@ int collectivesMain(int rank, int world, const std::string &rendezvous, int time
 // A rank: argv = --rank RANK WORLD RENDEZVOUS TIMEOUT OUTDIR MODE. Exit 0 after training, 1 with the
 // error text in OUTDIR/rank<R>.err. MODE: "train"; "die" (rank 1 exits abruptly in its second
 // image batch); "other-seed" (rank 1 is given another seed); "other-attributes" (rank 1's regions carry a
-// field rank 0's do not); "bad-image" (rank 1 cannot read one chip).
+// field rank 0's do not); "zero-poi-counts" (rank 1's POIs keep their words but lost their counts,
+// which switch the chips' triplets); "region-without-trips" (flows too; rank 1's region 3 has no
+// trips in or out); "bad-image" (rank 1 cannot read one chip); "bad-photo" (street view, pretrained
+// on every rank; rank 1 cannot read one photo).
 int rankMain(int argc, char **argv) {
   if (argc < 8) return 2;
   const int rank = std::atoi(argv[2]);
@@ -121,6 +124,7 @@ int rankMain(int argc, char **argv) {
   // "bad-image": rank 1 cannot decode region 5's chip (its copy of the data is damaged).
   const ImageLoader loader = [&](const std::string &path, int size, std::vector<std::uint8_t> &chw) {
     if (mode == "bad-image" && rank == 1 && path.rfind("toy://5/", 0) == 0) return false;
+    if (mode == "bad-photo" && rank == 1 && path == "toy://5/sv1") return false;
     return toyLoader(path, size, chw);
   };
   const ProgressCallback progress = [&](const TrainingProgress &p) {
@@ -129,7 +133,14 @@ int rankMain(int argc, char **argv) {
     return true;
   };
   try {
-    RegionTable table = mode == "region-without-trips" ? toyCity(24, true, false, true, true) : jobCity();
+    RegionTable table = mode == "region-without-trips" ? toyCity(24, true, false, true, true)
+                        : mode == "bad-photo"          ? toyCity(24, false, true, true, false)
+                                                       : jobCity();
+    if (mode == "bad-photo") {
+      o.streetViewBackbone = "light";
+      o.streetViewSize = 32;
+      o.streetViewPretrainSteps = 3;
+    }
     if (mode == "region-without-trips" && rank == 1) table.mobility.inflow[3] = table.mobility.outflow[3] = 0;
     if (mode == "other-attributes" && rank == 1) {
       table.attributes.names = {"census"};
@@ -376,6 +387,20 @@ TEST(DataParallel, ARankThatFailsStopsEveryRankAndTheOthersNameIt) {
   fs::remove_all(job);
 }
 
+// Pretraining runs on every rank before any collective of its stage: a rank that fails there must
+// still reach the others, not leave them waiting at the triplet stage's broadcast.
+TEST(DataParallel, ARankThatFailsInPretrainingStopsEveryRankAndTheOthersNameIt) {
+  if (!distributedAvailable()) GTEST_SKIP() << "this build has no c10d Gloo backend";
+  const std::string job = tempDir("failed_pretraining");
+  EXPECT_EQ(runTwoRanks(job, "bad-photo", 30, std::chrono::seconds(120), std::chrono::seconds(60)),
+            std::make_pair(1, 1));
+  const std::string mine = readText(job + "/rank1.err"), other = readText(job + "/rank0.err");
+  EXPECT_NE(mine.find("cannot decode image 'toy://5/sv1'"), std::string::npos) << mine;
+  EXPECT_NE(other.find("rank(s) 1 failed in street view pretraining"), std::string::npos) << other;
+  EXPECT_FALSE(fs::exists(job + "/model.musecl"));
+  fs::remove_all(job);
+}
+
 TEST(DataParallel, ARankThatNeverArrivesStopsTheOthersAfterTheTimeout) {
   if (!distributedAvailable()) GTEST_SKIP() << "this build has no c10d Gloo backend";
   const std::string job = tempDir("alone");
@@ -417,9 +442,9 @@ TEST(DataParallel, RanksGivenDifferentRegionAttributesAllStopWithOneMessage) {
   expectBothRanksStopWithOneMessage("other-attributes");
 }
 
-// The inputs' values can choose what a view does, not only their number: POI counts that are all 0
-// make the chips' triplets geographic. Two ranks that differ there would train one encoder on two
-// kinds of triplets.
+// The inputs' values can switch what a view does, not only their number: POI counts that are all 0
+// make the chips' triplets geographic. Two ranks that differ in that switch would train one encoder
+// on two kinds of triplets.
 TEST(DataParallel, RanksWhoseCountsChooseOtherTripletsAllStopWithOneMessage) {
   if (!distributedAvailable()) GTEST_SKIP() << "this build has no c10d Gloo backend";
   expectBothRanksStopWithOneMessage("zero-poi-counts");

@@ -385,30 +385,45 @@ TEST(Training, EmbeddingWithAViewMissingKeepsTheModelsDimensionAndSaysWhichViews
 }
 
 TEST(Training, StreetViewPretrainingLearnsFromEveryPhotoIsSeededAndSaysSo) {
-  // Street view alone, two photos per region: the pretraining draws from all 24 photos, lowers its
-  // own loss, changes the encoder the triplets start from, and repeats bitwise for a seed.
-  const RegionTable city = toyCity(12, false, true, false, false);
+  // Street view alone, two photos per region: each step draws 64 of the 80 photos, lowers its own
+  // loss, changes the encoder the triplets start from, and repeats bitwise for a seed. 128 images
+  // a step go through the encoder 16 at a time (the default cap) or all at once (0).
+  const RegionTable city = toyCity(40, false, true, false, false);
   TrainingOptions o = tinyOptions();
   o.imageEpochs = 1;
   o.fusionEpochs = 0;
-  o.streetViewPretrainSteps = 15;
+  o.streetViewPretrainSteps = 12;
   const std::string path = tempPath("sv_pretrain.musecl");
+  auto lossFell = [](const TrainingResult &r) {
+    for (const std::string &d : r.decisions)
+      if (d.rfind("street view pretraining: 12 steps of 64 photos", 0) == 0) {
+        EXPECT_NE(d.find("over all 80 photos"), std::string::npos) << d;
+        double from = NAN, to = NAN;
+        EXPECT_EQ(std::sscanf(d.c_str() + d.find("loss ") + 5, "%lf -> %lf", &from, &to), 2) << d;
+        return to < from;
+      }
+    ADD_FAILURE() << "no pretraining decision";
+    return false;
+  };
+  ASSERT_EQ(o.imagesPerPass, 16);
   const TrainingResult first = trainMuseCL(city, o, toyLoader, {}, {}, path);
   const TrainingResult again = trainMuseCL(city, o, toyLoader, {}, {}, path);
   EXPECT_EQ(first.embeddings.values, again.embeddings.values) << "bitwise identical";
-  std::string line;
-  for (const std::string &d : first.decisions)
-    if (d.rfind("street view pretraining: 15 steps of 24 photos", 0) == 0) line = d;
-  ASSERT_FALSE(line.empty()) << "no pretraining decision";
-  EXPECT_NE(line.find("over all 24 photos"), std::string::npos) << line;
-  double from = NAN, to = NAN;
-  ASSERT_EQ(std::sscanf(line.c_str() + line.find("loss ") + 5, "%lf -> %lf", &from, &to), 2) << line;
-  EXPECT_LT(to, from) << line;
+  EXPECT_TRUE(lossFell(first));
   EXPECT_TRUE(std::isfinite(firstEpochLoss(first, "street view pretraining")));
+  o.imagesPerPass = 0;
+  EXPECT_TRUE(lossFell(trainMuseCL(city, o, toyLoader, {}, {}, path)));
 
   o.streetViewPretrainSteps = 0;
   const TrainingResult without = trainMuseCL(city, o, toyLoader, {}, {}, path);
   EXPECT_FALSE(mentions(without, "pretraining"));
   EXPECT_NE(without.embeddings.values, first.embeddings.values);
+  o.streetViewPretrainSteps = -1;
+  try {
+    trainMuseCL(city, o, toyLoader, {}, {}, path);
+    ADD_FAILURE() << "negative steps accepted";
+  } catch (const std::invalid_argument &e) {
+    EXPECT_NE(std::string(e.what()).find("street-view pretraining steps is -1"), std::string::npos) << e.what();
+  }
   std::remove(path.c_str());
 }

@@ -80,7 +80,8 @@ std::string summariseOptions(const TrainingOptions &o) {
     << " margin=" << (o.tripletDistance == TripletDistance::L2 ? o.margin : o.cosineMargin)
     << " lr_step=" << o.lrStepEpochs << "x" << o.lrDecay << " chip_size=" << o.chipSize
     << " chip_window_m=" << o.chipWindowMetres << " street_view_size=" << o.streetViewSize
-    << " rs_backbone=" << o.remoteSensingBackbone << " sv_backbone=" << o.streetViewBackbone
+    << " sv_pretrain_steps=" << o.streetViewPretrainSteps << " rs_backbone=" << o.remoteSensingBackbone
+    << " sv_backbone=" << o.streetViewBackbone
     << " similarity=" << (o.similarityScale == SimilarityScale::Log1p ? "log1p" : "raw")
     << " positive_pool=" << o.positivePool << " word_dimension=" << o.wordDimension << " word_epochs=" << o.wordEpochs
     << " fusion_hidden=" << o.fusionHidden << " embedding_output="

@@ -64,6 +64,9 @@ void checkOptions(const TrainingOptions &o) {
       o.embeddingOutput != EmbeddingOutput::Automatic)
     throw std::invalid_argument("embedding output " + std::to_string(static_cast<int>(o.embeddingOutput)) +
                                 " is none of fused (0), fused and views (1), automatic (2)");
+  if (o.streetViewPretrainSteps < 0)
+    throw std::invalid_argument("street-view pretraining steps is " + std::to_string(o.streetViewPretrainSteps) +
+                                "; it must be 0 (none) or more");
   if (o.tripletsPerAnchor < 1)
     throw std::invalid_argument("triplets per anchor is " + std::to_string(o.tripletsPerAnchor) +
                                 "; it must be at least 1");

@@ -9,8 +9,10 @@
 namespace musecl::train {
 
 // `steps` optimiser steps of `pairs` photos each (fewer when the stage has fewer photos), drawn
-// from `stageSeed`; every rank of a data-parallel job runs the same steps, and the triplet stage's
-// broadcast keeps rank 0's result. Throws TrainingCancelled when the run is cancelled.
+// from `stageSeed`, encoded in passes of at most the options' imagesPerPass images. Every rank of a
+// data-parallel job runs all the steps (the work is repeated, not shared), the triplet stage's
+// broadcast keeps rank 0's result, and a rank that fails stops the others with its reason.
+// Throws TrainingCancelled when the run is cancelled.
 void pretrainImageEncoder(nn::ImageEncoder &encoder, const ImageStage &stage, ImageCache &cache, Context &ctx,
                           std::uint64_t stageSeed, int steps, int pairs = 64);
 

@@ -25,9 +25,9 @@ SimilarityInputs similarityInputs(const RegionTable &table) {
           table.hasMobility() && anyPositive(table.mobility.inflow)};
 }
 
-void ImageRegionView::countSimilarityInputs(const RegionTable &table, std::vector<std::size_t> &counts) {
+void ImageRegionView::countSimilarityInputs(const RegionTable &table, bool poiFirst, std::vector<std::size_t> &counts) {
   const SimilarityInputs inputs = similarityInputs(table);
-  counts.push_back(inputs.pois);
+  counts.push_back(poiFirst && inputs.pois);
   counts.push_back(inputs.mobility);
 }
 
@@ -113,8 +113,10 @@ ViewVectors ImageRegionView::train(ViewRun &run, double &cursor) {
                                   : "each batch encoded in one pass"));
   const ImageLoader load = loader(run);  // the cache holds a reference to it
   ImageCache cache(load, kImageCacheBytes, st.channels);
-  ctx.advance(cursor, share * 0.9);
+  const double pretraining = pretrainSteps(o) > 0 ? 0.3 : 0.0;  // of the view's progress window
+  ctx.advance(cursor, share * pretraining);
   pretrainImageEncoder(encoder_, st, cache, ctx, seed, pretrainSteps(o));
+  ctx.advance(cursor, share * (0.9 - pretraining));
   trainImageEncoder(encoder_, st, sampler, cache, ctx, seed);
   ctx.advance(cursor, share * 0.1);
   ViewVectors view = embedImages(encoder_, st, cache, ctx);

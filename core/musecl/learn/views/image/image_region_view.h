@@ -27,9 +27,10 @@ class ImageRegionView : public RegionView {
 
   nn::ImageEncoder &encoder() { return encoder_; }
 
-  // What chooses the triplets' similarity (which inputs have any positive count), for the
-  // data-parallel job check: ranks whose values differ there would train on different triplets.
-  static void countSimilarityInputs(const RegionTable &table, std::vector<std::size_t> &counts);
+  // Which inputs switch on the triplets' similarity (POI counts when `poiFirst`, inflow), for the
+  // data-parallel job check: ranks that differ there would train on different kinds of triplets.
+  // Differences in the counts' values themselves are not seen.
+  static void countSimilarityInputs(const RegionTable &table, bool poiFirst, std::vector<std::size_t> &counts);
 
  protected:
   // The regions' images at `size` pixels, and the stage's augmentation and name.

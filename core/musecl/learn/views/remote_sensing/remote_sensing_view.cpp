@@ -18,7 +18,7 @@ class RemoteSensingView final : public ImageRegionView {
     const auto &chips = table.remoteSensing.chipPaths;
     for (std::size_t r = 0; r < table.size(); ++r) counts.push_back(r < chips.size() && !chips[r].empty());
     counts.push_back(table.remoteSensing.radiometry.channels.size());  // the encoder's input channels
-    countSimilarityInputs(table, counts);
+    countSimilarityInputs(table, true, counts);
   }
 
   ViewVectors train(ViewRun &run, double &cursor) override {

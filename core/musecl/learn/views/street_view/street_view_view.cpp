@@ -15,7 +15,7 @@ class StreetViewView final : public ImageRegionView {
 
   void countInputs(const RegionTable &table, std::vector<std::size_t> &counts) const override {
     countPerRegion(table.streetView.paths, table.size(), counts);
-    countSimilarityInputs(table, counts);
+    countSimilarityInputs(table, false, counts);
   }
 
   void describe(ModelInfo &info, const ViewVectors &trained) const override { info.streetView = trained.defined(); }
