@@ -40,6 +40,11 @@ namespace
                                                         QgsProcessingParameterNumber::Integer, 10, false, 0, 10000 ) );
     list << advanced( MuseclEnum::remoteSensingBackbone().create( QObject::tr( "Imagery: remote-sensing encoder" ) ) );
     list << advanced( MuseclEnum::streetViewBackbone().create( QObject::tr( "Imagery: street-view encoder" ) ) );
+    // Optional, so that models saved before it existed still validate: absent means the default.
+    list << advanced( new QgsProcessingParameterNumber(
+        MuseclParameter::SV_PRETRAIN_STEPS,
+        QObject::tr( "Imagery: street-view steps learning from every photo before the triplets (0 = none)" ),
+        QgsProcessingParameterNumber::Integer, 0, true, 0, 100000 ) );
     return list;
   }
 
@@ -149,10 +154,6 @@ void MuseclTrainAlgorithm::initAlgorithm( const QVariantMap & )
   addParameter( advanced( new QgsProcessingParameterFile(
       MuseclParameter::SV_PRETRAINED, QObject::tr( "Pretrained street-view backbone (TorchScript)" ),
       QgsProcessingParameterFile::File, QString(), QVariant(), true ) ) );
-  addParameter( advanced( new QgsProcessingParameterNumber(
-      MuseclParameter::SV_PRETRAIN_STEPS,
-      QObject::tr( "Imagery: street-view steps learning from every photo before the triplets (0 = none)" ),
-      QgsProcessingParameterNumber::Integer, 0, false, 0, 100000 ) ) );
   addParameter( advanced( MuseclEnum::similarity().create( QObject::tr( "Count scale for similarity" ) ) ) );
   addParameter( advanced( new QgsProcessingParameterNumber(
       MuseclParameter::TRIPLETS_PER_ANCHOR, QObject::tr( "Image triplets per region and epoch" ),

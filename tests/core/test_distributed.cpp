@@ -375,30 +375,29 @@ TEST(DataParallel, AKilledRankMakesTheOtherStopWithAnErrorWithinTheTimeout) {
   fs::remove_all(job);
 }
 
-TEST(DataParallel, ARankThatFailsStopsEveryRankAndTheOthersNameIt) {
-  if (!distributedAvailable()) GTEST_SKIP() << "this build has no c10d Gloo backend";
-  const std::string job = tempDir("failed");
-  EXPECT_EQ(runTwoRanks(job, "bad-image", 30, std::chrono::seconds(120), std::chrono::seconds(60)),
-            std::make_pair(1, 1));
+// Rank 1 fails (MODE); both ranks stop, rank 1 with its own reason, rank 0 naming rank 1 and where.
+static void expectOneRankFailsAndTheOtherNamesIt(const std::string &mode, const std::string &reason,
+                                                 const std::string &where) {
+  const std::string job = tempDir("failed_" + mode);
+  EXPECT_EQ(runTwoRanks(job, mode, 30, std::chrono::seconds(120), std::chrono::seconds(60)), std::make_pair(1, 1));
   const std::string mine = readText(job + "/rank1.err"), other = readText(job + "/rank0.err");
-  EXPECT_NE(mine.find("cannot decode image 'toy://5/chip'"), std::string::npos) << mine;
-  EXPECT_NE(other.find("rank(s) 1 failed in remote sensing epoch 1 batch"), std::string::npos) << other;
+  EXPECT_NE(mine.find(reason), std::string::npos) << mine;
+  EXPECT_NE(other.find("rank(s) 1 failed in " + where), std::string::npos) << other;
   EXPECT_FALSE(fs::exists(job + "/model.musecl"));
   fs::remove_all(job);
+}
+
+TEST(DataParallel, ARankThatFailsStopsEveryRankAndTheOthersNameIt) {
+  if (!distributedAvailable()) GTEST_SKIP() << "this build has no c10d Gloo backend";
+  expectOneRankFailsAndTheOtherNamesIt("bad-image", "cannot decode image 'toy://5/chip'",
+                                       "remote sensing epoch 1 batch");
 }
 
 // Pretraining runs on every rank before any collective of its stage: a rank that fails there must
 // still reach the others, not leave them waiting at the triplet stage's broadcast.
 TEST(DataParallel, ARankThatFailsInPretrainingStopsEveryRankAndTheOthersNameIt) {
   if (!distributedAvailable()) GTEST_SKIP() << "this build has no c10d Gloo backend";
-  const std::string job = tempDir("failed_pretraining");
-  EXPECT_EQ(runTwoRanks(job, "bad-photo", 30, std::chrono::seconds(120), std::chrono::seconds(60)),
-            std::make_pair(1, 1));
-  const std::string mine = readText(job + "/rank1.err"), other = readText(job + "/rank0.err");
-  EXPECT_NE(mine.find("cannot decode image 'toy://5/sv1'"), std::string::npos) << mine;
-  EXPECT_NE(other.find("rank(s) 1 failed in street view pretraining"), std::string::npos) << other;
-  EXPECT_FALSE(fs::exists(job + "/model.musecl"));
-  fs::remove_all(job);
+  expectOneRankFailsAndTheOtherNamesIt("bad-photo", "cannot decode image 'toy://5/sv1'", "street view pretraining");
 }
 
 TEST(DataParallel, ARankThatNeverArrivesStopsTheOthersAfterTheTimeout) {
