@@ -427,3 +427,19 @@ TEST(Training, StreetViewPretrainingLearnsFromEveryPhotoIsSeededAndSaysSo) {
   }
   std::remove(path.c_str());
 }
+
+TEST(Training, InflowWithoutOutflowIsRefusedWithBothRowCounts) {
+  // The mobility view reads both columns region by region: one without the other is a broken
+  // table, refused before anything trains.
+  RegionTable city = toyCity(8, false, false, true, true);
+  city.mobility.outflow.clear();
+  const std::string path = tempPath("inflow_only.musecl");
+  try {
+    trainMuseCL(city, tinyOptions(), toyLoader, {}, {}, path);
+    ADD_FAILURE() << "a table with inflow and no outflow was accepted";
+  } catch (const std::invalid_argument &e) {
+    EXPECT_NE(std::string(e.what()).find("the inflow column has 8 rows and the outflow column 0"), std::string::npos)
+        << e.what();
+  }
+  EXPECT_FALSE(std::filesystem::exists(path));
+}

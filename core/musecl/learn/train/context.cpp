@@ -1,6 +1,7 @@
 // Shared pieces of the training stages: see context.h.
 #include "musecl/learn/train/context.h"
 
+#include "musecl/learn/train/data_parallel.h"
 #include "musecl/learn/train/torch_runtime.h"
 
 #include <cmath>
@@ -66,6 +67,10 @@ void validateTable(const RegionTable &t) {
   check(t.poi.categoryTokens.size(), "the POI category table");
   check(t.mobility.inflow.size(), "the inflow column");
   check(t.mobility.outflow.size(), "the outflow column");
+  if (t.mobility.inflow.size() != t.mobility.outflow.size())
+    throw std::invalid_argument("the inflow column has " + std::to_string(t.mobility.inflow.size()) +
+                                " rows and the outflow column " + std::to_string(t.mobility.outflow.size()) +
+                                "; give both or neither");
   check(t.mobility.internal.size(), "the internal-flow column");
   check(t.remoteSensing.chipPaths.size(), "the chip list");
   check(t.streetView.paths.size(), "the street-view list");
@@ -100,6 +105,11 @@ void Context::report(const std::string &stage, int epoch, int epochs, int batch,
   if (progress && !progress(p))
     throw TrainingCancelled("training cancelled during " + stage + ", epoch " + std::to_string(epoch));
   if (threads) followFreeCores(*threads, [this](const std::string &text) { say(text); });
+}
+
+const DataParallel &Context::dataParallel() const {
+  static const DataParallel kOneProcess;
+  return parallel ? *parallel : kOneProcess;
 }
 
 void Context::say(const std::string &text) const {

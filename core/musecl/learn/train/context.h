@@ -47,6 +47,8 @@ struct Context {
   // Throws TrainingCancelled when the callback asks to stop. Also where an automatic thread count
   // follows the free cores (at most once a second).
   void report(const std::string &stage, int epoch, int epochs, int batch, int batches, double loss) const;
+  // The job this run is a rank of, or an inactive one standing for this process alone.
+  const DataParallel &dataParallel() const;
   void say(const std::string &text) const;
   void decide(const std::string &text) const;
   // Moves the progress window to the next `share` of the run.

@@ -82,8 +82,7 @@ void pretrainImageEncoder(nn::ImageEncoder &encoder, const ImageStage &stage, Im
                           std::uint64_t stageSeed, int steps, int pairs) {
   const std::vector<std::string> paths = everyImage(stage);
   if (steps <= 0 || paths.size() < 2) return;
-  static const DataParallel kOneProcess;
-  const DataParallel &parallel = ctx.parallel ? *ctx.parallel : kOneProcess;
+  const DataParallel &parallel = ctx.dataParallel();
   const TrainingOptions &o = ctx.options;
   const std::size_t count = std::min(paths.size(), static_cast<std::size_t>(std::max(2, pairs)));
   const std::string name = stage.name + " pretraining";

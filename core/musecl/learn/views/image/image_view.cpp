@@ -166,8 +166,7 @@ void trainImageEncoder(ImageEncoder &encoder, const ImageStage &stage, const Tri
                        Context &ctx, std::uint64_t stageSeed) {
   const TrainingOptions &o = ctx.options;
   encoder->train();
-  static const DataParallel kOneProcess;
-  const DataParallel &parallel = ctx.parallel ? *ctx.parallel : kOneProcess;
+  const DataParallel &parallel = ctx.dataParallel();
   // Same seed, same initial weights on every rank; the broadcast makes it so whatever the machine.
   std::vector<torch::Tensor> state = encoder->parameters();
   for (const torch::Tensor &b : floatingBuffers(*encoder)) state.push_back(b);

@@ -411,8 +411,8 @@ class MobilityView final : public RegionView {
     counts.push_back(table.mobility.inflow.size());
     // Which regions have trips, not only how many values: a region without any is left out of the
     // view, and all of them without drops the view.
-    const auto &in = table.mobility.inflow, &out = table.mobility.outflow;
-    for (std::size_t r = 0; r < in.size(); ++r) counts.push_back(in[r] + (r < out.size() ? out[r] : 0.0) > 0);
+    if (table.hasMobility())
+      for (const std::uint8_t has : regionsWithTrips(table)) counts.push_back(has);
   }
   ViewVectors apply(ViewRun &run) override { return applyMobilityView(run.table, model_, run.ctx); }
   void describe(ModelInfo &info, const ViewVectors &trained) const override {
