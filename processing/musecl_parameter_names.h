@@ -75,6 +75,7 @@ namespace MuseclParameter
   inline const QString EMBEDDING_OUTPUT = QStringLiteral( "EMBEDDING_OUTPUT" );
   inline const QString FUSION_EPOCHS = QStringLiteral( "FUSION_EPOCHS" );
   inline const QString FUSION_FLOW_WEIGHT = QStringLiteral( "FUSION_FLOW_WEIGHT" );
+  inline const QString VOLUME_WEIGHT = QStringLiteral( "VOLUME_WEIGHT" );
   inline const QString BATCH_SIZE = QStringLiteral( "BATCH_SIZE" );
   inline const QString IMAGES_PER_PASS = QStringLiteral( "IMAGES_PER_PASS" );
   inline const QString LEARNING_RATE = QStringLiteral( "LEARNING_RATE" );

@@ -48,6 +48,30 @@ namespace
     return list;
   }
 
+  // The mobility view's settings and the trip-volume term it shares with the fusion: advanced.
+  QList<QgsProcessingParameterDefinition *> mobilityParameters()
+  {
+    QList<QgsProcessingParameterDefinition *> list;
+    list << advanced( new QgsProcessingParameterNumber( MuseclParameter::MOBILITY_SIZE,
+                                                        QObject::tr( "Mobility view size" ),
+                                                        QgsProcessingParameterNumber::Integer, 16, false, 1, 1024 ) );
+    list << advanced( new QgsProcessingParameterNumber(
+        MuseclParameter::MOBILITY_EPOCHS, QObject::tr( "Mobility view epochs (whole flow graph per epoch)" ),
+        QgsProcessingParameterNumber::Integer, 1000, false, 0, 100000 ) );
+    list << advanced( new QgsProcessingParameterNumber(
+        MuseclParameter::MOBILITY_RUNS,
+        QObject::tr(
+            "Mobility encoders (trained from different initial weights, rotated onto the first and averaged)" ),
+        QgsProcessingParameterNumber::Integer, 1, false, 1, 64 ) );
+    // Optional, so that models saved before it existed still validate: absent means the default.
+    list << advanced( new QgsProcessingParameterNumber(
+        MuseclParameter::VOLUME_WEIGHT,
+        QObject::tr( "Mobility and fusion: weight of keeping each region's trip totals on a linear scale (0 = as "
+                     "logarithms only)" ),
+        QgsProcessingParameterNumber::Double, 1.0, true, 0.0, 1000.0 ) );
+    return list;
+  }
+
   // The data-parallel job (README "Beyond one machine"): advanced parameters.
   QList<QgsProcessingParameterDefinition *> distributedParameters()
   {
@@ -160,16 +184,8 @@ void MuseclTrainAlgorithm::initAlgorithm( const QVariantMap & )
       QgsProcessingParameterNumber::Integer, 1, false, 1, 1000 ) ) );
   addParameter(
       advanced( MuseclEnum::augmentation().create( QObject::tr( "Image augmentation in triplet training" ) ) ) );
-  addParameter(
-      advanced( new QgsProcessingParameterNumber( MuseclParameter::MOBILITY_SIZE, QObject::tr( "Mobility view size" ),
-                                                  QgsProcessingParameterNumber::Integer, 16, false, 1, 1024 ) ) );
-  addParameter( advanced( new QgsProcessingParameterNumber(
-      MuseclParameter::MOBILITY_EPOCHS, QObject::tr( "Mobility view epochs (whole flow graph per epoch)" ),
-      QgsProcessingParameterNumber::Integer, 1000, false, 0, 100000 ) ) );
-  addParameter( advanced( new QgsProcessingParameterNumber(
-      MuseclParameter::MOBILITY_RUNS,
-      QObject::tr( "Mobility encoders (trained from different initial weights, rotated onto the first and averaged)" ),
-      QgsProcessingParameterNumber::Integer, 1, false, 1, 64 ) ) );
+  for ( QgsProcessingParameterDefinition *p : mobilityParameters() )
+    addParameter( p );
   addParameter( new QgsProcessingParameterNumber( MuseclParameter::SEED, QObject::tr( "Random seed" ),
                                                   QgsProcessingParameterNumber::Integer, 42, false, 0 ) );
   for ( QgsProcessingParameterDefinition *p : museclDeviceParameters() )
@@ -198,6 +214,7 @@ musecl::TrainingOptions MuseclTrainAlgorithm::trainingOptions( const QVariantMap
   o.imageEpochs = parameterAsInt( parameters, MuseclParameter::IMAGE_EPOCHS, context );
   o.fusionEpochs = parameterAsInt( parameters, MuseclParameter::FUSION_EPOCHS, context );
   o.fusionFlowWeight = parameterAsDouble( parameters, MuseclParameter::FUSION_FLOW_WEIGHT, context );
+  o.tripVolumeWeight = parameterAsDouble( parameters, MuseclParameter::VOLUME_WEIGHT, context );
   o.batchSize = parameterAsInt( parameters, MuseclParameter::BATCH_SIZE, context );
   o.imagesPerPass = parameterAsInt( parameters, MuseclParameter::IMAGES_PER_PASS, context );
   if ( o.imagesPerPass == 1 || o.imagesPerPass == 2 )

@@ -89,8 +89,8 @@ std::string summariseOptions(const TrainingOptions &o) {
         : o.embeddingOutput == EmbeddingOutput::FusedAndViews ? "fused+views"
                                                               : "automatic")
     << " temperature=" << o.infoNceTemperature << " fusion_flow_weight=" << o.fusionFlowWeight
-    << " mobility=" << o.mobilityDimension << "d/" << o.mobilityHidden << "h/" << o.mobilityLayers << "l/"
-    << o.mobilityEpochs << "e x" << o.mobilityRuns << " augmentation="
+    << " volume_weight=" << o.tripVolumeWeight << " mobility=" << o.mobilityDimension << "d/" << o.mobilityHidden
+    << "h/" << o.mobilityLayers << "l/" << o.mobilityEpochs << "e x" << o.mobilityRuns << " augmentation="
     << (o.augmentation == Augmentation::None    ? "none"
         : o.augmentation == Augmentation::Basic ? "basic"
                                                 : "full")

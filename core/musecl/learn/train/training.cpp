@@ -60,6 +60,9 @@ void checkOptions(const TrainingOptions &o) {
   if (!(o.fusionFlowWeight >= 0) || !std::isfinite(o.fusionFlowWeight))
     throw std::invalid_argument("the fusion's flow weight is " + std::to_string(o.fusionFlowWeight) +
                                 "; it must be a finite number >= 0");
+  if (!(o.tripVolumeWeight >= 0) || !std::isfinite(o.tripVolumeWeight))
+    throw std::invalid_argument("the trip-volume weight is " + std::to_string(o.tripVolumeWeight) +
+                                "; it must be a finite number >= 0");
   if (o.embeddingOutput != EmbeddingOutput::Fused && o.embeddingOutput != EmbeddingOutput::FusedAndViews &&
       o.embeddingOutput != EmbeddingOutput::Automatic)
     throw std::invalid_argument("embedding output " + std::to_string(static_cast<int>(o.embeddingOutput)) +

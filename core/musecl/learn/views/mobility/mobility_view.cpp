@@ -1,9 +1,12 @@
 // The mobility view: see mobility_view.h.
 #include "musecl/learn/views/mobility/mobility_view.h"
 
+#include "musecl/learn/views/mobility/volume_term.h"
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 
 namespace musecl::train {
 
@@ -94,9 +97,11 @@ std::pair<torch::Tensor, torch::Tensor> randomPairs(const PairTargets &targets, 
 
 // One encoder's full-graph training (cosine-decayed Adam). Progress counts the runs one after another.
 void trainEncoder(MobilityEncoder &encoder, const torch::Tensor &x, const FlowGraphTensors &g,
-                  const PairTargets &targets, Context &ctx, std::uint64_t seed, int run, int runs) {
+                  const PairTargets &targets, VolumeTerm &volume, Context &ctx, std::uint64_t seed, int run, int runs) {
   encoder->to(ctx.device);
-  torch::optim::Adam optimizer(encoder->parameters(), torch::optim::AdamOptions(kLearningRate).weight_decay(1e-5));
+  std::vector<torch::Tensor> parameters = encoder->parameters();
+  for (const torch::Tensor &q : volume.parameters()) parameters.push_back(q);
+  torch::optim::Adam optimizer(parameters, torch::optim::AdamOptions(kLearningRate).weight_decay(1e-5));
   std::mt19937_64 rng(seed);
   encoder->train();
   const int epochs = std::max(0, ctx.options.mobilityEpochs);
@@ -118,6 +123,7 @@ void trainEncoder(MobilityEncoder &encoder, const torch::Tensor &x, const FlowGr
           encoder->score(z.index_select(0, p.select(1, 0)), z.index_select(0, p.select(1, 1))) - pairTarget;
       loss = torch::cat({onEdges, onPairs}).pow(2).mean();
     }
+    if (volume.on()) loss = loss + volume.loss(z);
     const int step = run * epochs + epoch;
     const double value = finiteLoss(loss, "mobility", step, 1);
     optimizer.zero_grad();
@@ -128,6 +134,15 @@ void trainEncoder(MobilityEncoder &encoder, const torch::Tensor &x, const FlowGr
     ctx.report("mobility", step, runs * epochs, 1, 1, value);
   }
   encoder->to(torch::kCPU);
+}
+
+std::string volumeText(double weight) {
+  if (!(weight > 0)) return " only (volume weight 0)";
+  char text[160];
+  std::snprintf(text, sizeof(text),
+                " and, through a linear read-out, each region's trip totals on a linear scale (volume weight %g)",
+                weight);
+  return text;
 }
 
 }  // namespace
@@ -355,7 +370,8 @@ ViewVectors trainMobilityView(const RegionTable &t, Context &ctx, MobilityModel 
   for (int run = 0; run < runs; ++run) {
     torch::manual_seed(mix(seed, 10 + run));
     m.encoders.emplace_back(raw.size(1), m.hidden, m.layers, m.dimension);
-    trainEncoder(m.encoders.back(), x, g, targets, ctx, mix(seed, 20 + run), run, runs);
+    VolumeTerm volume(t, m.dimension, o.tripVolumeWeight, ctx.device);
+    trainEncoder(m.encoders.back(), x, g, targets, volume, ctx, mix(seed, 20 + run), run, runs);
   }
   // A seed ensemble: every encoder's output rotated onto the first one's, then averaged. The first
   // gets the identity (an SVD of a rank-deficient z^T z need not give it).
@@ -368,7 +384,8 @@ ViewVectors trainMobilityView(const RegionTable &t, Context &ctx, MobilityModel 
       "mobility: graph encoder (" + std::to_string(m.layers) + " rounds of message passing along " +
       std::to_string(g.origin.numel()) + " origin-destination pairs, " + std::to_string(raw.size(1)) +
       " region features) trained to reproduce log trip counts" +
-      (targets.dense ? " between all region pairs" : " on every flow and as many random pairs per epoch") + "; " +
+      (targets.dense ? " between all region pairs" : " on every flow and as many random pairs per epoch") +
+      volumeText(o.tripVolumeWeight) + "; " +
       (runs == 1
            ? std::string("1 encoder")
            : std::to_string(runs) +

@@ -8,7 +8,9 @@
 // two rounds of message passing along the flows, normalised per origin and per destination, with
 // log1p weights. Its weights live in the model file, so musecl:embed applies it to any flow graph.
 // The squared error on log counts (rather than MVURE's softmax over destinations) and a small
-// output (16) were chosen by measurement on Manhattan; see BENCHMARKS.md.
+// output (16) were chosen by measurement on Manhattan; see BENCHMARKS.md. With a trip-volume weight
+// (volume_term.h) a linear read-out of z_i must also give the region's trip totals on a raw scale,
+// which log counts alone keep only as logarithms.
 //
 // Trip end points give no OD pairs: then the view is the region's standardised (log1p inflow,
 // log1p outflow), a "volume" view, and the log says so. Internal header (LibTorch).
