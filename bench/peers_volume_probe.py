@@ -8,7 +8,9 @@ feature sets built here from the zones' taxi flows next to each embedding given:
   - the zones' raw outgoing and incoming trip totals, each divided by its city mean (2 columns);
   - the same as log1p (2 columns);
   - the first 16 principal components of the log1p OD matrix, rows and columns side by side;
-  - each embedding alone, and with the two raw-volume columns appended.
+  - each embedding alone, with the two raw-volume columns appended, with the 16 components
+    (each standardised) appended, and multiplied by 0.5 and by 2 (the published protocol's fixed,
+    unscaled ridge penalty depends on the columns' scale; the other two protocols standardise).
 Columns: crime published / ours / spatial, check-in published / ours / spatial, as score.py prints.
 This is a diagnostic: none of these sets is what the plugin writes.
 """
@@ -53,6 +55,9 @@ def main():
         emb = score.layer_embedding(path)
         row(path, emb, Y, C)
         row(path + " + raw trip totals", np.c_[emb, volume], Y, C)
+        row(path + " + 16 log OD components, standardised", np.c_[emb, u[:, :16] / u[:, :16].std(0)], Y, C)
+        row(path + " × 0.5", emb * 0.5, Y, C)
+        row(path + " × 2", emb * 2, Y, C)
 
 
 if __name__ == "__main__":

@@ -68,6 +68,9 @@ TEST(VolumeTerm, TargetsAreTheTotalsStandardisedAndAConstantCityGivesZeros) {
 
 TEST(VolumeTerm, TheMobilityViewKeepsTripTotalsOnALinearScale) {
   const RegionTable t = heavyTailedCity();
+  // One thread count for every run (trainMuseCL holds one too): sums split over threads differ in
+  // their last bits, and the comparison below is bitwise.
+  const TorchThreadsLease threads(1, std::function<bool()>(), LogCallback());
   auto run = [&t](double weight, std::vector<std::string> &decisions) {
     TrainingOptions o = tinyOptions();
     o.mobilityEpochs = 300;

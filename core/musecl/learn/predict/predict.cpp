@@ -98,22 +98,29 @@ class Ridge {
   double intercept_ = 0;
 };
 
-constexpr double kAlphas[] = {1e-3, 1e-2, 1e-1, 1.0, 10.0, 100.0, 1e3, 1e4};
+// Half-decades from 1e-3 to 1e4: with a decade apart, wide inputs (embeddings of hundreds of
+// values) often fell between the penalties that suit them (BENCHMARKS.md, "Ridge penalties").
+std::vector<double> penaltyGrid() {
+  std::vector<double> grid;
+  for (int k = 0; k <= 14; ++k) grid.push_back(std::pow(10.0, -3.0 + 0.5 * k));
+  return grid;
+}
 
-// The penalty with the lowest inner 3-fold error. `innerFold[k]` is the inner fold of idx[k]; empty
-// means random folds. Spatial outer CV passes spatial inner folds: a penalty tuned to interpolate
-// between neighbours is too weak for predicting a whole unseen area.
-double chooseAlpha(const Rows &x, const std::vector<double> &y, Index idx, std::vector<int> innerFold,
+// The penalty with the lowest inner-fold error. `innerFold[k]` is the inner fold of idx[k] (0 to
+// `folds` - 1); empty means 5 random folds. Spatial outer CV passes spatial inner folds: a penalty
+// tuned to interpolate between neighbours is too weak for predicting a whole unseen area.
+double chooseAlpha(const Rows &x, const std::vector<double> &y, Index idx, std::vector<int> innerFold, int folds,
                    std::mt19937_64 &rng) {
   if (idx.size() < 6) return 1.0;
   if (innerFold.empty()) {
+    folds = 5;
     std::shuffle(idx.begin(), idx.end(), rng);
-    for (std::size_t k = 0; k < idx.size(); ++k) innerFold.push_back(static_cast<int>(k % 3));
+    for (std::size_t k = 0; k < idx.size(); ++k) innerFold.push_back(static_cast<int>(k % folds));
   }
-  double best = kAlphas[3], bestError = std::numeric_limits<double>::infinity();
-  for (double alpha : kAlphas) {
+  double best = 1.0, bestError = std::numeric_limits<double>::infinity();
+  for (double alpha : penaltyGrid()) {
     double error = 0;
-    for (int f = 0; f < 3; ++f) {
+    for (int f = 0; f < folds; ++f) {
       Index train, test;
       for (std::size_t k = 0; k < idx.size(); ++k) (innerFold[k] == f ? test : train).push_back(idx[k]);
       if (train.size() < 2 || test.empty()) continue;
@@ -228,7 +235,7 @@ Fitted fitModel(const Rows &x, const std::vector<double> &y, Index train, Index 
     if (!validation.empty()) {  // split mode: choose alpha on the validation part
       double bestError = std::numeric_limits<double>::infinity();
       alpha = 1.0;
-      for (double a : kAlphas) {
+      for (double a : penaltyGrid()) {
         Ridge r;
         r.fit(x, y, train, a);
         double e = 0;
@@ -242,7 +249,7 @@ Fitted fitModel(const Rows &x, const std::vector<double> &y, Index train, Index 
         for (std::size_t i : train) trainCoords.push_back(coords[i]);
         innerFold = kMeans(trainCoords, 3, seed);
       }
-      alpha = chooseAlpha(x, y, train, innerFold, rng);
+      alpha = chooseAlpha(x, y, train, innerFold, 3, rng);
     }
     auto model = std::make_shared<Ridge>();
     model->fit(x, y, train, alpha);

@@ -1,12 +1,12 @@
 // Predicting an indicator from region features: MuseCL's downstream task. Regions whose target is
 // NaN are predicted, never trained on.
 //
-// Models: ridge regression on standardised features (alpha chosen by inner 3-fold CV on the
-// training part from {1e-3 ... 1e4}; spatially blocked inner folds under spatially blocked CV), and the paper's MLP
-// (hidden 512-256-128-64, ReLU, Adam 5e-4, full batch, early stopping on a validation split). Evaluation: the paper's
-// 60/20/20 split (metrics on the 20 % test part), random k-fold, or spatially blocked k-fold (folds are k-means
-// clusters of the region centroids, so a fold is a contiguous area and neighbours cannot leak into the test). Metrics
-// are pooled over out-of-fold predictions, on the modelling scale (log1p when LOG_TARGET).
+// Models: ridge regression on standardised features (alpha chosen by inner 5-fold CV on the
+// training part from half-decades 1e-3 ... 1e4; 3 spatially blocked inner folds under spatially blocked CV), and the
+// paper's MLP (hidden 512-256-128-64, ReLU, Adam 5e-4, full batch, early stopping on a validation split). Evaluation:
+// the paper's 60/20/20 split (metrics on the 20 % test part), random k-fold, or spatially blocked k-fold (folds are
+// k-means clusters of the region centroids, so a fold is a contiguous area and neighbours cannot leak into the test).
+// Metrics are pooled over out-of-fold predictions, on the modelling scale (log1p when LOG_TARGET).
 #pragma once
 
 #include "musecl/learn/predict/clustering.h"
