@@ -39,16 +39,22 @@ TEST( TrainEmbed, TheModelFileReproducesTheTrainingEmbeddings )
   EXPECT_TRUE( log.contains( "reproduce the log trip counts among its regions (flow weight 3)" ) &&
                log.contains( "embedding: the fused vector, 8 values; chosen automatically" ) )
       << log.toStdString();
+  // VOLUME_WEIGHT is optional (absent: 1) and reaches both the mobility view and the fusion.
+  EXPECT_TRUE( log.contains( "each region's trip totals on a linear scale (volume weight 1)" ) &&
+               log.contains( "fused vector also gives each region's trip totals on a linear scale (volume weight 1)" ) )
+      << log.toStdString();
   {
     // FUSION_FLOW_WEIGHT=0: InfoNCE only, so the automatic output keeps each view's block.
     QVariantMap params = trainParams( *city, city->dir.filePath( "models/infonce.musecl" ) );
     params.insert( "FUSION_FLOW_WEIGHT", 0 );
+    params.insert( "VOLUME_WEIGHT", 0 );
     QgsProcessingFeedback infoNceFeedback;
     const AlgorithmRun infoNce = runAlgorithm( "musecl:train", params, context, &infoNceFeedback );
     ASSERT_TRUE( infoNce.ok ) << infoNce.error.toStdString();
     EXPECT_EQ( infoNce.outputs.value( "EMBEDDING_DIMENSION" ).toInt(), 8 * 4 )
         << "the fused vector, then the projection of each of the 3 views";
-    EXPECT_TRUE( infoNceFeedback.textLog().contains( "no flow term (weight 0)" ) )
+    EXPECT_TRUE( infoNceFeedback.textLog().contains( "no flow term (weight 0); no volume term (weight 0)" ) &&
+                 infoNceFeedback.textLog().contains( "only (volume weight 0)" ) )
         << infoNceFeedback.textLog().toStdString();
   }
   QgsVectorLayer *embeddings = layerOf( train, "OUTPUT", context );
