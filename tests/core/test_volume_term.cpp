@@ -64,6 +64,9 @@ TEST(VolumeTerm, TargetsAreTheTotalsStandardisedAndAConstantCityGivesZeros) {
   flat.mobility.inflow.assign(kRegions, 7.0);
   EXPECT_TRUE(torch::equal(train::standardisedTripTotals(flat).select(1, 0), torch::zeros({kRegions})))
       << "every region the same inflow: nothing to read, and no NaN";
+  for (int r = 0; r < kRegions; ++r) flat.mobility.inflow[static_cast<std::size_t>(r)] = 1e6 + 1e-7 * r;
+  EXPECT_TRUE(torch::equal(train::standardisedTripTotals(flat).select(1, 0), torch::zeros({kRegions})))
+      << "a spread within rounding of the totals is no spread";
 }
 
 TEST(VolumeTerm, TheMobilityViewKeepsTripTotalsOnALinearScale) {
@@ -97,6 +100,7 @@ TEST(VolumeTerm, TheFusedVectorKeepsTripTotalsOnALinearScale) {
   // term must make the fused vector read linearly as the raw totals; the flow term is off, so that
   // only the volume term is measured.
   const RegionTable t = heavyTailedCity();
+  const TorchThreadsLease threads(1, std::function<bool()>(), LogCallback());  // bitwise comparison below
   torch::manual_seed(5);
   train::ViewSet views;
   views[static_cast<int>(View::PoiText)] = {torch::randn({kRegions, 8}), std::vector<std::uint8_t>(kRegions, 1)};
@@ -107,7 +111,7 @@ TEST(VolumeTerm, TheFusedVectorKeepsTripTotalsOnALinearScale) {
   }
   views[static_cast<int>(View::Mobility)] = {torch::cat({logs, 0.1 * torch::randn({kRegions, 6})}, 1),
                                              std::vector<std::uint8_t>(kRegions, 1)};
-  auto run = [&](double weight, std::vector<std::string> &decisions) {
+  auto run = [&](double weight, std::vector<std::string> &decisions, const RegionTable &table) {
     TrainingOptions o = tinyOptions();
     o.fusionEpochs = 200;
     o.batchSize = kRegions;
@@ -117,14 +121,22 @@ TEST(VolumeTerm, TheFusedVectorKeepsTripTotalsOnALinearScale) {
     std::vector<EpochLog> log;
     train::Context ctx{o, {}, {}, torch::Device(torch::kCPU), log, decisions};
     train::FusionModel model;
-    const RegionEmbeddings e = train::trainFusion(t, views, ctx, model, 9);
+    const RegionEmbeddings e = train::trainFusion(table, views, ctx, model, 9);
     return torch::tensor(e.values).view({kRegions, -1});
   };
   std::vector<std::string> withLog, withoutLog;
-  const double probeWith = linearProbe(run(1.0, withLog), t), probeWithout = linearProbe(run(0.0, withoutLog), t);
+  const torch::Tensor without = run(0.0, withoutLog, t);
+  const double probeWith = linearProbe(run(1.0, withLog, t), t), probeWithout = linearProbe(without, t);
   EXPECT_TRUE(
       mentions(withLog, "fused vector also gives each region's trip totals on a linear scale (volume weight 1)"));
   EXPECT_TRUE(mentions(withoutLog, "no volume term (weight 0)"));
+  // A table without trip totals: the term stays off whatever its weight, says why, and the
+  // fusion is the one trained without it.
+  RegionTable noTotals = t;
+  noTotals.mobility = {};
+  std::vector<std::string> noTotalsLog;
+  EXPECT_TRUE(torch::equal(run(1.0, noTotalsLog, noTotals), without));
+  EXPECT_TRUE(mentions(noTotalsLog, "no volume term (the table has no trip totals)"));
   // Measured: 0.910 with the term, 0.574 without.
   EXPECT_GT(probeWith, 0.85);
   EXPECT_GT(probeWith, probeWithout + 0.2) << "log totals only: " << probeWithout;

@@ -40,8 +40,9 @@ TEST( TrainEmbed, TheModelFileReproducesTheTrainingEmbeddings )
                log.contains( "embedding: the fused vector, 8 values; chosen automatically" ) )
       << log.toStdString();
   // VOLUME_WEIGHT is optional (absent: 1) and reaches both the mobility view and the fusion.
-  EXPECT_TRUE( log.contains( "each region's trip totals on a linear scale (volume weight 1)" ) &&
-               log.contains( "fused vector also gives each region's trip totals on a linear scale (volume weight 1)" ) )
+  EXPECT_TRUE(
+      log.contains( "through a linear read-out, each region's trip totals on a linear scale (volume weight 1)" ) &&
+      log.contains( "fused vector also gives each region's trip totals on a linear scale (volume weight 1)" ) )
       << log.toStdString();
   {
     // FUSION_FLOW_WEIGHT=0: InfoNCE only, so the automatic output keeps each view's block.

@@ -238,7 +238,8 @@ std::string volumeTermText(const VolumeTerm &volume, bool mobility, double weigh
     return "; a linear read-out of the fused vector also gives each region's trip totals on a linear scale (volume "
            "weight " +
            shortNumber(weight) + ")";
-  return !mobility ? "" : "; no volume term (weight 0)";
+  if (!mobility) return "";
+  return weight > 0 ? "; no volume term (the table has no trip totals)" : "; no volume term (weight 0)";
 }
 
 }  // namespace

@@ -13,9 +13,12 @@ torch::Tensor standardisedTripTotals(const RegionTable &table) {
     a[r][0] = table.mobility.inflow[static_cast<std::size_t>(r)];
     a[r][1] = table.mobility.outflow[static_cast<std::size_t>(r)];
   }
-  // A city where every region has the same total gives a zero column: nothing to read, no NaN.
+  // A city where every region has the same total gives a zero column: nothing to read, no NaN. A
+  // spread within rounding of the mean (fractional weights summed in another order) counts as none.
+  const torch::Tensor mean = totals.mean(0);
   const torch::Tensor spread = n > 1 ? totals.std(0, false) : torch::zeros({2}, torch::kDouble);
-  return ((totals - totals.mean(0)) / spread.clamp_min(1e-12) * spread.gt(0)).to(torch::kFloat);
+  const torch::Tensor real = spread.gt(1e-9 * (1 + mean.abs()));
+  return ((totals - mean) / spread.clamp_min(1e-300) * real).to(torch::kFloat);
 }
 
 VolumeTerm::VolumeTerm(const RegionTable &table, int64_t width, double weight, const torch::Device &device) {
