@@ -1,12 +1,16 @@
 // Helpers shared by the learning tests (test_learning.cpp, test_nn.cpp, test_flow_views.cpp,
-// test_thread_policy.cpp): a temporary path, tiny training options, and whether a run's decisions
-// mention a text.
+// test_thread_policy.cpp, test_volume_term.cpp): a temporary path, tiny training options, whether a
+// run's decisions mention a text, and the check that bad loss weights are refused.
 #pragma once
 
 #include "musecl/learn/training.h"
+#include "toy_city.h"
+
+#include <gtest/gtest.h>
 
 #include <unistd.h>
 
+#include <cmath>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -42,5 +46,21 @@ inline bool mentions(const std::vector<std::string> &decisions, const std::strin
   return false;
 }
 inline bool mentions(const TrainingResult &r, const std::string &text) { return mentions(r.decisions, text); }
+
+// Training a small toy city must refuse a loss weight of -1 and of NaN, set into tinyOptions() by
+// `set`, with std::invalid_argument whose message contains `named`.
+template <typename Set>
+void expectBadWeightsRefused(Set set, const std::string &named) {
+  for (double weight : {-1.0, std::nan("")}) {
+    TrainingOptions bad = tinyOptions();
+    set(bad, weight);
+    try {
+      trainMuseCL(toyCity(10, false, false, true, true), bad, toyLoader, {}, {}, tempPath("bad_weight.musecl"));
+      ADD_FAILURE() << named << " " << weight << " was accepted";
+    } catch (const std::invalid_argument &e) {
+      EXPECT_NE(std::string(e.what()).find(named), std::string::npos) << e.what();
+    }
+  }
+}
 
 }  // namespace musecl::test_support

@@ -50,6 +50,12 @@ namespace {
 
 using namespace train;
 
+// A loss weight: a finite number >= 0 (0 turns its term off).
+void checkWeight(double weight, const std::string &name) {
+  if (!(weight >= 0) || !std::isfinite(weight))
+    throw std::invalid_argument("the " + name + " is " + std::to_string(weight) + "; it must be a finite number >= 0");
+}
+
 void checkOptions(const TrainingOptions &o) {
   if (o.embeddingSize < 2 || o.batchSize < 2 || o.imageEpochs < 0 || o.fusionEpochs < 0 || o.mobilityEpochs < 0 ||
       !(o.learningRate > 0))
@@ -57,12 +63,8 @@ void checkOptions(const TrainingOptions &o) {
   if (o.imagesPerPass == 1 || o.imagesPerPass == 2)
     throw std::invalid_argument("images per encoder pass is " + std::to_string(o.imagesPerPass) +
                                 "; a triplet needs 3 (or 0 for the whole batch)");
-  if (!(o.fusionFlowWeight >= 0) || !std::isfinite(o.fusionFlowWeight))
-    throw std::invalid_argument("the fusion's flow weight is " + std::to_string(o.fusionFlowWeight) +
-                                "; it must be a finite number >= 0");
-  if (!(o.tripVolumeWeight >= 0) || !std::isfinite(o.tripVolumeWeight))
-    throw std::invalid_argument("the trip-volume weight is " + std::to_string(o.tripVolumeWeight) +
-                                "; it must be a finite number >= 0");
+  checkWeight(o.fusionFlowWeight, "fusion's flow weight");
+  checkWeight(o.tripVolumeWeight, "trip-volume weight");
   if (o.embeddingOutput != EmbeddingOutput::Fused && o.embeddingOutput != EmbeddingOutput::FusedAndViews &&
       o.embeddingOutput != EmbeddingOutput::Automatic)
     throw std::invalid_argument("embedding output " + std::to_string(static_cast<int>(o.embeddingOutput)) +

@@ -1,8 +1,6 @@
 // The trip-volume term: see volume_term.h.
 #include "musecl/learn/views/mobility/volume_term.h"
 
-#include <algorithm>
-
 namespace musecl::train {
 
 torch::Tensor standardisedTripTotals(const RegionTable &table) {

@@ -18,7 +18,6 @@ namespace musecl::train {
 
 class VolumeTerm {
  public:
-  VolumeTerm() = default;
   // Off (loss() undefined) unless `weight` > 0 and the table has trips; otherwise draws the
   // read-out's initial weights from torch's generator, so callers seed it first.
   VolumeTerm(const RegionTable &table, int64_t width, double weight, const torch::Device &device);
