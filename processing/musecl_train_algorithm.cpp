@@ -48,7 +48,7 @@ namespace
     return list;
   }
 
-  // The mobility view's settings and the trip-volume term it shares with the fusion: advanced.
+  // The mobility view's settings, its trip-volume term included: advanced.
   QList<QgsProcessingParameterDefinition *> mobilityParameters()
   {
     QList<QgsProcessingParameterDefinition *> list;
@@ -66,7 +66,7 @@ namespace
     // Optional, so that models saved before it existed still validate: absent means the default.
     list << advanced( new QgsProcessingParameterNumber(
         MuseclParameter::VOLUME_WEIGHT,
-        QObject::tr( "Mobility and fusion: weight of keeping each region's trip totals on a linear scale (0 = as "
+        QObject::tr( "Mobility view: weight of keeping each region's trip totals on a linear scale (0 = as "
                      "logarithms only)" ),
         QgsProcessingParameterNumber::Double, 1.0, true, 0.0, 1000.0 ) );
     return list;

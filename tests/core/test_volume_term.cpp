@@ -1,5 +1,5 @@
-// The trip-volume term: with it, the mobility view and the fused vector give each region's trip
-// totals on a linear scale to a linear model; without it they hold them only as logarithms.
+// The trip-volume term: with it, the mobility view gives each region's trip totals on a linear
+// scale to a linear model; without it it holds them only as logarithms. The fusion has none.
 #include "musecl/learn/fusion/fusion_stage.h"
 #include "musecl/learn/train/context.h"
 #include "musecl/learn/training.h"
@@ -95,51 +95,32 @@ TEST(VolumeTerm, TheMobilityViewKeepsTripTotalsOnALinearScale) {
   EXPECT_GT(probeWith, probeWithout + 0.1) << "log counts only: " << probeWithout;
 }
 
-TEST(VolumeTerm, TheFusedVectorKeepsTripTotalsOnALinearScale) {
-  // The mobility view here holds the log totals (and noise): what the flows' log counts give. The
-  // term must make the fused vector read linearly as the raw totals; the flow term is off, so that
-  // only the volume term is measured.
+TEST(VolumeTerm, TheFusionHasNoTermOfItsOwn) {
+  // A read-out on the fused vector as well was measured and dropped (BENCHMARKS.md, "The trip-volume
+  // term"): the weight must not reach the fusion. With the flow term on, a fused vector trained with
+  // weight 1 is the one trained with weight 0, bit for bit, and the fusion's log names no volume term.
   const RegionTable t = heavyTailedCity();
   const TorchThreadsLease threads(1, std::function<bool()>(), LogCallback());  // bitwise comparison below
   torch::manual_seed(5);
   train::ViewSet views;
   views[static_cast<int>(View::PoiText)] = {torch::randn({kRegions, 8}), std::vector<std::uint8_t>(kRegions, 1)};
-  torch::Tensor logs = torch::zeros({kRegions, 2});
-  for (int r = 0; r < kRegions; ++r) {
-    logs[r][0] = std::log1p(t.mobility.inflow[static_cast<std::size_t>(r)]);
-    logs[r][1] = std::log1p(t.mobility.outflow[static_cast<std::size_t>(r)]);
-  }
-  views[static_cast<int>(View::Mobility)] = {torch::cat({logs, 0.1 * torch::randn({kRegions, 6})}, 1),
-                                             std::vector<std::uint8_t>(kRegions, 1)};
-  auto run = [&](double weight, std::vector<std::string> &decisions, const RegionTable &table) {
+  views[static_cast<int>(View::Mobility)] = {torch::randn({kRegions, 8}), std::vector<std::uint8_t>(kRegions, 1)};
+  auto run = [&](double weight, std::vector<std::string> &decisions) {
     TrainingOptions o = tinyOptions();
-    o.fusionEpochs = 200;
-    o.batchSize = kRegions;
-    o.fusionFlowWeight = 0;
+    o.fusionEpochs = 20;
     o.tripVolumeWeight = weight;
     o.embeddingOutput = EmbeddingOutput::Fused;
     std::vector<EpochLog> log;
     train::Context ctx{o, {}, {}, torch::Device(torch::kCPU), log, decisions};
     train::FusionModel model;
-    const RegionEmbeddings e = train::trainFusion(table, views, ctx, model, 9);
+    const RegionEmbeddings e = train::trainFusion(t, views, ctx, model, 9);
     return torch::tensor(e.values).view({kRegions, -1});
   };
   std::vector<std::string> withLog, withoutLog;
-  const torch::Tensor without = run(0.0, withoutLog, t);
-  const double probeWith = linearProbe(run(1.0, withLog, t), t), probeWithout = linearProbe(without, t);
-  EXPECT_TRUE(
-      mentions(withLog, "fused vector also gives each region's trip totals on a linear scale (volume weight 1)"));
-  EXPECT_TRUE(mentions(withoutLog, "no volume term (weight 0)"));
-  // A table without trip totals: the term stays off whatever its weight, says why, and the
-  // fusion is the one trained without it.
-  RegionTable noTotals = t;
-  noTotals.mobility = {};
-  std::vector<std::string> noTotalsLog;
-  EXPECT_TRUE(torch::equal(run(1.0, noTotalsLog, noTotals), without));
-  EXPECT_TRUE(mentions(noTotalsLog, "no volume term (the table has no trip totals)"));
-  // Measured: 0.910 with the term, 0.574 without.
-  EXPECT_GT(probeWith, 0.85);
-  EXPECT_GT(probeWith, probeWithout + 0.2) << "log totals only: " << probeWithout;
+  const torch::Tensor with = run(1.0, withLog), without = run(0.0, withoutLog);
+  EXPECT_TRUE(mentions(withLog, "flow weight")) << "the flow term must be on for this comparison";
+  EXPECT_FALSE(mentions(withLog, "volume"));
+  EXPECT_TRUE(torch::equal(with, without));
 }
 
 TEST(VolumeTerm, ANegativeOrMissingWeightIsRefusedNamingIt) {

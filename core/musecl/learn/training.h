@@ -99,10 +99,10 @@ struct TrainingOptions {
   // and the fused vector dilutes them; on Manhattan weight 3 raised ridge R^2 of the embedding in
   // every column and the attention then favours the mobility view (BENCHMARKS.md). 0: InfoNCE only.
   double fusionFlowWeight = 3.0;
-  // Weight of the trip-volume term when flows or trip ends are given (views/mobility/volume_term.h):
-  // the mobility encoder's output (OD flows) and the fused vector must also give each region's trip
-  // totals on a linear scale through a linear read-out, not only as logarithms. On Manhattan it raised the
-  // published protocol's check-in R^2 of the embedding alone (BENCHMARKS.md). 0: log counts only.
+  // Weight of the trip-volume term when OD flows are given (views/mobility/volume_term.h): the
+  // mobility encoder's output must also give each region's trip totals on a linear scale through a
+  // linear read-out, not only as logarithms. On Manhattan it raised the published protocol's check-in
+  // R^2 of the embedding alone (BENCHMARKS.md). 0: log counts only. The fusion has no such term.
   double tripVolumeWeight = 1.0;
   // Mobility view: graph encoder width, output size and training length (full-graph epochs).
   int mobilityDimension = 16;

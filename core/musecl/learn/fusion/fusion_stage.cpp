@@ -2,7 +2,6 @@
 #include "musecl/learn/fusion/fusion_stage.h"
 
 #include "musecl/learn/views/mobility/mobility_view.h"
-#include "musecl/learn/views/mobility/volume_term.h"
 
 #include <algorithm>
 #include <chrono>
@@ -168,20 +167,18 @@ struct FlowTerm {
   bool on() const { return !decoder.is_empty(); }
 };
 
-// A batch's loss: InfoNCE, plus the flow and volume terms when they are on (also when InfoNCE has
-// no pair in this batch); undefined when there is nothing to learn from.
-torch::Tensor batchLoss(FusionModel &m, FlowTerm &flow, VolumeTerm &volume, const torch::Tensor &p,
-                        const torch::Tensor &mask, const torch::Tensor &idx, const TrainingOptions &o) {
-  torch::Tensor loss = alignmentLoss(m.fusion, p, mask, o.infoNceTemperature);
-  const auto add = [&loss](const torch::Tensor &term) { loss = loss.defined() ? loss + term : term; };
-  if (!flow.on() && !volume.on()) return loss;
-  const torch::Tensor fused = m.fusion->fuse(p, mask).first;
-  if (flow.on()) {
-    add(o.fusionFlowWeight * flowLoss(flow.decoder, fused, flow.targets, idx));
-    ++flow.steps;
-  }
-  if (volume.on()) add(volume.loss(fused, idx));
-  return loss;
+// A batch's loss: InfoNCE, plus the flow term when it is on (also when InfoNCE has no pair in this
+// batch); undefined when there is nothing to learn from. No trip-volume term here: the mobility view
+// brings the totals (views/mobility/volume_term.h), and a read-out on the fused vector as well
+// changed nothing measurable on Manhattan but cost the synthetic city (BENCHMARKS.md).
+torch::Tensor batchLoss(FusionModel &m, FlowTerm &flow, const torch::Tensor &p, const torch::Tensor &mask,
+                        const torch::Tensor &idx, const TrainingOptions &o) {
+  const torch::Tensor loss = alignmentLoss(m.fusion, p, mask, o.infoNceTemperature);
+  if (!flow.on()) return loss;
+  const torch::Tensor term =
+      o.fusionFlowWeight * flowLoss(flow.decoder, m.fusion->fuse(p, mask).first, flow.targets, idx);
+  ++flow.steps;
+  return loss.defined() ? loss + term : term;
 }
 
 FlowTerm makeFlowTerm(const RegionTable &table, const FusionModel &m, const TrainingOptions &o,
@@ -194,8 +191,6 @@ FlowTerm makeFlowTerm(const RegionTable &table, const FusionModel &m, const Trai
   term.decoder->to(device);
   return term;
 }
-
-bool hasMobility(const FusionModel &m) { return m.sizes[static_cast<std::size_t>(View::Mobility)] > 0; }
 
 int modelViewCount(const FusionModel &m) {
   return static_cast<int>(std::count_if(m.sizes.begin(), m.sizes.end(), [](int64_t size) { return size > 0; }));
@@ -233,15 +228,6 @@ std::string flowTermText(const FlowTerm &flow, double weight) {
   return weight > 0 ? "; no flow term (it needs OD flows and a mobility view)" : "; no flow term (weight 0)";
 }
 
-std::string volumeTermText(const VolumeTerm &volume, bool mobility, double weight) {
-  if (volume.on())
-    return "; a linear read-out of the fused vector also gives each region's trip totals on a linear scale (volume "
-           "weight " +
-           shortNumber(weight) + ")";
-  if (!mobility) return "";
-  return weight > 0 ? "; no volume term (the table has no trip totals)" : "; no volume term (weight 0)";
-}
-
 }  // namespace
 
 RegionEmbeddings trainFusion(const RegionTable &table, const ViewSet &views, Context &ctx, FusionModel &m,
@@ -264,11 +250,9 @@ RegionEmbeddings trainFusion(const RegionTable &table, const ViewSet &views, Con
     return applyFusion(table, views, m, ctx);
   }
   FlowTerm flow = makeFlowTerm(table, m, o, ctx.device);
-  VolumeTerm volume(table, m.shared, hasMobility(m) ? o.tripVolumeWeight : 0.0, ctx.device);
   std::vector<torch::Tensor> parameters = m.fusion->parameters();
   if (flow.on())
     for (const auto &q : flow.decoder->parameters()) parameters.push_back(q);
-  for (const auto &q : volume.parameters()) parameters.push_back(q);
   m.fusion->train();
   torch::optim::Adam optimizer(parameters, torch::optim::AdamOptions(o.learningRate * 2));
   std::mt19937_64 rng(mix(seed, 1));
@@ -286,7 +270,7 @@ RegionEmbeddings trainFusion(const RegionTable &table, const ViewSet &views, Con
                                               torch::kLong)
                                     .to(ctx.device);
       const torch::Tensor p = m.fusion->project(rowsOf(inputs, idx));
-      const torch::Tensor loss = batchLoss(m, flow, volume, p, mask.index_select(0, idx), idx, o);
+      const torch::Tensor loss = batchLoss(m, flow, p, mask.index_select(0, idx), idx, o);
       if (!loss.defined()) continue;
       sum += finiteLoss(loss, "fusion", epoch, batches + 1);
       optimizer.zero_grad();
@@ -299,8 +283,8 @@ RegionEmbeddings trainFusion(const RegionTable &table, const ViewSet &views, Con
     ctx.epochLog.push_back({"fusion", epoch, sum / std::max(1, batches), seconds});
     if (epoch == 1 || epoch == o.fusionEpochs || epoch % 10 == 0) {
       char line[128];
-      std::snprintf(line, sizeof(line), "fusion epoch %d/%d: InfoNCE%s%s loss %.4f", epoch, o.fusionEpochs,
-                    flow.on() ? " + flow" : "", volume.on() ? " + volume" : "", sum / std::max(1, batches));
+      std::snprintf(line, sizeof(line), "fusion epoch %d/%d: InfoNCE%s loss %.4f", epoch, o.fusionEpochs,
+                    flow.on() ? " + flow" : "", sum / std::max(1, batches));
       ctx.say(line);
     }
   }
@@ -308,7 +292,7 @@ RegionEmbeddings trainFusion(const RegionTable &table, const ViewSet &views, Con
   ctx.decide("fusion: attention over " + viewList(m) +
              "; each view aligned by InfoNCE to the fusion of the region's other views, on " +
              std::to_string(aligned.size()) + " regions with two or more views" +
-             flowTermText(flow, o.fusionFlowWeight) + volumeTermText(volume, hasMobility(m), o.tripVolumeWeight));
+             flowTermText(flow, o.fusionFlowWeight));
   ctx.decide(chooseOutput(m, o.embeddingOutput, flow));
   return applyFusion(table, views, m, ctx);
 }

@@ -31,10 +31,6 @@ std::vector<torch::Tensor> VolumeTerm::parameters() {
   return on() ? head_->parameters() : std::vector<torch::Tensor>{};
 }
 
-torch::Tensor VolumeTerm::loss(const torch::Tensor &vectors, const torch::Tensor &rows) {
-  return weight_ * (head_->forward(vectors) - targets_.index_select(0, rows)).pow(2).mean();
-}
-
 torch::Tensor VolumeTerm::loss(const torch::Tensor &vectors) {
   return weight_ * (head_->forward(vectors) - targets_).pow(2).mean();
 }

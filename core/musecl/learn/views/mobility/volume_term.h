@@ -4,8 +4,9 @@
 // The mobility view and the fusion's flow term fit *log* trip counts, so a region's vector says how
 // its trips are spread but keeps its volume only as a logarithm. Predicting counts with a linear
 // model on the embedding then loses the busiest regions, which weigh most in R^2 on raw counts (the
-// peers' published protocol; BENCHMARKS.md). The term makes the mobility encoder's output and the
-// fused vector carry the totals along a direction a linear model reads directly. The targets are
+// peers' published protocol; BENCHMARKS.md). The term makes the mobility encoder's output carry
+// the totals along a direction a linear model reads directly; the fusion passes them on. A second
+// read-out on the fused vector was tried and dropped (fusion_stage.cpp). The targets are
 // standardised over the table's regions, so the weight does not depend on the city's trip count.
 // Internal header (LibTorch).
 #pragma once
@@ -24,10 +25,8 @@ class VolumeTerm {
   bool on() const { return !head_.is_empty(); }
   // The read-out's weights, to be optimised with the vectors' own.
   std::vector<torch::Tensor> parameters();
-  // weight x mean squared error of the read-out of `vectors` (rows `rows` of the table, long, on
-  // the term's device) against those regions' standardised totals.
-  torch::Tensor loss(const torch::Tensor &vectors, const torch::Tensor &rows);
-  // The same for every region of the table, `vectors` in table order.
+  // weight x mean squared error of the read-out of `vectors` (every region of the table, in table
+  // order) against the regions' standardised totals.
   torch::Tensor loss(const torch::Tensor &vectors);
 
  private:
