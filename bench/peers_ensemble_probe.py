@@ -52,10 +52,10 @@ def lag_of_components(e, w, k=16):
 
 
 def main():
-    if not os.path.exists(os.path.join(score.DATA, "manhattan.gpkg")):
-        sys.exit(f"Manhattan data not found at {score.DATA} (set MUSECL_MANHATTAN_DATA)")
     if len(sys.argv) < 2:
         sys.exit(__doc__)
+    if not os.path.exists(os.path.join(score.DATA, "manhattan.gpkg")):
+        sys.exit(f"Manhattan data not found at {score.DATA} (set MUSECL_MANHATTAN_DATA)")
     Y, C = score.zones()
     w = contiguity()
     rows = {}

@@ -169,8 +169,8 @@ struct FlowTerm {
 
 // A batch's loss: InfoNCE, plus the flow term when it is on (also when InfoNCE has no pair in this
 // batch); undefined when there is nothing to learn from. No trip-volume term here: the mobility view
-// brings the totals (views/mobility/volume_term.h), and a read-out on the fused vector as well
-// changed nothing measurable on Manhattan but cost the synthetic city (BENCHMARKS.md).
+// brings the totals (views/mobility/volume_term.h). A read-out on the fused vector as well added a
+// little in the published protocol on Manhattan and cost the synthetic city more (BENCHMARKS.md).
 torch::Tensor batchLoss(FusionModel &m, FlowTerm &flow, const torch::Tensor &p, const torch::Tensor &mask,
                         const torch::Tensor &idx, const TrainingOptions &o) {
   const torch::Tensor loss = alignmentLoss(m.fusion, p, mask, o.infoNceTemperature);
