@@ -188,6 +188,11 @@ void MuseclTrainAlgorithm::initAlgorithm( const QVariantMap & )
     addParameter( p );
   addParameter( new QgsProcessingParameterNumber( MuseclParameter::SEED, QObject::tr( "Random seed" ),
                                                   QgsProcessingParameterNumber::Integer, 42, false, 0 ) );
+  // Optional, so that models saved before it existed still validate: absent means one training.
+  addParameter( advanced( new QgsProcessingParameterNumber(
+      MuseclParameter::RUNS,
+      QObject::tr( "Trainings from different seeds, rotated onto the first and averaged (1 = one training)" ),
+      QgsProcessingParameterNumber::Integer, 1, true, 1, 100 ) ) );
   for ( QgsProcessingParameterDefinition *p : museclDeviceParameters() )
     addParameter( p );
   for ( QgsProcessingParameterDefinition *p : distributedParameters() )
@@ -248,6 +253,7 @@ musecl::TrainingOptions MuseclTrainAlgorithm::trainingOptions( const QVariantMap
   o.mobilityEpochs = parameterAsInt( parameters, MuseclParameter::MOBILITY_EPOCHS, context );
   o.mobilityRuns = parameterAsInt( parameters, MuseclParameter::MOBILITY_RUNS, context );
   o.seed = static_cast<std::uint64_t>( parameterAsInt( parameters, MuseclParameter::SEED, context ) );
+  o.runs = parameterAsInt( parameters, MuseclParameter::RUNS, context );
   o.device = MuseclEnum::device().read( this, parameters, context );
   o.threads = parameterAsInt( parameters, MuseclParameter::THREADS, context );
   o.distributed.worldSize = parameterAsInt( parameters, MuseclParameter::WORLD_SIZE, context );

@@ -113,6 +113,10 @@ struct TrainingOptions {
   // Procrustes) and averaged. 1 by default: on Manhattan 5 gained 0.007 crime R^2 and nothing for
   // check-ins, for about 15 s more training (BENCHMARKS.md).
   int mobilityRuns = 1;
+  // Whole trainings (every view and the fusion) from different seeds, each embedding rotated onto
+  // the first's (orthogonal Procrustes) and averaged; the model file holds them all and applies
+  // them the same way. The scene encoder and every input table are shared. 1: one training.
+  int runs = 1;
   // Triplets drawn per anchor region and epoch: on a small city one per region is only a few
   // optimiser steps per epoch.
   int tripletsPerAnchor = 1;
@@ -218,6 +222,7 @@ struct ModelInfo {
   std::string crs;
   double regionSizeMetres = 0;
   std::uint64_t seed = 0;
+  int runs = 1;  // trainings averaged (TrainingOptions::runs)
   std::size_t vocabularySize = 0;
   std::string optionsSummary;
 };

@@ -79,12 +79,6 @@ torch::Tensor flowLoss(FlowDecoder &decoder, const torch::Tensor &fused, const P
   return (decoder->scoreAll(fused) - targets.among(idx)).pow(2).mean();
 }
 
-std::string shortNumber(double v) {
-  char text[32];
-  std::snprintf(text, sizeof(text), "%g", v);
-  return text;
-}
-
 std::string viewList(const FusionModel &m) {
   std::string s;
   for (int v = 0; v < kViewCount; ++v)

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <optional>
 #include <cmath>
+#include <cstdint>
 #include <limits>
 #include <numeric>
 #include <random>
@@ -40,30 +41,6 @@ struct Standardizer {
   }
 };
 
-// Cholesky solve of (A) w = b for a symmetric positive definite A (d x d, row-major).
-std::vector<double> solveSpd(std::vector<double> a, std::vector<double> b, std::size_t d) {
-  for (std::size_t j = 0; j < d; ++j) {
-    double s = a[j * d + j];
-    for (std::size_t k = 0; k < j; ++k) s -= a[j * d + k] * a[j * d + k];
-    if (s <= 0) throw std::runtime_error("ridge system is not positive definite");
-    a[j * d + j] = std::sqrt(s);
-    for (std::size_t i = j + 1; i < d; ++i) {
-      double t = a[i * d + j];
-      for (std::size_t k = 0; k < j; ++k) t -= a[i * d + k] * a[j * d + k];
-      a[i * d + j] = t / a[j * d + j];
-    }
-  }
-  for (std::size_t i = 0; i < d; ++i) {  // L z = b
-    for (std::size_t k = 0; k < i; ++k) b[i] -= a[i * d + k] * b[k];
-    b[i] /= a[i * d + i];
-  }
-  for (std::size_t i = d; i-- > 0;) {  // L^T w = z
-    for (std::size_t k = i + 1; k < d; ++k) b[i] -= a[k * d + i] * b[k];
-    b[i] /= a[i * d + i];
-  }
-  return b;
-}
-
 class Ridge {
  public:
   void fit(const Rows &x, const std::vector<double> &y, const Index &idx, double alpha) {
@@ -72,20 +49,23 @@ class Ridge {
     intercept_ = 0;
     for (std::size_t i : idx) intercept_ += y[i];
     intercept_ /= idx.size();
-    std::vector<double> a(d * d, 0.0), b(d, 0.0);
+    std::vector<double> z, t;
+    z.reserve(idx.size() * d);
     for (std::size_t i : idx) {
-      const std::vector<double> z = standardizer_.apply(x[i]);
-      const double t = y[i] - intercept_;
-      for (std::size_t p = 0; p < d; ++p) {
-        b[p] += z[p] * t;
-        for (std::size_t q = 0; q <= p; ++q) a[p * d + q] += z[p] * z[q];
-      }
+      const std::vector<double> row = standardizer_.apply(x[i]);
+      z.insert(z.end(), row.begin(), row.end());
+      t.push_back(y[i] - intercept_);
     }
-    for (std::size_t p = 0; p < d; ++p) {
-      for (std::size_t q = 0; q < p; ++q) a[q * d + p] = a[p * d + q];
-      a[p * d + p] += alpha;
-    }
-    w_ = solveSpd(a, b, d);
+    const auto n = static_cast<std::int64_t>(idx.size()), dims = static_cast<std::int64_t>(d);
+    const auto opts = torch::TensorOptions().dtype(torch::kFloat64);
+    const torch::Tensor zt = torch::from_blob(z.data(), {n, dims}, opts);
+    const torch::Tensor tt = torch::from_blob(t.data(), {n, 1}, opts);
+    const torch::Tensor gram = zt.t().mm(zt) + alpha * torch::eye(dims, opts);
+    // LAPACK's Cholesky; info > 0 means the penalised Gram matrix is not positive definite.
+    const auto [factor, info] = torch::linalg_cholesky_ex(gram);
+    if (info.item<std::int64_t>() != 0) throw std::runtime_error("ridge system is not positive definite");
+    const torch::Tensor w = torch::cholesky_solve(zt.t().mm(tt), factor).contiguous();
+    w_.assign(w.data_ptr<double>(), w.data_ptr<double>() + d);
   }
   double predict(const std::vector<double> &row) const {
     const std::vector<double> z = standardizer_.apply(row);

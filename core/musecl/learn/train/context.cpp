@@ -5,6 +5,7 @@
 #include "musecl/learn/train/torch_runtime.h"
 
 #include <cmath>
+#include <cstdio>
 #include <sstream>
 
 namespace musecl {
@@ -29,6 +30,17 @@ double finiteLoss(const torch::Tensor &loss, const std::string &stage, int epoch
     throw std::runtime_error(msg.str());
   }
   return v;
+}
+
+std::string shortNumber(double v) {
+  char text[32];
+  std::snprintf(text, sizeof(text), "%g", v);
+  return text;
+}
+
+torch::Tensor procrustes(const torch::Tensor &z, const torch::Tensor &reference) {
+  const auto usv = at::linalg_svd(z.t().mm(reference), false);
+  return std::get<0>(usv).mm(std::get<2>(usv)).contiguous();
 }
 
 std::uint64_t mix(std::uint64_t a, std::uint64_t b) {

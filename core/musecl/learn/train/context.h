@@ -22,6 +22,14 @@ double finiteLoss(const torch::Tensor &loss, const std::string &stage, int epoch
 // A 64-bit mix (splitmix64 finaliser) to derive independent seeds for stages, epochs and batches.
 std::uint64_t mix(std::uint64_t a, std::uint64_t b);
 
+// The rotation that best maps `z` onto `reference` (orthogonal Procrustes: U V^T from the SVD of
+// z^T reference). Encoders trained from different initial weights learn the same structure up to
+// such a rotation, so rotated outputs can be averaged.
+torch::Tensor procrustes(const torch::Tensor &z, const torch::Tensor &reference);
+
+// A weight or other option value as the log prints it: the shortest of fixed and exponent form ("%g").
+std::string shortNumber(double v);
+
 torch::Device resolveDevice(DeviceChoice choice, std::string &description);
 
 // A tensor read from a model archive. Always into a fresh tensor: InputArchive::read into a defined

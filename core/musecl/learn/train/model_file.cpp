@@ -4,6 +4,7 @@
 #include "musecl/fnv.h"
 
 #include "musecl/learn/train/archive.h"
+#include "musecl/learn/train/context.h"
 #include "musecl/learn/train/torch_runtime.h"
 #include "musecl/learn/views/image/image_region_view.h"
 #include "musecl/version.h"
@@ -69,6 +70,42 @@ void readInfo(torch::serialize::InputArchive &archive, ModelParts &m) {
   readRadiometry(archive, "musecl.rs_", "the remote-sensing radiometry", i.radiometry);
 }
 
+// The ensemble's further trainings, each in a nested archive with the keys of a one-training model.
+// Files without the count (every model before runs existed) have one training.
+void writeEnsemble(torch::serialize::OutputArchive &archive, const ModelParts &m) {
+  if (m.ensemble.empty()) return;
+  writeInt(archive, "musecl.runs", static_cast<std::int64_t>(m.ensemble.size() + 1));
+  for (std::size_t k = 0; k < m.ensemble.size(); ++k) {
+    torch::serialize::OutputArchive member;
+    for (const auto &view : m.ensemble[k].views) view->save(member);
+    m.ensemble[k].fusion.save(member);
+    member.write("rotation", m.ensemble[k].rotation);
+    archive.write("musecl.run_" + std::to_string(k + 2), member);
+  }
+}
+
+void readEnsemble(torch::serialize::InputArchive &archive, ModelParts &m) {
+  c10::IValue runs;
+  if (!archive.try_read("musecl.runs", runs)) return;
+  if (runs.toInt() < 2 || runs.toInt() > 1000)
+    throw std::runtime_error("its ensemble has " + std::to_string(runs.toInt()) + " trainings");
+  m.info.runs = static_cast<int>(runs.toInt());
+  for (int k = 2; k <= m.info.runs; ++k) {
+    torch::serialize::InputArchive nested;
+    archive.read("musecl.run_" + std::to_string(k), nested);
+    EnsembleMember member;
+    ModelInfo scratch = m.info;  // the first training's description stands for every training
+    for (auto &view : member.views) view->load(nested, scratch);
+    member.fusion.load(nested);
+    member.rotation = readTensor(nested, "rotation");
+    const auto d = static_cast<std::int64_t>(m.info.outputDimension);
+    if (member.rotation.dim() != 2 || member.rotation.size(0) != d || member.rotation.size(1) != d)
+      throw std::runtime_error("training " + std::to_string(k) + "'s rotation is not " + std::to_string(d) + " x " +
+                               std::to_string(d));
+    m.ensemble.push_back(std::move(member));
+  }
+}
+
 }  // namespace
 
 std::string summariseOptions(const TrainingOptions &o) {
@@ -90,7 +127,8 @@ std::string summariseOptions(const TrainingOptions &o) {
                                                               : "automatic")
     << " temperature=" << o.infoNceTemperature << " fusion_flow_weight=" << o.fusionFlowWeight
     << " volume_weight=" << o.tripVolumeWeight << " mobility=" << o.mobilityDimension << "d/" << o.mobilityHidden
-    << "h/" << o.mobilityLayers << "l/" << o.mobilityEpochs << "e x" << o.mobilityRuns << " augmentation="
+    << "h/" << o.mobilityLayers << "l/" << o.mobilityEpochs << "e x" << o.mobilityRuns << " runs=" << o.runs
+    << " augmentation="
     << (o.augmentation == Augmentation::None    ? "none"
         : o.augmentation == Augmentation::Basic ? "basic"
                                                 : "full")
@@ -126,6 +164,7 @@ void writeModel(const std::string &modelPath, const ModelParts &m) {
   if (i.radiometry.defined()) writeRadiometry(archive, "musecl.rs_", i.radiometry);
   for (const auto &view : m.views) view->save(archive);
   m.fusion.save(archive);
+  writeEnsemble(archive, m);
   const std::string temporary = modelPath + ".partial";
   std::ostringstream bytes;
   try {
@@ -194,6 +233,7 @@ ModelParts readModel(const std::string &path) {
       m.info.views[static_cast<std::size_t>(view->index())] = view->inModel();
     }
     m.fusion.load(archive);
+    readEnsemble(archive, m);
   } catch (const c10::Error &e) {
     throw std::runtime_error("model file '" + path + "' is incomplete or corrupt: " + e.what_without_backtrace());
   } catch (const std::runtime_error &e) {

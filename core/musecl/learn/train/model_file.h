@@ -9,11 +9,20 @@
 
 namespace musecl::train {
 
+// One more training of the same views and options from another seed (TrainingOptions::runs), and
+// the rotation that maps its embedding onto the first training's.
+struct EnsembleMember {
+  Views views = makeViews();
+  FusionModel fusion;
+  torch::Tensor rotation;  // [output dimension, output dimension], orthogonal
+};
+
 struct ModelParts {
   ModelInfo info;
   SimilarityScale scale = SimilarityScale::Log1p;
   Views views = makeViews();  // each knows whether it is in the model
   FusionModel fusion;
+  std::vector<EnsembleMember> ensemble;  // the trainings after the first; empty for runs = 1
 };
 
 // The image encoder of an image view (remote sensing, street view); null when the model lacks it.

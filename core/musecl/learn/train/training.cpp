@@ -6,6 +6,7 @@
 #include "musecl/learn/train/torch_runtime.h"
 #include "musecl/learn/train/context.h"
 #include "musecl/learn/train/data_parallel.h"
+#include "musecl/learn/train/ensemble.h"
 #include "musecl/learn/fusion/fusion_stage.h"
 #include "musecl/learn/train/model_file.h"
 #include "musecl/learn/views/scene_features/scene_features_view.h"
@@ -77,6 +78,8 @@ void checkOptions(const TrainingOptions &o) {
                                 "; it must be at least 1");
   if (o.mobilityDimension < 1 || o.mobilityHidden < 1 || o.mobilityLayers < 0 || o.mobilityRuns < 1)
     throw std::invalid_argument("the mobility encoder needs an output and a width of at least 1 and 0 or more layers");
+  if (o.runs < 1 || o.runs > 1000)
+    throw std::invalid_argument("runs is " + std::to_string(o.runs) + "; it must be 1 (one training) to 1000");
 }
 
 // The model-wide part of ModelInfo; each view fills its own (RegionView::describe).
@@ -96,6 +99,7 @@ ModelInfo describe(const TrainingOptions &o, const Views &models, const ViewSet 
   i.crs = o.crs;
   i.regionSizeMetres = o.regionSizeMetres;
   i.seed = o.seed;
+  i.runs = o.runs;
   i.optionsSummary = summariseOptions(o);
   return i;
 }
@@ -188,11 +192,11 @@ torch::Device rankDevice(torch::Device device, const DistributedOptions &dist, s
 
 // The model's views applied to `table`, each in its share of the progress bar; a view the model has
 // but the table lacks is masked, and the log says so.
-ViewSet applyViews(ModelParts &model, ViewRun run) {
-  for (const auto &m : model.views)
+ViewSet applyViews(Views &models, ViewRun run) {
+  for (const auto &m : models)
     if (m->inModel()) m->checkApplicable(run);
   ViewSet views;
-  for (const auto &m : model.views) {
+  for (const auto &m : models) {
     if (!m->inModel()) continue;
     if (!m->given(run.table)) {
       run.ctx.decide(std::string("the model has a ") + m->name() + " view but no " + m->inputs() +
@@ -205,6 +209,97 @@ ViewSet applyViews(ModelParts &model, ViewRun run) {
     if (heavy) run.ctx.fractionFrom = run.ctx.fractionTo;
   }
   return views;
+}
+
+// One training: every view the table has inputs for, then the fusion, from ctx's seed.
+RegionEmbeddings trainRun(const RegionTable &table, const ImageLoader &loadImage, const RasterChipLoader &loadChip,
+                          Context &ctx, Views &models, FusionModel &fusion, ViewSet &views) {
+  torch::manual_seed(ctx.options.seed);
+  ViewRun run{table, loadImage, loadChip, ctx};
+  double cursor = 0;
+  views = trainViews(models, run, cursor, ctx.decisions);
+  ctx.advance(cursor, 1.0 - cursor);
+  shareViews(ctx.dataParallel(), views);
+  RegionEmbeddings e = trainFusion(table, views, ctx, fusion, mix(ctx.options.seed, 4));
+  shareFusion(ctx.dataParallel(), fusion, e);
+  return e;
+}
+
+// A context for training or applying run `run` (0-based) of the ensemble next to `first`: its own
+// options (the run's seed), progress share and log prefix, and its own decisions, which repeat the
+// first run's and are not kept.
+struct RunContext {
+  TrainingOptions options;
+  ProgressCallback progress;
+  LogCallback log;
+  std::vector<EpochLog> epochs;
+  std::vector<std::string> decisions;
+  Context ctx;
+  RunContext(const Context &first, const ProgressCallback &whole, int run, int runs)
+      : options(first.options),
+        progress(runProgress(whole, run, runs)),
+        log([&first, prefix = "Training " + std::to_string(run + 1) + " of " + std::to_string(runs) +
+                              ": "](const std::string &text) { first.say(prefix + text); }),
+        ctx{options, progress, log, first.device, epochs, decisions} {
+    options.seed = runSeed(first.options.seed, run);
+    ctx.parallel = first.parallel;
+    ctx.threads = first.threads;
+  }
+};
+
+// Trainings 2..runs of the ensemble (TrainingOptions::runs), each rotated onto the first training's
+// embedding `e`, which becomes the mean of all of them. Their epochs join the log as "run k: stage".
+void trainEnsemble(const RegionTable &table, const ImageLoader &loadImage, const RasterChipLoader &loadChip,
+                   Context &first, const ProgressCallback &whole, ModelParts &model, RegionEmbeddings &e) {
+  const int runs = first.options.runs;
+  if (runs < 2) return;
+  const torch::Tensor reference = embeddingValues(e);
+  RegionEmbeddings total = e;
+  std::string seeds = std::to_string(first.options.seed);
+  for (int r = 1; r < runs; ++r) {
+    RunContext run(first, whole, r, runs);
+    EnsembleMember member;
+    ViewSet views;
+    const RegionEmbeddings trained = trainRun(table, loadImage, loadChip, run.ctx, member.views, member.fusion, views);
+    member.rotation = procrustes(embeddingValues(trained), reference);
+    addRotated(total, trained, member.rotation);
+    for (EpochLog entry : run.epochs) {
+      entry.stage = "run " + std::to_string(r + 1) + ": " + entry.stage;
+      first.epochLog.push_back(entry);
+    }
+    model.ensemble.push_back(std::move(member));
+    seeds += ", " + std::to_string(run.options.seed);
+  }
+  divideRuns(total, runs);
+  e = std::move(total);
+  first.decide("ensemble: " + std::to_string(runs) + " trainings from seeds " + seeds +
+               ", each embedding rotated onto the first's (orthogonal Procrustes) and averaged");
+}
+
+// The model's views and fusion applied to `table`. A block of a larger layer where none of the
+// given inputs reaches (a block at sea) gives regions without any view, as any such region does in a
+// whole layer; the layer as a whole is checked by the caller.
+RegionEmbeddings applyRun(Views &models, FusionModel &fusion, const ViewRun &run, bool blockOfLayer) {
+  ViewSet views = applyViews(models, run);
+  const auto none = [&views] {
+    return std::none_of(views.begin(), views.end(), [](const ViewVectors &v) { return v.defined(); });
+  };
+  if (none() && blockOfLayer) {
+    for (int v = 0; v < kViewCount; ++v)
+      if (const int64_t width = fusion.sizes[static_cast<std::size_t>(v)]; width > 0) {
+        views[static_cast<std::size_t>(v)] = ViewVectors{torch::zeros({static_cast<int64_t>(run.table.size()), width}),
+                                                         std::vector<std::uint8_t>(run.table.size(), 0)};
+        break;
+      }
+  }
+  if (none()) {
+    std::string needs;
+    for (int v = 0; v < kViewCount; ++v)
+      if (fusion.sizes[static_cast<std::size_t>(v)] > 0)
+        needs += (needs.empty() ? "" : ", ") + std::string(viewName(v));
+    throw std::invalid_argument("none of the inputs this model uses was given (its views: " + needs + ")");
+  }
+  return applyFusion(run.table, views, fusion, run.ctx);
 }
 
 void reportMissing(const RegionEmbeddings &e, const Context &ctx) {
@@ -235,8 +330,8 @@ TrainingResult trainMuseCL(const RegionTable &table, const TrainingOptions &give
       log);
   result.threads = lease.threads();
   result.threadPolicy = lease.policy().describe();
-  torch::manual_seed(o.seed);
-  Context ctx{o, progress, log, device, result.log, result.decisions};
+  const ProgressCallback firstShare = runProgress(progress, 0, o.runs);
+  Context ctx{o, firstShare, log, device, result.log, result.decisions};
   ctx.threads = &lease.policy();
   ctx.say("Device " + result.device + "; threads: " + result.threadPolicy + "; " +
           describeTorchRuntime(torchRuntimeInfo(), false) + "; seed " + std::to_string(o.seed));
@@ -253,14 +348,9 @@ TrainingResult trainMuseCL(const RegionTable &table, const TrainingOptions &give
         "data-parallel: " + describeDistributed(dist) + " over c10d " + parallel.backend() +
         "; each rank encodes its share of every triplet batch and the gradients are summed over the ranks; skip-gram, mobility and fusion run on every rank and rank 0's are kept; rank 0 writes the model");
 
-  ViewRun run{table, loadImage, loadChip, ctx};
-  double cursor = 0;
-  ViewSet views = trainViews(model.views, run, cursor, result.decisions);
-
-  ctx.advance(cursor, 1.0 - cursor);
-  shareViews(parallel, views);
-  result.embeddings = trainFusion(table, views, ctx, model.fusion, mix(o.seed, 4));
-  shareFusion(parallel, model.fusion, result.embeddings);
+  ViewSet views;
+  result.embeddings = trainRun(table, loadImage, loadChip, ctx, model.views, model.fusion, views);
+  trainEnsemble(table, loadImage, loadChip, ctx, progress, model, result.embeddings);
   reportMissing(result.embeddings, ctx);
   model.info = describe(o, model.views, views, result.embeddings);
   if (parallel.rank() == 0) {
@@ -304,30 +394,28 @@ TrainingResult LoadedModel::embed(const RegionTable &table, const ImageLoader &l
   result.threadPolicy = lease.policy().describe();
   TrainingOptions o;
   o.embeddingSize = model.info.embeddingSize;
-  Context ctx{o, progress, log, device, result.log, result.decisions};
+  o.runs = static_cast<int>(model.ensemble.size()) + 1;
+  const ProgressCallback firstShare = runProgress(progress, 0, o.runs);
+  Context ctx{o, firstShare, log, device, result.log, result.decisions};
   ctx.threads = &lease.policy();
   ctx.say("Device " + result.device + "; threads: " + result.threadPolicy + "; model from MuseCL " +
           model.info.pluginVersion + ", LibTorch " + model.info.torchVersion);
 
-  ViewSet views = applyViews(model, ViewRun{table, loadImage, loadChip, ctx});
-  if (std::none_of(views.begin(), views.end(), [](const ViewVectors &v) { return v.defined(); }) && blockOfLayer) {
-    // A block of a larger layer where none of the given inputs reaches (a block at sea): its regions
-    // lack every view, as any such region does in a whole layer; the layer as a whole is checked by the caller.
-    for (int v = 0; v < kViewCount; ++v)
-      if (const int64_t width = model.fusion.sizes[static_cast<std::size_t>(v)]; width > 0) {
-        views[static_cast<std::size_t>(v)] = ViewVectors{torch::zeros({static_cast<int64_t>(table.size()), width}),
-                                                         std::vector<std::uint8_t>(table.size(), 0)};
-        break;
-      }
+  result.embeddings = applyRun(model.views, model.fusion, ViewRun{table, loadImage, loadChip, ctx}, blockOfLayer);
+  if (!model.ensemble.empty()) {
+    RegionEmbeddings total = result.embeddings;
+    for (std::size_t k = 0; k < model.ensemble.size(); ++k) {
+      RunContext run(ctx, progress, static_cast<int>(k) + 1, o.runs);
+      EnsembleMember &member = model.ensemble[k];
+      addRotated(total,
+                 applyRun(member.views, member.fusion, ViewRun{table, loadImage, loadChip, run.ctx}, blockOfLayer),
+                 member.rotation);
+    }
+    divideRuns(total, o.runs);
+    result.embeddings = std::move(total);
+    ctx.decide("the model is an ensemble of " + std::to_string(o.runs) +
+               " trainings; each embedding is rotated onto the first's and the mean is written");
   }
-  if (std::none_of(views.begin(), views.end(), [](const ViewVectors &v) { return v.defined(); })) {
-    std::string needs;
-    for (int v = 0; v < kViewCount; ++v)
-      if (model.fusion.sizes[static_cast<std::size_t>(v)] > 0)
-        needs += (needs.empty() ? "" : ", ") + std::string(viewName(v));
-    throw std::invalid_argument("none of the inputs this model uses was given (its views: " + needs + ")");
-  }
-  result.embeddings = applyFusion(table, views, model.fusion, ctx);
   reportMissing(result.embeddings, ctx);
   return result;
 }

@@ -69,14 +69,6 @@ torch::Tensor encodeAll(MobilityModel &m, const torch::Tensor &x, const FlowGrap
   return combineOutputs(m, encoderOutputs(m, x, g, device));
 }
 
-// The rotation that best maps `z` onto `reference` (orthogonal Procrustes: U V^T from the SVD of
-// z^T reference). Encoders trained from different initial weights learn the same structure up to
-// such a rotation, so rotated outputs can be averaged.
-torch::Tensor procrustes(const torch::Tensor &z, const torch::Tensor &reference) {
-  const auto usv = at::linalg_svd(z.t().mm(reference), false);
-  return std::get<0>(usv).mm(std::get<2>(usv)).contiguous();
-}
-
 void fitStandardisation(const torch::Tensor &raw, MobilityModel &m) {
   const torch::Tensor mean = raw.mean(0);
   const torch::Tensor stdev = raw.std(0, false).clamp_min(1e-6);
@@ -138,11 +130,8 @@ void trainEncoder(MobilityEncoder &encoder, const torch::Tensor &x, const FlowGr
 
 std::string volumeText(double weight) {
   if (!(weight > 0)) return " only (volume weight 0)";
-  char text[160];
-  std::snprintf(text, sizeof(text),
-                " and, through a linear read-out, each region's trip totals on a linear scale (volume weight %g)",
-                weight);
-  return text;
+  return " and, through a linear read-out, each region's trip totals on a linear scale (volume weight " +
+         shortNumber(weight) + ")";
 }
 
 }  // namespace
