@@ -58,6 +58,34 @@ TEST( TrainEmbed, TheModelFileReproducesTheTrainingEmbeddings )
                  infoNceFeedback.textLog().contains( "only (volume weight 0)" ) )
         << infoNceFeedback.textLog().toStdString();
   }
+  {
+    // RUNS=2: two trainings averaged; their epochs are both in the log table, and musecl:embed
+    // applies both from the model file.
+    const QString ensembleModel = city->dir.filePath( "models/ensemble.musecl" );
+    QVariantMap params = trainParams( *city, ensembleModel );
+    params.insert( "RUNS", 2 );
+    QgsProcessingFeedback ensembleFeedback;
+    const AlgorithmRun ensemble = runAlgorithm( "musecl:train", params, context, &ensembleFeedback );
+    ASSERT_TRUE( ensemble.ok ) << ensemble.error.toStdString();
+    EXPECT_TRUE( ensembleFeedback.textLog().contains( "ensemble: 2 trainings from seeds 5, " ) )
+        << ensembleFeedback.textLog().toStdString();
+    EXPECT_EQ( layerOf( ensemble, "OUTPUT_LOG", context )->featureCount(), 2 * ( 2 + 10 + 5 ) );
+    QVariantMap embedParams = trainParams( *city, QString() );
+    for ( const char *key : { "CHIP_SIZE", "EMBEDDING_SIZE", "IMAGE_EPOCHS", "FUSION_EPOCHS", "MOBILITY_EPOCHS",
+                              "BATCH_SIZE", "RS_BACKBONE", "SEED", "OUTPUT_MODEL", "OUTPUT_LOG" } )
+      embedParams.remove( key );
+    embedParams.insert( "MODEL", ensembleModel );
+    QgsProcessingFeedback embedFeedback;
+    const AlgorithmRun applied = runAlgorithm( "musecl:embed", embedParams, context, &embedFeedback );
+    ASSERT_TRUE( applied.ok ) << applied.error.toStdString();
+    EXPECT_TRUE( embedFeedback.textLog().contains( "the model is an ensemble of 2 trainings" ) )
+        << embedFeedback.textLog().toStdString();
+    QgsFeature a, b;
+    layerOf( ensemble, "OUTPUT", context )->getFeatures().nextFeature( a );
+    layerOf( applied, "OUTPUT", context )->getFeatures().nextFeature( b );
+    ASSERT_EQ( a.attribute( "region_id" ), b.attribute( "region_id" ) );
+    EXPECT_NEAR( a.attribute( "emb_3" ).toDouble(), b.attribute( "emb_3" ).toDouble(), 1e-5 );
+  }
   QgsVectorLayer *embeddings = layerOf( train, "OUTPUT", context );
   ASSERT_TRUE( embeddings );
   EXPECT_EQ( embeddings->featureCount(), 16 );
