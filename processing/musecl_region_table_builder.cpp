@@ -659,10 +659,12 @@ musecl::ProgressCallback museclTrainingProgress( QgsProcessingFeedback *feedback
     feedback->setProgress( 100.0 * p.fraction );
     const std::string key = p.stage + '#' + std::to_string( p.epoch );
     // One line per finished training epoch, about ten per stage for long stages (fusion runs 100
-    // short epochs; qgis_process prints every progress text); embedding passes have no loss worth showing.
+    // short epochs; qgis_process prints every progress text); embedding passes ("embedding remote sensing",
+    // also within an ensemble's later trainings) have no loss worth showing.
     const int every = std::max( 1, p.epochs / 10 );
     const bool shown = p.epochs <= 20 || p.epoch == 1 || p.epoch == p.epochs || p.epoch % every == 0;
-    if ( p.batch == p.batches && p.batches > 0 && key != lastEpoch && p.stage.rfind( "embedding", 0 ) != 0 )
+    if ( p.batch == p.batches && p.batches > 0 && key != lastEpoch &&
+         p.stage.find( "embedding " ) == std::string::npos )
     {
       lastEpoch = key;
       if ( shown )

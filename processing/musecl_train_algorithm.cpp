@@ -283,6 +283,7 @@ MuseclChipPlan MuseclTrainAlgorithm::rasterPlan( const QVariantMap &parameters, 
   chips.chips = rasterMode != MuseclRasterMode::SceneFeatures;
   chips.sceneFeatures = rasterMode != MuseclRasterMode::ChipTriplets;
   chips.sceneOptions.seed = o.seed;
+  chips.sceneOptions.runs = o.runs; // an ensemble learns as many scene encoders and averages their features
   chips.sceneOptions.device = o.device;
   chips.sceneOptions.threads = o.threads;
   chips.sceneOptions.steps = parameterAsInt( parameters, MuseclParameter::SCENE_STEPS, context );

@@ -1,7 +1,8 @@
 // The scene encoder (musecl/learn/scene_features.h) on in-memory scenes: a planted texture that
-// band statistics cannot see, identical output for identical seeds, the encoder file, and the
-// scenes it must refuse.
+// band statistics cannot see, identical output for identical seeds, the encoder file, ensembles of
+// encoders, and the scenes it must refuse.
 #include "musecl/learn/scene_features.h"
+#include "musecl/learn/train/ensemble.h"
 
 #include <gtest/gtest.h>
 
@@ -222,4 +223,35 @@ TEST(SceneFeatures, RefusesScenesAndOptionsThatCannotWork) {
     EXPECT_NE(std::string(err.what()).find(bogus), std::string::npos) << err.what();
   }
   std::remove(bogus.c_str());
+}
+
+TEST(SceneFeatures, AnEnsembleIsTheMeanOfItsEncodersTurnedOntoTheFirst) {
+  const MemoryScene scene = plantedTextures();
+  auto features = [&](const musecl::SceneEncoder &e) {
+    MemorySink sink(kSide / 4, kSide / 4, 4);
+    e.writeFeatures(scene, 4, sink, musecl::DeviceChoice::Cpu, 1, {});
+    return torch::tensor(sink.v).view({4, -1}).t().to(torch::kDouble);  // [pixels, features]
+  };
+  musecl::SceneFeatureOptions o = quickOptions(11);
+  o.runs = 2;
+  const musecl::SceneEncoder ensemble = musecl::SceneEncoder::train(scene, rgb(), o, {}, {});
+  EXPECT_NE(ensemble.info().summary.find("the mean of 2 encoders"), std::string::npos) << ensemble.info().summary;
+  const torch::Tensor mean = features(ensemble);
+  const torch::Tensor first = features(musecl::SceneEncoder::train(scene, rgb(), quickOptions(11), {}, {}));
+  const torch::Tensor second =
+      features(musecl::SceneEncoder::train(scene, rgb(), quickOptions(musecl::train::runSeed(11, 1)), {}, {}));
+  // The ensemble's second encoder is the plain encoder from its seed with its bands turned by an
+  // orthogonal matrix (fitted on other tiles of the scene): 2 x mean - first, to float precision.
+  const torch::Tensor recovered = 2 * mean - first;
+  const torch::Tensor rotation = musecl::train::procrustes(second, recovered);
+  EXPECT_LT((second.mm(rotation) - recovered).abs().max().item<double>(), 1e-4 * recovered.abs().max().item<double>());
+  EXPECT_GT((second - recovered).abs().max().item<double>(), 1e-3) << "the second encoder's bands were turned";
+  // The mean still tells the planted textures apart, and the encoder file reproduces it.
+  MemorySink sink(kSide / 4, kSide / 4, 4);
+  ensemble.writeFeatures(scene, 4, sink, musecl::DeviceChoice::Cpu, 1, {});
+  EXPECT_EQ(nearestCentroidHits(blockMeans(sink, 4)), kBlocks * kBlocks);
+  const std::string path = ::testing::TempDir() + "scene_ensemble_test.musecl";
+  ensemble.write(path);
+  EXPECT_TRUE(torch::equal(features(musecl::SceneEncoder::read(path)), mean));
+  std::remove(path.c_str());
 }

@@ -27,6 +27,9 @@ struct SceneFeatureOptions {
   double learningRate = 1e-3;
   double temperature = 0.1;
   std::uint64_t seed = 42;
+  // Encoders learned from different seeds; each further one's features are rotated onto the
+  // first's (orthogonal Procrustes over tiles of the scene) and the feature raster is their mean.
+  int runs = 1;
   DeviceChoice device = DeviceChoice::Auto;
   int threads = 0;  // 0: automatic (thread_policy.h)
 };

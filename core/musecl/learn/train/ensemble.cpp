@@ -14,6 +14,7 @@ ProgressCallback runProgress(const ProgressCallback &progress, int run, int runs
   return [progress, run, runs](const TrainingProgress &p) {
     TrainingProgress scaled = p;
     scaled.fraction = (run + p.fraction) / runs;
+    if (run > 0) scaled.stage = "training " + std::to_string(run + 1) + " of " + std::to_string(runs) + ", " + p.stage;
     return progress(scaled);
   };
 }

@@ -15,7 +15,8 @@ namespace musecl::train {
 // the plain training.
 std::uint64_t runSeed(std::uint64_t seed, int run);
 
-// `progress` seen by training `run` of `runs`: its fractions 0..1 become its share of the whole.
+// `progress` seen by training `run` of `runs`: its fractions 0..1 become its share of the whole,
+// and the stages of the second and later trainings say which training they belong to.
 ProgressCallback runProgress(const ProgressCallback &progress, int run, int runs);
 
 // An embedding's values as a [regions, dimension] tensor sharing no memory with it.

@@ -40,8 +40,21 @@ struct Block {
   int x = 0, y = 0, w = 0, h = 0;  // in output pixels
 };
 
+// One encoder's tiles over the window: its trunk and a moving mean of one tile, [F, rows, cols].
+torch::Tensor pooledTiles(const SceneEncoder::Impl &m, const torch::Tensor &pixels, int cellsPerTile) {
+  return torch::avg_pool2d(m.net->trunk(pixels), {cellsPerTile, cellsPerTile}, {1, 1}).cpu()[0];
+}
+
+// Every encoder of `e` (itself, then the ensemble's further ones).
+template <typename Each>
+void forEachEncoder(const SceneEncoder::Impl &e, Each each) {
+  each(e);
+  for (const auto &m : e.more) each(*m);
+}
+
 // One block of output pixels: the scene window around it through the trunk, a moving mean of one
-// tile, the nearest pooled cell per output pixel, projected on the principal axes.
+// tile, the nearest pooled cell per output pixel, projected on the principal axes; for an
+// ensemble, the mean of its encoders' projections.
 torch::Tensor featureBlock(const SceneEncoder::Impl &e, const SceneSource &scene, const Block &b, int stride,
                            const torch::Device &device) {
   const int tile = e.info.tileSize, cellsPerTile = tile / kSceneCellPixels;
@@ -53,12 +66,17 @@ torch::Tensor featureBlock(const SceneEncoder::Impl &e, const SceneSource &scene
   torch::Tensor pixels = torch::empty({1, c, h, w});
   torch::Tensor valid = torch::empty({1, 1, h, w}, torch::kUInt8);
   scene.read(x0, y0, w, h, pixels.data_ptr<float>(), valid.data_ptr<std::uint8_t>());
-  const torch::Tensor pooled =
-      torch::avg_pool2d(e.net->trunk(pixels.to(device)), {cellsPerTile, cellsPerTile}, {1, 1}).cpu()[0];
-  const torch::Tensor rows = nearestCells(b.y, b.h, stride, y0, tile, pooled.size(1));
-  const torch::Tensor cols = nearestCells(b.x, b.w, stride, x0, tile, pooled.size(2));
-  const torch::Tensor f = pooled.index_select(1, rows).index_select(2, cols).permute({1, 2, 0});  // [h, w, F]
-  torch::Tensor out = e.project(f).permute({2, 0, 1}).contiguous();
+  const torch::Tensor input = pixels.to(device);
+  torch::Tensor sum;
+  forEachEncoder(e, [&](const SceneEncoder::Impl &m) {
+    const torch::Tensor pooled = pooledTiles(m, input, cellsPerTile);
+    const torch::Tensor rows = nearestCells(b.y, b.h, stride, y0, tile, pooled.size(1));
+    const torch::Tensor cols = nearestCells(b.x, b.w, stride, x0, tile, pooled.size(2));
+    const torch::Tensor f = m.project(pooled.index_select(1, rows).index_select(2, cols).permute({1, 2, 0}));
+    sum = sum.defined() ? sum + f : f;  // [h, w, F]
+  });
+  if (!e.more.empty()) sum = sum / static_cast<double>(e.more.size() + 1);
+  torch::Tensor out = sum.permute({2, 0, 1}).contiguous();
   // An output pixel has a feature where the scene has data under its centre.
   const torch::Tensor enough = valid[0][0]
                                    .index_select(0, centrePixels(b.y, b.h, stride, y0, scene.height()))
@@ -86,8 +104,10 @@ void SceneEncoder::writeFeatures(const SceneSource &scene, int stride, FeatureSi
                           },
                           {});
   torch::NoGradGuard noGrad;
-  e.net->eval();
-  e.net->to(device);
+  forEachEncoder(e, [&device](const Impl &m) {
+    m.net->eval();
+    m.net->to(device);
+  });
   const int outW = (scene.width() + stride - 1) / stride, outH = (scene.height() + stride - 1) / stride;
   // About 512 scene pixels a side per block: the trunk's activations stay in tens of megabytes.
   const int side = std::max(1, 512 / stride);
@@ -103,7 +123,7 @@ void SceneEncoder::writeFeatures(const SceneSource &scene, int stride, FeatureSi
                                                  static_cast<double>(done) / blocks}))
         throw TrainingCancelled("cancelled while writing the feature raster");
     }
-  e.net->to(torch::kCPU);
+  forEachEncoder(e, [](const Impl &m) { m.net->to(torch::kCPU); });
 }
 
 }  // namespace musecl

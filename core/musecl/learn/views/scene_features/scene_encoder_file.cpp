@@ -31,7 +31,43 @@ void SceneEncoder::Impl::save(torch::serialize::OutputArchive &a) const {
   torch::serialize::OutputArchive net;
   this->net->save(net);
   a.write("scene.net", net);
+  if (more.empty()) return;  // files without the count (every encoder before ensembles) hold one
+  writeInt(a, "scene.runs", static_cast<std::int64_t>(more.size() + 1));
+  for (std::size_t k = 0; k < more.size(); ++k) {
+    torch::serialize::OutputArchive member, memberNet;
+    member.write("mean", more[k]->mean);
+    member.write("rotation", more[k]->rotation);
+    more[k]->net->save(memberNet);
+    member.write("net", memberNet);
+    a.write("scene.run_" + std::to_string(k + 2), member);
+  }
 }
+
+namespace {
+
+// The ensemble's further encoders (Impl::more) of an encoder read from `a`, with `e`'s sizes.
+void loadMore(torch::serialize::InputArchive &a, SceneEncoder::Impl &e) {
+  c10::IValue runs;
+  if (!a.try_read("scene.runs", runs)) return;
+  if (runs.toInt() < 2 || runs.toInt() > 1000)
+    throw std::runtime_error("the scene encoder's ensemble has " + std::to_string(runs.toInt()) + " encoders");
+  for (std::int64_t k = 2; k <= runs.toInt(); ++k) {
+    torch::serialize::InputArchive member, memberNet;
+    a.read("scene.run_" + std::to_string(k), member);
+    auto m = std::make_shared<SceneEncoder::Impl>();
+    m->info = e.info;
+    m->mean = readTensor(member, "mean");
+    m->rotation = readTensor(member, "rotation");
+    if (m->mean.numel() != e.info.features || m->rotation.numel() != e.info.features * e.info.features)
+      throw std::runtime_error("the scene encoder's principal axes do not match its features");
+    m->net = SceneNet(e.info.channels, e.info.features);
+    member.read("net", memberNet);
+    m->net->load(memberNet);
+    e.more.push_back(std::move(m));
+  }
+}
+
+}  // namespace
 
 std::shared_ptr<SceneEncoder::Impl> SceneEncoder::Impl::load(torch::serialize::InputArchive &a) {
   if (readString(a, "scene.format") != kFormat) throw std::runtime_error("not a scene encoder");
@@ -56,6 +92,7 @@ std::shared_ptr<SceneEncoder::Impl> SceneEncoder::Impl::load(torch::serialize::I
   torch::serialize::InputArchive net;
   a.read("scene.net", net);
   e->net->load(net);
+  loadMore(a, *e);
   return e;
 }
 

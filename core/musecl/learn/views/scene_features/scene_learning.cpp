@@ -1,6 +1,7 @@
 // Learning the scene encoder: see musecl/learn/scene_features.h for the objective.
 #include "musecl/learn/scene_features.h"
 #include "musecl/learn/train/context.h"
+#include "musecl/learn/train/ensemble.h"
 #include "musecl/learn/views/scene_features/scene_net.h"
 #include "musecl/learn/views/scene_features/tile_pairs.h"
 
@@ -21,6 +22,8 @@ void checkOptions(const SceneFeatureOptions &o) {
     throw std::invalid_argument("the feature count is " + std::to_string(o.features) + "; it must be 1 to 256");
   if (o.steps < 1 || o.batchSize < 2 || !(o.learningRate > 0) || !(o.temperature > 0))
     throw std::invalid_argument("steps must be >= 1, the batch >= 2, the learning rate and temperature > 0");
+  if (o.runs < 1 || o.runs > 1000)
+    throw std::invalid_argument("the scene encoders are " + std::to_string(o.runs) + "; there must be 1 to 1000");
 }
 
 // Symmetric InfoNCE: each anchor's positive is its own neighbour, every other neighbour of the
@@ -53,35 +56,13 @@ void principalAxes(SceneEncoder::Impl &e, TileSampler &sampler, const torch::Dev
   e.rotation = (axes * signs).to(torch::kFloat).contiguous();
 }
 
-}  // namespace
-
-SceneEncoder::SceneEncoder(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
-
-const SceneEncoderInfo &SceneEncoder::info() const { return impl_->info; }
-
-SceneEncoder SceneEncoder::train(const SceneSource &scene, const Radiometry &radiometry, const SceneFeatureOptions &o,
-                                 const ProgressCallback &progress, const LogCallback &log) {
-  checkOptions(o);
-  std::string deviceName;
-  const torch::Device device = resolveDevice(o.device, deviceName);
-  TorchThreadsLease lease(
-      o.threads,
-      [&progress] {
-        return !progress || progress(TrainingProgress{"waiting for another run", 0, 0, 0, 0, 0, 0});
-      },
-      log);
-  torch::manual_seed(o.seed);
-  TileSampler sampler(scene, o.tileSize, mix(o.seed, 22));
-  auto e = std::make_shared<Impl>();
-  e->info = {scene.channels(), o.features, o.tileSize, radiometry, o.seed, {}};
-  std::ostringstream summary;
-  summary << o.features << " features from " << o.tileSize << " px tiles of " << scene.channels() << " channel(s), "
-          << o.steps << " steps of " << o.batchSize << " pairs, seed " << o.seed;
-  e->info.summary = summary.str();
-  if (log)
-    log("Scene features: " + e->info.summary + " over the whole " + std::to_string(scene.width()) + " x " +
-        std::to_string(scene.height()) + " pixel scene; device " + deviceName + ", threads " +
-        lease.policy().describe());
+// One encoder learned from `seed`, its features on their principal axes (left on `device`).
+std::shared_ptr<SceneEncoder::Impl> learnEncoder(const SceneSource &scene, const SceneFeatureOptions &o,
+                                                 std::uint64_t seed, const torch::Device &device,
+                                                 const ProgressCallback &progress) {
+  torch::manual_seed(seed);
+  TileSampler sampler(scene, o.tileSize, mix(seed, 22));
+  auto e = std::make_shared<SceneEncoder::Impl>();
   e->net = SceneNet(scene.channels(), o.features);
   torch::nn::Sequential head(torch::nn::Linear(o.features, 64), torch::nn::ReLU(true), torch::nn::Linear(64, 32));
   e->net->to(device);
@@ -108,9 +89,70 @@ SceneEncoder SceneEncoder::train(const SceneSource &scene, const Radiometry &rad
       throw TrainingCancelled("cancelled while learning scene features");
   }
   principalAxes(*e, sampler, device);
-  e->net->to(torch::kCPU);
-  e->mean = e->mean.cpu();
-  e->rotation = e->rotation.cpu();
+  return e;
+}
+
+// Turns each further encoder's bands onto the first's: orthogonal Procrustes between their
+// projected features over the same tiles of the scene.
+void alignEnsemble(SceneEncoder::Impl &e, const SceneSource &scene, const SceneFeatureOptions &o,
+                   const torch::Device &device) {
+  if (e.more.empty()) return;
+  torch::NoGradGuard noGrad;
+  TileSampler sampler(scene, o.tileSize, mix(o.seed, 23));
+  std::vector<torch::Tensor> tiles;
+  for (int chunk = 0; chunk < 8; ++chunk) tiles.push_back(sampler.tiles(256).to(device));
+  const auto features = [&tiles](const SceneEncoder::Impl &m) {
+    m.net->eval();
+    std::vector<torch::Tensor> parts;
+    for (const torch::Tensor &t : tiles) parts.push_back(m.project(m.net->forward(t).cpu()));
+    return torch::cat(parts).to(torch::kDouble);
+  };
+  const torch::Tensor reference = features(e);
+  for (const auto &m : e.more)
+    m->rotation = m->rotation.mm(procrustes(features(*m), reference).to(torch::kFloat)).contiguous();
+}
+
+}  // namespace
+
+SceneEncoder::SceneEncoder(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+const SceneEncoderInfo &SceneEncoder::info() const { return impl_->info; }
+
+SceneEncoder SceneEncoder::train(const SceneSource &scene, const Radiometry &radiometry, const SceneFeatureOptions &o,
+                                 const ProgressCallback &progress, const LogCallback &log) {
+  checkOptions(o);
+  std::string deviceName;
+  const torch::Device device = resolveDevice(o.device, deviceName);
+  TorchThreadsLease lease(
+      o.threads,
+      [&progress] {
+        return !progress || progress(TrainingProgress{"waiting for another run", 0, 0, 0, 0, 0, 0});
+      },
+      log);
+  SceneEncoderInfo info{scene.channels(), o.features, o.tileSize, radiometry, o.seed, {}};
+  std::ostringstream summary;
+  summary << o.features << " features from " << o.tileSize << " px tiles of " << scene.channels() << " channel(s), "
+          << o.steps << " steps of " << o.batchSize << " pairs, seed " << o.seed;
+  if (o.runs > 1) summary << ", the mean of " << o.runs << " encoders";
+  info.summary = summary.str();
+  if (log)
+    log("Scene features: " + info.summary + " over the whole " + std::to_string(scene.width()) + " x " +
+        std::to_string(scene.height()) + " pixel scene; device " + deviceName + ", threads " +
+        lease.policy().describe());
+  const std::shared_ptr<Impl> e = learnEncoder(scene, o, o.seed, device, runProgress(progress, 0, o.runs));
+  e->info = info;
+  for (int run = 1; run < o.runs; ++run) {
+    e->more.push_back(learnEncoder(scene, o, runSeed(o.seed, run), device, runProgress(progress, run, o.runs)));
+    e->more.back()->info = info;
+  }
+  alignEnsemble(*e, scene, o, device);
+  std::vector<Impl *> all{e.get()};
+  for (const auto &more : e->more) all.push_back(more.get());
+  for (Impl *m : all) {
+    m->net->to(torch::kCPU);
+    m->mean = m->mean.cpu();
+    m->rotation = m->rotation.cpu();
+  }
   return SceneEncoder(e);
 }
 

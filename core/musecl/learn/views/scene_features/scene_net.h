@@ -5,6 +5,9 @@
 
 #include <torch/torch.h>
 
+#include <memory>
+#include <vector>
+
 namespace musecl::train {
 
 // Fully convolutional: trunk() maps C x H x W pixels to F x H/4 x W/4 cells (two 2x poolings);
@@ -29,6 +32,9 @@ struct SceneEncoder::Impl {
   mutable train::SceneNet net{nullptr};  // eval() and to() while embedding
   torch::Tensor mean;                    // [F]: the features' mean over the training scene
   torch::Tensor rotation;                // [F, F]: columns are principal axes, largest variance first
+  // The further encoders of an ensemble (SceneFeatureOptions::runs), each with its rotation already
+  // turned onto this encoder's bands; the features are the mean over this encoder and them.
+  std::vector<std::shared_ptr<Impl>> more;
   // (features - mean) x rotation, on [..., F].
   torch::Tensor project(const torch::Tensor &features) const { return (features - mean).matmul(rotation); }
   void save(torch::serialize::OutputArchive &archive) const;
