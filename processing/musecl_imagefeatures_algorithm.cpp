@@ -58,6 +58,12 @@ void MuseclImageFeaturesAlgorithm::initAlgorithm( const QVariantMap & )
                                                 QgsProcessingParameterNumber::Integer, 42, false, 0 );
   seed->setFlags( seed->flags() | QgsProcessingParameterDefinition::FlagAdvanced );
   addParameter( seed );
+  // Optional, so that models saved before it existed still validate: absent means one encoder.
+  auto runs = new QgsProcessingParameterNumber(
+      MuseclParameter::RUNS, QObject::tr( "Encoders from different seeds, turned onto the first and averaged" ),
+      QgsProcessingParameterNumber::Integer, 1, true, 1, 100 );
+  runs->setFlags( runs->flags() | QgsProcessingParameterDefinition::FlagAdvanced );
+  addParameter( runs );
   for ( QgsProcessingParameterDefinition *p : museclDeviceParameters() )
     addParameter( p );
   addParameter(
@@ -96,6 +102,7 @@ namespace
         QgsProcessingParameters::parameterAsInt( definition( MuseclParameter::BATCH_SIZE ), parameters, context );
     o.seed = static_cast<std::uint64_t>(
         QgsProcessingParameters::parameterAsInt( definition( MuseclParameter::SEED ), parameters, context ) );
+    o.runs = QgsProcessingParameters::parameterAsInt( definition( MuseclParameter::RUNS ), parameters, context );
     o.device = MuseclEnum::device().read( algorithm, parameters, context );
     o.threads = QgsProcessingParameters::parameterAsInt( definition( MuseclParameter::THREADS ), parameters, context );
     return museclLearnSceneEncoder(

@@ -114,7 +114,7 @@ namespace MuseclParameter
   inline const QString CLUSTERS = QStringLiteral( "CLUSTERS" );
   inline const QString PCA_COMPONENTS = QStringLiteral( "PCA_COMPONENTS" );
   inline const QString SEED = QStringLiteral( "SEED" ); // also musecl:train
-  inline const QString RUNS = QStringLiteral( "RUNS" ); // musecl:train
+  inline const QString RUNS = QStringLiteral( "RUNS" ); // musecl:train, musecl:imagefeatures
 
   // Destinations
   inline const QString OUTPUT = QStringLiteral( "OUTPUT" );

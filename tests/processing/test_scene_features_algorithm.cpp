@@ -90,6 +90,28 @@ TEST( ImageFeatures, FeatureRasterOnTheScenesGridAndAnEncoderThatReproducesIt )
   GDALDatasetUniquePtr ds2( GDALDataset::Open( second.toUtf8().constData(), GDAL_OF_RASTER ) );
   ASSERT_TRUE( ds2 );
   EXPECT_EQ( bandValues( *ds2 ), values );
+
+  // RUNS=2: two encoders averaged; the encoder file holds both and gives the same raster again.
+  const QString pair = city->dir.filePath( "pair.tif" ), pairEncoder = city->dir.filePath( "pair.musecl" );
+  QVariantMap ensemble = featureParams( city->raster, pair );
+  ensemble.insert( "RUNS", 2 );
+  ensemble.insert( "OUTPUT_ENCODER", pairEncoder );
+  QgsProcessingFeedback ensembleFeedback;
+  const AlgorithmRun averaged = runAlgorithm( "musecl:imagefeatures", ensemble, context, &ensembleFeedback );
+  ASSERT_TRUE( averaged.ok ) << averaged.error.toStdString();
+  EXPECT_TRUE( ensembleFeedback.textLog().contains( "the mean of 2 encoders" ) )
+      << ensembleFeedback.textLog().toStdString();
+  GDALDatasetUniquePtr ds3( GDALDataset::Open( pair.toUtf8().constData(), GDAL_OF_RASTER ) );
+  ASSERT_TRUE( ds3 );
+  const std::vector<float> pairValues = bandValues( *ds3 );
+  EXPECT_NE( pairValues, values );
+  QVariantMap reusePair = featureParams( city->raster, city->dir.filePath( "pair_again.tif" ) );
+  reusePair.insert( "SCENE_ENCODER", pairEncoder );
+  ASSERT_TRUE( runAlgorithm( "musecl:imagefeatures", reusePair, context ).ok );
+  GDALDatasetUniquePtr ds4(
+      GDALDataset::Open( city->dir.filePath( "pair_again.tif" ).toUtf8().constData(), GDAL_OF_RASTER ) );
+  ASSERT_TRUE( ds4 );
+  EXPECT_EQ( bandValues( *ds4 ), pairValues );
 }
 
 TEST( ImageFeatures, ATileLargerThanTheRasterIsRefusedAndNothingIsWritten )
