@@ -61,7 +61,7 @@ void MuseclImageFeaturesAlgorithm::initAlgorithm( const QVariantMap & )
   // Optional, so that models saved before it existed still validate: absent means one encoder.
   auto runs = new QgsProcessingParameterNumber(
       MuseclParameter::RUNS, QObject::tr( "Encoders from different seeds, turned onto the first and averaged" ),
-      QgsProcessingParameterNumber::Integer, 1, true, 1, 100 );
+      QgsProcessingParameterNumber::Integer, 1, true, 1, musecl::kMaxRuns );
   runs->setFlags( runs->flags() | QgsProcessingParameterDefinition::FlagAdvanced );
   addParameter( runs );
   for ( QgsProcessingParameterDefinition *p : museclDeviceParameters() )

@@ -192,7 +192,7 @@ void MuseclTrainAlgorithm::initAlgorithm( const QVariantMap & )
   addParameter( advanced( new QgsProcessingParameterNumber(
       MuseclParameter::RUNS,
       QObject::tr( "Trainings from different seeds, rotated onto the first and averaged (1 = one training)" ),
-      QgsProcessingParameterNumber::Integer, 1, true, 1, 100 ) ) );
+      QgsProcessingParameterNumber::Integer, 1, true, 1, musecl::kMaxRuns ) ) );
   for ( QgsProcessingParameterDefinition *p : museclDeviceParameters() )
     addParameter( p );
   for ( QgsProcessingParameterDefinition *p : distributedParameters() )

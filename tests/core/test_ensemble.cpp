@@ -42,6 +42,7 @@ TEST(Ensemble, IsTheMeanOfItsTrainingsEachRotatedOntoTheFirst) {
       {}, path);
   const torch::Tensor first = values(trainMuseCL(city, ensembleOptions(1, 7), toyLoader, {}, {}, scratch));
   const std::uint64_t secondSeed = train::runSeed(7, 1);
+  ASSERT_EQ(train::runSeed(7, 0), 7u) << "the first training is the plain one";
   ASSERT_NE(secondSeed, 7u);
   const torch::Tensor second = values(trainMuseCL(city, ensembleOptions(1, secondSeed), toyLoader, {}, {}, scratch));
 
@@ -80,7 +81,7 @@ TEST(Ensemble, OneRunIsThePlainTrainingAndNoRunsIsRefused) {
   const TrainingResult one = trainMuseCL(city, o, toyLoader, {}, {}, path);
   EXPECT_FALSE(mentions(one, "ensemble"));
   EXPECT_EQ(readModelInfo(path).runs, 1);
-  for (int bad : {0, -2}) {
+  for (int bad : {0, -2, kMaxRuns + 1}) {
     o.runs = bad;
     try {
       trainMuseCL(city, o, toyLoader, {}, {}, path);

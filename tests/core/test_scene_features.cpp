@@ -203,6 +203,16 @@ TEST(SceneFeatures, RefusesScenesAndOptionsThatCannotWork) {
   auto odd = quickOptions(1);
   odd.tileSize = 10;
   EXPECT_THROW(musecl::SceneEncoder::train(plantedTextures(), rgb(), odd, {}, {}), std::invalid_argument);
+  for (int runs : {0, musecl::kMaxRuns + 1}) {
+    auto ensemble = quickOptions(1);
+    ensemble.runs = runs;
+    try {
+      musecl::SceneEncoder::train(plantedTextures(), rgb(), ensemble, {}, {});
+      ADD_FAILURE() << "runs " << runs << " was accepted";
+    } catch (const std::invalid_argument &err) {
+      EXPECT_NE(std::string(err.what()).find("runs is " + std::to_string(runs)), std::string::npos) << err.what();
+    }
+  }
   const musecl::SceneEncoder e = musecl::SceneEncoder::train(plantedTextures(), rgb(), quickOptions(1), {}, {});
   const MemoryScene fourBands(64, 64, 4);
   MemorySink sink(16, 16, 4);

@@ -233,6 +233,15 @@ TEST( TrainEmbed, SceneFeaturesAsTheRasterViewAndEmbedReproducesThem )
   EXPECT_TRUE( log.contains( "chip triplets were not asked for" ) ) << log.toStdString();
 }
 
+TEST( TrainEmbed, AnEnsembleLearnsAsManySceneEncodersAndEmbedReproducesIt )
+{
+  // Each further training's scene-feature view is stored once, with the first training's: embed
+  // must still give every training the view (the comparison is inside the helper).
+  const QString log = trainThenEmbedSceneFeatures( { { "RUNS", 2 } } );
+  EXPECT_TRUE( log.contains( "15 steps of 128 pairs, seed 5, the mean of 2 encoders" ) ) << log.toStdString();
+  EXPECT_TRUE( log.contains( "ensemble: 2 trainings from seeds 5, " ) ) << log.toStdString();
+}
+
 TEST( TrainEmbed, SceneFeaturesInsideEachRegionAloneAreKeptInTheModel )
 {
   std::vector<std::vector<double>> rows;

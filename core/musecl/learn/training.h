@@ -50,6 +50,9 @@ enum class Augmentation { None, Basic, Full };
 // projection (embeddingSize x (1 + views) values), or one of the two chosen by the data.
 enum class EmbeddingOutput { Fused = 0, FusedAndViews = 1, Automatic = 2 };
 
+// The most trainings an ensemble may average (TrainingOptions::runs, SceneFeatureOptions::runs).
+inline constexpr int kMaxRuns = 100;
+
 struct TrainingOptions {
   int embeddingSize = 128;
   int imageEpochs = 10;  // per image encoder

@@ -5,7 +5,6 @@
 #include <torch/torch.h>
 
 #include <algorithm>
-#include <optional>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -63,7 +62,10 @@ class Ridge {
     const torch::Tensor gram = zt.t().mm(zt) + alpha * torch::eye(dims, opts);
     // LAPACK's Cholesky; info > 0 means the penalised Gram matrix is not positive definite.
     const auto [factor, info] = torch::linalg_cholesky_ex(gram);
-    if (info.item<std::int64_t>() != 0) throw std::runtime_error("ridge system is not positive definite");
+    if (info.item<std::int64_t>() != 0)
+      throw std::runtime_error("the ridge system with penalty " + std::to_string(alpha) +
+                               " is not positive definite (LAPACK's Cholesky stopped at column " +
+                               std::to_string(info.item<std::int64_t>()) + ")");
     const torch::Tensor w = torch::cholesky_solve(zt.t().mm(tt), factor).contiguous();
     w_.assign(w.data_ptr<double>(), w.data_ptr<double>() + d);
   }
@@ -443,11 +445,10 @@ PredictResult predictIndicator(const PredictInput &in, const PredictOptions &o,
                                const std::function<bool(double)> &progress) {
   const std::size_t d = checkFeatures(in);
   const std::size_t n = in.features.size();
-  // Only the MLP runs on LibTorch; ridge and the data checks need no turn.
-  std::optional<TorchThreadsLease> lease;
-  if (o.kind == PredictorKind::Mlp)
-    lease.emplace(
-        o.threads, [&progress] { return !progress || progress(0.0); }, LogCallback());
+  // The MLP and ridge's solves run on LibTorch: its thread count is this run's (THREADS), so that a
+  // seed gives the same figures whatever ran before in the process.
+  const TorchThreadsLease lease(
+      o.threads, [&progress] { return !progress || progress(0.0); }, LogCallback());
 
   PredictResult r;
   const Rows logged = o.logFeatures ? logNonNegativeColumns(in.features, d, r.notes) : Rows();
@@ -466,7 +467,8 @@ PredictResult predictIndicator(const PredictInput &in, const PredictOptions &o,
                       " regions without a target were predicted by a model trained on all " +
                       std::to_string(targets.labelled.size()) + " others");
   if (progress) progress(1.0);
-  if (lease) r.notes.push_back("MLP threads: " + lease->policy().describe());  // last: the report quotes the first note
+  if (o.kind == PredictorKind::Mlp)
+    r.notes.push_back("MLP threads: " + lease.policy().describe());  // last: the report quotes the first note
   return r;
 }
 

@@ -26,7 +26,9 @@ torch::Tensor embeddingValues(const RegionEmbeddings &e) {
 void addRotated(RegionEmbeddings &total, const RegionEmbeddings &run, const torch::Tensor &rotation) {
   if (run.dimension != total.dimension || run.ids.size() != total.ids.size() ||
       run.viewWeight.size() != total.viewWeight.size())
-    throw std::runtime_error("the ensemble's trainings give embeddings of different shapes");
+    throw std::runtime_error("the ensemble's trainings give embeddings of different shapes (" +
+                             std::to_string(run.ids.size()) + " x " + std::to_string(run.dimension) + " against " +
+                             std::to_string(total.ids.size()) + " x " + std::to_string(total.dimension) + ")");
   const torch::Tensor rotated = embeddingValues(run).mm(rotation.to(torch::kFloat32)).contiguous();
   const float *r = rotated.data_ptr<float>();
   for (std::size_t k = 0; k < total.values.size(); ++k) total.values[k] += r[k];

@@ -21,7 +21,9 @@ namespace {
 
 constexpr const char *kFormat = "musecl-model";
 // 2: views (mobility graph encoder, per-view scaling) fused by one attention over all of them.
-constexpr std::int64_t kFormatVersion = 2;
+// 3: an ensemble of trainings (musecl.runs); written only for one, so that a plugin that knows
+// only 2 refuses it instead of applying its first training alone.
+constexpr std::int64_t kFormatVersion = 3;
 
 // Integrity trailer. LibTorch's archive reader does not verify its zip CRCs, so a flipped bit in a
 // tensor loads as a silently different model (the fuzz test found 82 of 300 damaged files loading
@@ -37,7 +39,7 @@ void readInfo(torch::serialize::InputArchive &archive, ModelParts &m) {
   if (version > kFormatVersion)
     throw std::runtime_error("format version " + std::to_string(version) + " is newer than this plugin understands (" +
                              std::to_string(kFormatVersion) + ")");
-  if (version < kFormatVersion)
+  if (version < 2)
     throw std::runtime_error("format version " + std::to_string(version) +
                              " comes from an older MuseCL whose embedding left flows out; train the model again");
   ModelInfo &i = m.info;
@@ -70,6 +72,10 @@ void readInfo(torch::serialize::InputArchive &archive, ModelParts &m) {
   readRadiometry(archive, "musecl.rs_", "the remote-sensing radiometry", i.radiometry);
 }
 
+// The scene encoder is learned once, before the trainings, and every training's scene-feature view
+// holds the same one: it is stored once, with the first training.
+bool sharedByTheEnsemble(const RegionView &view) { return view.index() == static_cast<int>(View::SceneFeatures); }
+
 // The ensemble's further trainings, each in a nested archive with the keys of a one-training model.
 // Files without the count (every model before runs existed) have one training.
 void writeEnsemble(torch::serialize::OutputArchive &archive, const ModelParts &m) {
@@ -77,7 +83,8 @@ void writeEnsemble(torch::serialize::OutputArchive &archive, const ModelParts &m
   writeInt(archive, "musecl.runs", static_cast<std::int64_t>(m.ensemble.size() + 1));
   for (std::size_t k = 0; k < m.ensemble.size(); ++k) {
     torch::serialize::OutputArchive member;
-    for (const auto &view : m.ensemble[k].views) view->save(member);
+    for (const auto &view : m.ensemble[k].views)
+      if (!sharedByTheEnsemble(*view)) view->save(member);
     m.ensemble[k].fusion.save(member);
     member.write("rotation", m.ensemble[k].rotation);
     archive.write("musecl.run_" + std::to_string(k + 2), member);
@@ -87,16 +94,19 @@ void writeEnsemble(torch::serialize::OutputArchive &archive, const ModelParts &m
 void readEnsemble(torch::serialize::InputArchive &archive, ModelParts &m) {
   c10::IValue runs;
   if (!archive.try_read("musecl.runs", runs)) return;
-  if (runs.toInt() < 2 || runs.toInt() > 1000)
-    throw std::runtime_error("its ensemble has " + std::to_string(runs.toInt()) + " trainings");
+  if (runs.toInt() < 2 || runs.toInt() > kMaxRuns)
+    throw std::runtime_error("its ensemble has " + std::to_string(runs.toInt()) + " trainings; 2 to " +
+                             std::to_string(kMaxRuns) + " are possible");
   m.info.runs = static_cast<int>(runs.toInt());
   for (int k = 2; k <= m.info.runs; ++k) {
     torch::serialize::InputArchive nested;
     archive.read("musecl.run_" + std::to_string(k), nested);
     EnsembleMember member;
     ModelInfo scratch = m.info;  // the first training's description stands for every training
-    for (auto &view : member.views) view->load(nested, scratch);
+    for (auto &view : member.views) view->load(sharedByTheEnsemble(*view) ? archive : nested, scratch);
     member.fusion.load(nested);
+    if (member.fusion.sizes != m.fusion.sizes)
+      throw std::runtime_error("training " + std::to_string(k) + "'s views differ from the first training's");
     member.rotation = readTensor(nested, "rotation");
     const auto d = static_cast<std::int64_t>(m.info.outputDimension);
     if (member.rotation.dim() != 2 || member.rotation.size(0) != d || member.rotation.size(1) != d)
@@ -141,7 +151,7 @@ void writeModel(const std::string &modelPath, const ModelParts &m) {
   const ModelInfo &i = m.info;
   torch::serialize::OutputArchive archive;
   writeString(archive, "musecl.format", kFormat);
-  writeInt(archive, "musecl.format_version", kFormatVersion);
+  writeInt(archive, "musecl.format_version", m.ensemble.empty() ? 2 : kFormatVersion);
   writeString(archive, "musecl.plugin_version", MUSECL_VERSION);
   writeString(archive, "musecl.torch_version", torchRuntimeInfo().torchVersion);
   writeInt(archive, "musecl.embedding_size", i.embeddingSize);

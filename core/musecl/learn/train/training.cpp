@@ -78,8 +78,9 @@ void checkOptions(const TrainingOptions &o) {
                                 "; it must be at least 1");
   if (o.mobilityDimension < 1 || o.mobilityHidden < 1 || o.mobilityLayers < 0 || o.mobilityRuns < 1)
     throw std::invalid_argument("the mobility encoder needs an output and a width of at least 1 and 0 or more layers");
-  if (o.runs < 1 || o.runs > 1000)
-    throw std::invalid_argument("runs is " + std::to_string(o.runs) + "; it must be 1 (one training) to 1000");
+  if (o.runs < 1 || o.runs > kMaxRuns)
+    throw std::invalid_argument("runs is " + std::to_string(o.runs) + "; it must be 1 (one training) to " +
+                                std::to_string(kMaxRuns));
 }
 
 // The model-wide part of ModelInfo; each view fills its own (RegionView::describe).
@@ -226,8 +227,8 @@ RegionEmbeddings trainRun(const RegionTable &table, const ImageLoader &loadImage
 }
 
 // A context for training or applying run `run` (0-based) of the ensemble next to `first`: its own
-// options (the run's seed), progress share and log prefix, and its own decisions, which repeat the
-// first run's and are not kept.
+// options (the run's seed), progress share and log prefix ("Training 2 of 3: ", "Applying ..."),
+// and its own decisions, which repeat the first run's and are not kept.
 struct RunContext {
   TrainingOptions options;
   ProgressCallback progress;
@@ -235,17 +236,33 @@ struct RunContext {
   std::vector<EpochLog> epochs;
   std::vector<std::string> decisions;
   Context ctx;
-  RunContext(const Context &first, const ProgressCallback &whole, int run, int runs)
+  RunContext(const Context &first, const ProgressCallback &whole, int run, int runs, const std::string &doing)
       : options(first.options),
         progress(runProgress(whole, run, runs)),
-        log([&first, prefix = "Training " + std::to_string(run + 1) + " of " + std::to_string(runs) +
+        log([&first, prefix = doing + " " + std::to_string(run + 1) + " of " + std::to_string(runs) +
                               ": "](const std::string &text) { first.say(prefix + text); }),
         ctx{options, progress, log, first.device, epochs, decisions} {
     options.seed = runSeed(first.options.seed, run);
     ctx.parallel = first.parallel;
     ctx.threads = first.threads;
   }
+  // ctx refers to this object's own members.
+  RunContext(const RunContext &) = delete;
+  RunContext &operator=(const RunContext &) = delete;
 };
+
+// The mean of the ensemble's embeddings: `first`, then each further run's from `next(run)`, which
+// returns it with its rotation onto the first.
+template <typename Next>
+RegionEmbeddings averageRuns(const RegionEmbeddings &first, int runs, Next next) {
+  RegionEmbeddings total = first;
+  for (int run = 1; run < runs; ++run) {
+    const auto [embedding, rotation] = next(run);
+    addRotated(total, embedding, rotation);
+  }
+  divideRuns(total, runs);
+  return total;
+}
 
 // Trainings 2..runs of the ensemble (TrainingOptions::runs), each rotated onto the first training's
 // embedding `e`, which becomes the mean of all of them. Their epochs join the log as "run k: stage".
@@ -254,24 +271,21 @@ void trainEnsemble(const RegionTable &table, const ImageLoader &loadImage, const
   const int runs = first.options.runs;
   if (runs < 2) return;
   const torch::Tensor reference = embeddingValues(e);
-  RegionEmbeddings total = e;
   std::string seeds = std::to_string(first.options.seed);
-  for (int r = 1; r < runs; ++r) {
-    RunContext run(first, whole, r, runs);
+  e = averageRuns(e, runs, [&](int r) {
+    RunContext run(first, whole, r, runs, "Training");
     EnsembleMember member;
     ViewSet views;
-    const RegionEmbeddings trained = trainRun(table, loadImage, loadChip, run.ctx, member.views, member.fusion, views);
+    RegionEmbeddings trained = trainRun(table, loadImage, loadChip, run.ctx, member.views, member.fusion, views);
     member.rotation = procrustes(embeddingValues(trained), reference);
-    addRotated(total, trained, member.rotation);
     for (EpochLog entry : run.epochs) {
       entry.stage = "run " + std::to_string(r + 1) + ": " + entry.stage;
       first.epochLog.push_back(entry);
     }
-    model.ensemble.push_back(std::move(member));
     seeds += ", " + std::to_string(run.options.seed);
-  }
-  divideRuns(total, runs);
-  e = std::move(total);
+    model.ensemble.push_back(std::move(member));
+    return std::make_pair(std::move(trained), model.ensemble.back().rotation);
+  });
   first.decide("ensemble: " + std::to_string(runs) + " trainings from seeds " + seeds +
                ", each embedding rotated onto the first's (orthogonal Procrustes) and averaged");
 }
@@ -403,16 +417,13 @@ TrainingResult LoadedModel::embed(const RegionTable &table, const ImageLoader &l
 
   result.embeddings = applyRun(model.views, model.fusion, ViewRun{table, loadImage, loadChip, ctx}, blockOfLayer);
   if (!model.ensemble.empty()) {
-    RegionEmbeddings total = result.embeddings;
-    for (std::size_t k = 0; k < model.ensemble.size(); ++k) {
-      RunContext run(ctx, progress, static_cast<int>(k) + 1, o.runs);
-      EnsembleMember &member = model.ensemble[k];
-      addRotated(total,
-                 applyRun(member.views, member.fusion, ViewRun{table, loadImage, loadChip, run.ctx}, blockOfLayer),
-                 member.rotation);
-    }
-    divideRuns(total, o.runs);
-    result.embeddings = std::move(total);
+    result.embeddings = averageRuns(result.embeddings, o.runs, [&](int r) {
+      RunContext run(ctx, progress, r, o.runs, "Applying training");
+      EnsembleMember &member = model.ensemble[static_cast<std::size_t>(r - 1)];
+      return std::make_pair(
+          applyRun(member.views, member.fusion, ViewRun{table, loadImage, loadChip, run.ctx}, blockOfLayer),
+          member.rotation);
+    });
     ctx.decide("the model is an ensemble of " + std::to_string(o.runs) +
                " trainings; each embedding is rotated onto the first's and the mean is written");
   }

@@ -45,13 +45,6 @@ torch::Tensor pooledTiles(const SceneEncoder::Impl &m, const torch::Tensor &pixe
   return torch::avg_pool2d(m.net->trunk(pixels), {cellsPerTile, cellsPerTile}, {1, 1}).cpu()[0];
 }
 
-// Every encoder of `e` (itself, then the ensemble's further ones).
-template <typename Each>
-void forEachEncoder(const SceneEncoder::Impl &e, Each each) {
-  each(e);
-  for (const auto &m : e.more) each(*m);
-}
-
 // One block of output pixels: the scene window around it through the trunk, a moving mean of one
 // tile, the nearest pooled cell per output pixel, projected on the principal axes; for an
 // ensemble, the mean of its encoders' projections.

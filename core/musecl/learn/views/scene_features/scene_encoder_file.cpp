@@ -14,12 +14,14 @@ namespace musecl {
 namespace {
 using namespace train;
 constexpr const char *kFormat = "musecl-scene-encoder";
-constexpr std::int64_t kVersion = 1;
+// 2: an ensemble of encoders (scene.runs); written only for one, so that a plugin that knows only 1
+// refuses it instead of using its first encoder alone.
+constexpr std::int64_t kVersion = 2;
 }  // namespace
 
 void SceneEncoder::Impl::save(torch::serialize::OutputArchive &a) const {
   writeString(a, "scene.format", kFormat);
-  writeInt(a, "scene.format_version", kVersion);
+  writeInt(a, "scene.format_version", more.empty() ? 1 : kVersion);
   writeInt(a, "scene.channels", info.channels);
   writeInt(a, "scene.features", info.features);
   writeInt(a, "scene.tile", info.tileSize);
@@ -49,8 +51,9 @@ namespace {
 void loadMore(torch::serialize::InputArchive &a, SceneEncoder::Impl &e) {
   c10::IValue runs;
   if (!a.try_read("scene.runs", runs)) return;
-  if (runs.toInt() < 2 || runs.toInt() > 1000)
-    throw std::runtime_error("the scene encoder's ensemble has " + std::to_string(runs.toInt()) + " encoders");
+  if (runs.toInt() < 2 || runs.toInt() > kMaxRuns)
+    throw std::runtime_error("the scene encoder's ensemble has " + std::to_string(runs.toInt()) + " encoders; 2 to " +
+                             std::to_string(kMaxRuns) + " are possible");
   for (std::int64_t k = 2; k <= runs.toInt(); ++k) {
     torch::serialize::InputArchive member, memberNet;
     a.read("scene.run_" + std::to_string(k), member);
@@ -59,7 +62,9 @@ void loadMore(torch::serialize::InputArchive &a, SceneEncoder::Impl &e) {
     m->mean = readTensor(member, "mean");
     m->rotation = readTensor(member, "rotation");
     if (m->mean.numel() != e.info.features || m->rotation.numel() != e.info.features * e.info.features)
-      throw std::runtime_error("the scene encoder's principal axes do not match its features");
+      throw std::runtime_error("encoder " + std::to_string(k) + "'s axes hold " + std::to_string(m->mean.numel()) +
+                               " and " + std::to_string(m->rotation.numel()) + " values for " +
+                               std::to_string(e.info.features) + " features");
     m->net = SceneNet(e.info.channels, e.info.features);
     member.read("net", memberNet);
     m->net->load(memberNet);

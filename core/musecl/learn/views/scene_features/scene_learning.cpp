@@ -22,8 +22,9 @@ void checkOptions(const SceneFeatureOptions &o) {
     throw std::invalid_argument("the feature count is " + std::to_string(o.features) + "; it must be 1 to 256");
   if (o.steps < 1 || o.batchSize < 2 || !(o.learningRate > 0) || !(o.temperature > 0))
     throw std::invalid_argument("steps must be >= 1, the batch >= 2, the learning rate and temperature > 0");
-  if (o.runs < 1 || o.runs > 1000)
-    throw std::invalid_argument("the scene encoders are " + std::to_string(o.runs) + "; there must be 1 to 1000");
+  if (o.runs < 1 || o.runs > kMaxRuns)
+    throw std::invalid_argument("runs is " + std::to_string(o.runs) + "; the scene encoders must be 1 to " +
+                                std::to_string(kMaxRuns));
 }
 
 // Symmetric InfoNCE: each anchor's positive is its own neighbour, every other neighbour of the
@@ -37,14 +38,26 @@ torch::Tensor infoNce(const torch::Tensor &a, const torch::Tensor &b, double tem
                 torch::nn::functional::cross_entropy(logits.t(), target));
 }
 
-// The features' mean and principal axes over tiles of the scene (largest variance first, each
-// axis signed so that its largest entry is positive: the same scene gives the same bands).
-void principalAxes(SceneEncoder::Impl &e, TileSampler &sampler, const torch::Device &device) {
+// 2048 tiles of the scene, in chunks of 256, on `device`.
+std::vector<torch::Tensor> sampledTiles(TileSampler &sampler, const torch::Device &device) {
+  std::vector<torch::Tensor> chunks;
+  for (int chunk = 0; chunk < 8; ++chunk) chunks.push_back(sampler.tiles(256).to(device));
+  return chunks;
+}
+
+// An encoder's raw features of those tiles, [tiles, F] on the CPU.
+torch::Tensor encodeTiles(const SceneEncoder::Impl &e, const std::vector<torch::Tensor> &chunks) {
   torch::NoGradGuard noGrad;
   e.net->eval();
   std::vector<torch::Tensor> parts;
-  for (int chunk = 0; chunk < 8; ++chunk) parts.push_back(e.net->forward(sampler.tiles(256).to(device)).cpu());
-  const torch::Tensor f = torch::cat(parts).to(torch::kDouble);
+  for (const torch::Tensor &tiles : chunks) parts.push_back(e.net->forward(tiles).cpu());
+  return torch::cat(parts);
+}
+
+// The features' mean and principal axes over tiles of the scene (largest variance first, each
+// axis signed so that its largest entry is positive: the same scene gives the same bands).
+void principalAxes(SceneEncoder::Impl &e, TileSampler &sampler, const torch::Device &device) {
+  const torch::Tensor f = encodeTiles(e, sampledTiles(sampler, device)).to(torch::kDouble);
   const torch::Tensor mean = f.mean(0);
   const torch::Tensor centred = f - mean;
   const torch::Tensor cov = centred.t().matmul(centred) / static_cast<double>(f.size(0) - 1);
@@ -97,15 +110,10 @@ std::shared_ptr<SceneEncoder::Impl> learnEncoder(const SceneSource &scene, const
 void alignEnsemble(SceneEncoder::Impl &e, const SceneSource &scene, const SceneFeatureOptions &o,
                    const torch::Device &device) {
   if (e.more.empty()) return;
-  torch::NoGradGuard noGrad;
   TileSampler sampler(scene, o.tileSize, mix(o.seed, 23));
-  std::vector<torch::Tensor> tiles;
-  for (int chunk = 0; chunk < 8; ++chunk) tiles.push_back(sampler.tiles(256).to(device));
+  const std::vector<torch::Tensor> tiles = sampledTiles(sampler, device);
   const auto features = [&tiles](const SceneEncoder::Impl &m) {
-    m.net->eval();
-    std::vector<torch::Tensor> parts;
-    for (const torch::Tensor &t : tiles) parts.push_back(m.project(m.net->forward(t).cpu()));
-    return torch::cat(parts).to(torch::kDouble);
+    return m.project(encodeTiles(m, tiles)).to(torch::kDouble);
   };
   const torch::Tensor reference = features(e);
   for (const auto &m : e.more)
@@ -146,13 +154,11 @@ SceneEncoder SceneEncoder::train(const SceneSource &scene, const Radiometry &rad
     e->more.back()->info = info;
   }
   alignEnsemble(*e, scene, o, device);
-  std::vector<Impl *> all{e.get()};
-  for (const auto &more : e->more) all.push_back(more.get());
-  for (Impl *m : all) {
-    m->net->to(torch::kCPU);
-    m->mean = m->mean.cpu();
-    m->rotation = m->rotation.cpu();
-  }
+  forEachEncoder(*e, [](Impl &m) {
+    m.net->to(torch::kCPU);
+    m.mean = m.mean.cpu();
+    m.rotation = m.rotation.cpu();
+  });
   return SceneEncoder(e);
 }
 

@@ -41,4 +41,13 @@ struct SceneEncoder::Impl {
   static std::shared_ptr<Impl> load(torch::serialize::InputArchive &archive);
 };
 
+namespace train {
+// Every encoder of `e`: itself, then the ensemble's further ones.
+template <typename Encoder, typename Each>
+void forEachEncoder(Encoder &e, Each each) {
+  each(e);
+  for (const auto &m : e.more) each(*m);
+}
+}  // namespace train
+
 }  // namespace musecl
