@@ -100,11 +100,7 @@ namespace
     return true;
   }
 
-  bool given( const QVariantMap &parameters, const QString &name )
-  {
-    const QVariant v = parameters.value( name );
-    return v.isValid() && !v.isNull() && !( v.type() == QVariant::String && v.toString().isEmpty() );
-  }
+  bool given( const QVariantMap &parameters, const QString &name ) { return museclParameterGiven( parameters, name ); }
 
   // Streamed blocks may each lack an input (a block beyond the raster's edge); the layer as a whole
   // must not: an input that gave no region its view is refused, as it is for a layer in one block.

@@ -143,6 +143,12 @@ QList<QgsProcessingParameterDefinition *> museclModalityParameters( bool withChi
   return p;
 }
 
+bool museclParameterGiven( const QVariantMap &parameters, const QString &name )
+{
+  const QVariant v = parameters.value( name );
+  return v.isValid() && !v.isNull() && !( v.type() == QVariant::String && v.toString().isEmpty() );
+}
+
 double museclTypicalRegionSize( const MuseclRegionSet &regions, QgsProcessingContext &context )
 {
   QgsDistanceArea da;
@@ -469,11 +475,7 @@ musecl::RegionTable museclBuildRegionTable( const QgsProcessingAlgorithm *algori
                                             QgsProcessingFeedback *feedback )
 {
   auto definition = [&]( const QString &name ) { return algorithm->parameterDefinition( name ); };
-  auto given = [&]( const QString &name )
-  {
-    const QVariant v = parameters.value( name );
-    return v.isValid() && !v.isNull() && !( v.type() == QVariant::String && v.toString().isEmpty() );
-  };
+  auto given = [&]( const QString &name ) { return museclParameterGiven( parameters, name ); };
   musecl::RegionTable t;
   for ( const QString &id : regions.ids )
     t.ids.push_back( id.toStdString() );

@@ -55,6 +55,9 @@ musecl::RegionTable museclBuildRegionTable( const QgsProcessingAlgorithm *algori
                                             QgsProcessingFeedback *feedback );
 
 // Typical region size in metres: the side of a square with the mean region area.
+// Whether `name` was given a value (not absent, null or an empty string).
+bool museclParameterGiven( const QVariantMap &parameters, const QString &name );
+
 double museclTypicalRegionSize( const MuseclRegionSet &regions, QgsProcessingContext &context );
 
 namespace musecl

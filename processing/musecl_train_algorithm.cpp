@@ -188,11 +188,12 @@ void MuseclTrainAlgorithm::initAlgorithm( const QVariantMap & )
     addParameter( p );
   addParameter( new QgsProcessingParameterNumber( MuseclParameter::SEED, QObject::tr( "Random seed" ),
                                                   QgsProcessingParameterNumber::Integer, 42, false, 0 ) );
-  // Optional, so that models saved before it existed still validate: absent means one training.
+  // Optional, so that models saved before it existed still validate: absent means automatic.
   addParameter( advanced( new QgsProcessingParameterNumber(
       MuseclParameter::RUNS,
-      QObject::tr( "Trainings from different seeds, rotated onto the first and averaged (1 = one training)" ),
-      QgsProcessingParameterNumber::Integer, 1, true, 1, musecl::kMaxRuns ) ) );
+      QObject::tr( "Trainings from different seeds, rotated onto the first and averaged (0 = automatic: 3, or 1 "
+                   "with image triplets)" ),
+      QgsProcessingParameterNumber::Integer, 0, true, 0, musecl::kMaxRuns ) ) );
   for ( QgsProcessingParameterDefinition *p : museclDeviceParameters() )
     addParameter( p );
   for ( QgsProcessingParameterDefinition *p : distributedParameters() )
@@ -254,6 +255,20 @@ musecl::TrainingOptions MuseclTrainAlgorithm::trainingOptions( const QVariantMap
   o.mobilityRuns = parameterAsInt( parameters, MuseclParameter::MOBILITY_RUNS, context );
   o.seed = static_cast<std::uint64_t>( parameterAsInt( parameters, MuseclParameter::SEED, context ) );
   o.runs = parameterAsInt( parameters, MuseclParameter::RUNS, context );
+  if ( o.runs == 0 )
+  {
+    // Averaged trainings narrow the seeds' spread for a multiple of the training time (BENCHMARKS.md,
+    // "Seed ensembles"); an image encoder trained by triplets (street view, chip triplets) is by far
+    // the slowest part, so with one the default is a single training.
+    const bool chipTriplets =
+        museclParameterGiven( parameters, MuseclParameter::RASTER ) &&
+        MuseclEnum::rasterMode().read( this, parameters, context ) != MuseclRasterMode::SceneFeatures;
+    const bool imageTriplets = chipTriplets || museclParameterGiven( parameters, MuseclParameter::STREETVIEW );
+    o.runs = imageTriplets ? 1 : 3;
+    feedback->pushInfo( imageTriplets ? QObject::tr( "RUNS automatic: 1 training (an image encoder is trained by "
+                                                     "triplets, the slow part; RUNS > 1 averages several)" )
+                                      : QObject::tr( "RUNS automatic: 3 trainings from different seeds, averaged" ) );
+  }
   o.device = MuseclEnum::device().read( this, parameters, context );
   o.threads = parameterAsInt( parameters, MuseclParameter::THREADS, context );
   o.distributed.worldSize = parameterAsInt( parameters, MuseclParameter::WORLD_SIZE, context );

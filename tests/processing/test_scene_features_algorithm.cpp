@@ -224,8 +224,10 @@ namespace
 TEST( TrainEmbed, SceneFeaturesAsTheRasterViewAndEmbedReproducesThem )
 {
   const QString log = trainThenEmbedSceneFeatures( {} );
+  // RUNS automatic: no image is trained by triplets, so three trainings and three scene encoders.
+  EXPECT_TRUE( log.contains( "RUNS automatic: 3 trainings" ) ) << log.toStdString();
   EXPECT_TRUE( log.contains( "Inputs: remote sensing as scene features (16 features from 16 px tiles of 3 channel(s), "
-                             "15 steps of 128 pairs, seed 5; 16 of 16 regions)" ) )
+                             "15 steps of 128 pairs, seed 5, the mean of 3 encoders; 16 of 16 regions)" ) )
       << log.toStdString();
   // The default: inside each region and in its surroundings, half the 500 m squares' width around.
   EXPECT_TRUE( log.contains( "16 feature band(s) over each region and over its surroundings (250 m) in 16 of 16" ) )

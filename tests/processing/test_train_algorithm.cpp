@@ -40,6 +40,8 @@ TEST( TrainEmbed, TheModelFileReproducesTheTrainingEmbeddings )
                log.contains( "embedding: the fused vector, 8 values; chosen automatically" ) )
       << log.toStdString();
   // VOLUME_WEIGHT is optional (absent: 1) and reaches the mobility view; the fusion has no term of its own.
+  EXPECT_TRUE( log.contains( "RUNS automatic: 1 training (an image encoder is trained by triplets" ) )
+      << log.toStdString();
   EXPECT_TRUE(
       log.contains( "through a linear read-out, each region's trip totals on a linear scale (volume weight 1)" ) &&
       log.contains( "InfoNCE + flow loss" ) && !log.contains( "+ volume" ) )
