@@ -267,7 +267,8 @@ musecl::TrainingOptions MuseclTrainAlgorithm::trainingOptions( const QVariantMap
     o.runs = imageTriplets ? 1 : 3;
     feedback->pushInfo( imageTriplets ? QObject::tr( "RUNS automatic: 1 training (an image encoder is trained by "
                                                      "triplets, the slow part; RUNS > 1 averages several)" )
-                                      : QObject::tr( "RUNS automatic: 3 trainings from different seeds, averaged" ) );
+                                      : QObject::tr( "RUNS automatic: 3 trainings from different seeds, averaged "
+                                                     "(one scene encoder for all)" ) );
   }
   o.device = MuseclEnum::device().read( this, parameters, context );
   o.threads = parameterAsInt( parameters, MuseclParameter::THREADS, context );
@@ -298,7 +299,8 @@ MuseclChipPlan MuseclTrainAlgorithm::rasterPlan( const QVariantMap &parameters, 
   chips.chips = rasterMode != MuseclRasterMode::SceneFeatures;
   chips.sceneFeatures = rasterMode != MuseclRasterMode::ChipTriplets;
   chips.sceneOptions.seed = o.seed;
-  chips.sceneOptions.runs = o.runs; // an ensemble learns as many scene encoders and averages their features
+  // One scene encoder, shared by every training of an ensemble: averaging several encoders' features
+  // lost much of what the raster told about the regions (BENCHMARKS.md, "Seed ensembles").
   chips.sceneOptions.device = o.device;
   chips.sceneOptions.threads = o.threads;
   chips.sceneOptions.steps = parameterAsInt( parameters, MuseclParameter::SCENE_STEPS, context );

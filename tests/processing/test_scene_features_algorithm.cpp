@@ -224,10 +224,10 @@ namespace
 TEST( TrainEmbed, SceneFeaturesAsTheRasterViewAndEmbedReproducesThem )
 {
   const QString log = trainThenEmbedSceneFeatures( {} );
-  // RUNS automatic: no image is trained by triplets, so three trainings and three scene encoders.
+  // RUNS automatic: no image is trained by triplets, so three trainings, sharing one scene encoder.
   EXPECT_TRUE( log.contains( "RUNS automatic: 3 trainings" ) ) << log.toStdString();
   EXPECT_TRUE( log.contains( "Inputs: remote sensing as scene features (16 features from 16 px tiles of 3 channel(s), "
-                             "15 steps of 128 pairs, seed 5, the mean of 3 encoders; 16 of 16 regions)" ) )
+                             "15 steps of 128 pairs, seed 5; 16 of 16 regions)" ) )
       << log.toStdString();
   // The default: inside each region and in its surroundings, half the 500 m squares' width around.
   EXPECT_TRUE( log.contains( "16 feature band(s) over each region and over its surroundings (250 m) in 16 of 16" ) )
@@ -235,12 +235,12 @@ TEST( TrainEmbed, SceneFeaturesAsTheRasterViewAndEmbedReproducesThem )
   EXPECT_TRUE( log.contains( "chip triplets were not asked for" ) ) << log.toStdString();
 }
 
-TEST( TrainEmbed, AnEnsembleLearnsAsManySceneEncodersAndEmbedReproducesIt )
+TEST( TrainEmbed, AnEnsembleSharesOneSceneEncoderAndEmbedReproducesIt )
 {
   // Each further training's scene-feature view is stored once, with the first training's: embed
   // must still give every training the view (the comparison is inside the helper).
   const QString log = trainThenEmbedSceneFeatures( { { "RUNS", 2 } } );
-  EXPECT_TRUE( log.contains( "15 steps of 128 pairs, seed 5, the mean of 2 encoders" ) ) << log.toStdString();
+  EXPECT_TRUE( log.contains( "15 steps of 128 pairs, seed 5; 16 of 16 regions" ) ) << log.toStdString();
   EXPECT_TRUE( log.contains( "ensemble: 2 trainings from seeds 5, " ) ) << log.toStdString();
 }
 
