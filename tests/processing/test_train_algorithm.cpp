@@ -20,6 +20,40 @@
 
 using namespace learning_fixtures;
 
+namespace
+{
+  // musecl:embed's parameters for `model` over the training city's inputs (trainParams less the
+  // training options).
+  QVariantMap embedParamsFor( TrainingCity &city, const QString &model )
+  {
+    QVariantMap params = trainParams( city, QString() );
+    for ( const char *key : { "CHIP_SIZE", "EMBEDDING_SIZE", "IMAGE_EPOCHS", "FUSION_EPOCHS", "MOBILITY_EPOCHS",
+                              "BATCH_SIZE", "RS_BACKBONE", "SEED", "OUTPUT_MODEL", "OUTPUT_LOG" } )
+      params.remove( key );
+    params.insert( "MODEL", model );
+    return params;
+  }
+
+  // Every emb_0..emb_7 of every region of `applied` within 1e-5 of `trained`'s, matched by region_id.
+  void expectSameEmbeddings( QgsVectorLayer *trained, QgsVectorLayer *applied )
+  {
+    QMap<QString, QgsFeature> byId;
+    QgsFeature f;
+    QgsFeatureIterator it = trained->getFeatures();
+    while ( it.nextFeature( f ) )
+      byId.insert( f.attribute( "region_id" ).toString(), f );
+    it = applied->getFeatures();
+    int compared = 0;
+    while ( it.nextFeature( f ) )
+      for ( int k = 0; k < 8; ++k, ++compared )
+        EXPECT_NEAR(
+            f.attribute( QStringLiteral( "emb_%1" ).arg( k ) ).toDouble(),
+            byId[f.attribute( "region_id" ).toString()].attribute( QStringLiteral( "emb_%1" ).arg( k ) ).toDouble(),
+            1e-5 );
+    EXPECT_EQ( compared, 16 * 8 );
+  }
+} // namespace
+
 TEST( TrainEmbed, TheModelFileReproducesTheTrainingEmbeddings )
 {
   auto city = trainingCity();
@@ -72,30 +106,13 @@ TEST( TrainEmbed, TheModelFileReproducesTheTrainingEmbeddings )
     EXPECT_TRUE( ensembleFeedback.textLog().contains( "ensemble: 2 trainings from seeds 5, " ) )
         << ensembleFeedback.textLog().toStdString();
     EXPECT_EQ( layerOf( ensemble, "OUTPUT_LOG", context )->featureCount(), 2 * ( 2 + 10 + 5 ) );
-    QVariantMap embedParams = trainParams( *city, QString() );
-    for ( const char *key : { "CHIP_SIZE", "EMBEDDING_SIZE", "IMAGE_EPOCHS", "FUSION_EPOCHS", "MOBILITY_EPOCHS",
-                              "BATCH_SIZE", "RS_BACKBONE", "SEED", "OUTPUT_MODEL", "OUTPUT_LOG" } )
-      embedParams.remove( key );
-    embedParams.insert( "MODEL", ensembleModel );
+    const QVariantMap embedParams = embedParamsFor( *city, ensembleModel );
     QgsProcessingFeedback embedFeedback;
     const AlgorithmRun applied = runAlgorithm( "musecl:embed", embedParams, context, &embedFeedback );
     ASSERT_TRUE( applied.ok ) << applied.error.toStdString();
     EXPECT_TRUE( embedFeedback.textLog().contains( "the model is an ensemble of 2 trainings" ) )
         << embedFeedback.textLog().toStdString();
-    QMap<QString, QgsFeature> trained;
-    QgsFeature f;
-    QgsFeatureIterator it = layerOf( ensemble, "OUTPUT", context )->getFeatures();
-    while ( it.nextFeature( f ) )
-      trained.insert( f.attribute( "region_id" ).toString(), f );
-    it = layerOf( applied, "OUTPUT", context )->getFeatures();
-    int compared = 0;
-    while ( it.nextFeature( f ) )
-      for ( int k = 0; k < 8; ++k, ++compared )
-        EXPECT_NEAR(
-            f.attribute( QStringLiteral( "emb_%1" ).arg( k ) ).toDouble(),
-            trained[f.attribute( "region_id" ).toString()].attribute( QStringLiteral( "emb_%1" ).arg( k ) ).toDouble(),
-            1e-5 );
-    EXPECT_EQ( compared, 16 * 8 );
+    expectSameEmbeddings( layerOf( ensemble, "OUTPUT", context ), layerOf( applied, "OUTPUT", context ) );
   }
   QgsVectorLayer *embeddings = layerOf( train, "OUTPUT", context );
   ASSERT_TRUE( embeddings );
@@ -116,27 +133,9 @@ TEST( TrainEmbed, TheModelFileReproducesTheTrainingEmbeddings )
                  1.0, 1e-5 );
   }
 
-  QVariantMap embedParams = trainParams( *city, QString() );
-  for ( const char *key : { "CHIP_SIZE", "EMBEDDING_SIZE", "IMAGE_EPOCHS", "FUSION_EPOCHS", "MOBILITY_EPOCHS",
-                            "BATCH_SIZE", "RS_BACKBONE", "SEED", "OUTPUT_MODEL", "OUTPUT_LOG" } )
-    embedParams.remove( key );
-  embedParams.insert( "MODEL", model );
-  const AlgorithmRun embed = runAlgorithm( "musecl:embed", embedParams, context );
+  const AlgorithmRun embed = runAlgorithm( "musecl:embed", embedParamsFor( *city, model ), context );
   ASSERT_TRUE( embed.ok ) << embed.error.toStdString();
-  QMap<QString, QgsFeature> trained;
-  QgsFeature f;
-  QgsFeatureIterator it = embeddings->getFeatures();
-  while ( it.nextFeature( f ) )
-    trained.insert( f.attribute( "region_id" ).toString(), f );
-  it = layerOf( embed, "OUTPUT", context )->getFeatures();
-  int compared = 0;
-  while ( it.nextFeature( f ) )
-    for ( int k = 0; k < 8; ++k, ++compared )
-      EXPECT_NEAR(
-          f.attribute( QStringLiteral( "emb_%1" ).arg( k ) ).toDouble(),
-          trained[f.attribute( "region_id" ).toString()].attribute( QStringLiteral( "emb_%1" ).arg( k ) ).toDouble(),
-          1e-5 );
-  EXPECT_EQ( compared, 16 * 8 );
+  expectSameEmbeddings( embeddings, layerOf( embed, "OUTPUT", context ) );
 
   // The same model with POIs only: the raster and flows are masked, the dimension stays 8.
   const AlgorithmRun poisOnly = runAlgorithm( "musecl:embed",
@@ -149,7 +148,8 @@ TEST( TrainEmbed, TheModelFileReproducesTheTrainingEmbeddings )
                                               context );
   ASSERT_TRUE( poisOnly.ok ) << poisOnly.error.toStdString();
   EXPECT_EQ( poisOnly.outputs.value( "EMBEDDING_DIMENSION" ).toInt(), 8 );
-  it = layerOf( poisOnly, "OUTPUT", context )->getFeatures();
+  QgsFeature f;
+  QgsFeatureIterator it = layerOf( poisOnly, "OUTPUT", context )->getFeatures();
   int withPois = 0;
   while ( it.nextFeature( f ) )
   {
