@@ -152,7 +152,9 @@ namespace
     plan.sceneFeatures = info.sceneFeatures;
     if ( info.sceneFeatures )
     {
-      plan.sceneEncoder = *model.sceneEncoder();
+      plan.sceneEncoders.push_back( *model.sceneEncoder() );
+      for ( const musecl::SceneEncoder &further : model.furtherSceneEncoders() )
+        plan.sceneEncoders.push_back( further );
       plan.sceneScale = info.sceneScale;
       plan.sceneContextMetres = info.sceneContextMetres;
       plan.sceneOptions.device = device;

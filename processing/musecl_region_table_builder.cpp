@@ -272,26 +272,35 @@ namespace
     return QObject::tr( "remote sensing (%1 chips from “%2”)" ).arg( run.written ).arg( raster->name() );
   }
 
-  // The scene encoder's feature raster, made once (learning the encoder first when none was given).
-  void makeFeatureRaster( QgsRasterLayer *raster, const QString &path, MuseclChipPlan &plan,
-                          const MuseclCoreErrors &errors, QgsProcessingFeedback *feedback )
+  // The scene encoders' feature rasters, made once (learning the encoders first when none was given).
+  void makeFeatureRasters( QgsRasterLayer *raster, const QString &path, MuseclChipPlan &plan,
+                           const MuseclCoreErrors &errors, QgsProcessingFeedback *feedback )
   {
-    MuseclStepFeedback steps( 2, feedback );
-    if ( !plan.sceneEncoder )
-      plan.sceneEncoder = museclLearnSceneEncoder( raster, path, plan.rsBands, plan.sceneOptions, errors, &steps );
-    else // SCENE_ENCODER, or musecl:embed's model
-      museclWarnOfRadiometryMismatch( *plan.sceneEncoder, path, errors, feedback );
-    steps.setCurrentStep( 1 );
-    plan.featureRaster = QgsProcessingUtils::generateTempFilename( QStringLiteral( "scene_features.tif" ) );
-    museclWriteFeatureRaster( *plan.sceneEncoder, path, plan.featureRaster, plan.sceneStride, plan.sceneOptions.device,
-                              plan.sceneOptions.threads, errors, &steps );
+    const bool learn = plan.sceneEncoders.empty();
+    const int count = learn ? std::max( 1, plan.sceneEncoderCount ) : static_cast<int>( plan.sceneEncoders.size() );
+    MuseclStepFeedback steps( 2 * count, feedback );
+    for ( int k = 0; k < count; ++k )
+    {
+      steps.setCurrentStep( 2 * k );
+      if ( learn )
+      {
+        musecl::SceneFeatureOptions options = plan.sceneOptions;
+        options.seed = musecl::trainingRunSeed( plan.sceneOptions.seed, k );
+        plan.sceneEncoders.push_back( museclLearnSceneEncoder( raster, path, plan.rsBands, options, errors, &steps ) );
+      }
+      else // SCENE_ENCODER, or musecl:embed's model
+        museclWarnOfRadiometryMismatch( plan.sceneEncoders[static_cast<std::size_t>( k )], path, errors, feedback );
+      steps.setCurrentStep( 2 * k + 1 );
+      plan.featureRasters << QgsProcessingUtils::generateTempFilename( QStringLiteral( "scene_features.tif" ) );
+      museclWriteFeatureRaster( plan.sceneEncoders[static_cast<std::size_t>( k )], path, plan.featureRasters.last(),
+                                plan.sceneStride, plan.sceneOptions.device, plan.sceneOptions.threads, errors, &steps );
+    }
   }
 
-  // Zonal statistics of the feature raster at the plan's scales: over each region, its surroundings,
-  // or both side by side (then `bands` counts both, and a region needs a valid pixel at each scale).
-  musecl::ZonalStatistics sceneFeatureStatistics( QgsRasterLayer *raster, const MuseclRegionSet &regions,
-                                                  const MuseclChipPlan &plan, const MuseclCoreErrors &errors,
-                                                  QgsProcessingContext &context, QgsProcessingFeedback *feedback )
+  // The regions' rings at the plan's scales: over each region, its surroundings, or both.
+  std::vector<std::vector<musecl::RegionRings>>
+  sceneFeatureScales( QgsRasterLayer *raster, const MuseclRegionSet &regions, const MuseclChipPlan &plan,
+                      QgsProcessingContext &context, QgsProcessingFeedback *feedback )
   {
     std::vector<std::vector<musecl::RegionRings>> scales;
     if ( plan.sceneScale != musecl::SceneScale::Surroundings )
@@ -299,18 +308,28 @@ namespace
     if ( plan.sceneScale != musecl::SceneScale::Region )
       scales.push_back(
           museclSurroundingRingsInRasterCrs( regions, raster, plan.sceneContextMetres, context, feedback ) );
+    return scales;
+  }
+
+  // Zonal statistics of a feature raster at the plan's scales, side by side (then `bands` counts
+  // both, and a region needs a valid pixel at each scale).
+  musecl::ZonalStatistics sceneFeatureStatistics( const QString &featureRaster,
+                                                  const std::vector<std::vector<musecl::RegionRings>> &scales,
+                                                  std::size_t regionCount, const MuseclCoreErrors &errors,
+                                                  QgsProcessingFeedback *feedback )
+  {
     std::vector<musecl::ZonalStatistics> parts;
     for ( std::size_t s = 0; s < scales.size(); ++s )
       parts.push_back( museclCallCore(
           [&]
           {
             return musecl::zonalBandStatistics(
-                plan.featureRaster.toStdString(), scales[s],
+                featureRaster.toStdString(), scales[s],
                 [&]( std::size_t done )
                 {
                   feedback->setProgress( 100.0 *
                                          ( static_cast<double>( s ) +
-                                           static_cast<double>( done ) / std::max<std::size_t>( 1, regions.size() ) ) /
+                                           static_cast<double>( done ) / std::max<std::size_t>( 1, regionCount ) ) /
                                          static_cast<double>( scales.size() ) );
                   return !feedback->isCanceled();
                 } );
@@ -329,26 +348,40 @@ namespace
         { return QObject::tr( "Raster “%1” (%2): %3" ).arg( raster->name(), path, reason ); },
         QObject::tr( "Cancelled while making scene features" ), feedback );
     MuseclStepFeedback steps( 2, feedback );
-    if ( plan.featureRaster.isEmpty() )
-      makeFeatureRaster( raster, path, plan, errors, &steps );
+    if ( plan.featureRasters.isEmpty() )
+      makeFeatureRasters( raster, path, plan, errors, &steps );
     steps.setCurrentStep( 1 );
-    const musecl::ZonalStatistics z = sceneFeatureStatistics( raster, regions, plan, errors, context, &steps );
-    t.sceneFeatures.stats.assign( t.size(), {} );
-    for ( std::size_t r = 0; r < t.size(); ++r )
-      if ( z.has[r] )
-        t.sceneFeatures.stats[r].assign( z.values.begin() + static_cast<std::ptrdiff_t>( r * 2 * z.bands ),
-                                         z.values.begin() + static_cast<std::ptrdiff_t>( ( r + 1 ) * 2 * z.bands ) );
-    t.sceneFeatures.scale = plan.sceneScale;
-    t.sceneFeatures.contextMetres = plan.sceneContextMetres;
-    t.sceneFeatures.encoder = std::make_shared<const musecl::SceneEncoder>( *plan.sceneEncoder );
-    if ( z.regionsWithValues() == 0 && !regions.partOfLayer )
+    const auto scales = sceneFeatureScales( raster, regions, plan, context, &steps );
+    MuseclStepFeedback each( static_cast<int>( plan.featureRasters.size() ), &steps );
+    std::size_t withValues = 0;
+    for ( int k = 0; k < plan.featureRasters.size(); ++k )
+    {
+      each.setCurrentStep( k );
+      const musecl::ZonalStatistics z =
+          sceneFeatureStatistics( plan.featureRasters[k], scales, regions.size(), errors, &each );
+      musecl::SceneFeatureColumns &columns = k == 0 ? t.sceneFeatures : t.furtherSceneFeatures.emplace_back();
+      columns.stats.assign( t.size(), {} );
+      for ( std::size_t r = 0; r < t.size(); ++r )
+        if ( z.has[r] )
+          columns.stats[r].assign( z.values.begin() + static_cast<std::ptrdiff_t>( r * 2 * z.bands ),
+                                   z.values.begin() + static_cast<std::ptrdiff_t>( ( r + 1 ) * 2 * z.bands ) );
+      columns.scale = plan.sceneScale;
+      columns.contextMetres = plan.sceneContextMetres;
+      columns.encoder =
+          std::make_shared<const musecl::SceneEncoder>( plan.sceneEncoders[static_cast<std::size_t>( k )] );
+      withValues = k == 0 ? z.regionsWithValues() : std::min( withValues, z.regionsWithValues() );
+    }
+    if ( withValues == 0 && !regions.partOfLayer )
       throw QgsProcessingException(
           QObject::tr(
               "Raster “%1” (%2): no region of “%3” has a valid scene-feature pixel (is the raster all nodata under the regions, or elsewhere?)" )
               .arg( raster->name(), path, regions.layerName ) );
-    return QObject::tr( "remote sensing as scene features (%1; %2 of %3 regions)" )
-        .arg( QString::fromStdString( plan.sceneEncoder->info().summary ) )
-        .arg( z.regionsWithValues() )
+    const QString encoders = plan.sceneEncoders.size() > 1
+                                 ? QObject::tr( "; %1 encoders, one per training" ).arg( plan.sceneEncoders.size() )
+                                 : QString();
+    return QObject::tr( "remote sensing as scene features (%1%2; %3 of %4 regions)" )
+        .arg( QString::fromStdString( plan.sceneEncoders.front().info().summary ), encoders )
+        .arg( withValues )
         .arg( t.size() );
   }
 

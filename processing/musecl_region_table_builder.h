@@ -29,14 +29,18 @@ struct MuseclChipPlan
 {
     bool chips = true;          // one chip per region (the remote-sensing view)
     bool sceneFeatures = false; // zonal statistics of the scene encoder's feature raster
-    // The scene encoder: given (SCENE_ENCODER, or the model's in musecl:embed), else learned from
-    // the raster on first use with `sceneOptions`.
-    std::optional<musecl::SceneEncoder> sceneEncoder;
+    // The scene encoders: given (SCENE_ENCODER; in musecl:embed the model's first training's, then
+    // those of its further trainings that have their own), else learned from the raster on first
+    // use with `sceneOptions`, `sceneEncoderCount` of them (one per training of an ensemble, each
+    // from its training's seed, musecl::trainingRunSeed). The first makes RegionTable::sceneFeatures,
+    // the others RegionTable::furtherSceneFeatures.
+    std::vector<musecl::SceneEncoder> sceneEncoders;
+    int sceneEncoderCount = 1;
     musecl::SceneFeatureOptions sceneOptions;
     int sceneStride = 4;                                        // scene pixels per feature pixel
     musecl::SceneScale sceneScale = musecl::SceneScale::Region; // where each region's feature pixels are taken
     double sceneContextMetres = 0;  // the surroundings' buffer distance (sceneScale != Region)
-    QString featureRaster;          // made once (a temporary file), then summarised for every block
+    QStringList featureRasters;     // one per encoder, made once (temporary files), then summarised for every block
     int size = 0;                   // 0: automatic; on return, the size the chips were cut at
     double windowMetres = 0;        // > 0: a fixed ground window per chip; 0: each region's bounding box
     bool measureRadiometry = false; // measure bands `rsBands` into the table's chipRadiometry

@@ -265,10 +265,14 @@ musecl::TrainingOptions MuseclTrainAlgorithm::trainingOptions( const QVariantMap
         MuseclEnum::rasterMode().read( this, parameters, context ) != MuseclRasterMode::SceneFeatures;
     const bool imageTriplets = chipTriplets || museclParameterGiven( parameters, MuseclParameter::STREETVIEW );
     o.runs = imageTriplets ? 1 : 3;
+    const bool ownSceneEncoders = museclParameterGiven( parameters, MuseclParameter::RASTER ) &&
+                                  !museclParameterGiven( parameters, MuseclParameter::SCENE_ENCODER );
     feedback->pushInfo( imageTriplets ? QObject::tr( "RUNS automatic: 1 training (an image encoder is trained by "
                                                      "triplets, the slow part; RUNS > 1 averages several)" )
-                                      : QObject::tr( "RUNS automatic: 3 trainings from different seeds, averaged "
-                                                     "(one scene encoder for all)" ) );
+                        : ownSceneEncoders
+                            ? QObject::tr( "RUNS automatic: 3 trainings from different seeds, each "
+                                           "with its own scene encoder, averaged" )
+                            : QObject::tr( "RUNS automatic: 3 trainings from different seeds, averaged" ) );
   }
   o.device = MuseclEnum::device().read( this, parameters, context );
   o.threads = parameterAsInt( parameters, MuseclParameter::THREADS, context );
@@ -299,8 +303,11 @@ MuseclChipPlan MuseclTrainAlgorithm::rasterPlan( const QVariantMap &parameters, 
   chips.chips = rasterMode != MuseclRasterMode::SceneFeatures;
   chips.sceneFeatures = rasterMode != MuseclRasterMode::ChipTriplets;
   chips.sceneOptions.seed = o.seed;
-  // One scene encoder, shared by every training of an ensemble: averaging several encoders' features
-  // lost much of what the raster told about the regions (BENCHMARKS.md, "Seed ensembles").
+  // A scene encoder of its own for every training of an ensemble, from the training's seed: the
+  // encoders' seeds are much of the trainings' spread, which the ensemble averages away
+  // (BENCHMARKS.md, "Seed ensembles"). Not their features averaged into one view: that lost much of
+  // what the raster told about the regions.
+  chips.sceneEncoderCount = o.runs;
   chips.sceneOptions.device = o.device;
   chips.sceneOptions.threads = o.threads;
   chips.sceneOptions.steps = parameterAsInt( parameters, MuseclParameter::SCENE_STEPS, context );
@@ -310,7 +317,8 @@ MuseclChipPlan MuseclTrainAlgorithm::rasterPlan( const QVariantMap &parameters, 
     chips.sceneContextMetres = 0.5 * o.regionSizeMetres;
   const QString sceneEncoder = parameterAsFile( parameters, MuseclParameter::SCENE_ENCODER, context );
   if ( chips.sceneFeatures && !sceneEncoder.isEmpty() )
-    chips.sceneEncoder = museclCallCore( [&] { return musecl::SceneEncoder::read( sceneEncoder.toStdString() ); } );
+    chips.sceneEncoders.push_back(
+        museclCallCore( [&] { return musecl::SceneEncoder::read( sceneEncoder.toStdString() ); } ) );
   return chips;
 }
 

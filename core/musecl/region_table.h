@@ -34,6 +34,9 @@ struct RegionTable {
   MobilityColumns mobility;
   EmbeddingRasterColumns embeddingRaster;
   SceneFeatureColumns sceneFeatures;
+  // When each training of an ensemble has its own scene encoder: the scene features of trainings
+  // 2, 3, ... (entry k - 1 for training k + 1). Empty: every training uses sceneFeatures.
+  std::vector<SceneFeatureColumns> furtherSceneFeatures;
   AttributeColumns attributes;
 
   using Flow = MobilityColumns::Flow;
@@ -46,6 +49,12 @@ struct RegionTable {
   bool hasStreetView() const { return !streetView.paths.empty(); }
   bool hasEmbeddingRaster() const { return !embeddingRaster.stats.empty(); }
   bool hasSceneFeatures() const { return !sceneFeatures.stats.empty(); }
+  // The scene features of training `run` (0-based) of an ensemble.
+  const SceneFeatureColumns &sceneFeaturesOf(int run) const {
+    return run > 0 && static_cast<std::size_t>(run) <= furtherSceneFeatures.size()
+               ? furtherSceneFeatures[static_cast<std::size_t>(run) - 1]
+               : sceneFeatures;
+  }
   bool hasAttributes() const { return !attributes.names.empty() && !attributes.values.empty(); }
 };
 

@@ -1,8 +1,11 @@
 // The scene encoder (musecl/learn/scene_features.h) on in-memory scenes: a planted texture that
 // band statistics cannot see, identical output for identical seeds, the encoder file, ensembles of
-// encoders, and the scenes it must refuse.
+// encoders, trainings of an ensemble each with its own encoder, and the scenes it must refuse.
 #include "musecl/learn/scene_features.h"
 #include "musecl/learn/train/ensemble.h"
+#include "musecl/learn/training.h"
+#include "learning_test_support.h"
+#include "toy_city.h"
 
 #include <gtest/gtest.h>
 
@@ -264,4 +267,87 @@ TEST(SceneFeatures, AnEnsembleIsTheMeanOfItsEncodersTurnedOntoTheFirst) {
   ensemble.write(path);
   EXPECT_TRUE(torch::equal(features(musecl::SceneEncoder::read(path)), mean));
   std::remove(path.c_str());
+}
+
+namespace {
+
+// Scene-feature columns of a toy city whose values come from `seed`, with `encoder` as their maker.
+musecl::SceneFeatureColumns plantedColumns(std::size_t regions, const musecl::SceneEncoder &encoder,
+                                           std::uint64_t seed) {
+  musecl::SceneFeatureColumns columns;
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<float> noise(0.0f, 1.0f);
+  for (std::size_t r = 0; r < regions; ++r) {
+    std::vector<float> row(static_cast<std::size_t>(2 * encoder.info().features));
+    for (float &v : row) v = noise(rng) + static_cast<float>(r % 4);
+    columns.stats.push_back(row);
+  }
+  columns.encoder = std::make_shared<const musecl::SceneEncoder>(encoder);
+  return columns;
+}
+
+}  // namespace
+
+TEST(SceneFeatures, EachTrainingOfAnEnsembleUsesItsOwnEncodersFeatures) {
+  using namespace musecl;
+  const MemoryScene scene = plantedTextures();
+  const SceneEncoder firstEncoder = SceneEncoder::train(scene, rgb(), quickOptions(11), {}, {});
+  const SceneEncoder secondEncoder = SceneEncoder::train(scene, rgb(), quickOptions(12), {}, {});
+  RegionTable city = toyCity(16, false, false, true, false);
+  city.sceneFeatures = plantedColumns(city.size(), firstEncoder, 1);
+  city.furtherSceneFeatures.push_back(plantedColumns(city.size(), secondEncoder, 2));
+  TrainingOptions o = test_support::tinyOptions();
+  o.runs = 2;
+  const std::string path = test_support::tempPath("own_encoders.musecl");
+  const std::string scratch = test_support::tempPath("own_encoders_single.musecl");
+  const TrainingResult two = trainMuseCL(city, o, toyLoader, {}, {}, path);
+
+  // The second training is the plain training from its seed on the second encoder's features,
+  // rotated onto the first: 2 x mean - first (the first is the plain training on the first's).
+  RegionTable alone = city;
+  alone.furtherSceneFeatures.clear();
+  o.runs = 1;
+  const torch::Tensor first = train::embeddingValues(trainMuseCL(alone, o, toyLoader, {}, {}, scratch).embeddings);
+  alone.sceneFeatures = city.furtherSceneFeatures.front();
+  o.seed = trainingRunSeed(7, 1);
+  const torch::Tensor second = train::embeddingValues(trainMuseCL(alone, o, toyLoader, {}, {}, scratch).embeddings);
+  const torch::Tensor turned = second.mm(train::procrustes(second, first));
+  const torch::Tensor recovered = 2 * train::embeddingValues(two.embeddings) - first;
+  EXPECT_TRUE(torch::allclose(recovered, turned, 1e-4, 1e-4))
+      << "largest difference " << (recovered - turned).abs().max().item<double>();
+
+  // The model keeps the second encoder for musecl:embed, and applies each training to its own
+  // encoder's features; without them it refuses instead of giving the second training the first's.
+  const LoadedModel model(path);
+  ASSERT_EQ(model.furtherSceneEncoders().size(), 1u);
+  EXPECT_EQ(model.furtherSceneEncoders().front().info().seed, 12u);
+  EXPECT_EQ(model.sceneEncoder()->info().seed, 11u);
+  EXPECT_TRUE(torch::allclose(
+      train::embeddingValues(embedWithModel(path, city, toyLoader, DeviceChoice::Cpu, 2, {}, {}).embeddings),
+      train::embeddingValues(two.embeddings), 1e-5, 1e-5));
+  try {
+    embedWithModel(path, alone, toyLoader, DeviceChoice::Cpu, 2, {}, {});
+    ADD_FAILURE() << "a table without the second encoder's features was accepted";
+  } catch (const std::invalid_argument &e) {
+    EXPECT_NE(std::string(e.what()).find("training 2 of the model has its own scene encoder"), std::string::npos)
+        << e.what();
+  }
+  std::remove(path.c_str());
+  std::remove(scratch.c_str());
+}
+
+TEST(SceneFeatures, FurtherTrainingsFeaturesMustCoverEveryRegion) {
+  using namespace musecl;
+  const SceneEncoder encoder = SceneEncoder::train(plantedTextures(), rgb(), quickOptions(11), {}, {});
+  RegionTable city = toyCity(8, false, false, true, false);
+  city.sceneFeatures = plantedColumns(city.size(), encoder, 1);
+  city.furtherSceneFeatures.push_back(plantedColumns(city.size() - 1, encoder, 2));
+  TrainingOptions o = test_support::tinyOptions();
+  o.runs = 2;
+  try {
+    trainMuseCL(city, o, toyLoader, {}, {}, test_support::tempPath("short_further.musecl"));
+    ADD_FAILURE() << "7 rows of further scene features for 8 regions were accepted";
+  } catch (const std::invalid_argument &e) {
+    EXPECT_NE(std::string(e.what()).find("scene features have 7 rows for 8 regions"), std::string::npos) << e.what();
+  }
 }

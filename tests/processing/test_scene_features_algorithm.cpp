@@ -3,6 +3,8 @@
 // and musecl:embed makes the same view from the model's encoder.
 #include "learning_fixtures.h"
 
+#include "musecl/learn/training.h"
+
 #include <gtest/gtest.h>
 
 #include <gdal_priv.h>
@@ -224,10 +226,11 @@ namespace
 TEST( TrainEmbed, SceneFeaturesAsTheRasterViewAndEmbedReproducesThem )
 {
   const QString log = trainThenEmbedSceneFeatures( {} );
-  // RUNS automatic: no image is trained by triplets, so three trainings, sharing one scene encoder.
-  EXPECT_TRUE( log.contains( "RUNS automatic: 3 trainings" ) ) << log.toStdString();
+  // RUNS automatic: no image is trained by triplets, so three trainings, each with its own encoder.
+  EXPECT_TRUE( log.contains( "RUNS automatic: 3 trainings from different seeds, each with its own scene encoder" ) )
+      << log.toStdString();
   EXPECT_TRUE( log.contains( "Inputs: remote sensing as scene features (16 features from 16 px tiles of 3 channel(s), "
-                             "15 steps of 128 pairs, seed 5; 16 of 16 regions)" ) )
+                             "15 steps of 128 pairs, seed 5; 3 encoders, one per training; 16 of 16 regions)" ) )
       << log.toStdString();
   // The default: inside each region and in its surroundings, half the 500 m squares' width around.
   EXPECT_TRUE( log.contains( "16 feature band(s) over each region and over its surroundings (250 m) in 16 of 16" ) )
@@ -235,13 +238,31 @@ TEST( TrainEmbed, SceneFeaturesAsTheRasterViewAndEmbedReproducesThem )
   EXPECT_TRUE( log.contains( "chip triplets were not asked for" ) ) << log.toStdString();
 }
 
-TEST( TrainEmbed, AnEnsembleSharesOneSceneEncoderAndEmbedReproducesIt )
+TEST( TrainEmbed, EachTrainingOfAnEnsembleLearnsItsOwnSceneEncoderAndEmbedReproducesIt )
 {
-  // Each further training's scene-feature view is stored once, with the first training's: embed
-  // must still give every training the view (the comparison is inside the helper).
+  // The second training's encoder is learned from its own seed and stored with it: embed must make
+  // both encoders' features and give each training its own (the comparison is inside the helper).
   const QString log = trainThenEmbedSceneFeatures( { { "RUNS", 2 } } );
-  EXPECT_TRUE( log.contains( "15 steps of 128 pairs, seed 5; 16 of 16 regions" ) ) << log.toStdString();
-  EXPECT_TRUE( log.contains( "ensemble: 2 trainings from seeds 5, " ) ) << log.toStdString();
+  const QString secondSeed = QString::number( musecl::trainingRunSeed( 5, 1 ) );
+  EXPECT_TRUE( log.contains( "15 steps of 128 pairs, seed 5; 2 encoders, one per training; 16 of 16 regions" ) )
+      << log.toStdString();
+  EXPECT_TRUE( log.contains( "15 steps of 128 pairs, seed " + secondSeed + " over the whole" ) ) << log.toStdString();
+  EXPECT_TRUE( log.contains( "ensemble: 2 trainings from seeds 5, " + secondSeed ) ) << log.toStdString();
+}
+
+TEST( TrainEmbed, AnEnsembleSharesAGivenSceneEncoder )
+{
+  auto source = trainingCity();
+  const QString encoder = source->dir.filePath( "given.musecl" );
+  QVariantMap features = featureParams( source->raster, source->dir.filePath( "given.tif" ) );
+  features.insert( "OUTPUT_ENCODER", encoder );
+  QgsProcessingContext context;
+  ASSERT_TRUE( runAlgorithm( "musecl:imagefeatures", features, context ).ok );
+  const QString log = trainThenEmbedSceneFeatures( { { "RUNS", 2 }, { "SCENE_ENCODER", encoder } } );
+  EXPECT_TRUE( log.contains( "remote sensing as scene features (4 features from 8 px tiles of 3 channel(s), 15 steps "
+                             "of 16 pairs, seed 3; 16 of 16 regions)" ) )
+      << log.toStdString();
+  EXPECT_FALSE( log.contains( "Scene features:" ) ) << "nothing is learned: " << log.toStdString();
 }
 
 TEST( TrainEmbed, SceneFeaturesInsideEachRegionAloneAreKeptInTheModel )

@@ -118,7 +118,8 @@ struct TrainingOptions {
   int mobilityRuns = 1;
   // Whole trainings (every view and the fusion) from different seeds, each embedding rotated onto
   // the first's (orthogonal Procrustes) and averaged; the model file holds them all and applies
-  // them the same way. The scene encoder and every input table are shared. 1: one training.
+  // them the same way. Every input table is shared; so is the scene encoder, unless the table has
+  // each training's own scene features (RegionTable::furtherSceneFeatures). 1: one training.
   int runs = 1;
   // Triplets drawn per anchor region and epoch: on a small city one per region is only a few
   // optimiser steps per epoch.
@@ -187,6 +188,10 @@ struct TrainingResult {
   int threads = 0;           // LibTorch threads at the start (THREADS when given)
   std::string threadPolicy;  // ThreadPolicy::describe() at the start; the log says when it moved
 };
+
+// The seed of training `run` (0-based) of an ensemble from the options' seed: the seed itself for
+// the first, so that one run is the plain training. A scene encoder learned per training uses it.
+std::uint64_t trainingRunSeed(std::uint64_t seed, int run);
 
 // Trains on `table`, writes the model to `modelPath` atomically (a temporary file renamed into
 // place only after everything succeeded) and returns the training regions' embeddings.
@@ -259,6 +264,10 @@ class LoadedModel {
   // The model's scene encoder (info().sceneFeatures), null when it has none: musecl:embed makes the
   // feature raster of its scene with it.
   std::shared_ptr<const SceneEncoder> sceneEncoder() const;
+  // The encoders of the ensemble's further trainings that have their own (TrainingOptions::runs
+  // with a scene encoder learned per training), in training order; musecl:embed makes each one's
+  // feature raster into RegionTable::furtherSceneFeatures. Empty when the trainings share one.
+  std::vector<SceneEncoder> furtherSceneEncoders() const;
   // blockOfLayer: `table` is one block of a larger layer, so a block that none of the inputs
   // reaches gives regions without an embedding (has_embedding 0) instead of an error.
   TrainingResult embed(const RegionTable &table, const ImageLoader &loadImage, DeviceChoice device, int threads,

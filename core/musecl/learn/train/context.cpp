@@ -88,6 +88,12 @@ void validateTable(const RegionTable &t) {
   check(t.streetView.paths.size(), "the street-view list");
   check(t.embeddingRaster.stats.size(), "the embedding-raster table");
   check(t.sceneFeatures.stats.size(), "the scene-feature table");
+  for (const auto &further : t.furtherSceneFeatures) {
+    if (further.stats.size() != n || !further.encoder || !t.hasSceneFeatures())
+      throw std::invalid_argument("a further training's scene features have " + std::to_string(further.stats.size()) +
+                                  " rows" + (further.encoder ? "" : " and no encoder") + " for " + std::to_string(n) +
+                                  " regions" + (t.hasSceneFeatures() ? "" : ", and the first training has none"));
+  }
   check(t.centroidX.size(), "the centroid list");
   check(t.areaSquareMetres.size(), "the area column");
   for (std::size_t r = 0; r < t.poi.counts.size(); ++r)

@@ -51,6 +51,7 @@ struct Context {
   const DataParallel *parallel = nullptr;  // the job this run is a rank of; null: one process
   ThreadPolicy *threads =
       nullptr;  // the run's thread policy (its lease's), followed at each report; null: left as it is
+  int run = 0;  // which training of an ensemble (TrainingOptions::runs) this is, 0-based
 
   // Throws TrainingCancelled when the callback asks to stop. Also where an automatic thread count
   // follows the free cores (at most once a second).

@@ -9,6 +9,16 @@ std::uint64_t runSeed(std::uint64_t seed, int run) {
   return run == 0 ? seed : mix(seed, 1000 + static_cast<std::uint64_t>(run));
 }
 
+}  // namespace musecl::train
+
+namespace musecl {
+
+std::uint64_t trainingRunSeed(std::uint64_t seed, int run) { return train::runSeed(seed, run); }
+
+}  // namespace musecl
+
+namespace musecl::train {
+
 ProgressCallback runProgress(const ProgressCallback &progress, int run, int runs) {
   if (!progress) return {};
   return [progress, run, runs](const TrainingProgress &p) {

@@ -23,7 +23,19 @@ constexpr const char *kFormat = "musecl-model";
 // 2: views (mobility graph encoder, per-view scaling) fused by one attention over all of them.
 // 3: an ensemble of trainings (musecl.runs); written only for one, so that a plugin that knows
 // only 2 refuses it instead of applying its first training alone.
-constexpr std::int64_t kFormatVersion = 3;
+// 4: an ensemble whose further trainings have their own scene encoders, in their nested archives;
+// written only for one, so that a plugin that knows only 3 refuses it instead of applying the
+// first training's encoder to every training.
+constexpr std::int64_t kFormatVersion = 4;
+
+std::int64_t formatVersionOf(const ModelParts &m) {
+  if (m.ensemble.empty()) return 2;
+  for (const EnsembleMember &member : m.ensemble)
+    for (const auto &view : member.views)
+      if (view->inModel() && view->index() == static_cast<int>(View::SceneFeatures) && !view->sharedWithFirstTraining())
+        return 4;
+  return 3;
+}
 
 // Integrity trailer. LibTorch's archive reader does not verify its zip CRCs, so a flipped bit in a
 // tensor loads as a silently different model (the fuzz test found 82 of 300 damaged files loading
@@ -72,10 +84,6 @@ void readInfo(torch::serialize::InputArchive &archive, ModelParts &m) {
   readRadiometry(archive, "musecl.rs_", "the remote-sensing radiometry", i.radiometry);
 }
 
-// The scene encoder is learned once, before the trainings, and every training's scene-feature view
-// holds the same one: it is stored once, with the first training.
-bool sharedByTheEnsemble(const RegionView &view) { return view.index() == static_cast<int>(View::SceneFeatures); }
-
 // The ensemble's further trainings, each in a nested archive with the keys of a one-training model.
 // Files without the count (every model before runs existed) have one training.
 void writeEnsemble(torch::serialize::OutputArchive &archive, const ModelParts &m) {
@@ -84,7 +92,7 @@ void writeEnsemble(torch::serialize::OutputArchive &archive, const ModelParts &m
   for (std::size_t k = 0; k < m.ensemble.size(); ++k) {
     torch::serialize::OutputArchive member;
     for (const auto &view : m.ensemble[k].views)
-      if (!sharedByTheEnsemble(*view)) view->save(member);
+      if (!view->sharedWithFirstTraining()) view->save(member);
     m.ensemble[k].fusion.save(member);
     member.write("rotation", m.ensemble[k].rotation);
     archive.write("musecl.run_" + std::to_string(k + 2), member);
@@ -103,7 +111,11 @@ void readEnsemble(torch::serialize::InputArchive &archive, ModelParts &m) {
     archive.read("musecl.run_" + std::to_string(k), nested);
     EnsembleMember member;
     ModelInfo scratch = m.info;  // the first training's description stands for every training
-    for (auto &view : member.views) view->load(sharedByTheEnsemble(*view) ? archive : nested, scratch);
+    // A view the trainings share (an ensemble's one scene encoder) is stored with the first training.
+    for (auto &view : member.views) {
+      view->load(nested, scratch);
+      if (!view->inModel() && view->sharedWithFirstTraining()) view->load(archive, scratch);
+    }
     member.fusion.load(nested);
     if (member.fusion.sizes != m.fusion.sizes)
       throw std::runtime_error("training " + std::to_string(k) + "'s views differ from the first training's");
@@ -151,7 +163,7 @@ void writeModel(const std::string &modelPath, const ModelParts &m) {
   const ModelInfo &i = m.info;
   torch::serialize::OutputArchive archive;
   writeString(archive, "musecl.format", kFormat);
-  writeInt(archive, "musecl.format_version", m.ensemble.empty() ? 2 : kFormatVersion);
+  writeInt(archive, "musecl.format_version", formatVersionOf(m));
   writeString(archive, "musecl.plugin_version", MUSECL_VERSION);
   writeString(archive, "musecl.torch_version", torchRuntimeInfo().torchVersion);
   writeInt(archive, "musecl.embedding_size", i.embeddingSize);

@@ -243,6 +243,7 @@ struct RunContext {
                               ": "](const std::string &text) { first.say(prefix + text); }),
         ctx{options, progress, log, first.device, epochs, decisions} {
     options.seed = runSeed(first.options.seed, run);
+    ctx.run = run;
     ctx.parallel = first.parallel;
     ctx.threads = first.threads;
   }
@@ -390,6 +391,8 @@ LoadedModel::LoadedModel(const std::string &modelPath) : model_(std::make_shared
 const ModelInfo &LoadedModel::info() const { return model_->info; }
 
 std::shared_ptr<const SceneEncoder> LoadedModel::sceneEncoder() const { return sceneEncoderOf(*model_); }
+
+std::vector<SceneEncoder> LoadedModel::furtherSceneEncoders() const { return furtherSceneEncodersOf(*model_); }
 
 TrainingResult LoadedModel::embed(const RegionTable &table, const ImageLoader &loadImage, DeviceChoice deviceChoice,
                                   int threads, const ProgressCallback &progress, const LogCallback &log,

@@ -64,6 +64,9 @@ class RegionView {
 
   // Fills this view's part of ModelInfo after training (trained: what train() returned).
   virtual void describe(ModelInfo &info, const ViewVectors &trained) const = 0;
+  // Whether the further trainings of an ensemble use the first training's parameters for this
+  // view, which the model file then stores once, with the first training.
+  virtual bool sharedWithFirstTraining() const { return false; }
   // Its trained parts in the model file; load() reads what save() wrote, given the file's info.
   virtual void save(torch::serialize::OutputArchive &) const {}
   virtual void load(torch::serialize::InputArchive &, ModelInfo &) {}

@@ -11,10 +11,10 @@ namespace musecl::train {
 
 namespace {
 
-ViewVectors sceneFeatureVectors(const RegionTable &table) {
-  if (!table.hasSceneFeatures()) return {};
+ViewVectors sceneFeatureVectors(const RegionTable &table, const SceneFeatureColumns &columns) {
+  if (columns.stats.empty()) return {};
   std::size_t width = 0;
-  for (const auto &row : table.sceneFeatures.stats)
+  for (const auto &row : columns.stats)
     if (!row.empty()) {
       if (width != 0 && row.size() != width)
         throw std::invalid_argument("scene-feature statistics have " + std::to_string(row.size()) + " and " +
@@ -26,7 +26,7 @@ ViewVectors sceneFeatureVectors(const RegionTable &table) {
   view.values = torch::zeros({static_cast<int64_t>(table.size()), static_cast<int64_t>(width)});
   view.has.assign(table.size(), 0);
   for (std::size_t r = 0; r < table.size(); ++r) {
-    const auto &row = table.sceneFeatures.stats[r];
+    const auto &row = columns.stats[r];
     if (row.empty()) continue;
     view.values[static_cast<int64_t>(r)].copy_(torch::tensor(row));
     view.has[r] = 1;
@@ -39,13 +39,15 @@ class SceneFeaturesView final : public RegionView {
   SceneFeaturesView() : RegionView(View::SceneFeatures) {}
   ViewVectors train(ViewRun &run, double &) override {
     const RegionTable &table = run.table;
-    ViewVectors view = sceneFeatureVectors(table);
-    if (view.defined() && !table.sceneFeatures.encoder)
+    const SceneFeatureColumns &columns = table.sceneFeaturesOf(run.ctx.run);
+    ViewVectors view = sceneFeatureVectors(table, columns);
+    if (view.defined() && !columns.encoder)
       throw std::invalid_argument("scene-feature statistics were given without the encoder that made them");
     if (view.defined()) {
-      encoder_ = *table.sceneFeatures.encoder;
-      scale_ = table.sceneFeatures.scale;
-      contextMetres_ = scale_ == SceneScale::Region ? 0.0 : table.sceneFeatures.contextMetres;
+      encoder_ = *columns.encoder;
+      ownEncoder_ = &columns != &table.sceneFeatures;
+      scale_ = columns.scale;
+      contextMetres_ = scale_ == SceneScale::Region ? 0.0 : columns.contextMetres;
       run.ctx.decide("remote sensing: scene features (" + encoder_->info().summary + "), mean and spread of " +
                      std::to_string(encoder_->info().features) + " feature band(s) " + describeScale() + " in " +
                      std::to_string(view.count()) + " of " + std::to_string(table.size()) + " regions");
@@ -61,8 +63,18 @@ class SceneFeaturesView final : public RegionView {
   void countInputs(const RegionTable &table, std::vector<std::size_t> &counts) const override {
     countPerRegion(table.sceneFeatures.stats, table.size(), counts);
     counts.push_back(table.sceneFeatures.encoder != nullptr);
+    counts.push_back(table.furtherSceneFeatures.size());
   }
-  ViewVectors apply(ViewRun &run) override { return sceneFeatureVectors(run.table); }
+  ViewVectors apply(ViewRun &run) override {
+    if (ownEncoder_ && static_cast<std::size_t>(run.ctx.run) > run.table.furtherSceneFeatures.size())
+      throw std::invalid_argument("training " + std::to_string(run.ctx.run + 1) +
+                                  " of the model has its own scene encoder, but the region table has scene features "
+                                  "of " +
+                                  std::to_string(run.table.furtherSceneFeatures.size() + 1) + " encoder(s)");
+    return sceneFeatureVectors(run.table,
+                               ownEncoder_ ? run.table.sceneFeaturesOf(run.ctx.run) : run.table.sceneFeatures);
+  }
+  bool sharedWithFirstTraining() const override { return !ownEncoder_; }
   void describe(ModelInfo &info, const ViewVectors &trained) const override {
     info.sceneFeatures = trained.defined();
     info.sceneFeatureValues = trained.defined() ? static_cast<int>(trained.values.size(1)) : 0;
@@ -76,12 +88,15 @@ class SceneFeaturesView final : public RegionView {
     encoder_->impl()->save(sub);
     writeInt(sub, "sf.scale", static_cast<std::int64_t>(scale_));
     writeDouble(sub, "sf.context_metres", contextMetres_);
+    if (ownEncoder_) writeInt(sub, "sf.own_encoder", 1);
     archive.write("view.sf", sub);
   }
   void load(torch::serialize::InputArchive &archive, ModelInfo &info) override {
     torch::serialize::InputArchive sub;
     if (!archive.try_read("view.sf", sub)) return;  // a model without the view, or from before it
     encoder_ = SceneEncoder(SceneEncoder::Impl::load(sub));
+    c10::IValue own;
+    ownEncoder_ = sub.try_read("sf.own_encoder", own) && own.toInt() != 0;
     c10::IValue scale;
     if (sub.try_read("sf.scale", scale)) {  // models from before the scales have the region alone
       if (scale.toInt() < 0 || scale.toInt() > 2)
@@ -96,6 +111,7 @@ class SceneFeaturesView final : public RegionView {
     info.sceneEncoderSummary = encoder_->info().summary;
   }
   const std::optional<SceneEncoder> &encoder() const { return encoder_; }
+  bool ownEncoder() const { return ownEncoder_; }
 
  private:
   std::string describeScale() const {
@@ -111,6 +127,7 @@ class SceneFeaturesView final : public RegionView {
     return {};
   }
   std::optional<SceneEncoder> encoder_;
+  bool ownEncoder_ = false;  // a further training's, made by its own encoder (not the first training's)
   SceneScale scale_ = SceneScale::Region;
   double contextMetres_ = 0;
 };
@@ -123,6 +140,16 @@ std::shared_ptr<const SceneEncoder> sceneEncoderOf(const ModelParts &parts) {
   const auto *view =
       dynamic_cast<const SceneFeaturesView *>(parts.views[static_cast<std::size_t>(View::SceneFeatures)].get());
   return view && view->encoder() ? std::make_shared<const SceneEncoder>(*view->encoder()) : nullptr;
+}
+
+std::vector<SceneEncoder> furtherSceneEncodersOf(const ModelParts &parts) {
+  std::vector<SceneEncoder> encoders;
+  for (const EnsembleMember &member : parts.ensemble) {
+    const auto *view =
+        dynamic_cast<const SceneFeaturesView *>(member.views[static_cast<std::size_t>(View::SceneFeatures)].get());
+    if (view && view->encoder() && view->ownEncoder()) encoders.push_back(*view->encoder());
+  }
+  return encoders;
 }
 
 }  // namespace musecl::train

@@ -8,6 +8,7 @@
 #include "musecl/learn/views/view.h"
 
 #include <memory>
+#include <vector>
 
 namespace musecl::train {
 
@@ -17,5 +18,8 @@ std::unique_ptr<RegionView> makeSceneFeaturesView();
 
 // The encoder of a model trained with scene features; null when the model has none.
 std::shared_ptr<const SceneEncoder> sceneEncoderOf(const ModelParts &parts);
+// The encoders of the ensemble's further trainings that have their own, in training order; empty
+// when every training uses the first one's.
+std::vector<SceneEncoder> furtherSceneEncodersOf(const ModelParts &parts);
 
 }  // namespace musecl::train
