@@ -288,8 +288,8 @@ namespace
         options.seed = musecl::trainingRunSeed( plan.sceneOptions.seed, k );
         plan.sceneEncoders.push_back( museclLearnSceneEncoder( raster, path, plan.rsBands, options, errors, &steps ) );
       }
-      else // SCENE_ENCODER, or musecl:embed's model
-        museclWarnOfRadiometryMismatch( plan.sceneEncoders[static_cast<std::size_t>( k )], path, errors, feedback );
+      else if ( k == 0 ) // SCENE_ENCODER, or musecl:embed's model: its encoders learned from one scene
+        museclWarnOfRadiometryMismatch( plan.sceneEncoders.front(), path, errors, feedback );
       steps.setCurrentStep( 2 * k + 1 );
       plan.featureRasters << QgsProcessingUtils::generateTempFilename( QStringLiteral( "scene_features.tif" ) );
       museclWriteFeatureRaster( plan.sceneEncoders[static_cast<std::size_t>( k )], path, plan.featureRasters.last(),

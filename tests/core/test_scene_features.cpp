@@ -336,18 +336,29 @@ TEST(SceneFeatures, EachTrainingOfAnEnsembleUsesItsOwnEncodersFeatures) {
   std::remove(scratch.c_str());
 }
 
-TEST(SceneFeatures, FurtherTrainingsFeaturesMustCoverEveryRegion) {
+TEST(SceneFeatures, FurtherTrainingsFeaturesMustMatchTheFirstTrainings) {
   using namespace musecl;
   const SceneEncoder encoder = SceneEncoder::train(plantedTextures(), rgb(), quickOptions(11), {}, {});
   RegionTable city = toyCity(8, false, false, true, false);
   city.sceneFeatures = plantedColumns(city.size(), encoder, 1);
-  city.furtherSceneFeatures.push_back(plantedColumns(city.size() - 1, encoder, 2));
   TrainingOptions o = test_support::tinyOptions();
   o.runs = 2;
-  try {
-    trainMuseCL(city, o, toyLoader, {}, {}, test_support::tempPath("short_further.musecl"));
-    ADD_FAILURE() << "7 rows of further scene features for 8 regions were accepted";
-  } catch (const std::invalid_argument &e) {
-    EXPECT_NE(std::string(e.what()).find("scene features have 7 rows for 8 regions"), std::string::npos) << e.what();
-  }
+  auto refusal = [&](const SceneFeatureColumns &further) {
+    RegionTable bad = city;
+    bad.furtherSceneFeatures = {further};
+    try {
+      trainMuseCL(bad, o, toyLoader, {}, {}, test_support::tempPath("bad_further.musecl"));
+    } catch (const std::invalid_argument &e) {
+      return std::string(e.what());
+    }
+    return std::string("accepted");
+  };
+  EXPECT_NE(refusal(plantedColumns(city.size() - 1, encoder, 2)).find("scene features have 7 rows for 8 regions"),
+            std::string::npos);
+  SceneFeatureColumns wider = plantedColumns(city.size(), encoder, 2);
+  wider.scale = SceneScale::RegionAndSurroundings;
+  EXPECT_NE(refusal(wider).find("taken at another scale than the first's"), std::string::npos);
+  SceneFeatureColumns empty = plantedColumns(city.size(), encoder, 2);
+  for (auto &row : empty.stats) row.clear();
+  EXPECT_NE(refusal(empty).find("no region with a valid pixel"), std::string::npos);
 }

@@ -29,8 +29,8 @@ struct SceneFeatureOptions {
   std::uint64_t seed = 42;
   // Encoders learned from different seeds; each further one's features are rotated onto the
   // first's (orthogonal Procrustes over tiles of the scene) and the feature raster is their mean.
-  // musecl:imagefeatures offers it; musecl:train's ensembles share one encoder, which made the
-  // better region view (BENCHMARKS.md, "Seed ensembles").
+  // musecl:imagefeatures offers it; musecl:train's ensembles give each training its own encoder
+  // and features instead, which made the better region view (BENCHMARKS.md, "Seed ensembles").
   int runs = 1;
   DeviceChoice device = DeviceChoice::Auto;
   int threads = 0;  // 0: automatic (thread_policy.h)

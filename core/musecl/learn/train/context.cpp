@@ -4,6 +4,7 @@
 #include "musecl/learn/train/data_parallel.h"
 #include "musecl/learn/train/torch_runtime.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <sstream>
@@ -93,6 +94,12 @@ void validateTable(const RegionTable &t) {
       throw std::invalid_argument("a further training's scene features have " + std::to_string(further.stats.size()) +
                                   " rows" + (further.encoder ? "" : " and no encoder") + " for " + std::to_string(n) +
                                   " regions" + (t.hasSceneFeatures() ? "" : ", and the first training has none"));
+    // The model keeps one scale for all its encoders, and a training without any valid row would
+    // have no scene view of its own to store.
+    if (further.scale != t.sceneFeatures.scale || further.contextMetres != t.sceneFeatures.contextMetres)
+      throw std::invalid_argument("a further training's scene features are taken at another scale than the first's");
+    if (std::all_of(further.stats.begin(), further.stats.end(), [](const auto &row) { return row.empty(); }))
+      throw std::invalid_argument("a further training's scene features have no region with a valid pixel");
   }
   check(t.centroidX.size(), "the centroid list");
   check(t.areaSquareMetres.size(), "the area column");
