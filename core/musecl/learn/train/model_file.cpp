@@ -7,6 +7,7 @@
 #include "musecl/learn/train/context.h"
 #include "musecl/learn/train/torch_runtime.h"
 #include "musecl/learn/views/image/image_region_view.h"
+#include "musecl/learn/views/scene_features/scene_features_view.h"
 #include "musecl/version.h"
 
 #include <cstdint>
@@ -30,11 +31,7 @@ constexpr std::int64_t kFormatVersion = 4;
 
 std::int64_t formatVersionOf(const ModelParts &m) {
   if (m.ensemble.empty()) return 2;
-  for (const EnsembleMember &member : m.ensemble)
-    for (const auto &view : member.views)
-      if (view->inModel() && view->index() == static_cast<int>(View::SceneFeatures) && !view->sharedWithFirstTraining())
-        return 4;
-  return 3;
+  return furtherSceneEncodersOf(m).empty() ? 3 : 4;
 }
 
 // Integrity trailer. LibTorch's archive reader does not verify its zip CRCs, so a flipped bit in a
