@@ -56,6 +56,7 @@ TEST(Ensemble, IsTheMeanOfItsTrainingsEachRotatedOntoTheFirst) {
   EXPECT_LT((second.mm(rotation) - first).norm().item<double>(), (second - first).norm().item<double>())
       << "the rotation brings the second training towards the first";
   EXPECT_TRUE(mentions(two, "ensemble: 2 trainings from seeds 7, " + std::to_string(secondSeed)));
+  EXPECT_FALSE(mentions(two, "turned arbitrarily")) << "16 regions determine the rotation of 16 values";
   EXPECT_TRUE(
       std::any_of(two.log.begin(), two.log.end(), [](const EpochLog &e) { return e.stage == "run 2: fusion"; }));
 
@@ -83,12 +84,17 @@ TEST(Ensemble, OneRunIsThePlainTrainingAndNoRunsIsRefused) {
   EXPECT_EQ(readModelInfo(path).runs, 1);
   for (int bad : {0, -2, kMaxRuns + 1}) {
     o.runs = bad;
-    try {
-      trainMuseCL(city, o, toyLoader, {}, {}, path);
-      ADD_FAILURE() << "runs " << bad << " was accepted";
-    } catch (const std::invalid_argument &e) {
-      EXPECT_NE(std::string(e.what()).find("runs is " + std::to_string(bad)), std::string::npos) << e.what();
-    }
+    expectRefused([&] { trainMuseCL(city, o, toyLoader, {}, {}, path); }, {"runs is " + std::to_string(bad)},
+                  "runs " + std::to_string(bad) + " was accepted");
   }
   std::remove(path.c_str());
+}
+
+TEST(Ensemble, SaysWhenFewerRegionsThanValuesFitTheRotations) {
+  // 10 regions for a 16-value embedding: the rotations leave 6 directions undetermined.
+  const TrainingResult r = trainMuseCL(toyCity(10, false, false, true, true), ensembleOptions(2, 3), toyLoader, {}, {},
+                                       tempPath("ensemble_few.musecl"));
+  ASSERT_EQ(r.embeddings.dimension, 16);
+  EXPECT_TRUE(mentions(r, "the embedding has 16 values but only 10 regions fit the rotations"));
+  std::remove(tempPath("ensemble_few.musecl").c_str());
 }

@@ -265,6 +265,19 @@ RegionEmbeddings averageRuns(const RegionEmbeddings &first, int runs, Next next)
   return total;
 }
 
+// A rotation fitted on fewer regions than the embedding has values leaves the directions those
+// regions do not span turned arbitrarily: the training regions' mean is exact, but regions embedded
+// later with the model can reach those directions, where the trainings then partly cancel.
+void warnUnderdeterminedRotations(const RegionEmbeddings &e, const Context &ctx) {
+  const auto regions = std::count(e.hasEmbedding.begin(), e.hasEmbedding.end(), 1);
+  if (regions >= e.dimension) return;
+  ctx.decide("ensemble: the embedding has " + std::to_string(e.dimension) + " values but only " +
+             std::to_string(regions) +
+             " regions fit the rotations, so directions these regions do not span are turned arbitrarily; the "
+             "mean is exact for them, but regions embedded later with this model may average less well (a smaller "
+             "EMBEDDING_SIZE or more regions avoids it)");
+}
+
 // Trainings 2..runs of the ensemble (TrainingOptions::runs), each rotated onto the first training's
 // embedding `e`, which becomes the mean of all of them. Their epochs join the log as "run k: stage".
 void trainEnsemble(const RegionTable &table, const ImageLoader &loadImage, const RasterChipLoader &loadChip,
@@ -289,6 +302,7 @@ void trainEnsemble(const RegionTable &table, const ImageLoader &loadImage, const
   });
   first.decide("ensemble: " + std::to_string(runs) + " trainings from seeds " + seeds +
                ", each embedding rotated onto the first's (orthogonal Procrustes) and averaged");
+  warnUnderdeterminedRotations(e, first);
 }
 
 // The model's views and fusion applied to `table`. A block of a larger layer where none of the
