@@ -1,8 +1,10 @@
 // Helpers shared by the learning tests (test_learning.cpp, test_nn.cpp, test_flow_views.cpp,
 // test_thread_policy.cpp, test_volume_term.cpp): a temporary path, tiny training options, whether a
-// run's decisions mention a text, and the check that bad loss weights are refused.
+// run's decisions mention a text, and the check that bad loss weights are refused (with
+// expectRefused from expect_refused.h, which it includes).
 #pragma once
 
+#include "expect_refused.h"
 #include "musecl/learn/training.h"
 #include "toy_city.h"
 
@@ -54,12 +56,11 @@ void expectBadWeightsRefused(Set set, const std::string &named) {
   for (double weight : {-1.0, std::nan("")}) {
     TrainingOptions bad = tinyOptions();
     set(bad, weight);
-    try {
-      trainMuseCL(toyCity(10, false, false, true, true), bad, toyLoader, {}, {}, tempPath("bad_weight.musecl"));
-      ADD_FAILURE() << named << " " << weight << " was accepted";
-    } catch (const std::invalid_argument &e) {
-      EXPECT_NE(std::string(e.what()).find(named), std::string::npos) << e.what();
-    }
+    expectRefused(
+        [&] {
+          trainMuseCL(toyCity(10, false, false, true, true), bad, toyLoader, {}, {}, tempPath("bad_weight.musecl"));
+        },
+        {named}, named + " " + std::to_string(weight) + " was accepted");
   }
 }
 

@@ -239,35 +239,23 @@ TEST(Training, RunsInParallelThreadsTakeTurnsAndMatchTheirRunsAlone) {
 TEST(Training, NanLossIsReportedWithItsStage) {
   TrainingOptions o = tinyOptions();
   o.margin = std::nan("");
-  try {
-    trainMuseCL(toyCity(10), o, toyLoader, {}, {}, tempPath("nan.musecl"));
-    FAIL() << "expected an error";
-  } catch (const std::runtime_error &e) {
-    EXPECT_NE(std::string(e.what()).find("remote sensing loss became nan"), std::string::npos) << e.what();
-  }
+  expectRefused<std::runtime_error>([&] { trainMuseCL(toyCity(10), o, toyLoader, {}, {}, tempPath("nan.musecl")); },
+                                    {"remote sensing loss became nan"}, "a NaN margin trained");
 }
 
 TEST(Training, CudaRequestedButAbsentIsAClearError) {
   if (torch::cuda::is_available()) GTEST_SKIP() << "this machine has CUDA";
   TrainingOptions o = tinyOptions();
   o.device = DeviceChoice::Cuda;
-  try {
-    trainMuseCL(toyCity(10), o, toyLoader, {}, {}, tempPath("cuda.musecl"));
-    FAIL() << "expected an error";
-  } catch (const std::runtime_error &e) {
-    EXPECT_NE(std::string(e.what()).find("CUDA was requested but is not available"), std::string::npos) << e.what();
-  }
+  expectRefused<std::runtime_error>([&] { trainMuseCL(toyCity(10), o, toyLoader, {}, {}, tempPath("cuda.musecl")); },
+                                    {"CUDA was requested but is not available"},
+                                    "CUDA was accepted without a CUDA device");
 }
 
 TEST(Training, CorruptOrForeignModelFilesAreRefusedByName) {
   const std::string garbage = tempPath("garbage.musecl");
   std::ofstream(garbage) << "this is not a model";
-  try {
-    readModelInfo(garbage);
-    FAIL();
-  } catch (const std::runtime_error &e) {
-    EXPECT_NE(std::string(e.what()).find(garbage), std::string::npos) << e.what();
-  }
+  expectRefused<std::runtime_error>([&] { readModelInfo(garbage); }, {garbage}, "a file that is not a model was read");
   // A truncated real model.
   const std::string model = tempPath("truncated.musecl");
   TrainingOptions o = tinyOptions();
@@ -374,13 +362,9 @@ TEST(Training, EmbeddingWithAViewMissingKeepsTheModelsDimensionAndSaysWhichViews
   EXPECT_TRUE(mentions(other, "the model has a remote sensing view but no raster chips were given: it is masked out"));
   // None of the model's views given: refused, naming them.
   RegionTable nothing = toyCity(6, false, false, false, false);
-  try {
-    embedWithModel(model, nothing, toyLoader, DeviceChoice::Cpu, 1, {}, {});
-    FAIL() << "expected an error";
-  } catch (const std::invalid_argument &e) {
-    EXPECT_NE(std::string(e.what()).find("remote sensing, street view, POI text, mobility"), std::string::npos)
-        << e.what();
-  }
+  expectRefused([&] { embedWithModel(model, nothing, toyLoader, DeviceChoice::Cpu, 1, {}, {}); },
+                {"remote sensing, street view, POI text, mobility"},
+                "a table with none of the model's inputs was embedded");
   std::remove(model.c_str());
 }
 
@@ -419,12 +403,8 @@ TEST(Training, StreetViewPretrainingLearnsFromEveryPhotoIsSeededAndSaysSo) {
   EXPECT_FALSE(mentions(without, "pretraining"));
   EXPECT_NE(without.embeddings.values, first.embeddings.values);
   o.streetViewPretrainSteps = -1;
-  try {
-    trainMuseCL(city, o, toyLoader, {}, {}, path);
-    ADD_FAILURE() << "negative steps accepted";
-  } catch (const std::invalid_argument &e) {
-    EXPECT_NE(std::string(e.what()).find("street-view pretraining steps is -1"), std::string::npos) << e.what();
-  }
+  expectRefused([&] { trainMuseCL(city, o, toyLoader, {}, {}, path); }, {"street-view pretraining steps is -1"},
+                "negative steps accepted");
   std::remove(path.c_str());
 }
 
@@ -434,12 +414,8 @@ TEST(Training, InflowWithoutOutflowIsRefusedWithBothRowCounts) {
   RegionTable city = toyCity(8, false, false, true, true);
   city.mobility.outflow.clear();
   const std::string path = tempPath("inflow_only.musecl");
-  try {
-    trainMuseCL(city, tinyOptions(), toyLoader, {}, {}, path);
-    ADD_FAILURE() << "a table with inflow and no outflow was accepted";
-  } catch (const std::invalid_argument &e) {
-    EXPECT_NE(std::string(e.what()).find("the inflow column has 8 rows and the outflow column 0"), std::string::npos)
-        << e.what();
-  }
+  expectRefused([&] { trainMuseCL(city, tinyOptions(), toyLoader, {}, {}, path); },
+                {"the inflow column has 8 rows and the outflow column 0"},
+                "a table with inflow and no outflow was accepted");
   EXPECT_FALSE(std::filesystem::exists(path));
 }

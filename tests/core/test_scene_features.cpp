@@ -17,6 +17,8 @@
 #include <string>
 #include <vector>
 
+using musecl::test_support::expectRefused;
+
 namespace {
 
 // A scene held in memory: channels x height x width values, and which pixels are valid.
@@ -189,52 +191,31 @@ TEST(SceneFeatures, RefusesScenesAndOptionsThatCannotWork) {
   const MemoryScene small(12, 30, 3);
   auto big = quickOptions(1);
   big.tileSize = 16;
-  try {
-    musecl::SceneEncoder::train(small, rgb(), big, {}, {});
-    FAIL() << "a tile larger than the scene was accepted";
-  } catch (const std::invalid_argument &e) {
-    EXPECT_NE(std::string(e.what()).find("12 x 30 pixels, smaller than one 16 px tile"), std::string::npos) << e.what();
-  }
+  expectRefused([&] { musecl::SceneEncoder::train(small, rgb(), big, {}, {}); },
+                {"12 x 30 pixels, smaller than one 16 px tile"}, "a tile larger than the scene was accepted");
   MemoryScene empty(64, 64, 3);
   empty.invalidate();
-  try {
-    musecl::SceneEncoder::train(empty, rgb(), quickOptions(1), {}, {});
-    FAIL() << "an all-nodata scene was accepted";
-  } catch (const std::invalid_argument &e) {
-    EXPECT_NE(std::string(e.what()).find("under half their pixels valid"), std::string::npos) << e.what();
-  }
+  expectRefused([&] { musecl::SceneEncoder::train(empty, rgb(), quickOptions(1), {}, {}); },
+                {"under half their pixels valid"}, "an all-nodata scene was accepted");
   auto odd = quickOptions(1);
   odd.tileSize = 10;
   EXPECT_THROW(musecl::SceneEncoder::train(plantedTextures(), rgb(), odd, {}, {}), std::invalid_argument);
   for (int runs : {0, musecl::kMaxRuns + 1}) {
     auto ensemble = quickOptions(1);
     ensemble.runs = runs;
-    try {
-      musecl::SceneEncoder::train(plantedTextures(), rgb(), ensemble, {}, {});
-      ADD_FAILURE() << "runs " << runs << " was accepted";
-    } catch (const std::invalid_argument &err) {
-      EXPECT_NE(std::string(err.what()).find("runs is " + std::to_string(runs)), std::string::npos) << err.what();
-    }
+    expectRefused([&] { musecl::SceneEncoder::train(plantedTextures(), rgb(), ensemble, {}, {}); },
+                  {"runs is " + std::to_string(runs)}, "runs " + std::to_string(runs) + " was accepted");
   }
   const musecl::SceneEncoder e = musecl::SceneEncoder::train(plantedTextures(), rgb(), quickOptions(1), {}, {});
   const MemoryScene fourBands(64, 64, 4);
   MemorySink sink(16, 16, 4);
-  try {
-    e.writeFeatures(fourBands, 4, sink, musecl::DeviceChoice::Cpu, 1, {});
-    FAIL() << "a scene with another band count was accepted";
-  } catch (const std::invalid_argument &err) {
-    EXPECT_NE(std::string(err.what()).find("has 4 band(s) for the encoder and the encoder was trained on 3"),
-              std::string::npos)
-        << err.what();
-  }
+  expectRefused([&] { e.writeFeatures(fourBands, 4, sink, musecl::DeviceChoice::Cpu, 1, {}); },
+                {"has 4 band(s) for the encoder and the encoder was trained on 3"},
+                "a scene with another band count was accepted");
   const std::string bogus = ::testing::TempDir() + "not_an_encoder.musecl";
   std::ofstream(bogus) << "not a model";
-  try {
-    musecl::SceneEncoder::read(bogus);
-    FAIL() << "a file that is no encoder was read";
-  } catch (const std::runtime_error &err) {
-    EXPECT_NE(std::string(err.what()).find(bogus), std::string::npos) << err.what();
-  }
+  expectRefused<std::runtime_error>([&] { musecl::SceneEncoder::read(bogus); }, {bogus},
+                                    "a file that is no encoder was read");
   std::remove(bogus.c_str());
 }
 
@@ -325,13 +306,9 @@ TEST(SceneFeatures, EachTrainingOfAnEnsembleUsesItsOwnEncodersFeatures) {
   EXPECT_TRUE(torch::allclose(
       train::embeddingValues(embedWithModel(path, city, toyLoader, DeviceChoice::Cpu, 2, {}, {}).embeddings),
       train::embeddingValues(two.embeddings), 1e-5, 1e-5));
-  try {
-    embedWithModel(path, alone, toyLoader, DeviceChoice::Cpu, 2, {}, {});
-    ADD_FAILURE() << "a table without the second encoder's features was accepted";
-  } catch (const std::invalid_argument &e) {
-    EXPECT_NE(std::string(e.what()).find("training 2 of the model has its own scene encoder"), std::string::npos)
-        << e.what();
-  }
+  expectRefused([&] { embedWithModel(path, alone, toyLoader, DeviceChoice::Cpu, 2, {}, {}); },
+                {"training 2 of the model has its own scene encoder"},
+                "a table without the second encoder's features was accepted");
   std::remove(path.c_str());
   std::remove(scratch.c_str());
 }
@@ -343,22 +320,17 @@ TEST(SceneFeatures, FurtherTrainingsFeaturesMustMatchTheFirstTrainings) {
   city.sceneFeatures = plantedColumns(city.size(), encoder, 1);
   TrainingOptions o = test_support::tinyOptions();
   o.runs = 2;
-  auto refusal = [&](const SceneFeatureColumns &further) {
+  auto refused = [&](const SceneFeatureColumns &further, const std::string &named) {
     RegionTable bad = city;
     bad.furtherSceneFeatures = {further};
-    try {
-      trainMuseCL(bad, o, toyLoader, {}, {}, test_support::tempPath("bad_further.musecl"));
-    } catch (const std::invalid_argument &e) {
-      return std::string(e.what());
-    }
-    return std::string("accepted");
+    expectRefused([&] { trainMuseCL(bad, o, toyLoader, {}, {}, test_support::tempPath("bad_further.musecl")); },
+                  {named}, "further scene features that cannot work were accepted");
   };
-  EXPECT_NE(refusal(plantedColumns(city.size() - 1, encoder, 2)).find("scene features have 7 rows for 8 regions"),
-            std::string::npos);
+  refused(plantedColumns(city.size() - 1, encoder, 2), "scene features have 7 rows for 8 regions");
   SceneFeatureColumns wider = plantedColumns(city.size(), encoder, 2);
   wider.scale = SceneScale::RegionAndSurroundings;
-  EXPECT_NE(refusal(wider).find("taken at another scale than the first's"), std::string::npos);
+  refused(wider, "taken at another scale than the first's");
   SceneFeatureColumns empty = plantedColumns(city.size(), encoder, 2);
   for (auto &row : empty.stats) row.clear();
-  EXPECT_NE(refusal(empty).find("no region with a valid pixel"), std::string::npos);
+  refused(empty, "no region with a valid pixel");
 }
