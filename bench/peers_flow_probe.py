@@ -1,0 +1,80 @@
+#!/usr/bin/python3
+"""Where the check-in gap to HAFusion could come from, scored without building anything (issue 23).
+
+usage: bench/peers_flow_probe.py EMB.gpkg [EMB.gpkg ...]   (Debian's /usr/bin/python3, python3-sklearn)
+
+Appends to each plugin embedding, one at a time, a block of features that the plugin does not write,
+and scores the result with ../shared/peers/score.py (imported, not copied; MUSECL_PEERS_DIR overrides
+where it is). Each row is the mean over the embeddings given, as the change against the embedding
+alone (the first row, absolute). Blocks:
+  - log OD: the zone's row and column of log(1 + taxi trips), 360 values;
+  - SVD-16: the 16 leading singular directions of that matrix, scaled by their singular values,
+    as origin and as destination (32 values): a free, transductive factorisation of the flows;
+  - districts-8: log(1 + trips) to and from each of 8 districts (k-means of the zone centroids),
+    16 values: where the trips go, in a form a new region could also be given;
+  - HAFusion: the peer's own embedding of the same seed index (its run i for embedding i mod 3).
+Each block alone is scored too. Columns: crime published / ours / spatial, check-in published /
+ours / spatial, as score.py prints. This is a diagnostic: none of these is what the plugin writes.
+"""
+import glob
+import os
+import sys
+
+import numpy as np
+from osgeo import ogr
+from sklearn.cluster import KMeans
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PEERS = os.environ.get("MUSECL_PEERS_DIR", os.path.join(HERE, "..", "..", "shared", "peers"))
+sys.path.insert(0, PEERS)
+import score  # noqa: E402  (the peers' scorer, from the shared folder)
+
+
+def trip_matrix(n):
+    ds = ogr.Open(os.path.join(score.DATA, "manhattan.gpkg"))
+    trips = np.zeros((n, n))
+    for f in ds.GetLayerByName("taxi_flows"):
+        trips[f.GetField("origin_zone"), f.GetField("dest_zone")] += f.GetField("trips")
+    return trips
+
+
+def blocks(trips, centroids):
+    log_trips = np.log1p(trips)
+    u, s, vt = np.linalg.svd(log_trips)
+    districts = KMeans(8, n_init=10, random_state=0).fit_predict(centroids)
+    member = np.eye(8)[districts]
+    return {
+        "log OD": np.c_[log_trips, log_trips.T],
+        "SVD-16": np.c_[u[:, :16] * s[:16], vt[:16].T * s[:16]],
+        "districts-8": np.c_[np.log1p(trips @ member), np.log1p(trips.T @ member)],
+    }
+
+
+def line(name, values):
+    return f"| {name} | " + " | ".join(f"{v:+.3f}" if name.startswith("+") else f"{v:.3f}" for v in values) + " |"
+
+
+def main():
+    if len(sys.argv) < 2:
+        sys.exit(__doc__)
+    if not os.path.exists(os.path.join(score.DATA, "manhattan.gpkg")):
+        sys.exit(f"Manhattan data not found at {score.DATA} (set MUSECL_MANHATTAN_DATA)")
+    Y, C = score.zones()
+    embeddings = [score.layer_embedding(p) for p in sys.argv[1:]]
+    peers = [np.load(f) for f in sorted(glob.glob(os.path.join(PEERS, "embeddings", "hafusion_seed*.npy")))]
+    extra = blocks(trip_matrix(len(Y)), C)
+    print("| features | crime published | crime ours | crime spatial | check-in published | check-in ours | check-in spatial |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    alone = np.mean([score.scores(e, Y, C) for e in embeddings], 0)
+    print(line(f"embedding alone, mean of {len(embeddings)}", alone), flush=True)
+    for name, block in extra.items():
+        print(line(f"{name} alone", score.scores(block, Y, C)), flush=True)
+        with_block = np.mean([score.scores(np.c_[e, block], Y, C) for e in embeddings], 0)
+        print(line(f"+ {name}", with_block - alone), flush=True)
+    if peers:
+        with_peer = np.mean([score.scores(np.c_[e, peers[i % len(peers)]], Y, C) for i, e in enumerate(embeddings)], 0)
+        print(line("+ HAFusion", with_peer - alone))
+
+
+if __name__ == "__main__":
+    main()
