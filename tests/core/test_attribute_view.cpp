@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 
@@ -33,6 +34,26 @@ RegionTable attributeCity(std::uint32_t seed) {
   return t;
 }
 
+// 40 regions in the same two groups, with 24 count fields as POI category counts are: 18 common
+// ones near 1000 in group A and near 10 in group B, and 6 rare ones, each 0 except in one region.
+RegionTable manyFieldsCity(std::uint32_t seed) {
+  RegionTable t;
+  std::mt19937 rng(seed);
+  std::normal_distribution<double> g;
+  for (int f = 0; f < 24; ++f) t.attributes.names.push_back((f < 18 ? "common_" : "rare_") + std::to_string(f));
+  for (int i = 0; i < 40; ++i) {
+    t.ids.push_back("r" + std::to_string(i));
+    t.centroidX.push_back(100.0 * i);
+    t.centroidY.push_back(0);
+    std::vector<double> row;
+    for (int f = 0; f < 24; ++f)
+      row.push_back(f < 18 ? std::round((i % 2 == 0 ? 1000 : 10) * std::exp(0.3 * g(rng)))
+                           : (i == 5 * (f - 18) + 1 ? 3.0 : 0.0));
+    t.attributes.values.push_back(row);
+  }
+  return t;
+}
+
 double distance(const RegionEmbeddings &e, std::size_t a, std::size_t b) {
   double d = 0;
   for (int k = 0; k < e.dimension; ++k) {
@@ -51,6 +72,7 @@ TEST(AttributeView, ThePlantedGroupsAreSeparatedAndTheModelFileReproducesThem) {
   EXPECT_TRUE(
       mentions(r, "region attributes: 2 field(s) in 39 of 40 regions, 1 of them (no negative value) as log(1 + value)"))
       << (r.decisions.empty() ? std::string() : r.decisions.back());
+  EXPECT_FALSE(mentions(r, "principal components")) << "2 fields are used as they are";
   EXPECT_EQ(r.embeddings.viewsOf(0), "attr");
   EXPECT_EQ(r.embeddings.hasEmbedding[39], 0) << "the region with a NULL has no view, hence no embedding";
   // Within-group distances are smaller than between-group ones, on average over the pairs. "slope",
@@ -76,6 +98,42 @@ TEST(AttributeView, ThePlantedGroupsAreSeparatedAndTheModelFileReproducesThem) {
   ASSERT_EQ(again.embeddings.values.size(), r.embeddings.values.size());
   for (std::size_t k = 0; k < r.embeddings.values.size(); ++k)
     ASSERT_NEAR(again.embeddings.values[k], r.embeddings.values[k], 1e-5) << "value " << k;
+  std::remove(model.c_str());
+}
+
+TEST(AttributeView, ManyFieldsAreReducedToTheirLeadingComponentsAndTheModelFileKeepsTheProjection) {
+  const RegionTable city = manyFieldsCity(5);
+  const std::string model = tempPath("attributes_many.musecl");
+  const TrainingResult r = trainMuseCL(city, tinyOptions(), kNoImages, {}, {}, model);
+  // One component carries the groups; the rare fields each have about one field's variance, and the
+  // common fields' noise less: a few components, far fewer than 16.
+  const std::string said =
+      "region attributes: 24 field(s) in 40 of 40 regions, 24 of them (no negative value) as "
+      "log(1 + value), standardised and reduced to their ";
+  ASSERT_TRUE(mentions(r, said)) << (r.decisions.empty() ? std::string() : r.decisions.back());
+  for (const std::string &d : r.decisions)
+    if (d.rfind(said, 0) == 0) {
+      const int components = std::stoi(d.substr(said.size()));
+      EXPECT_GE(components, 2) << d;
+      EXPECT_LE(components, 7) << d;
+    }
+  double within = 0, between = 0;
+  int nWithin = 0, nBetween = 0;
+  for (std::size_t a = 0; a < 40; ++a)
+    for (std::size_t b = a + 1; b < 40; ++b)
+      (a % 2 == b % 2 ? (within += distance(r.embeddings, a, b), ++nWithin)
+                      : (between += distance(r.embeddings, a, b), ++nBetween));
+  EXPECT_LT(within / nWithin, 0.7 * between / nBetween);
+  // The model keeps the projection: the same table embeds to the same values, and a table whose
+  // rare fields all changed embeds differently (through the training's components, not refitted ones).
+  const TrainingResult again = embedWithModel(model, city, kNoImages, DeviceChoice::Cpu, 2, {}, {});
+  ASSERT_EQ(again.embeddings.values.size(), r.embeddings.values.size());
+  for (std::size_t k = 0; k < r.embeddings.values.size(); ++k)
+    ASSERT_NEAR(again.embeddings.values[k], r.embeddings.values[k], 1e-5) << "value " << k;
+  RegionTable quieter = city;
+  for (auto &row : quieter.attributes.values) std::fill(row.begin() + 18, row.end(), 0.0);
+  const TrainingResult other = embedWithModel(model, quieter, kNoImages, DeviceChoice::Cpu, 2, {}, {});
+  EXPECT_NE(other.embeddings.values, r.embeddings.values);
   std::remove(model.c_str());
 }
 
