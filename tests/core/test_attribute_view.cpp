@@ -63,6 +63,23 @@ double distance(const RegionEmbeddings &e, std::size_t a, std::size_t b) {
   return std::sqrt(d);
 }
 
+// The mean distance between regions of the same planted group (even or odd index) over that
+// between regions of different groups, among the first `regions` regions.
+double withinOverBetween(const RegionEmbeddings &e, std::size_t regions) {
+  double within = 0, between = 0;
+  int nWithin = 0, nBetween = 0;
+  for (std::size_t a = 0; a < regions; ++a)
+    for (std::size_t b = a + 1; b < regions; ++b)
+      (a % 2 == b % 2 ? (within += distance(e, a, b), ++nWithin) : (between += distance(e, a, b), ++nBetween));
+  return (within / nWithin) / (between / nBetween);
+}
+
+void expectSameValues(const RegionEmbeddings &again, const RegionEmbeddings &first) {
+  ASSERT_EQ(again.values.size(), first.values.size());
+  for (std::size_t k = 0; k < first.values.size(); ++k)
+    ASSERT_NEAR(again.values[k], first.values[k], 1e-5) << "value " << k;
+}
+
 }  // namespace
 
 TEST(AttributeView, ThePlantedGroupsAreSeparatedAndTheModelFileReproducesThem) {
@@ -78,13 +95,7 @@ TEST(AttributeView, ThePlantedGroupsAreSeparatedAndTheModelFileReproducesThem) {
   // Within-group distances are smaller than between-group ones, on average over the pairs. "slope",
   // pure noise, is half the view's input, so within-group pairs keep its spread: about 0.55 of the
   // between-group distance where no grouping gives 1.
-  double within = 0, between = 0;
-  int nWithin = 0, nBetween = 0;
-  for (std::size_t a = 0; a < 39; ++a)
-    for (std::size_t b = a + 1; b < 39; ++b)
-      (a % 2 == b % 2 ? (within += distance(r.embeddings, a, b), ++nWithin)
-                      : (between += distance(r.embeddings, a, b), ++nBetween));
-  EXPECT_LT(within / nWithin, 0.7 * between / nBetween);
+  EXPECT_LT(withinOverBetween(r.embeddings, 39), 0.7);
 
   const ModelInfo info = readModelInfo(model);
   EXPECT_TRUE(info.attributes);
@@ -95,9 +106,7 @@ TEST(AttributeView, ThePlantedGroupsAreSeparatedAndTheModelFileReproducesThem) {
   for (auto &row : reordered.attributes.values)
     if (!row.empty()) row = {7.0, row[1], row[0]};
   const TrainingResult again = embedWithModel(model, reordered, kNoImages, DeviceChoice::Cpu, 2, {}, {});
-  ASSERT_EQ(again.embeddings.values.size(), r.embeddings.values.size());
-  for (std::size_t k = 0; k < r.embeddings.values.size(); ++k)
-    ASSERT_NEAR(again.embeddings.values[k], r.embeddings.values[k], 1e-5) << "value " << k;
+  expectSameValues(again.embeddings, r.embeddings);
   std::remove(model.c_str());
 }
 
@@ -117,19 +126,11 @@ TEST(AttributeView, ManyFieldsAreReducedToTheirLeadingComponentsAndTheModelFileK
       EXPECT_GE(components, 2) << d;
       EXPECT_LE(components, 7) << d;
     }
-  double within = 0, between = 0;
-  int nWithin = 0, nBetween = 0;
-  for (std::size_t a = 0; a < 40; ++a)
-    for (std::size_t b = a + 1; b < 40; ++b)
-      (a % 2 == b % 2 ? (within += distance(r.embeddings, a, b), ++nWithin)
-                      : (between += distance(r.embeddings, a, b), ++nBetween));
-  EXPECT_LT(within / nWithin, 0.7 * between / nBetween);
+  EXPECT_LT(withinOverBetween(r.embeddings, 40), 0.7);
   // The model keeps the projection: the same table embeds to the same values, and a table whose
   // rare fields all changed embeds differently (through the training's components, not refitted ones).
   const TrainingResult again = embedWithModel(model, city, kNoImages, DeviceChoice::Cpu, 2, {}, {});
-  ASSERT_EQ(again.embeddings.values.size(), r.embeddings.values.size());
-  for (std::size_t k = 0; k < r.embeddings.values.size(); ++k)
-    ASSERT_NEAR(again.embeddings.values[k], r.embeddings.values[k], 1e-5) << "value " << k;
+  expectSameValues(again.embeddings, r.embeddings);
   RegionTable quieter = city;
   for (auto &row : quieter.attributes.values) std::fill(row.begin() + 18, row.end(), 0.0);
   const TrainingResult other = embedWithModel(model, quieter, kNoImages, DeviceChoice::Cpu, 2, {}, {});

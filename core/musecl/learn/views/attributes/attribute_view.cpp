@@ -47,10 +47,11 @@ constexpr int64_t kLeadingComponents = 16;
 // the view; undefined (the fields as they are) up to kLeadingComponents fields.
 struct Reduction {
   torch::Tensor mean, stdev, projection;  // 1 x fields, 1 x fields, fields x components
+  double explained = 0;                   // the components' share of the variance, when fitted
   bool on() const { return projection.defined(); }
 };
 
-Reduction fitReduction(const ViewVectors &view, double &explained) {
+Reduction fitReduction(const ViewVectors &view) {
   Reduction r;
   if (!view.defined() || view.values.size(1) <= kLeadingComponents) return r;
   std::vector<int64_t> rows;
@@ -63,7 +64,7 @@ Reduction fitReduction(const ViewVectors &view, double &explained) {
   const torch::Tensor power = std::get<1>(usv).pow(2);
   const int64_t strong = power.gt(static_cast<double>(rows.size())).sum().item<int64_t>();
   const int64_t k = std::clamp<int64_t>(strong, 1, kLeadingComponents);
-  explained = power.sum().item<double>() > 0 ? (power.narrow(0, 0, k).sum() / power.sum()).item<double>() : 0.0;
+  r.explained = power.sum().item<double>() > 0 ? (power.narrow(0, 0, k).sum() / power.sum()).item<double>() : 0.0;
   r.projection = std::get<2>(usv).narrow(0, 0, k).t().to(torch::kFloat).contiguous();
   r.mean = r.mean.to(torch::kFloat);
   r.stdev = r.stdev.to(torch::kFloat);
@@ -92,10 +93,10 @@ std::vector<std::string> split(const std::string &text) {
   return out;
 }
 
-std::string reductionText(const Reduction &r, double explained) {
+std::string reductionText(const Reduction &r) {
   if (!r.on()) return "";
   char share[16];
-  std::snprintf(share, sizeof(share), "%.0f", 100 * explained);
+  std::snprintf(share, sizeof(share), "%.0f", 100 * r.explained);
   return ", standardised and reduced to their " + std::to_string(r.projection.size(1)) +
          " leading principal component(s) (" + share + " % of the variance; at most " +
          std::to_string(kLeadingComponents) + ", each with more variance than one field)";
@@ -124,15 +125,14 @@ class AttributeView final : public RegionView {
     names_ = columns.names;
     logScaled_ = chooseScaling(columns);
     ViewVectors view = attributeVectors(run.table, names_, logScaled_);
-    double explained = 0;
-    reduction_ = fitReduction(view, explained);
+    reduction_ = fitReduction(view);
     std::size_t logged = 0;
     for (bool l : logScaled_) logged += l;
     if (view.defined())
       run.ctx.decide("region attributes: " + std::to_string(names_.size()) + " field(s) in " +
                      std::to_string(view.count()) + " of " + std::to_string(run.table.size()) + " regions, " +
                      std::to_string(logged) + " of them (no negative value) as log(1 + value)" +
-                     reductionText(reduction_, explained) + "; fused as a view");
+                     reductionText(reduction_) + "; fused as a view");
     else
       run.ctx.decide("region attributes: every region has a NULL in some field; not used");
     inModel_ = view.defined();

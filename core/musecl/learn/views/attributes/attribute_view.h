@@ -2,8 +2,9 @@
 // Training decides each field's scaling once: log(1 + value) for a field with no negative value
 // (counts and other heavy-tailed quantities), the value itself otherwise; the fusion then
 // standardises. Above 16 fields, the standardised fields are reduced first to their leading
-// principal components, at most 16 and each with more variance than one field. All of it is kept in the model, so that
-// embedding another table reads its fields by name and scales them the same way. Internal header (LibTorch).
+// principal components, at most 16 and each with more variance than one field. All of it is kept
+// in the model, so that embedding another table reads its fields by name and scales them the same
+// way. Internal header (LibTorch).
 #pragma once
 
 #include "musecl/learn/views/view.h"
