@@ -22,9 +22,7 @@ import sys
 import numpy as np
 from osgeo import ogr
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.environ.get("MUSECL_PEERS_DIR", os.path.join(HERE, "..", "..", "shared", "peers")))
-import score  # noqa: E402  (the peers' scorer, from the shared folder)
+from peers_common import header, score, start
 
 
 def contiguity():
@@ -52,15 +50,10 @@ def lag_of_components(e, w, k=16):
 
 
 def main():
-    if len(sys.argv) < 2:
-        sys.exit(__doc__)
-    if not os.path.exists(os.path.join(score.DATA, "manhattan.gpkg")):
-        sys.exit(f"Manhattan data not found at {score.DATA} (set MUSECL_MANHATTAN_DATA)")
-    Y, C = score.zones()
+    Y, C = start(__doc__)
     w = contiguity()
     rows = {}
-    print("| embedding | crime published | crime ours | crime spatial | check-in published | check-in ours | check-in spatial |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    header("embedding")
     for k, group in enumerate(sys.argv[1:], start=1):
         embeddings = [score.layer_embedding(p) for p in group.split(",")]
         m = ensemble(embeddings)

@@ -21,21 +21,9 @@ import os
 import sys
 
 import numpy as np
-from osgeo import ogr
 from sklearn.cluster import KMeans
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-PEERS = os.environ.get("MUSECL_PEERS_DIR", os.path.join(HERE, "..", "..", "shared", "peers"))
-sys.path.insert(0, PEERS)
-import score  # noqa: E402  (the peers' scorer, from the shared folder)
-
-
-def trip_matrix(n):
-    ds = ogr.Open(os.path.join(score.DATA, "manhattan.gpkg"))
-    trips = np.zeros((n, n))
-    for f in ds.GetLayerByName("taxi_flows"):
-        trips[f.GetField("origin_zone"), f.GetField("dest_zone")] += f.GetField("trips")
-    return trips
+from peers_common import PEERS, header, score, start, trip_matrix
 
 
 def blocks(trips, centroids):
@@ -55,16 +43,11 @@ def line(name, values):
 
 
 def main():
-    if len(sys.argv) < 2:
-        sys.exit(__doc__)
-    if not os.path.exists(os.path.join(score.DATA, "manhattan.gpkg")):
-        sys.exit(f"Manhattan data not found at {score.DATA} (set MUSECL_MANHATTAN_DATA)")
-    Y, C = score.zones()
+    Y, C = start(__doc__)
     embeddings = [score.layer_embedding(p) for p in sys.argv[1:]]
     peers = [np.load(f) for f in sorted(glob.glob(os.path.join(PEERS, "embeddings", "hafusion_seed*.npy")))]
     extra = blocks(trip_matrix(len(Y)), C)
-    print("| features | crime published | crime ours | crime spatial | check-in published | check-in ours | check-in spatial |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    header("features")
     alone = np.mean([score.scores(e, Y, C) for e in embeddings], 0)
     print(line(f"embedding alone, mean of {len(embeddings)}", alone), flush=True)
     for name, block in extra.items():

@@ -14,23 +14,11 @@ feature sets built here from the zones' taxi flows next to each embedding given:
 Columns: crime published / ours / spatial, check-in published / ours / spatial, as score.py prints.
 This is a diagnostic: none of these sets is what the plugin writes.
 """
-import os
 import sys
 
 import numpy as np
-from osgeo import ogr
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.environ.get("MUSECL_PEERS_DIR", os.path.join(HERE, "..", "..", "shared", "peers")))
-import score  # noqa: E402  (the peers' scorer, from the shared folder)
-
-
-def od_matrix():
-    ds = ogr.Open(os.path.join(score.DATA, "manhattan.gpkg"))
-    flows = np.zeros((180, 180))
-    for f in ds.GetLayerByName("taxi_flows"):
-        flows[f.GetField("origin_zone"), f.GetField("dest_zone")] += f.GetField("trips")
-    return flows
+from peers_common import header, score, start, trip_matrix
 
 
 def row(name, X, Y, C):
@@ -38,16 +26,13 @@ def row(name, X, Y, C):
 
 
 def main():
-    if not os.path.exists(os.path.join(score.DATA, "manhattan.gpkg")):
-        sys.exit(f"Manhattan data not found at {score.DATA} (set MUSECL_MANHATTAN_DATA)")
-    Y, C = score.zones()
-    flows = od_matrix()
+    Y, C = start()
+    flows = trip_matrix()
     volume = np.c_[flows.sum(1) / flows.sum(1).mean(), flows.sum(0) / flows.sum(0).mean()]
     logs = np.log1p(np.c_[flows, flows.T])
     logs -= logs.mean(0)
     u, s, _ = np.linalg.svd(logs, full_matrices=False)
-    print("| features | crime published | crime ours | crime spatial | check-in published | check-in ours | check-in spatial |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    header("features")
     row("raw trip totals out, in (÷ city mean)", volume, Y, C)
     row("log1p trip totals out, in", np.log1p(volume), Y, C)
     row("16 principal components of the log1p OD matrix", u[:, :16] * s[:16], Y, C)

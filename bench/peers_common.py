@@ -1,0 +1,39 @@
+"""What the bench/peers_*_probe.py diagnostics share: ../shared/peers/score.py, imported and not
+copied (MUSECL_PEERS_DIR overrides where it is), their start, their table header and the taxi
+trip matrix of the Manhattan zones."""
+import os
+import sys
+
+import numpy as np
+from osgeo import ogr
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PEERS = os.environ.get("MUSECL_PEERS_DIR", os.path.join(HERE, "..", "..", "shared", "peers"))
+sys.path.insert(0, PEERS)
+import score  # noqa: E402  (the peers' scorer, from the shared folder)
+
+COLUMNS = "crime published | crime ours | crime spatial | check-in published | check-in ours | check-in spatial |"
+
+
+def start(usage=None):
+    """The zones' targets and centroids (score.zones()); exits with `usage` when no argument was
+    given (None: arguments are optional), and with a message when the Manhattan data is absent."""
+    if usage is not None and len(sys.argv) < 2:
+        sys.exit(usage)
+    if not os.path.exists(os.path.join(score.DATA, "manhattan.gpkg")):
+        sys.exit(f"Manhattan data not found at {score.DATA} (set MUSECL_MANHATTAN_DATA)")
+    return score.zones()
+
+
+def header(first):
+    print(f"| {first} | {COLUMNS}")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+
+
+def trip_matrix(n=180):
+    """trips[o, d]: the taxi trips from zone o to zone d."""
+    ds = ogr.Open(os.path.join(score.DATA, "manhattan.gpkg"))
+    trips = np.zeros((n, n))
+    for f in ds.GetLayerByName("taxi_flows"):
+        trips[f.GetField("origin_zone"), f.GetField("dest_zone")] += f.GetField("trips")
+    return trips
