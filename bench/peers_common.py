@@ -1,5 +1,5 @@
-"""What the bench/peers_*_probe.py diagnostics share: ../shared/peers/score.py, imported and not
-copied (MUSECL_PEERS_DIR overrides where it is), their start, their table header and the taxi
+"""What the bench/peers_*.py diagnostics share: ../shared/peers/score.py, imported and not copied
+(MUSECL_PEERS_DIR overrides where it is), their start, their table header and rows and the taxi
 trip matrix of the Manhattan zones."""
 import os
 import sys
@@ -28,6 +28,12 @@ def start(usage=None):
 def header(first):
     print(f"| {first} | {COLUMNS}")
     print("|---|---:|---:|---:|---:|---:|---:|")
+
+
+def row(name, values, signed=False):
+    """One table row: `name`, then the six scores (as changes, with a sign, when `signed`)."""
+    form = "{:+.3f}" if signed else "{:.3f}"
+    print(f"| {name} | " + " | ".join(form.format(v) for v in values) + " |", flush=True)
 
 
 def trip_matrix(n=180):

@@ -22,7 +22,7 @@ import sys
 import numpy as np
 from osgeo import ogr
 
-from peers_common import header, score, start
+from peers_common import header, row, score, start
 
 
 def contiguity():
@@ -62,9 +62,9 @@ def main():
                              ("ensemble + lag", score.scores(np.c_[m, w @ m], Y, C)),
                              ("ensemble + lag of 16 components", score.scores(lag_of_components(m, w), Y, C))]:
             rows.setdefault(name, []).append(values)
-            print(f"| group {k} ({len(embeddings)}), {name} | " + " | ".join(f"{v:.3f}" for v in values) + " |", flush=True)
+            row(f"group {k} ({len(embeddings)}), {name}", values)
     for name, values in rows.items():
-        print(f"| mean of {len(values)} groups, {name} | " + " | ".join(f"{v:.3f}" for v in np.mean(values, 0)) + " |")
+        row(f"mean of {len(values)} groups, {name}", np.mean(values, 0))
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ import sys
 import numpy as np
 from sklearn.cluster import KMeans
 
-from peers_common import PEERS, header, score, start, trip_matrix
+from peers_common import PEERS, header, row, score, start, trip_matrix
 
 
 def blocks(trips, centroids):
@@ -38,10 +38,6 @@ def blocks(trips, centroids):
     }
 
 
-def line(name, values):
-    return f"| {name} | " + " | ".join(f"{v:+.3f}" if name.startswith("+") else f"{v:.3f}" for v in values) + " |"
-
-
 def main():
     Y, C = start(__doc__)
     embeddings = [score.layer_embedding(p) for p in sys.argv[1:]]
@@ -49,14 +45,14 @@ def main():
     extra = blocks(trip_matrix(len(Y)), C)
     header("features")
     alone = np.mean([score.scores(e, Y, C) for e in embeddings], 0)
-    print(line(f"embedding alone, mean of {len(embeddings)}", alone), flush=True)
+    row(f"embedding alone, mean of {len(embeddings)}", alone)
     for name, block in extra.items():
-        print(line(f"{name} alone", score.scores(block, Y, C)), flush=True)
+        row(f"{name} alone", score.scores(block, Y, C))
         with_block = np.mean([score.scores(np.c_[e, block], Y, C) for e in embeddings], 0)
-        print(line(f"+ {name}", with_block - alone), flush=True)
+        row(f"+ {name}", with_block - alone, signed=True)
     if peers:
         with_peer = np.mean([score.scores(np.c_[e, peers[i % len(peers)]], Y, C) for i, e in enumerate(embeddings)], 0)
-        print(line("+ HAFusion", with_peer - alone))
+        row("+ HAFusion", with_peer - alone, signed=True)
 
 
 if __name__ == "__main__":

@@ -32,7 +32,7 @@ import sys
 import numpy as np
 from osgeo import ogr
 
-from peers_common import header, score, start, trip_matrix
+from peers_common import header, row, score, start, trip_matrix
 
 HAFUSION = os.path.abspath(os.environ["HAFUSION_DIR"]) if os.environ.get("HAFUSION_DIR") else ""
 
@@ -45,7 +45,9 @@ def hafusion_data(name):
 
 
 def osm_counts():
-    """The zones' OpenStreetMap POI counts per category (points inside each zone polygon)."""
+    """The zones' OpenStreetMap POI counts per category (points inside each zone polygon). The
+    extract's blank category (" ") is a column here, so there are 92; musecl:poifeatures leaves it
+    out (91)."""
     ds = ogr.Open(os.path.join(score.DATA, "manhattan.gpkg"))
     zones = {f.GetField("zone_id"): f.GetGeometryRef().Clone() for f in ds.GetLayerByName("zones")}
     pois = ds.GetLayerByName("pois")
@@ -60,10 +62,6 @@ def osm_counts():
     for (zone, c), v in counts.items():
         X[zone, c] = v
     return X
-
-
-def row(name, values):
-    print(f"| {name} | " + " | ".join(f"{v:.3f}" for v in values) + " |", flush=True)
 
 
 def inputs(Y, C):
@@ -103,8 +101,13 @@ def hafusion(seed, out):
 
     if not os.path.isdir(os.path.join(HAFUSION, "data_NY")):
         sys.exit(f"HAFUSION_DIR ('{HAFUSION}') is not a checkout of MiRuacle24/HAFusion")
+    # The plugin's own inputs, read before leaving the working folder (the data path may be
+    # relative). The taxi matrix equals HAFusion's mob-adj.npy value for value.
+    taxi = trip_matrix()
+    counts = osm_counts().astype(np.float32)
     sys.path.insert(0, HAFUSION)
     os.chdir(HAFUSION)  # its training module reads ./data_NY when imported
+    # ... and parses the command line then, which would reject this script's arguments.
     saved, sys.argv = sys.argv, sys.argv[:1]
     from HAFusion_Model import HAFusion
     from HAFusion_train import ModelLoss
@@ -112,8 +115,6 @@ def hafusion(seed, out):
     sys.argv = saved
     torch.manual_seed(seed)
     np.random.seed(seed)
-    taxi = hafusion_data("mob-adj").astype(float)
-    counts = osm_counts().astype(np.float32)
     unit = counts / np.maximum(np.linalg.norm(counts, axis=1, keepdims=True), 1e-9)
     similarity = torch.Tensor(unit @ unit.T)
     as_input = lambda a: torch.Tensor(a[np.newaxis])

@@ -18,11 +18,11 @@ import sys
 
 import numpy as np
 
-from peers_common import header, score, start, trip_matrix
+from peers_common import header, row, score, start, trip_matrix
 
 
-def row(name, X, Y, C):
-    print(f"| {name} | " + " | ".join(f"{v:.3f}" for v in score.scores(X, Y, C)) + " |", flush=True)
+def scored(name, X, Y, C):
+    row(name, score.scores(X, Y, C))
 
 
 def main():
@@ -33,16 +33,16 @@ def main():
     logs -= logs.mean(0)
     u, s, _ = np.linalg.svd(logs, full_matrices=False)
     header("features")
-    row("raw trip totals out, in (÷ city mean)", volume, Y, C)
-    row("log1p trip totals out, in", np.log1p(volume), Y, C)
-    row("16 principal components of the log1p OD matrix", u[:, :16] * s[:16], Y, C)
+    scored("raw trip totals out, in (÷ city mean)", volume, Y, C)
+    scored("log1p trip totals out, in", np.log1p(volume), Y, C)
+    scored("16 principal components of the log1p OD matrix", u[:, :16] * s[:16], Y, C)
     for path in sys.argv[1:]:
         emb = score.layer_embedding(path)
-        row(path, emb, Y, C)
-        row(path + " + raw trip totals", np.c_[emb, volume], Y, C)
-        row(path + " + 16 log OD components, standardised", np.c_[emb, u[:, :16] / u[:, :16].std(0)], Y, C)
-        row(path + " × 0.5", emb * 0.5, Y, C)
-        row(path + " × 2", emb * 2, Y, C)
+        scored(path, emb, Y, C)
+        scored(path + " + raw trip totals", np.c_[emb, volume], Y, C)
+        scored(path + " + 16 log OD components, standardised", np.c_[emb, u[:, :16] / u[:, :16].std(0)], Y, C)
+        scored(path + " × 0.5", emb * 0.5, Y, C)
+        scored(path + " × 2", emb * 2, Y, C)
 
 
 if __name__ == "__main__":
