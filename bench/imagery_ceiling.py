@@ -1,33 +1,36 @@
 #!/usr/bin/python3
-"""How much can anything computed from the Landsat scene add to POIs and flows? (issue 22)
+"""How much do features computed from the Landsat scene add to POIs and flows? (issue 22)
 
 usage: bench/imagery_ceiling.py NORASTER.gpkg[,...] [--every EVERY.gpkg,...] [--features F.tif,...] [--cnn]
        (Debian's /usr/bin/python3 with python3-sklearn and python3-gdal; --cnn needs python3-torch)
 
 Issue 22 asks that removing the raster from every view cost at least 0.03 R² on both targets. This
-diagnostic bounds what any image view could add on ../shared/data's scene (801 x 773 px, 30 m, 8-bit
-RGB), whatever its encoder: it appends blocks of raster features to the plugin's embeddings without
-the raster (musecl:train with POI text and flows only) and scores them as ../shared/peers/score.py
-does (imported, not copied; columns: crime published / ours / spatial, check-in published / ours /
-spatial). Blocks, each taken inside the zone and inside buffers of 267 m (the scene-feature view's
-automatic surroundings) and 600 m:
-  - band mean/std: each band's mean and standard deviation (native:zonalstatisticsfb's summary);
-  - hand-made: each band's mean, standard deviation and 10th / 50th / 90th percentiles, the grey
-    gradient's mean and spread (texture), a greenness index (G - R) / (G + R) and the shares of 12
-    colour clusters (k-means of the scene's pixels);
+diagnostic measures how much features of ../shared/data's scene (801 x 773 px, 30 m, 8-bit RGB) add
+when read out beside the plugin's embeddings without the raster (musecl:train with POI text and
+flows only). It appends blocks of raster features to those embeddings and scores them as
+../shared/peers/score.py does (imported, not copied; columns: crime published / ours / spatial,
+check-in published / ours / spatial). Blocks:
+  - band mean/std: each band's mean and standard deviation inside the zone
+    (native:zonalstatisticsfb's summary);
+  - hand-made, inside the zone and inside buffers of 267 m (the scene-feature view's automatic
+    surroundings) and 600 m: each band's mean, standard deviation and 10th / 50th / 90th
+    percentiles, the grey gradient's mean and spread (texture), a greenness index
+    (G - R) / (G + R) and the shares of 12 colour clusters (k-means of the scene's pixels);
   - scene features: each band's mean and standard deviation of the feature rasters given with
     --features (musecl:imagefeatures outputs), inside the zone and the 267 m buffer;
   - all of them together.
-Each block is appended whole and as its leading principal components (4, 8, 16, 32): taking the best
-of these is a selection on the evaluation folds, so the rows over-estimate what a view could add; they
-are an upper bound for a linear read-out, not a result. A nonlinear bound follows: extremely
-randomised trees fitted, inside each training fold, to what ridge on the embedding leaves unexplained
-(its inner-fold residuals), their prediction added to ridge's (log-scale protocols only); once more
-with the embedding's 8 leading components beside the last block, for interactions.
-With --cnn, a supervised bound as well: a small convolutional network, fitted inside each training
-fold to the same residuals from a 48 x 48 px window around each zone's centroid (the three bands and
-the zone's mask; flips and quarter turns; two initialisations averaged). It is slow on a CPU, so it
-takes the first embedding only and random folds of seeds 1-3.
+Each block is appended whole and as its leading principal components (4, 8, 16, 32). Taking the
+best of these is a choice on the evaluation folds, so the best row over-states what these linear
+read-outs would add on new data. Nonlinear read-outs follow, with fixed settings: extremely
+randomised trees fitted, inside each training fold, to what ridge on the embedding leaves
+unexplained (its inner-fold residuals), their prediction added to ridge's (log-scale protocols
+only); once more with the embedding's 8 leading components beside the last block, for
+interactions. With --cnn, a small convolutional network as well, fitted inside each training fold
+to the same residuals from a 48 x 48 px window around the centre of each zone's pixels (the three
+bands and the zone's mask; flips and quarter turns; two initialisations averaged). It is slow on a
+CPU, so it takes the first embedding only and random folds of seeds 1-3.
+None of this bounds what any image view could add: a view trained with the others can also change
+them, and other read-outs may find more.
 Rows are means over the embeddings given, as the change against the embedding alone; --every
 embeddings (every view, the raster included) are scored the same way for comparison.
 """
@@ -227,8 +230,12 @@ def arguments():
         a = args.pop(0)
         if a in named:
             named[a] = args.pop(0).split(",") if args else sys.exit(f"{a} needs a value")
+        elif a.startswith("--"):
+            sys.exit(f"unknown option {a}\n{__doc__}")
         else:
             plain += a.split(",")
+    if not plain:
+        sys.exit(f"no embedding without the raster given\n{__doc__}")
     return plain, named["--every"], named["--features"], cnn
 
 
