@@ -105,18 +105,16 @@ def hand_made(masks_by_buffer):
     flat = pixels.reshape(3, -1).T
     sample = flat[np.random.default_rng(0).choice(len(flat), 20000, replace=False)]
     colours = KMeans(12, n_init=4, random_state=0).fit(sample).predict(flat).reshape(grey.shape)
-    stats, rich = [], []
+    rich = []
     for zone_masks in masks_by_buffer:
         for m in zone_masks:
             p = pixels[:, m]
-            stats.append(np.r_[p.mean(1), p.std(1)])
             shares = np.bincount(colours[m], minlength=12) / m.sum()
             rich.append(np.r_[p.mean(1), p.std(1), np.percentile(p, [10, 50, 90], axis=1).ravel(),
                               gradient[m].mean(), gradient[m].std(), greenness[m].mean(), shares])
-    def regroup(rows):  # one row per zone, the buffers side by side
-        return np.hstack(np.split(np.array(rows), len(masks_by_buffer)))
-
-    return regroup(stats)[:, :6], regroup(rich)
+    # One row per zone, the buffers side by side; the zone's own band means and spreads lead.
+    rich = np.hstack(np.split(np.array(rich), len(masks_by_buffer)))
+    return rich[:, :6], rich
 
 
 def scene_block(paths):
@@ -141,28 +139,38 @@ def ridge():
     return make_pipeline(StandardScaler(), RidgeCV(alphas=np.logspace(-3, 3, 13)))
 
 
-def residual_trees(E, R, y, splits):
-    """Pooled R² of ridge on E plus trees on R fitted to ridge's inner-fold residuals."""
+def with_residual_fit(E, y, splits, correct):
+    """Pooled R² of ridge on E plus `correct(train, residuals, test)`: a model fitted on the training
+    rows to ridge's inner-fold residuals, its predictions for the test rows."""
     p = np.zeros_like(y)
     for tr, te in splits:
         inner = cross_val_predict(ridge(), E[tr], y[tr], cv=KFold(5, shuffle=True, random_state=0))
-        trees = ExtraTreesRegressor(300, min_samples_leaf=3, max_features=0.3, random_state=0, n_jobs=1)
-        trees.fit(R[tr], y[tr] - inner)
-        p[te] = ridge().fit(E[tr], y[tr]).predict(E[te]) + trees.predict(R[te])
+        p[te] = ridge().fit(E[tr], y[tr]).predict(E[te]) + correct(tr, y[tr] - inner, te)
     return r2_score(y, p)
+
+
+def trees(R):
+    def correct(tr, residual, te):
+        fitted = ExtraTreesRegressor(300, min_samples_leaf=3, max_features=0.3, random_state=0, n_jobs=1)
+        return fitted.fit(R[tr], residual).predict(R[te])
+    return correct
+
+
+def random_splits(n, r):
+    return list(KFold(5, shuffle=True, random_state=r).split(np.zeros(n)))
 
 
 def nonlinear(E, R, Y, C):
     """[ours, spatial] per target, as score.py builds the folds."""
+    random = [random_splits(len(E), r) for r in range(1, 6)]
+    spatial = []
+    for r in range(1, 6):
+        lab = KMeans(5, n_init=10, random_state=r).fit_predict(C)
+        spatial.append([(np.where(lab != k)[0], np.where(lab == k)[0]) for k in range(5)])
     out = []
     for j in range(Y.shape[1]):
         y = np.log1p(Y[:, j])
-        rnd = [residual_trees(E, R, y, list(KFold(5, shuffle=True, random_state=r).split(E))) for r in range(1, 6)]
-        spa = []
-        for r in range(1, 6):
-            lab = KMeans(5, n_init=10, random_state=r).fit_predict(C)
-            spa.append(residual_trees(E, R, y, [(np.where(lab != k)[0], np.where(lab == k)[0]) for k in range(5)]))
-        out += [np.mean(rnd), np.mean(spa)]
+        out += [np.mean([with_residual_fit(E, y, s, trees(R)) for s in folds]) for folds in (random, spatial)]
     return out
 
 
@@ -206,18 +214,11 @@ def cnn_fit_predict(x_train, y_train, x_test, seed):
         return net(torch.from_numpy(x_test)).squeeze(1).numpy()
 
 
-def residual_cnn(E, W, y, splits):
-    p = np.zeros_like(y)
-    for tr, te in splits:
-        residual = y[tr] - cross_val_predict(ridge(), E[tr], y[tr], cv=KFold(5, shuffle=True, random_state=0))
+def cnn(W):
+    def correct(tr, residual, te):
         scale = residual.std()
-        fitted = np.mean([cnn_fit_predict(W[tr], residual / scale, W[te], s) for s in range(2)], 0)
-        p[te] = ridge().fit(E[tr], y[tr]).predict(E[te]) + scale * fitted
-    return r2_score(y, p)
-
-
-def ridge_random(E, y, r):
-    return r2_score(y, score.pooled(E, y, list(KFold(5, shuffle=True, random_state=r).split(E)), ridge))
+        return scale * np.mean([cnn_fit_predict(W[tr], residual / scale, W[te], s) for s in range(2)], 0)
+    return correct
 
 
 def arguments():
@@ -276,8 +277,10 @@ def main():
           + " | ".join(f"{v:+.3f}" for v in gain) + " |", flush=True)
     if cnn:
         W = windows()
-        gain = [np.mean([residual_cnn(E[0], W, np.log1p(Y[:, j]), list(KFold(5, shuffle=True, random_state=r).split(E[0])))
-                         - ridge_random(E[0], np.log1p(Y[:, j]), r) for r in range(1, 4)]) for j in range(Y.shape[1])]
+        first = E[0]
+        gain = [np.mean([with_residual_fit(first, y, random_splits(len(first), r), cnn(W))
+                         - r2_score(y, score.pooled(first, y, random_splits(len(first), r), ridge)) for r in range(1, 4)])
+                for y in np.log1p(Y.T)]
         print(f"| + supervised CNN on 48 x 48 px windows (first embedding, fold seeds 1-3) | {gain[0]:+.3f} | | {gain[1]:+.3f} | |")
 
 

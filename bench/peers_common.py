@@ -1,6 +1,6 @@
 """What the bench/peers_*.py diagnostics share: ../shared/peers/score.py, imported and not copied
-(MUSECL_PEERS_DIR overrides where it is), their start, their table header and rows and the taxi
-trip matrix of the Manhattan zones."""
+(MUSECL_PEERS_DIR overrides where it is), their start, their table header and rows, the taxi
+trip matrix of the Manhattan zones and which zones touch."""
 import os
 import sys
 
@@ -43,3 +43,13 @@ def trip_matrix(n=180):
     for f in ds.GetLayerByName("taxi_flows"):
         trips[f.GetField("origin_zone"), f.GetField("dest_zone")] += f.GetField("trips")
     return trips
+
+
+def touching(n=180):
+    """Row-normalised adjacency of the zones whose polygons touch (the spatial lag's weights)."""
+    ds = ogr.Open(os.path.join(score.DATA, "manhattan.gpkg"))
+    zones = {f.GetField("zone_id"): f.GetGeometryRef().Clone() for f in ds.GetLayerByName("zones")}
+    adjacency = np.array([[float(i != j and zones[i].Intersects(zones[j])) for j in range(n)] for i in range(n)])
+    if (adjacency.sum(1) == 0).any():
+        sys.exit("a zone touches no other zone")
+    return adjacency / adjacency.sum(1, keepdims=True)

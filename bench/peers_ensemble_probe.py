@@ -16,22 +16,12 @@ for each group and then as the mean over the groups:
 Columns: crime published / ours / spatial, check-in published / ours / spatial, as score.py prints.
 This is a diagnostic: none of these is what the plugin writes.
 """
-import os
 import sys
 
 import numpy as np
 from osgeo import ogr
 
-from peers_common import header, row, score, start
-
-
-def contiguity():
-    ogr.UseExceptions()
-    ds = ogr.Open(os.path.join(score.DATA, "manhattan.gpkg"))
-    geometries = {f.GetField("zone_id"): f.GetGeometryRef().Clone() for f in ds.GetLayerByName("zones")}
-    n = len(geometries)
-    w = np.array([[float(i != j and geometries[i].Intersects(geometries[j])) for j in range(n)] for i in range(n)])
-    return w / np.maximum(w.sum(1, keepdims=True), 1)
+from peers_common import header, row, score, start, touching
 
 
 def ensemble(embeddings):
@@ -51,7 +41,8 @@ def lag_of_components(e, w, k=16):
 
 def main():
     Y, C = start(__doc__)
-    w = contiguity()
+    ogr.UseExceptions()  # a missing layer stops with OGR's message
+    w = touching(len(Y))
     rows = {}
     header("embedding")
     for k, group in enumerate(sys.argv[1:], start=1):

@@ -25,34 +25,23 @@ import os
 import sys
 
 import numpy as np
-from osgeo import gdal, ogr
+from osgeo import gdal
 
 from imagery_ceiling import BUFFERS, RASTER, hand_made, leading, masks, nonlinear, scene_block
-from peers_common import header, row, score, start, trip_matrix
+from peers_common import header, row, score, start, touching, trip_matrix
 from peers_parity import osm_counts
 
 
-def touching(n=180):
-    """Row-normalised adjacency of the zones whose polygons touch."""
-    ds = ogr.Open(os.path.join(score.DATA, "manhattan.gpkg"))
-    zones = {f.GetField("zone_id"): f.GetGeometryRef().Clone() for f in ds.GetLayerByName("zones")}
-    adjacency = np.array([[float(i != j and zones[i].Distance(zones[j]) < 1e-9) for j in range(n)] for i in range(n)])
-    if (adjacency.sum(1) == 0).any():
-        sys.exit("a zone touches no other zone")
-    return adjacency / adjacency.sum(1, keepdims=True)
-
-
-def inductive_inputs(features, lag):
+def inductive_inputs(features, lag, trips):
     counts = np.log1p(osm_counts())
-    trips = trip_matrix()
     totals = np.log1p(np.c_[trips.sum(1), trips.sum(0), np.diag(trips)])
     _, landsat = hand_made(masks(gdal.Open(RASTER), BUFFERS))
     return np.hstack([counts, lag @ counts, landsat, scene_block(features), totals, lag @ totals])
 
 
-def lags(embeddings, lag, alone, Y, C):
-    trips = np.log1p(trip_matrix(len(Y)))
-    by_flow = (trips + trips.T) / (trips + trips.T).sum(1, keepdims=True)
+def lags(embeddings, lag, trips, alone, Y, C):
+    both_ways = np.log1p(trips) + np.log1p(trips).T
+    by_flow = both_ways / both_ways.sum(1, keepdims=True)
     variants = {f"+ lag of {k} components": lambda e, k=k: np.c_[e, lag @ leading(e, k)] for k in (4, 8, 16)}
     variants["+ flow-weighted lag of 8 components"] = lambda e: np.c_[e, by_flow @ leading(e, 8)]
     for a in (0.5, 1.0):
@@ -72,8 +61,8 @@ def main():
     if not paths or any(p.startswith("--") or not os.path.exists(p) for p in paths):
         sys.exit(f"no embedding given, or an unknown option or missing file among {paths}\n{__doc__}")
     embeddings = [score.layer_embedding(p) for p in paths]
-    lag = touching(len(Y))
-    block = inductive_inputs(features, lag)
+    lag, trips = touching(len(Y)), trip_matrix(len(Y))
+    block = inductive_inputs(features, lag, trips)
     header(f"appended to the embedding ({block.shape[1]} inductive values)")
     alone = np.mean([score.scores(e, Y, C) for e in embeddings], 0)
     row(f"embedding alone, mean of {len(embeddings)}, absolute", alone)
@@ -83,7 +72,7 @@ def main():
         row(f"+ inputs, {form}", np.mean([score.scores(np.c_[e, part], Y, C) for e in embeddings], 0) - alone, True)
         lagged = [np.c_[e, part, lag @ leading(e, 16)] for e in embeddings]
         row(f"+ inputs, {form}, + lag of 16 components", np.mean([score.scores(x, Y, C) for x in lagged], 0) - alone, True)
-    lags(embeddings, lag, alone, Y, C)
+    lags(embeddings, lag, trips, alone, Y, C)
     gain = np.mean([nonlinear(e, np.c_[leading(e, 8), block], Y, C) for e in embeddings], 0) - alone[[1, 2, 4, 5]]
     print("\ntrees on the inputs and the embedding's 8 leading components, added to ridge "
           "(crime ours / spatial, check-in ours / spatial): " + " / ".join(f"{v:+.3f}" for v in gain))
